@@ -1,0 +1,2 @@
+/* Placeholder until the project store lands. */
+#include "rl-project.h"

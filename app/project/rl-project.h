@@ -1,0 +1,144 @@
+/* The project: one SQLite file (*.relabel) holding the dataset's images, original and corrected
+ * masks, predictions, the undoable edit history, model versions and metrics runs.
+ * Headless (GLib/GIO only): the CLI, the tests and the GUI all go through this API.
+ * An RlProject wraps one SQLite connection: use it from one thread; open another in a worker. */
+#pragma once
+
+#include <gio/gio.h>
+#include "rl-class-spec.h"
+
+#define RL_PROJECT_ERROR (rl_project_error_quark ())
+GQuark rl_project_error_quark (void);
+
+typedef enum
+{
+  RL_PROJECT_ERROR_OPEN,       /* missing, unreadable, corrupt or not a project */
+  RL_PROJECT_ERROR_VERSION,    /* written by a newer Relabel */
+  RL_PROJECT_ERROR_READONLY,   /* file or folder not writable */
+  RL_PROJECT_ERROR_NOT_FOUND,  /* no such image / model */
+  RL_PROJECT_ERROR_INVALID,    /* class out of range, point outside the image, ... */
+  RL_PROJECT_ERROR_DATASET,    /* dataset folder or image file missing/changed */
+  RL_PROJECT_ERROR_DB,         /* any other SQLite failure */
+  RL_PROJECT_ERROR_EXISTS,     /* export target not empty */
+} RlProjectError;
+
+typedef struct _RlProject RlProject;
+
+typedef enum
+{
+  RL_IMAGE_UNLABELLED = 0,   /* no label mask at all */
+  RL_IMAGE_PRELABELLED,      /* labels come from the dataset or an accepted prediction */
+  RL_IMAGE_CORRECTED,        /* a human edited the mask */
+  RL_IMAGE_REVIEWED,         /* a human marked it done */
+} RlImageStatus;
+
+typedef enum
+{
+  RL_MASK_CURRENT = 0,   /* corrected labels (= original until edited) */
+  RL_MASK_ORIGINAL,      /* as imported from the dataset, never modified */
+  RL_MASK_PREDICTION,    /* latest prediction of the current model */
+} RlMaskKind;
+
+typedef struct
+{
+  gint64 id;
+  char *name;            /* unique base name, e.g. "0001TP_006690" */
+  char *split;
+  char *rel_path;        /* image path relative to the dataset root */
+  int width, height;
+  RlImageStatus status;
+  gboolean has_original;
+  gboolean has_prediction;
+  gboolean missing;      /* the file disappeared or its content hash changed */
+  int n_edits;           /* undo steps available */
+  double pred_miou;      /* of the prediction against the current labels; NaN if unknown */
+  double pred_bf;
+} RlImageInfo;
+
+void rl_image_info_free (RlImageInfo *info);
+
+/* Opens an existing project (create = FALSE) or creates/opens one (create = TRUE).
+ * Applies migrations; refuses files from a newer version or that are not projects. */
+RlProject *rl_project_open (const char *path, gboolean create, GError **error);
+void rl_project_close (RlProject *project);
+const char *rl_project_get_path (RlProject *project);
+
+/* Dataset description, set by the first import. NULL spec before any import. */
+const RlClassSpec *rl_project_get_class_spec (RlProject *project);
+const char *rl_project_get_dataset_kind (RlProject *project);
+const char *rl_project_get_dataset_root (RlProject *project);
+
+/* Imports (or re-imports, idempotently) a dataset: kind "camvid" | "sunrgbd" | "folder".
+ * progress (may be NULL) is called with (done, total). Bad samples are reported in *problems
+ * (may be NULL) and skipped. */
+gboolean rl_project_import (RlProject *project, const char *kind, const char *path,
+                            void (*progress) (guint done, guint total, gpointer data),
+                            gpointer data, GCancellable *cancellable, guint *n_added,
+                            GPtrArray **problems, GError **error);
+
+/* All images in name order (RlImageInfo*, owned by the array). */
+GPtrArray *rl_project_list_images (RlProject *project, GError **error);
+RlImageInfo *rl_project_find_image (RlProject *project, const char *name, GError **error);
+RlImageInfo *rl_project_get_image (RlProject *project, gint64 image_id, GError **error);
+/* Re-hashes files on disk and flags the ones that disappeared or changed. Returns the count. */
+guint rl_project_check_files (RlProject *project, GError **error);
+
+/* The image's pixels (H, W, 3) and absolute path. */
+gboolean rl_project_load_rgb (RlProject *project, gint64 image_id, int *width, int *height,
+                              guint8 **rgb, GError **error);
+char *rl_project_image_path (RlProject *project, gint64 image_id);
+
+/* A copy of one mask (H, W), g_free(); FALSE with NOT_FOUND when it does not exist. */
+gboolean rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind,
+                              int *width, int *height, guint8 **mask, GError **error);
+
+/* --- edits: each call is one undoable step, committed in one transaction before it returns.
+ * n_changed (may be NULL) receives the number of pixels changed; a step that changes nothing is
+ * not recorded. */
+
+/* Replaces the current mask with new_mask (H, W) and records the difference as one step. The GUI
+ * paints into its own copy with rl_mask_* during a stroke and commits here at the stroke end. */
+gboolean rl_project_commit_mask (RlProject *project, gint64 image_id, const char *tool,
+                                 const guint8 *new_mask, guint *n_changed, GError **error);
+gboolean rl_project_paint (RlProject *project, gint64 image_id, int cls, double radius,
+                           const double *xy, int n_points, gboolean protect, guint *n_changed,
+                           GError **error);
+gboolean rl_project_fill (RlProject *project, gint64 image_id, int cls, int x, int y,
+                          gboolean protect, guint *n_changed, GError **error);
+/* Copies the prediction into the current labels (all pixels, or only void ones). */
+gboolean rl_project_accept_prediction (RlProject *project, gint64 image_id,
+                                       gboolean only_void, guint *n_changed, GError **error);
+/* *done (may be NULL) is FALSE when there was nothing to undo/redo. */
+gboolean rl_project_undo (RlProject *project, gint64 image_id, gboolean *done, GError **error);
+gboolean rl_project_redo (RlProject *project, gint64 image_id, gboolean *done, GError **error);
+gboolean rl_project_set_status (RlProject *project, gint64 image_id, RlImageStatus status,
+                                GError **error);
+
+/* --- models and predictions */
+/* Registers a model file (copied into the project as a blob). Returns its id, or 0. */
+gint64 rl_project_add_model (RlProject *project, const char *name, const char *safetensors_path,
+                             gint64 parent_id, const char *config_json, GError **error);
+/* Writes the model's weights to a file (e.g. a temp file for the engine to load). */
+gboolean rl_project_export_model (RlProject *project, gint64 model_id, const char *path,
+                                  GError **error);
+/* The newest model, or 0 when there is none. */
+gint64 rl_project_current_model (RlProject *project);
+gboolean rl_project_set_prediction (RlProject *project, gint64 image_id, gint64 model_id,
+                                    const guint8 *mask, int width, int height, GError **error);
+
+/* --- metrics runs: metrics_json is `relabel eval --json`'s object. */
+gboolean rl_project_add_metrics (RlProject *project, gint64 model_id, const char *split,
+                                 const char *metrics_json, GError **error);
+/* The newest metrics JSON for (model, split), or NULL. */
+char *rl_project_get_metrics (RlProject *project, gint64 model_id, const char *split);
+
+/* --- export: format "camvid" | "color"; labels "corrected" | "original" | "prediction";
+ * split NULL for all. Atomic: a temporary folder renamed into place; refuses a non-empty out_dir
+ * unless force. */
+gboolean rl_project_export (RlProject *project, const char *format, const char *out_dir,
+                            const char *split, const char *labels, gboolean force,
+                            void (*progress) (guint done, guint total, gpointer data),
+                            gpointer data, GCancellable *cancellable, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlProject, rl_project_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlImageInfo, rl_image_info_free)

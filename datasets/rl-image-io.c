@@ -1,0 +1,2 @@
+/* Placeholder until the datasets work lands. */
+#include "rl-image-io.h"

@@ -1,0 +1,54 @@
+/* Image and label I/O: RGB images from PNG or JPEG (chosen by the file's first bytes, never its
+ * extension), 8-bit indexed label PNGs (grayscale or palette), colour-coded label PNGs. */
+#pragma once
+
+#include <glib.h>
+#include "rl-class-spec.h"
+
+#define RL_IMAGE_ERROR (rl_image_error_quark ())
+GQuark rl_image_error_quark (void);
+
+typedef enum
+{
+  RL_IMAGE_ERROR_OPEN,      /* missing or unreadable file */
+  RL_IMAGE_ERROR_FORMAT,    /* not PNG/JPEG, truncated or corrupt */
+  RL_IMAGE_ERROR_SIZE,      /* wrong or unsupported dimensions */
+  RL_IMAGE_ERROR_VALUE,     /* label value out of range */
+  RL_IMAGE_ERROR_WRITE,     /* could not write or rename */
+} RlImageError;
+
+/* Reads any PNG (8/16-bit, gray, palette, alpha) or JPEG as 8-bit RGB.
+ * *rgb is (H, W, 3) interleaved, g_free() it. Messages name the file and the cause. */
+gboolean rl_image_read_rgb (const char *path, int *width, int *height, guint8 **rgb,
+                            GError **error);
+/* Same, from memory (e.g. a blob). name is used in messages. */
+gboolean rl_image_decode_rgb (const void *data, gsize len, const char *name, int *width,
+                              int *height, guint8 **rgb, GError **error);
+
+/* Reads an 8-bit label PNG: grayscale value or palette index is the label. (H, W), g_free(). */
+gboolean rl_label_read (const char *path, int *width, int *height, guint8 **labels,
+                        GError **error);
+gboolean rl_label_decode (const void *data, gsize len, const char *name, int *width,
+                          int *height, guint8 **labels, GError **error);
+
+/* Writes labels as an 8-bit PNG. With spec, a palette PNG whose palette holds the class colours
+ * (index = label, so it still reads back as indices); without, 8-bit grayscale.
+ * Written to a temporary file in the same folder and renamed into place. */
+gboolean rl_label_write (const char *path, int width, int height, const guint8 *labels,
+                         const RlClassSpec *spec, GError **error);
+/* Encodes labels as an 8-bit grayscale PNG in memory (for project blobs). g_bytes_unref(). */
+GBytes *rl_label_encode (int width, int height, const guint8 *labels, GError **error);
+
+/* Writes labels as an RGB PNG with the spec's colours (void in void_rgb). Atomic like above. */
+gboolean rl_label_write_color (const char *path, int width, int height, const guint8 *labels,
+                               const RlClassSpec *spec, GError **error);
+/* Reads a colour-coded label PNG back to indices; unknown colours become an error. */
+gboolean rl_label_read_color (const char *path, const RlClassSpec *spec, int *width,
+                              int *height, guint8 **labels, GError **error);
+
+/* Writes an RGB image (H, W, 3) as PNG, atomically. */
+gboolean rl_image_write_rgb_png (const char *path, int width, int height, const guint8 *rgb,
+                                 GError **error);
+
+/* Writes bytes to path through a temporary file in the same folder + fsync + rename. */
+gboolean rl_file_write_atomic (const char *path, const void *data, gsize len, GError **error);

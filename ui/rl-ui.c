@@ -1,0 +1,2 @@
+/* Placeholder until the annotation workspace lands. */
+#include <gtk/gtk.h>
