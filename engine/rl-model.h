@@ -1,0 +1,27 @@
+/* SegNet models as the rest of Relabel sees them: load a safetensors file, predict labels for an
+ * RGB8 image of any size. A loaded model is read-only, so several threads may predict at once. */
+#pragma once
+
+#include <stdint.h>
+#include "rl-status.h"
+
+typedef struct RlModel RlModel;
+
+/* Polled between layers; returning non-zero stops the work with RL_ERR_CANCELLED. */
+typedef int (*RlAbortFunc) (void *data);
+
+/* Loads and fully validates a model file; *out is NULL on failure (never half-loaded). */
+RlStatus rl_model_load (const char *path, RlModel **out, RlError *err);
+void rl_model_free (RlModel *model);  /* accepts NULL */
+
+int rl_model_num_classes (const RlModel *model);
+/* Class name i (from the file's metadata), or NULL. Borrowed. */
+const char *rl_model_class_name (const RlModel *model, int i);
+int rl_model_ignore_index (const RlModel *model);
+const char *rl_model_arch (const RlModel *model);   /* "segnet-basic" or "segnet" */
+
+/* rgb (H, W, 3) 8-bit -> labels (H, W) argmax class indices. Any H, W >= 1.
+ * n_threads 0 = all cores. abort may be NULL. */
+RlStatus rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int width,
+                                uint8_t *labels, int n_threads, RlAbortFunc abort,
+                                void *abort_data, RlError *err);
