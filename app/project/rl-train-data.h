@@ -1,0 +1,60 @@
+/* Training data for `relabel train` and the fine-tune job: a dataset split decoded into memory at
+ * the training resolution, median-frequency class weights, input statistics, and augmented
+ * batches (random crop, horizontal flip) drawn by a seeded, serialisable RNG. GLib, no GTK. */
+#pragma once
+
+#include <glib.h>
+#include "rl-class-spec.h"
+#include "rl-dataset.h"
+
+/* A small deterministic RNG (splitmix64) whose whole state is one integer, so a checkpoint can
+ * store it and --resume continue exactly. */
+typedef struct
+{
+  guint64 state;
+} RlRand;
+
+void rl_rand_seed (RlRand *rng, guint64 seed);
+guint64 rl_rand_next (RlRand *rng);
+/* Uniform integer in [0, n). */
+guint32 rl_rand_below (RlRand *rng, guint32 n);
+
+typedef struct
+{
+  int n;               /* images */
+  int height, width;   /* every image is stored at this size (after scaling) */
+  guint8 *rgb;         /* (n, H, W, 3) */
+  guint8 *labels;      /* (n, H, W): class values; anything that is not a class is ignore */
+  char **names;        /* n base names */
+  int n_classes;       /* K of the spec */
+  int ignore_index;    /* the value the loss ignores; void values are mapped to it */
+  guint64 *class_pixels;  /* K: pixels of each class over the set, counted at full resolution */
+  guint64 *class_image_pixels; /* K: pixels of the images in which the class occurs (full res) */
+} RlTrainSet;
+
+/* Decodes the samples (RlSample*) that have labels, checks sizes and values against spec
+ * (a bad sample is an error naming the file), scales them by scale (0 < scale <= 1; RGB by area
+ * averaging / bilinear, labels by nearest neighbour) and keeps them in memory. Images of
+ * different sizes are all resized to the first one's (scaled) size. progress may be NULL. */
+RlTrainSet *rl_train_set_load (GPtrArray *samples, const RlClassSpec *spec, double scale,
+                               void (*progress) (guint done, guint total, gpointer data),
+                               gpointer data, GError **error);
+void rl_train_set_free (RlTrainSet *set);
+
+/* Median-frequency balancing (Eigen & Fergus): freq(c) = class_pixels[c] /
+ * class_image_pixels[c], weight(c) = median over present classes of freq / freq(c); classes
+ * that never occur get weight 0. weights has n_classes entries. */
+void rl_train_set_class_weights (const RlTrainSet *set, float *weights);
+
+/* Per-channel mean and standard deviation of the RGB values scaled to 0..1. */
+void rl_train_set_input_stats (const RlTrainSet *set, float mean[3], float std[3]);
+
+/* Fills one batch. indices[0..n) pick images; each is cropped at a random position to
+ * crop_h x crop_w (<= the set's size; equal means no crop) and flipped left-right with
+ * probability 1/2 when flip. x (n, 3, crop_h, crop_w) gets (rgb/255 - mean) / std; y
+ * (n, crop_h, crop_w) the labels. */
+void rl_train_set_make_batch (const RlTrainSet *set, const int *indices, int n, int crop_h,
+                              int crop_w, gboolean flip, RlRand *rng, const float mean[3],
+                              const float std[3], float *x, guint8 *y);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlTrainSet, rl_train_set_free)
