@@ -32,7 +32,10 @@ gboolean rl_class_spec_is_class (const RlClassSpec *spec, guint value);
 
 /* classes.json of a generic folder dataset:
  * {"classes": [{"name": "sky", "color": [128,128,128]}, ...], "ignore_index": 255,
- *  "void_color": [0,0,0]} */
+ *  "void_color": [0,0,0]}
+ * Optional members: "id" (string), "ignore_index" (0..255, default 255), "void_color" (default
+ * black), "high_is_void" (default false). Errors are RL_DATASET_ERROR_NOT_FOUND / _FORMAT
+ * (rl-dataset.h) with messages naming the file and the cause. */
 RlClassSpec *rl_class_spec_load_json (const char *path, GError **error);
 char *rl_class_spec_to_json (const RlClassSpec *spec);
 RlClassSpec *rl_class_spec_from_json (const char *json, GError **error);

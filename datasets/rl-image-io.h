@@ -17,6 +17,20 @@ typedef enum
   RL_IMAGE_ERROR_WRITE,     /* could not write or rename */
 } RlImageError;
 
+typedef enum
+{
+  RL_IMAGE_FORMAT_UNKNOWN,
+  RL_IMAGE_FORMAT_PNG,
+  RL_IMAGE_FORMAT_JPEG,
+} RlImageFormat;
+
+/* The format from the first bytes (PNG signature, JPEG SOI marker); the name is never used. */
+RlImageFormat rl_image_detect_format (const void *data, gsize len);
+const char *rl_image_format_name (RlImageFormat format);   /* "PNG", "JPEG", "unknown" */
+
+/* Sides above this are refused before any pixel memory is allocated. */
+#define RL_IMAGE_MAX_SIDE 16384
+
 /* Reads any PNG (8/16-bit, gray, palette, alpha) or JPEG as 8-bit RGB.
  * *rgb is (H, W, 3) interleaved, g_free() it. Messages name the file and the cause. */
 gboolean rl_image_read_rgb (const char *path, int *width, int *height, guint8 **rgb,
@@ -25,7 +39,16 @@ gboolean rl_image_read_rgb (const char *path, int *width, int *height, guint8 **
 gboolean rl_image_decode_rgb (const void *data, gsize len, const char *name, int *width,
                               int *height, guint8 **rgb, GError **error);
 
-/* Reads an 8-bit label PNG: grayscale value or palette index is the label. (H, W), g_free(). */
+/* As above, also returning the detected format (may be NULL). */
+gboolean rl_image_read_rgb_full (const char *path, RlImageFormat *format, int *width,
+                                 int *height, guint8 **rgb, GError **error);
+gboolean rl_image_decode_rgb_full (const void *data, gsize len, const char *name,
+                                   RlImageFormat *format, int *width, int *height, guint8 **rgb,
+                                   GError **error);
+
+/* Reads an 8-bit label PNG: grayscale value or palette index is the label. (H, W), g_free().
+ * 1/2/4-bit gray or palette PNGs give their raw values; an alpha channel is ignored; 16-bit,
+ * RGB and JPEG labels are refused. Values are not checked against any spec here. */
 gboolean rl_label_read (const char *path, int *width, int *height, guint8 **labels,
                         GError **error);
 gboolean rl_label_decode (const void *data, gsize len, const char *name, int *width,
@@ -38,6 +61,10 @@ gboolean rl_label_write (const char *path, int width, int height, const guint8 *
                          const RlClassSpec *spec, GError **error);
 /* Encodes labels as an 8-bit grayscale PNG in memory (for project blobs). g_bytes_unref(). */
 GBytes *rl_label_encode (int width, int height, const guint8 *labels, GError **error);
+
+/* Encodes labels as a palette PNG with the spec's colours (reads back as indices). */
+GBytes *rl_label_encode_palette (int width, int height, const guint8 *labels,
+                                 const RlClassSpec *spec, GError **error);
 
 /* Writes labels as an RGB PNG with the spec's colours (void in void_rgb). Atomic like above. */
 gboolean rl_label_write_color (const char *path, int width, int height, const guint8 *labels,
