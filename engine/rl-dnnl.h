@@ -37,3 +37,29 @@ RlStatus rl_dnnl_conv2d_backward_data (RlDnnl *ctx, const RlConvShape *s, const 
 /* x, dy -> dw (C_out, C_in, K, K) and db (C_out) or NULL, both overwritten (not accumulated). */
 RlStatus rl_dnnl_conv2d_backward_weights (RlDnnl *ctx, const RlConvShape *s, const float *x,
                                           const float *dy, float *dw, float *db, RlError *err);
+
+/* --- additions (speed owner) --------------------------------------------------------------- */
+
+/* Threads used by this context's calls; 0 (the default) = the calling thread's OpenMP default
+ * (OMP_NUM_THREADS or all cores). Debian's oneDNN runs on OpenMP (libgomp): the count is set
+ * with omp_set_num_threads for the duration of each call and restored afterwards, and OpenMP's
+ * setting is per calling thread, so other threads and jobs are not affected. Changing the count
+ * drops the cached primitives (their work split depends on it). */
+void rl_dnnl_set_threads (RlDnnl *ctx, int n_threads);
+
+/* Number of cached primitives (one per distinct call kind, shape, bias and ReLU flag). */
+int rl_dnnl_cache_size (const RlDnnl *ctx);
+
+/* Frees the scratch buffers that hold blocked copies (they are grown on demand to the largest
+ * layer seen; call between jobs to give the memory back). Cached primitives are kept. */
+void rl_dnnl_release_scratch (RlDnnl *ctx);
+
+enum
+{
+  RL_DNNL_FORWARD = 0,
+  RL_DNNL_BACKWARD_DATA = 1,
+  RL_DNNL_BACKWARD_WEIGHTS = 2,
+};
+/* oneDNN's implementation name (e.g. "jit:avx512_core") of the cached primitive of that kind
+ * for shape s, or NULL when none is cached. Borrowed from ctx. For benchmarks and logs. */
+const char *rl_dnnl_impl_name (RlDnnl *ctx, int which, const RlConvShape *s);

@@ -1,0 +1,436 @@
+/* Checks the oneDNN convolution backend (forward, backward data, backward weights and bias)
+ * against a naive direct convolution in double precision, in fp32 and (where the CPU has it) bf16. */
+#include "rl-dnnl.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int n_failed, n_checks;
+
+static void
+check (int ok, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+check (int ok, const char *fmt, ...)
+{
+  va_list ap;
+  n_checks++;
+  if (!ok)
+    n_failed++;
+  printf ("%s %d - ", ok ? "ok" : "not ok", n_checks);
+  va_start (ap, fmt);
+  vprintf (fmt, ap);
+  va_end (ap);
+  printf ("\n");
+  fflush (stdout);
+}
+
+/* A small explicit RNG so the test needs no global state. */
+static double
+rnd (uint64_t *state)
+{
+  *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (double) (*state >> 11) / (double) (1ULL << 53) * 2.0 - 1.0;
+}
+
+static float *
+random_buf (size_t n, uint64_t *state)
+{
+  float *p = malloc (n * sizeof *p + 1);
+  if (p == NULL)
+    {
+      fprintf (stderr, "test-dnnl: out of memory\n");
+      exit (1);
+    }
+  for (size_t i = 0; i < n; i++)
+    p[i] = (float) rnd (state);
+  return p;
+}
+
+/* Round to the nearest bf16, ties to even (what oneDNN's f32 -> bf16 reorder does). */
+static float
+to_bf16 (float f)
+{
+  uint32_t u;
+  memcpy (&u, &f, 4);
+  u = (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000u;
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+static float *
+bf16_copy (const float *p, size_t n)
+{
+  float *q = malloc (n * sizeof *q + 1);
+  if (q == NULL)
+    exit (1);
+  for (size_t i = 0; i < n; i++)
+    q[i] = to_bf16 (p[i]);
+  return q;
+}
+
+typedef struct
+{
+  size_t nx, nw, ny;
+  int ho, wo;
+} Sizes;
+
+static Sizes
+sizes_of (const RlConvShape *s)
+{
+  Sizes z;
+  z.ho = s->h + 2 * s->pad - s->k + 1;
+  z.wo = s->w + 2 * s->pad - s->k + 1;
+  z.nx = (size_t) s->n * s->c_in * s->h * s->w;
+  z.nw = (size_t) s->c_out * s->c_in * s->k * s->k;
+  z.ny = (size_t) s->n * s->c_out * z.ho * z.wo;
+  return z;
+}
+
+/* Naive direct convolution in double. Every output gets its exact value (ref) and the sum of
+ * absolute values of its terms (mag), the scale its rounding error is measured against. */
+static void
+naive (const RlConvShape *s, const float *x, const float *w, const float *b, const float *dy,
+       double *y, double *y_mag, double *dx, double *dx_mag, double *dw, double *dw_mag,
+       double *db, double *db_mag)
+{
+  Sizes z = sizes_of (s);
+  memset (dx, 0, z.nx * sizeof *dx);
+  memset (dx_mag, 0, z.nx * sizeof *dx_mag);
+  memset (dw, 0, z.nw * sizeof *dw);
+  memset (dw_mag, 0, z.nw * sizeof *dw_mag);
+  for (int o = 0; o < s->c_out; o++)
+    {
+      db[o] = 0;
+      db_mag[o] = 0;
+    }
+  for (int n = 0; n < s->n; n++)
+    for (int o = 0; o < s->c_out; o++)
+      for (int i = 0; i < z.ho; i++)
+        for (int j = 0; j < z.wo; j++)
+          {
+            size_t yi = (((size_t) n * s->c_out + o) * z.ho + i) * z.wo + j;
+            double acc = b != NULL ? b[o] : 0, mag = b != NULL ? fabs (b[o]) : 0;
+            double g = dy[yi];
+            for (int c = 0; c < s->c_in; c++)
+              for (int p = 0; p < s->k; p++)
+                for (int q = 0; q < s->k; q++)
+                  {
+                    int hi = i + p - s->pad, wi = j + q - s->pad;
+                    size_t xi, wk;
+                    if (hi < 0 || hi >= s->h || wi < 0 || wi >= s->w)
+                      continue;
+                    xi = (((size_t) n * s->c_in + c) * s->h + hi) * s->w + wi;
+                    wk = (((size_t) o * s->c_in + c) * s->k + p) * s->k + q;
+                    acc += (double) x[xi] * w[wk];
+                    mag += fabs ((double) x[xi] * w[wk]);
+                    dx[xi] += g * w[wk];
+                    dx_mag[xi] += fabs (g * w[wk]);
+                    dw[wk] += g * x[xi];
+                    dw_mag[wk] += fabs (g * x[xi]);
+                  }
+            y[yi] = acc;
+            y_mag[yi] = mag;
+            db[o] += g;
+            db_mag[o] += fabs (g);
+          }
+}
+
+/* Largest |got - ref| / mag over the buffer (mag floored so an all-zero term set counts as 1e-30);
+ * also reports the normwise error max|got - ref| / max|ref| in *normwise. */
+static double
+worst (const float *got, const double *ref, const double *mag, size_t n, int relu,
+       double *normwise)
+{
+  double w = 0, maxerr = 0, maxref = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      double r = relu && ref[i] < 0 ? 0 : ref[i];
+      double e = fabs ((double) got[i] - r);
+      double m = mag[i] > 1e-30 ? mag[i] : 1e-30;
+      if (!isfinite (got[i]))
+        e = INFINITY;
+      if (e / m > w)
+        w = e / m;
+      if (e > maxerr)
+        maxerr = e;
+      if (fabs (r) > maxref)
+        maxref = fabs (r);
+    }
+  *normwise = maxref > 0 ? maxerr / maxref : maxerr;
+  return w;
+}
+
+static const char *
+prec_name (RlPrecision p)
+{
+  return p == RL_PRECISION_BF16 ? "bf16" : "fp32";
+}
+
+/* One shape in one precision: forward (with bias + ReLU and without bias), backward data,
+ * backward weights with and without the bias gradient. */
+static void
+check_shape (RlDnnl *ctx, RlPrecision prec, const RlConvShape *s, uint64_t *rng)
+{
+  Sizes z = sizes_of (s);
+  float *x = random_buf (z.nx, rng), *w = random_buf (z.nw, rng);
+  float *b = random_buf ((size_t) s->c_out, rng), *dy = random_buf (z.ny, rng);
+  float *y = malloc (z.ny * sizeof *y), *y2 = malloc (z.ny * sizeof *y2);
+  float *dx = malloc (z.nx * sizeof *dx), *dw = malloc (z.nw * sizeof *dw);
+  float *db = malloc ((size_t) s->c_out * sizeof *db);
+  double *ry = malloc (z.ny * sizeof *ry), *my = malloc (z.ny * sizeof *my);
+  double *rdx = malloc (z.nx * sizeof *rdx), *mdx = malloc (z.nx * sizeof *mdx);
+  double *rdw = malloc (z.nw * sizeof *rdw), *mdw = malloc (z.nw * sizeof *mdw);
+  double *rdb = malloc ((size_t) s->c_out * sizeof *rdb);
+  double *mdb = malloc ((size_t) s->c_out * sizeof *mdb);
+  /* Exact in bf16's rounding of the inputs: what fp32 accumulation must reproduce tightly. */
+  double *qy = malloc (z.ny * sizeof *qy), *qdx = malloc (z.nx * sizeof *qdx);
+  double *qdw = malloc (z.nw * sizeof *qdw), *tmp[5];
+  RlError err = { "" };
+  RlStatus st;
+  char name[160];
+  double nw, e, tol = prec == RL_PRECISION_BF16 ? 1e-2 : 1e-4;
+  int cached;
+
+  for (int i = 0; i < 5; i++)
+    tmp[i] = malloc ((z.nx + z.ny + z.nw + (size_t) s->c_out) * sizeof (double));
+  if (!x || !w || !b || !dy || !y || !y2 || !dx || !dw || !db || !ry || !my || !rdx || !mdx
+      || !rdw || !mdw || !rdb || !mdb || !qy || !qdx || !qdw || !tmp[0] || !tmp[1] || !tmp[2]
+      || !tmp[3] || !tmp[4])
+    {
+      fprintf (stderr, "test-dnnl: out of memory\n");
+      exit (1);
+    }
+  snprintf (name, sizeof name, "%s n=%d c_in=%d %dx%d c_out=%d k=%d pad=%d", prec_name (prec),
+            s->n, s->c_in, s->h, s->w, s->c_out, s->k, s->pad);
+  naive (s, x, w, b, dy, ry, my, rdx, mdx, rdw, mdw, rdb, mdb);
+  if (prec == RL_PRECISION_BF16)
+    {
+      float *xq = bf16_copy (x, z.nx), *wq = bf16_copy (w, z.nw), *dyq = bf16_copy (dy, z.ny);
+      naive (s, xq, wq, b, dyq, qy, tmp[0], qdx, tmp[1], qdw, tmp[2], tmp[3], tmp[4]);
+      free (xq);
+      free (wq);
+      free (dyq);
+    }
+
+  /* Forward with bias and fused ReLU. */
+  st = rl_dnnl_conv2d_forward (ctx, s, x, w, b, y, 1, &err);
+  check (st == RL_OK, "%s forward+bias+relu runs (%s)", name, st == RL_OK ? "" : err.text);
+  if (st == RL_OK)
+    {
+      e = worst (y, ry, my, z.ny, 1, &nw);
+      check (e <= tol, "%s forward+bias+relu: error %.2e of term magnitude (tol %.0e), "
+             "normwise %.2e", name, e, tol, nw);
+      if (prec == RL_PRECISION_BF16)
+        {
+          e = worst (y, qy, my, z.ny, 1, &nw);
+          check (e <= 1e-4, "%s forward matches bf16-rounded inputs with fp32 accumulation: "
+                 "%.2e (tol 1e-4)", name, e);
+        }
+    }
+  /* Forward without bias or ReLU, twice: the second call reuses the cached primitive. */
+  st = rl_dnnl_conv2d_forward (ctx, s, x, w, NULL, y, 0, &err);
+  cached = rl_dnnl_cache_size (ctx);
+  if (st == RL_OK)
+    st = rl_dnnl_conv2d_forward (ctx, s, x, w, NULL, y2, 0, &err);
+  check (st == RL_OK, "%s forward (no bias) runs twice (%s)", name, st == RL_OK ? "" : err.text);
+  check (rl_dnnl_cache_size (ctx) == cached, "%s repeated call reuses the cache (%d entries)",
+         name, rl_dnnl_cache_size (ctx));
+  if (st == RL_OK)
+    {
+      for (int o = 0; o < s->c_out; o++)
+        for (size_t i = 0; i < (size_t) s->n * z.ho * z.wo; i++)
+          {
+            size_t n = i / ((size_t) z.ho * z.wo), pix = i % ((size_t) z.ho * z.wo);
+            size_t yi = ((n * s->c_out + o) * z.ho * z.wo) + pix;
+            ry[yi] -= b[o];
+          }
+      e = worst (y2, ry, my, z.ny, 0, &nw);
+      check (e <= tol, "%s forward (no bias): error %.2e (tol %.0e), normwise %.2e", name, e,
+             tol, nw);
+      check (memcmp (y, y2, z.ny * sizeof *y) == 0, "%s repeated forward is bitwise identical",
+             name);
+    }
+
+  /* Backward data. */
+  memset (dx, 0xff, z.nx * sizeof *dx);  /* NaN: the call must overwrite every element */
+  st = rl_dnnl_conv2d_backward_data (ctx, s, w, dy, dx, &err);
+  check (st == RL_OK, "%s backward data runs (%s)", name, st == RL_OK ? "" : err.text);
+  if (st == RL_OK)
+    {
+      e = worst (dx, rdx, mdx, z.nx, 0, &nw);
+      check (e <= tol, "%s backward data: error %.2e (tol %.0e), normwise %.2e", name, e, tol,
+             nw);
+      if (prec == RL_PRECISION_BF16)
+        {
+          e = worst (dx, qdx, mdx, z.nx, 0, &nw);
+          check (e <= 1e-4, "%s backward data matches bf16-rounded inputs: %.2e", name, e);
+        }
+    }
+
+  /* Backward weights with bias gradient, then without. */
+  memset (dw, 0xff, z.nw * sizeof *dw);
+  memset (db, 0xff, (size_t) s->c_out * sizeof *db);
+  st = rl_dnnl_conv2d_backward_weights (ctx, s, x, dy, dw, db, &err);
+  check (st == RL_OK, "%s backward weights+bias runs (%s)", name, st == RL_OK ? "" : err.text);
+  if (st == RL_OK)
+    {
+      e = worst (dw, rdw, mdw, z.nw, 0, &nw);
+      check (e <= tol, "%s backward weights: error %.2e (tol %.0e), normwise %.2e", name, e, tol,
+             nw);
+      if (prec == RL_PRECISION_BF16)
+        {
+          e = worst (dw, qdw, mdw, z.nw, 0, &nw);
+          check (e <= 1e-4, "%s backward weights matches bf16-rounded inputs: %.2e", name, e);
+        }
+      /* The bias gradient sums dy, which bf16 rounds: the bf16 tolerance applies. */
+      e = worst (db, rdb, mdb, (size_t) s->c_out, 0, &nw);
+      check (e <= tol, "%s bias gradient: error %.2e (tol %.0e)", name, e, tol);
+    }
+  memset (dw, 0xff, z.nw * sizeof *dw);
+  st = rl_dnnl_conv2d_backward_weights (ctx, s, x, dy, dw, NULL, &err);
+  check (st == RL_OK, "%s backward weights (no bias) runs (%s)", name,
+         st == RL_OK ? "" : err.text);
+  if (st == RL_OK)
+    {
+      e = worst (dw, rdw, mdw, z.nw, 0, &nw);
+      check (e <= tol, "%s backward weights (no bias): error %.2e", name, e);
+    }
+
+  for (int i = 0; i < 5; i++)
+    free (tmp[i]);
+  free (x); free (w); free (b); free (dy); free (y); free (y2); free (dx); free (dw); free (db);
+  free (ry); free (my); free (rdx); free (mdx); free (rdw); free (mdw); free (rdb); free (mdb);
+  free (qy); free (qdx); free (qdw);
+}
+
+/* Bad input: clear errors, no crash. */
+static void
+check_errors (RlDnnl *ctx)
+{
+  RlConvShape good = { 1, 2, 5, 5, 3, 3, 1 }, s;
+  float x[50] = { 0 }, w[54] = { 0 }, y[75] = { 0 };
+  RlError err;
+  RlStatus st;
+
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_forward (NULL, &good, x, w, NULL, y, 0, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "NULL context refused: %s", err.text);
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_forward (ctx, NULL, x, w, NULL, y, 0, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "NULL shape refused: %s", err.text);
+  s = good;
+  s.c_in = 0;
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_forward (ctx, &s, x, w, NULL, y, 0, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "zero channels refused: %s", err.text);
+  s = good;
+  s.k = 9;
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_backward_data (ctx, &s, w, y, x, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "kernel larger than input refused: %s",
+         err.text);
+  s = good;
+  s.pad = -1;
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_backward_weights (ctx, &s, x, y, w, NULL, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "negative padding refused: %s", err.text);
+  s = good;
+  s.n = 1 << 30;
+  s.h = s.w = 1 << 20;
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_forward (ctx, &s, x, w, NULL, y, 0, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "huge shape refused: %s", err.text);
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_forward (ctx, &good, NULL, w, NULL, y, 0, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "NULL input refused: %s", err.text);
+  err.text[0] = 0;
+  st = rl_dnnl_conv2d_backward_weights (ctx, &good, x, y, NULL, NULL, &err);
+  check (st == RL_ERR_INVALID && err.text[0] != 0, "NULL weight gradient refused: %s", err.text);
+}
+
+static void
+run_precision (RlPrecision prec, uint64_t seed)
+{
+  /* SegNet-Basic's three kinds of layer at small sizes, then random shapes. */
+  RlConvShape fixed[] = {
+    { 2, 64, 9, 11, 64, 7, 3 },
+    { 1, 3, 12, 10, 64, 7, 3 },
+    { 2, 64, 8, 7, 11, 1, 0 },
+    { 1, 64, 3, 2, 64, 7, 3 },   /* smaller than the kernel: mostly padding (23x30 -> deeper) */
+  };
+  uint64_t rng = seed;
+  RlDnnl *ctx = NULL;
+  RlError err = { "" };
+  RlStatus st;
+
+  st = rl_dnnl_new (prec, &ctx, &err);
+  check (st == RL_OK, "%s context created (%s)", prec_name (prec), err.text);
+  if (st != RL_OK)
+    return;
+  rl_dnnl_set_threads (ctx, 2);
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+    check_shape (ctx, prec, &fixed[i], &rng);
+  for (int t = 0; t < 8; t++)
+    {
+      RlConvShape s;
+      int ks[] = { 1, 3, 5, 7 };
+      s.n = 1 + (int) ((rnd (&rng) + 1) * 1.5);
+      s.c_in = 1 + (int) ((rnd (&rng) + 1) * 12);
+      s.c_out = 1 + (int) ((rnd (&rng) + 1) * 12);
+      s.k = ks[(int) ((rnd (&rng) + 1) * 2) % 4];
+      s.pad = (int) ((rnd (&rng) + 1) * 0.5 * s.k);
+      s.h = 1 + (int) ((rnd (&rng) + 1) * 7);
+      s.w = 1 + (int) ((rnd (&rng) + 1) * 7);
+      if (s.h + 2 * s.pad < s.k)
+        s.h = s.k;
+      if (s.w + 2 * s.pad < s.k)
+        s.w = s.k;
+      check_shape (ctx, prec, &s, &rng);
+    }
+  /* A different thread count drops the cache and still computes the same convolution. */
+  rl_dnnl_set_threads (ctx, 1);
+  check (rl_dnnl_cache_size (ctx) == 0, "%s thread change clears the cache", prec_name (prec));
+  check_shape (ctx, prec, &fixed[0], &rng);
+  rl_dnnl_release_scratch (ctx);
+  check_shape (ctx, prec, &fixed[2], &rng);
+  if (prec == RL_PRECISION_FP32)
+    check_errors (ctx);
+  rl_dnnl_free (ctx);
+}
+
+int
+main (void)
+{
+  uint64_t seed = 0x5e6e7b1a5ULL;
+  const char *env = getenv ("RELABEL_TEST_SEED");
+  RlDnnl *ctx = NULL;
+  RlError err = { "" };
+
+  if (env != NULL)
+    seed = strtoull (env, NULL, 0);
+  printf ("# seed 0x%llx (set RELABEL_TEST_SEED to change)\n", (unsigned long long) seed);
+  rl_dnnl_free (NULL);
+  check (rl_dnnl_new ((RlPrecision) 7, &ctx, &err) == RL_ERR_INVALID && ctx == NULL,
+         "unknown precision refused: %s", err.text);
+  run_precision (RL_PRECISION_FP32, seed);
+  if (rl_dnnl_supports (RL_PRECISION_BF16))
+    run_precision (RL_PRECISION_BF16, seed + 1);
+  else
+    {
+      printf ("# SKIP bf16: this CPU has no AVX512-BF16/AMX\n");
+      check (rl_dnnl_new (RL_PRECISION_BF16, &ctx, &err) == RL_ERR_UNSUPPORTED && ctx == NULL,
+             "bf16 context refused on this CPU: %s", err.text);
+    }
+  printf ("1..%d\n", n_checks);
+  if (n_failed > 0)
+    {
+      fprintf (stderr, "test-dnnl: %d of %d checks failed\n", n_failed, n_checks);
+      return 1;
+    }
+  return 0;
+}
