@@ -33,7 +33,10 @@ typedef struct
   GPtrArray *problems;    /* char*: one line per bad sample/line ("file: cause") */
 } RlDataset;
 
-/* kind: "camvid" | "sunrgbd" | "folder". Fails only when nothing sensible can be loaded
+/* kind: "camvid" | "sunrgbd" | "folder"; the accepted layouts are described in rl-dataset.c
+ * (camvid: a folder with train/val/test.txt, or one list file; sunrgbd: SPLIT/color/*.jpg|png
+ * with optional labels; folder: classes.json + images/[SPLIT/] + optional labels/[SPLIT/]).
+ * Fails only when nothing sensible can be loaded
  * (folder missing, no list files / images); per-sample problems go to ->problems. */
 RlDataset *rl_dataset_load (const char *kind, const char *path, GError **error);
 
@@ -47,6 +50,9 @@ guint rl_dataset_validate (RlDataset *ds, gboolean drop_bad,
 
 /* Samples of one split (borrowed pointers into ds->samples). */
 GPtrArray *rl_dataset_split (RlDataset *ds, const char *split);
+
+/* The sample called name, or NULL (borrowed). */
+RlSample *rl_dataset_find (RlDataset *ds, const char *name);
 
 void rl_dataset_free (RlDataset *ds);
 

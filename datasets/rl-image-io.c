@@ -526,6 +526,38 @@ rl_label_read (const char *path, int *width, int *height, guint8 **labels, GErro
   return rl_label_decode (data, len, path, width, height, labels, error);
 }
 
+/* Label values the spec does not allow; the message counts them and names the first. */
+gboolean
+rl_label_check_values (const RlClassSpec *spec, const char *name, int width, int height,
+                       const guint8 *labels, GError **error)
+{
+  gboolean ok[256];
+  gsize n = (gsize) width * height, bad = 0, first = 0;
+
+  for (guint v = 0; v < 256; v++)
+    ok[v] = rl_class_spec_value_ok (spec, v);
+  for (gsize i = n; i-- > 0;)
+    if (!ok[labels[i]])
+      {
+        bad++;
+        first = i;
+      }
+  if (bad == 0)
+    return TRUE;
+  if (spec->ignore_index >= spec->n_classes)
+    g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_VALUE,
+                 "%s: value %u at (%d,%d) out of range (%" G_GSIZE_FORMAT " pixels; %s allows "
+                 "0..%d and %d)", name, labels[first], (int) (first % width),
+                 (int) (first / width), bad, spec->id ? spec->id : "the spec",
+                 spec->n_classes - 1, spec->ignore_index);
+  else
+    g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_VALUE,
+                 "%s: value %u at (%d,%d) out of range (%" G_GSIZE_FORMAT " pixels; %s allows "
+                 "0..%d)", name, labels[first], (int) (first % width), (int) (first / width),
+                 bad, spec->id ? spec->id : "the spec", spec->n_classes - 1);
+  return FALSE;
+}
+
 /* ---- PNG encoding ------------------------------------------------------------------------ */
 
 typedef struct

@@ -54,6 +54,11 @@ gboolean rl_label_read (const char *path, int *width, int *height, guint8 **labe
 gboolean rl_label_decode (const void *data, gsize len, const char *name, int *width,
                           int *height, guint8 **labels, GError **error);
 
+/* FALSE (RL_IMAGE_ERROR_VALUE, naming name, the first bad value and pixel, and how many) if
+ * a label value is not allowed by spec (rl_class_spec_value_ok). labels is (H, W). */
+gboolean rl_label_check_values (const RlClassSpec *spec, const char *name, int width,
+                                int height, const guint8 *labels, GError **error);
+
 /* Writes labels as an 8-bit PNG. With spec, a palette PNG whose palette holds the class colours
  * (index = label, so it still reads back as indices); without, 8-bit grayscale.
  * Written to a temporary file in the same folder and renamed into place. */
