@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+# PyTorch peer of bench-speed.c: times SegNet-Basic's convolutions at 360x480 in PyTorch 1.13
+# (2 threads; fp32 NCHW, fp32 channels_last, bf16 autocast) so the figures sit side by side.
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+PEAK_FP32_GFLOPS = 415.0
+
+# name, c_in, c_out, k, scale (input is 360/scale x 480/scale), as in bench-speed.c
+LAYERS = [
+    ("enc1", 3, 64, 7, 1), ("enc2", 64, 64, 7, 2), ("enc3", 64, 64, 7, 4),
+    ("enc4", 64, 64, 7, 8), ("dec4", 64, 64, 7, 8), ("dec3", 64, 64, 7, 4),
+    ("dec2", 64, 64, 7, 2), ("dec1", 64, 64, 7, 1), ("cls", 64, 11, 1, 1),
+]
+MODES = ["fp32 NCHW", "fp32 channels_last", "bf16 autocast"]
+
+
+def shape(height, width, layer, batch):
+    _, c_in, c_out, k, scale = layer
+    h, w = -(-height // scale), -(-width // scale)
+    return batch, c_in, h, w, c_out, k
+
+
+def gflop(n, c_in, h, w, c_out, k):
+    return 2.0 * n * c_out * c_in * k * k * h * w * 1e-9
+
+
+def best_of(fn, reps):
+    fn()  # warm-up: oneDNN primitive creation, allocator
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def time_layer(mode, n, c_in, h, w, c_out, k, training, reps):
+    """Seconds for forward, and for backward (data + weights + bias) when training."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(n, c_in, h, w, generator=gen) - 0.5
+    wt = (torch.rand(c_out, c_in, k, k, generator=gen) - 0.5) * 0.1
+    b = torch.rand(c_out, generator=gen) - 0.5
+    if mode == "fp32 channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+        wt = wt.contiguous(memory_format=torch.channels_last)
+    autocast = mode == "bf16 autocast"
+    # The first layer's input gradient is never needed (as in bench-speed.c).
+    x.requires_grad_(training and c_in != 3)
+    wt.requires_grad_(training)
+    b.requires_grad_(training)
+
+    def fwd():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            return F.conv2d(x, wt, b, padding=k // 2)
+
+    if not training:
+        with torch.no_grad():
+            return best_of(fwd, reps), None
+    t_fwd = best_of(fwd, reps)
+    y = fwd()
+    gy = torch.rand(y.shape, generator=gen, dtype=y.dtype)
+    if mode == "fp32 channels_last":
+        gy = gy.contiguous(memory_format=torch.channels_last)
+
+    def fwd_bwd():
+        out = fwd()
+        out.backward(gy)
+
+    t_both = best_of(fwd_bwd, reps)
+    return t_fwd, max(t_both - t_fwd, 0.0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--size", default="360x480")
+    ap.add_argument("--inference-only", action="store_true")
+    ap.add_argument("--training-only", action="store_true")
+    args = ap.parse_args()
+    height, width = (int(v) for v in args.size.split("x"))
+    torch.set_num_threads(args.threads)
+    print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"mkldnn {torch.backends.mkldnn.is_available()}")
+    runs = []
+    if not args.training_only:
+        runs.append(("inference (forward)", 1, False))
+    if not args.inference_only:
+        runs.append(("training (forward, backward data+weights+bias)", 4, True))
+    for title, batch, training in runs:
+        print(f"\n## {title}: batch {batch}, {height}x{width}, best of {args.reps}")
+        head = f"{'layer':5} {'GFLOP':>7}"
+        for m in MODES:
+            head += f" | {m:>18} fwd ms" + (" bwd ms" if training else "") + "  GF/s"
+        print(head)
+        totals = {m: [0.0, 0.0] for m in MODES}
+        total_gf = [0.0, 0.0]
+        for layer in LAYERS:
+            n, c_in, h, w, c_out, k = shape(height, width, layer, batch)
+            gf = gflop(n, c_in, h, w, c_out, k)
+            gf_bwd = gf * (1 if c_in == 3 else 2)
+            line = f"{layer[0]:5} {gf:7.2f}"
+            for m in MODES:
+                tf, tb = time_layer(m, n, c_in, h, w, c_out, k, training, args.reps)
+                totals[m][0] += tf
+                if training:
+                    totals[m][1] += tb
+                    line += f" | {tf * 1e3:25.1f} {tb * 1e3:6.1f} {(gf + gf_bwd) / (tf + tb):5.0f}"
+                else:
+                    line += f" | {tf * 1e3:25.1f} {gf / tf:5.0f}"
+            total_gf[0] += gf
+            total_gf[1] += gf_bwd
+            print(line, flush=True)
+        line = f"{'all':5} {sum(total_gf) if training else total_gf[0]:7.2f}"
+        for m in MODES:
+            tf, tb = totals[m]
+            g = (total_gf[0] + total_gf[1]) / (tf + tb) if training else total_gf[0] / tf
+            line += (f" | {tf * 1e3:25.1f} {tb * 1e3:6.1f} {g:5.0f}" if training
+                     else f" | {tf * 1e3:25.1f} {g:5.0f}")
+        print(line)
+        for m in MODES:
+            tf, tb = totals[m]
+            print(f"{m}: {(tf + tb) * 1e3:.1f} ms of convolutions, "
+                  f"{100 * ((sum(total_gf) if training else total_gf[0]) / (tf + tb)) / PEAK_FP32_GFLOPS:.0f}% of the fp32 peak")
+
+
+if __name__ == "__main__":
+    main()
