@@ -100,6 +100,10 @@ gboolean rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind ki
  * paints into its own copy with rl_mask_* during a stroke and commits here at the stroke end. */
 gboolean rl_project_commit_mask (RlProject *project, gint64 image_id, const char *tool,
                                  const guint8 *new_mask, guint *n_changed, GError **error);
+/* paint: round brush along xy (image coordinates, pixel (i, j) centred at (i + .5, j + .5), see
+ * rl-mask-ops.h); fill: flood fill from pixel (x, y). cls is a class or the void value; protect
+ * paints only void pixels. A class out of range, a stroke entirely outside the image or a fill
+ * point outside it is an INVALID error and changes nothing. */
 gboolean rl_project_paint (RlProject *project, gint64 image_id, int cls, double radius,
                            const double *xy, int n_points, gboolean protect, guint *n_changed,
                            GError **error);
@@ -111,6 +115,24 @@ gboolean rl_project_accept_prediction (RlProject *project, gint64 image_id,
 /* *done (may be NULL) is FALSE when there was nothing to undo/redo. */
 gboolean rl_project_undo (RlProject *project, gint64 image_id, gboolean *done, GError **error);
 gboolean rl_project_redo (RlProject *project, gint64 image_id, gboolean *done, GError **error);
+/* Redo steps available (undone steps not yet dropped by a new edit). */
+int rl_project_count_redo (RlProject *project, gint64 image_id);
+
+/* One step of an image's history. */
+typedef struct
+{
+  gint64 id;             /* unique over the project, never reused */
+  int seq;               /* 1, 2, ... per image */
+  char *tool;            /* "paint", "fill", "accept-prediction", or the GUI's tool name */
+  int n_changed;         /* pixels changed */
+  char *created;         /* ISO 8601, UTC */
+  gboolean applied;      /* FALSE: undone (a redo step) */
+} RlEditInfo;
+
+void rl_edit_info_free (RlEditInfo *info);
+/* The image's steps in order (RlEditInfo*, owned by the array). */
+GPtrArray *rl_project_list_edits (RlProject *project, gint64 image_id, GError **error);
+
 gboolean rl_project_set_status (RlProject *project, gint64 image_id, RlImageStatus status,
                                 GError **error);
 
@@ -142,3 +164,4 @@ gboolean rl_project_export (RlProject *project, const char *format, const char *
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlProject, rl_project_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlImageInfo, rl_image_info_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlEditInfo, rl_edit_info_free)
