@@ -129,6 +129,7 @@ typedef struct
   gsize len;
   gsize pos;
   char message[256];
+  char warning[192];      /* the first warning: it explains a generic IHDR error */
   gboolean truncated;     /* the data ended before libpng was done */
   guint8 *pixels;
   png_bytep *rows;
@@ -147,7 +148,16 @@ png_ctx_error (png_structp png, png_const_charp msg)
 static void
 png_ctx_warning (png_structp png, png_const_charp msg)
 {
-  /* Benign (e.g. an unknown-profile iCCP chunk): the pixels are still right. */
+  /* Benign on its own (e.g. an unknown-profile iCCP chunk): the pixels are still right. */
+  PngReadCtx *ctx = png_get_error_ptr (png);
+
+  if (ctx && ctx->warning[0] == '\0')
+    g_strlcpy (ctx->warning, msg, sizeof ctx->warning);
+}
+
+static void
+png_write_warning (png_structp png, png_const_charp msg)
+{
 }
 
 static void
@@ -199,12 +209,14 @@ png_decode (const guint8 *data, gsize len, const char *name, PngWant want, int *
         g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT,
                      "%s: truncated PNG (unexpected end of data)", name);
       else
-        g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT, "%s: corrupt PNG: %s", name,
-                     ctx->message);
+        g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT, "%s: corrupt PNG: %s%s%s%s",
+                     name, ctx->message, ctx->warning[0] ? " (" : "", ctx->warning,
+                     ctx->warning[0] ? ")" : "");
       goto out;
     }
 
-  png_set_user_limits (png, RL_IMAGE_MAX_SIDE, RL_IMAGE_MAX_SIDE);
+  /* libpng's own size limit would give a vague "Invalid IHDR data": lift it and check below. */
+  png_set_user_limits (png, 0x7fffffff, 0x7fffffff);
   png_set_read_fn (png, ctx, png_ctx_read);
   png_read_info (png, info);
 
@@ -607,7 +619,7 @@ png_encode (const char *name, int width, int height, const guint8 *pixels, int c
       return NULL;
     }
   ctx->buf = g_byte_array_new ();
-  png = png_create_write_struct (PNG_LIBPNG_VER_STRING, ctx, png_wctx_error, png_ctx_warning);
+  png = png_create_write_struct (PNG_LIBPNG_VER_STRING, ctx, png_wctx_error, png_write_warning);
   info = png ? png_create_info_struct (png) : NULL;
   if (!png || !info)
     {
