@@ -1,0 +1,221 @@
+/* Inference on a loaded, read-only SegNet: batch norm folded into the convs at load time, one
+ * workspace per call, so several threads may predict with one model at once. */
+#include "rl-model.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rl-layers.h"
+#include "rl-net.h"
+
+struct RlModel
+{
+  RlNet net;
+  RlNetMeta meta;
+  float *params;   /* as in the file */
+  float *folded;   /* same layout; conv weight/bias slots hold the BN-folded values */
+};
+
+static RlStatus
+model_fold (RlModel *m, RlError *err)
+{
+  const RlNet *net = &m->net;
+  m->folded = malloc (net->total * sizeof (float));
+  if (m->folded == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+  memcpy (m->folded, m->params, net->total * sizeof (float));
+  for (int j = 0; j < net->n_convs; j++)
+    {
+      const RlConvSpec *c = &net->conv[j];
+      if (!c->bn)
+        continue;
+      size_t ow = net->param[c->p_w].offset, ob = net->param[c->p_b].offset;
+      rl_batchnorm_fold (c->c_out, c->c_in * c->k * c->k, m->params + ow, m->params + ob,
+                         m->params + net->param[c->p_gamma].offset,
+                         m->params + net->param[c->p_beta].offset,
+                         m->params + net->param[c->p_mean].offset,
+                         m->params + net->param[c->p_var].offset, m->meta.bn_eps,
+                         m->folded + ow, m->folded + ob);
+    }
+  return RL_OK;
+}
+
+RlStatus
+rl_model_load (const char *path, RlModel **out, RlError *err)
+{
+  *out = NULL;
+  RlModel *m = calloc (1, sizeof *m);
+  if (m == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+  RlStatus st = rl_net_load (path, &m->net, &m->meta, &m->params, err);
+  if (st == RL_OK)
+    st = model_fold (m, err);
+  if (st != RL_OK)
+    {
+      rl_model_free (m);
+      return st;
+    }
+  *out = m;
+  return RL_OK;
+}
+
+void
+rl_model_free (RlModel *model)
+{
+  if (model == NULL)
+    return;
+  rl_net_meta_clear (&model->meta);
+  free (model->params);
+  free (model->folded);
+  free (model);
+}
+
+int
+rl_model_num_classes (const RlModel *model)
+{
+  return model->net.num_classes;
+}
+
+const char *
+rl_model_class_name (const RlModel *model, int i)
+{
+  if (i < 0 || i >= model->net.num_classes)
+    return NULL;
+  return model->meta.class_names[i];
+}
+
+int
+rl_model_ignore_index (const RlModel *model)
+{
+  return model->meta.ignore_index;
+}
+
+const char *
+rl_model_arch (const RlModel *model)
+{
+  return model->net.arch;
+}
+
+const float *
+rl_model_input_mean (const RlModel *model)
+{
+  return model->meta.mean;
+}
+
+const float *
+rl_model_input_std (const RlModel *model)
+{
+  return model->meta.std;
+}
+
+RlStatus
+rl_model_forward (const RlModel *model, const float *x, int height, int width, float *logits,
+                  int n_threads, RlAbortFunc abort, void *abort_data, RlError *err)
+{
+  const RlNet *net = &model->net;
+  int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS];
+  int pre_h[RL_NET_MAX_STAGES], pre_w[RL_NET_MAX_STAGES];
+  RlStatus st = rl_net_plan (net, height, width, oc, oh, ow, pre_h, pre_w, err);
+  if (st != RL_OK)
+    return st;
+  int want = n_threads > 0 ? n_threads : openblas_get_num_procs ();
+  if (openblas_get_num_threads () != want)
+    openblas_set_num_threads (want);
+
+  /* Two ping-pong buffers of the largest activation, plus the pooling indices. */
+  size_t biggest = 0, idx_total = 0;
+  size_t idx_off[RL_NET_MAX_STAGES] = { 0 };
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      size_t sz = (size_t) oc[i] * oh[i] * ow[i];
+      biggest = sz > biggest ? sz : biggest;
+      if (net->op[i].kind == RL_OP_POOL)
+        {
+          idx_off[net->op[i].index] = idx_total;
+          idx_total += sz;
+        }
+    }
+  float *buf[2] = { malloc (biggest * sizeof (float)), malloc (biggest * sizeof (float)) };
+  int32_t *idx = malloc ((idx_total + 1) * sizeof (int32_t));
+  RlWorkspace *ws = NULL;
+  if (buf[0] == NULL || buf[1] == NULL || idx == NULL)
+    st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
+  if (st == RL_OK)
+    st = rl_workspace_new (RL_ENGINE_PATH_DEFAULT, &ws, err);
+  const float *cur = x;
+  int c = 3, h = height, w = width, which = 0;
+  for (int i = 0; st == RL_OK && i < net->n_ops; i++)
+    {
+      if (abort != NULL && abort (abort_data))
+        {
+          st = rl_error_set (err, RL_ERR_CANCELLED, "cancelled");
+          break;
+        }
+      const RlOp *op = &net->op[i];
+      float *dst = i == net->n_ops - 1 ? logits : buf[which];
+      if (op->kind == RL_OP_CONV)
+        {
+          const RlConvSpec *cv = &net->conv[op->index];
+          RlConvShape s = { 1, c, h, w, cv->c_out, cv->k, cv->pad };
+          st = rl_conv2d_forward (ws, &s, cur,
+                                  model->folded + net->param[cv->p_w].offset,
+                                  model->folded + net->param[cv->p_b].offset, dst, cv->relu, err);
+        }
+      else if (op->kind == RL_OP_POOL)
+        rl_maxpool_forward (1, c, h, w, cur, dst, idx + idx_off[op->index]);
+      else
+        {
+          int s = op->index;
+          rl_maxunpool_forward (1, c, h, w, pre_h[s], pre_w[s], cur, idx + idx_off[s], dst);
+        }
+      cur = dst;
+      which ^= 1;
+      c = oc[i];
+      h = oh[i];
+      w = ow[i];
+    }
+  rl_workspace_free (ws);
+  free (buf[0]);
+  free (buf[1]);
+  free (idx);
+  return st;
+}
+
+RlStatus
+rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int width,
+                       uint8_t *labels, int n_threads, RlAbortFunc abort, void *abort_data,
+                       RlError *err)
+{
+  if (height < 1 || width < 1 || rgb == NULL || labels == NULL)
+    return rl_error_set (err, RL_ERR_INVALID, "empty image (%dx%d)", width, height);
+  size_t hw = (size_t) height * width;
+  int nc = model->net.num_classes;
+  float *x = malloc (3 * hw * sizeof (float));
+  float *logits = malloc ((size_t) nc * hw * sizeof (float));
+  if (x == NULL || logits == NULL)
+    {
+      free (x);
+      free (logits);
+      return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
+    }
+  rl_normalize_rgb8 (rgb, height, width, model->meta.mean, model->meta.std, x);
+  RlStatus st = rl_model_forward (model, x, height, width, logits, n_threads, abort, abort_data,
+                                  err);
+  if (st == RL_OK)
+    for (size_t i = 0; i < hw; i++)
+      {
+        int best = 0;
+        float bv = logits[i];
+        for (int k = 1; k < nc; k++)
+          if (logits[(size_t) k * hw + i] > bv)
+            {
+              bv = logits[(size_t) k * hw + i];
+              best = k;
+            }
+        labels[i] = (uint8_t) best;
+      }
+  free (x);
+  free (logits);
+  return st;
+}

@@ -1,0 +1,552 @@
+/* SegNet layer lists, parameter layout, He initialisation and model-file I/O.
+ * The loader checks every tensor and metadata key before handing anything out. */
+#include "rl-net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rl-json.h"
+#include "rl-safetensors.h"
+
+static void
+add_param (RlNet *net, const char *name, int ndim, const int64_t *shape, int trainable, int *slot)
+{
+  RlParamInfo *p = &net->param[net->n_params];
+  snprintf (p->name, sizeof p->name, "%s", name);
+  p->ndim = ndim;
+  p->count = 1;
+  for (int d = 0; d < ndim; d++)
+    {
+      p->shape[d] = shape[d];
+      p->count *= (size_t) shape[d];
+    }
+  p->offset = net->total;
+  p->trainable = trainable;
+  net->total += p->count;
+  *slot = net->n_params++;
+}
+
+static void
+add_conv (RlNet *net, const char *name, int c_in, int c_out, int k, int bn, int relu)
+{
+  RlConvSpec *c = &net->conv[net->n_convs];
+  char buf[64];
+  memset (c, 0, sizeof *c);
+  snprintf (c->name, sizeof c->name, "%s", name);
+  c->c_in = c_in;
+  c->c_out = c_out;
+  c->k = k;
+  c->pad = (k - 1) / 2;
+  c->bn = bn;
+  c->relu = relu;
+  c->p_gamma = c->p_beta = c->p_mean = c->p_var = -1;
+  int64_t wshape[4] = { c_out, c_in, k, k }, vshape[1] = { c_out };
+  snprintf (buf, sizeof buf, bn ? "%s.conv.weight" : "%s.weight", name);
+  add_param (net, buf, 4, wshape, 1, &c->p_w);
+  snprintf (buf, sizeof buf, bn ? "%s.conv.bias" : "%s.bias", name);
+  add_param (net, buf, 1, vshape, 1, &c->p_b);
+  if (bn)
+    {
+      snprintf (buf, sizeof buf, "%s.bn.weight", name);
+      add_param (net, buf, 1, vshape, 1, &c->p_gamma);
+      snprintf (buf, sizeof buf, "%s.bn.bias", name);
+      add_param (net, buf, 1, vshape, 1, &c->p_beta);
+      snprintf (buf, sizeof buf, "%s.bn.running_mean", name);
+      add_param (net, buf, 1, vshape, 0, &c->p_mean);
+      snprintf (buf, sizeof buf, "%s.bn.running_var", name);
+      add_param (net, buf, 1, vshape, 0, &c->p_var);
+    }
+  net->op[net->n_ops].kind = RL_OP_CONV;
+  net->op[net->n_ops].index = net->n_convs;
+  net->n_ops++;
+  net->n_convs++;
+}
+
+static void
+add_op (RlNet *net, RlOpKind kind, int stage)
+{
+  net->op[net->n_ops].kind = kind;
+  net->op[net->n_ops].index = stage;
+  net->n_ops++;
+}
+
+RlStatus
+rl_net_init (RlNet *net, const char *arch, int num_classes, RlError *err)
+{
+  memset (net, 0, sizeof *net);
+  if (num_classes < 1 || num_classes > 256)
+    return rl_error_set (err, RL_ERR_INVALID, "%d classes: must be 1 to 256", num_classes);
+  net->num_classes = num_classes;
+  char name[24];
+  if (strcmp (arch, "segnet-basic") == 0)
+    {
+      net->n_stages = 4;
+      for (int i = 0; i < 4; i++)
+        {
+          snprintf (name, sizeof name, "enc%d", i + 1);
+          add_conv (net, name, i == 0 ? 3 : 64, 64, 7, 1, 1);
+          add_op (net, RL_OP_POOL, i);
+        }
+      for (int i = 3; i >= 0; i--)
+        {
+          add_op (net, RL_OP_UNPOOL, i);
+          snprintf (name, sizeof name, "dec%d", i + 1);
+          add_conv (net, name, 64, 64, 7, 1, 0);
+        }
+      add_conv (net, "classifier", 64, num_classes, 1, 0, 0);
+    }
+  else if (strcmp (arch, "segnet") == 0)
+    {
+      static const int depth[5] = { 2, 2, 3, 3, 3 };
+      static const int width[5] = { 64, 128, 256, 512, 512 };
+      int c = 3;
+      net->n_stages = 5;
+      for (int b = 0; b < 5; b++)
+        {
+          for (int i = 0; i < depth[b]; i++)
+            {
+              snprintf (name, sizeof name, "enc%d.%d", b + 1, i);
+              add_conv (net, name, c, width[b], 3, 1, 1);
+              c = width[b];
+            }
+          add_op (net, RL_OP_POOL, b);
+        }
+      for (int b = 4; b >= 0; b--)
+        {
+          add_op (net, RL_OP_UNPOOL, b);
+          int n = b == 0 ? 1 : depth[b];
+          for (int i = 0; i < n; i++)
+            {
+              int out = (i == n - 1 && b > 0) ? width[b - 1] : width[b];
+              snprintf (name, sizeof name, "dec%d.%d", b + 1, i);
+              add_conv (net, name, c, out, 3, 1, 1);
+              c = out;
+            }
+        }
+      add_conv (net, "classifier", 64, num_classes, 3, 0, 0);
+    }
+  else
+    return rl_error_set (err, RL_ERR_INVALID, "unknown architecture '%s'", arch);
+  snprintf (net->arch, sizeof net->arch, "%s", arch);
+  return RL_OK;
+}
+
+size_t
+rl_net_count_weights (const RlNet *net)
+{
+  size_t n = 0;
+  for (int i = 0; i < net->n_params; i++)
+    if (net->param[i].trainable)
+      n += net->param[i].count;
+  return n;
+}
+
+void
+rl_net_meta_clear (RlNetMeta *meta)
+{
+  if (meta->class_names != NULL)
+    for (int i = 0; meta->class_names[i] != NULL; i++)
+      free (meta->class_names[i]);
+  free (meta->class_names);
+  memset (meta, 0, sizeof *meta);
+}
+
+RlStatus
+rl_net_meta_default (RlNetMeta *meta, int num_classes, RlError *err)
+{
+  static const float mean[3] = { 0.485f, 0.456f, 0.406f }, std[3] = { 0.229f, 0.224f, 0.225f };
+  memset (meta, 0, sizeof *meta);
+  meta->class_names = calloc ((size_t) num_classes + 1, sizeof (char *));
+  if (meta->class_names == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+  for (int i = 0; i < num_classes; i++)
+    {
+      char buf[32];
+      snprintf (buf, sizeof buf, "class%d", i);
+      if ((meta->class_names[i] = strdup (buf)) == NULL)
+        {
+          rl_net_meta_clear (meta);
+          return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+        }
+    }
+  meta->ignore_index = 255;
+  memcpy (meta->mean, mean, sizeof mean);
+  memcpy (meta->std, std, sizeof std);
+  meta->bn_eps = 1e-5f;
+  return RL_OK;
+}
+
+RlStatus
+rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError *err)
+{
+  RlStatus st = rl_net_meta_default (dst, num_classes, err);
+  if (st != RL_OK)
+    return st;
+  for (int i = 0; i < num_classes; i++)
+    {
+      char *s = strdup (src->class_names[i]);
+      if (s == NULL)
+        {
+          rl_net_meta_clear (dst);
+          return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+        }
+      free (dst->class_names[i]);
+      dst->class_names[i] = s;
+    }
+  dst->ignore_index = src->ignore_index;
+  memcpy (dst->mean, src->mean, sizeof dst->mean);
+  memcpy (dst->std, src->std, sizeof dst->std);
+  dst->bn_eps = src->bn_eps;
+  return RL_OK;
+}
+
+static uint64_t
+splitmix64 (uint64_t *x)
+{
+  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void
+rl_rng_seed (RlRng *rng, uint64_t seed)
+{
+  for (int i = 0; i < 4; i++)
+    rng->s[i] = splitmix64 (&seed);
+}
+
+static uint64_t
+rotl (uint64_t x, int k)
+{
+  return (x << k) | (x >> (64 - k));
+}
+
+uint64_t
+rl_rng_next (RlRng *rng)
+{
+  uint64_t *s = rng->s;
+  uint64_t result = rotl (s[1] * 5, 7) * 9, t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl (s[3], 45);
+  return result;
+}
+
+double
+rl_rng_uniform (RlRng *rng)
+{
+  return (double) (rl_rng_next (rng) >> 11) * 0x1.0p-53;
+}
+
+double
+rl_rng_normal (RlRng *rng)
+{
+  double u1 = rl_rng_uniform (rng), u2 = rl_rng_uniform (rng);
+  return sqrt (-2.0 * log (1.0 - u1)) * cos (2.0 * M_PI * u2);
+}
+
+void
+rl_net_init_params (const RlNet *net, uint64_t seed, float *params)
+{
+  RlRng rng;
+  rl_rng_seed (&rng, seed);
+  memset (params, 0, net->total * sizeof (float));
+  for (int j = 0; j < net->n_convs; j++)
+    {
+      const RlConvSpec *c = &net->conv[j];
+      const RlParamInfo *w = &net->param[c->p_w];
+      double std = sqrt (2.0 / (double) (c->c_in * c->k * c->k));
+      for (size_t i = 0; i < w->count; i++)
+        params[w->offset + i] = (float) (std * rl_rng_normal (&rng));
+      if (c->bn)
+        for (int i = 0; i < c->c_out; i++)
+          {
+            params[net->param[c->p_gamma].offset + i] = 1.0f;
+            params[net->param[c->p_var].offset + i] = 1.0f;
+          }
+    }
+}
+
+RlStatus
+rl_net_plan (const RlNet *net, int h, int w, int *out_c, int *out_h, int *out_w, int *pre_h,
+             int *pre_w, RlError *err)
+{
+  if (h < 1 || w < 1)
+    return rl_error_set (err, RL_ERR_INVALID, "image size %dx%d is empty", w, h);
+  if ((int64_t) h * w > (int64_t) 1 << 26)
+    return rl_error_set (err, RL_ERR_INVALID, "image size %dx%d is too large", w, h);
+  int c = 3;
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      const RlOp *op = &net->op[i];
+      if (op->kind == RL_OP_CONV)
+        c = net->conv[op->index].c_out;
+      else if (op->kind == RL_OP_POOL)
+        {
+          pre_h[op->index] = h;
+          pre_w[op->index] = w;
+          h = (h + 1) / 2;
+          w = (w + 1) / 2;
+        }
+      else
+        {
+          h = pre_h[op->index];
+          w = pre_w[op->index];
+        }
+      out_c[i] = c;
+      out_h[i] = h;
+      out_w[i] = w;
+    }
+  return RL_OK;
+}
+
+void
+rl_normalize_rgb8 (const uint8_t *rgb, int h, int w, const float mean[3], const float std[3],
+                   float *x)
+{
+  size_t hw = (size_t) h * w;
+  for (int c = 0; c < 3; c++)
+    {
+      float sc = 1.0f / (255.0f * std[c]), sh = -mean[c] / std[c];
+      float *dst = x + c * hw;
+      for (size_t i = 0; i < hw; i++)
+        dst[i] = (float) rgb[3 * i + c] * sc + sh;
+    }
+}
+
+/* Parses "[a, b, c]" of numbers. */
+static int
+parse_float3 (const char *s, float out[3])
+{
+  RlJson *j = NULL;
+  int ok = s != NULL && rl_json_parse (s, strlen (s), &j, NULL) == RL_OK
+           && j->type == RL_JSON_ARRAY && j->n == 3;
+  for (int i = 0; ok && i < 3; i++)
+    {
+      ok = j->items[i].type == RL_JSON_NUMBER && isfinite (j->items[i].number);
+      if (ok)
+        out[i] = (float) j->items[i].number;
+    }
+  rl_json_free (j);
+  return ok;
+}
+
+static int
+parse_int (const char *s, long lo, long hi, int *out)
+{
+  if (s == NULL || *s == '\0')
+    return 0;
+  char *end;
+  long v = strtol (s, &end, 10);
+  if (*end != '\0' || v < lo || v > hi)
+    return 0;
+  *out = (int) v;
+  return 1;
+}
+
+static RlStatus
+read_meta (const char *path, const RlSafetensors *st, RlNet *net, RlNetMeta *meta, RlError *err)
+{
+  const char *arch = rl_safetensors_meta (st, "arch");
+  const char *ncls = rl_safetensors_meta (st, "num_classes");
+  const char *names = rl_safetensors_meta (st, "class_names");
+  const char *ignore = rl_safetensors_meta (st, "ignore_index");
+  const char *mean = rl_safetensors_meta (st, "input_mean");
+  const char *std = rl_safetensors_meta (st, "input_std");
+  const char *eps = rl_safetensors_meta (st, "bn_eps");
+  static const char *keys[] = { "arch", "num_classes", "class_names", "ignore_index",
+                                "input_mean", "input_std", "bn_eps" };
+  const char *vals[] = { arch, ncls, names, ignore, mean, std, eps };
+  for (int i = 0; i < 7; i++)
+    if (vals[i] == NULL)
+      return rl_error_set (err, RL_ERR_FORMAT, "%s: metadata lacks '%s'", path, keys[i]);
+  int num_classes;
+  if (!parse_int (ncls, 1, 256, &num_classes))
+    return rl_error_set (err, RL_ERR_FORMAT, "%s: bad num_classes '%.40s'", path, ncls);
+  RlError nerr;
+  if (rl_net_init (net, arch, num_classes, &nerr) != RL_OK)
+    return rl_error_set (err, RL_ERR_FORMAT, "%s: %s", path, nerr.text);
+  RlStatus status = rl_net_meta_default (meta, num_classes, err);
+  if (status != RL_OK)
+    return status;
+  RlJson *j = NULL;
+  if (rl_json_parse (names, strlen (names), &j, NULL) != RL_OK || j->type != RL_JSON_ARRAY
+      || j->n != num_classes)
+    status = rl_error_set (err, RL_ERR_FORMAT,
+                           "%s: class_names is not a JSON list of %d names", path, num_classes);
+  for (int i = 0; status == RL_OK && i < num_classes; i++)
+    {
+      if (j->items[i].type != RL_JSON_STRING)
+        {
+          status = rl_error_set (err, RL_ERR_FORMAT, "%s: class name %d is not a string", path, i);
+          break;
+        }
+      char *s = strdup (j->items[i].string);
+      if (s == NULL)
+        status = rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+      else
+        {
+          free (meta->class_names[i]);
+          meta->class_names[i] = s;
+        }
+    }
+  rl_json_free (j);
+  if (status == RL_OK && !parse_int (ignore, -1000000, 1000000, &meta->ignore_index))
+    status = rl_error_set (err, RL_ERR_FORMAT, "%s: bad ignore_index '%.40s'", path, ignore);
+  if (status == RL_OK && (!parse_float3 (mean, meta->mean) || !parse_float3 (std, meta->std)
+                          || !(meta->std[0] > 0 && meta->std[1] > 0 && meta->std[2] > 0)))
+    status = rl_error_set (err, RL_ERR_FORMAT,
+                           "%s: input_mean/input_std must be lists of 3 numbers (std > 0)", path);
+  if (status == RL_OK)
+    {
+      char *end;
+      double e = strtod (eps, &end);
+      if (*end != '\0' || !(e > 0.0 && e < 1.0))
+        status = rl_error_set (err, RL_ERR_FORMAT, "%s: bad bn_eps '%.40s'", path, eps);
+      meta->bn_eps = (float) e;
+    }
+  if (status != RL_OK)
+    rl_net_meta_clear (meta);
+  return status;
+}
+
+static int
+ends_with (const char *s, const char *suffix)
+{
+  size_t a = strlen (s), b = strlen (suffix);
+  return a >= b && strcmp (s + a - b, suffix) == 0;
+}
+
+RlStatus
+rl_net_load (const char *path, RlNet *net, RlNetMeta *meta, float **params, RlError *err)
+{
+  RlSafetensors *st = NULL;
+  *params = NULL;
+  RlStatus status = rl_safetensors_read (path, &st, err);
+  if (status != RL_OK)
+    return status;
+  RlNetMeta m = { 0 };
+  status = read_meta (path, st, net, &m, err);
+  float *p = NULL;
+  if (status == RL_OK && (p = malloc (net->total * sizeof (float))) == NULL)
+    status = rl_error_set (err, RL_ERR_NOMEM, "%s: out of memory", path);
+  for (int i = 0; status == RL_OK && i < net->n_params; i++)
+    {
+      const RlParamInfo *info = &net->param[i];
+      const RlStTensor *t = rl_safetensors_find (st, info->name);
+      if (t == NULL)
+        {
+          status = rl_error_set (err, RL_ERR_FORMAT, "%s: tensor '%s' is missing", path,
+                                 info->name);
+          break;
+        }
+      if (strcmp (t->dtype, "F32") != 0)
+        {
+          status = rl_error_set (err, RL_ERR_FORMAT, "%s: tensor '%s' is %s, not F32", path,
+                                 info->name, t->dtype);
+          break;
+        }
+      int same = t->ndim == info->ndim;
+      for (int d = 0; same && d < t->ndim; d++)
+        same = t->shape[d] == info->shape[d];
+      if (!same)
+        {
+          char want[64], got[96];
+          int n = 0;
+          for (int d = 0; d < info->ndim; d++)
+            n += snprintf (want + n, sizeof want - (size_t) n, "%s%lld", d ? "," : "",
+                           (long long) info->shape[d]);
+          n = 0;
+          got[0] = '\0';
+          for (int d = 0; d < t->ndim && n < (int) sizeof got - 24; d++)
+            n += snprintf (got + n, sizeof got - (size_t) n, "%s%lld", d ? "," : "",
+                           (long long) t->shape[d]);
+          status = rl_error_set (err, RL_ERR_FORMAT, "%s: tensor '%s' has shape [%s], expected [%s]",
+                                 path, info->name, got, want);
+          break;
+        }
+      memcpy (p + info->offset, t->data, info->count * sizeof (float));
+      for (size_t k = 0; k < info->count; k++)
+        if (!isfinite (p[info->offset + k]))
+          {
+            status = rl_error_set (err, RL_ERR_FORMAT, "%s: tensor '%s' holds NaN or infinity",
+                                   path, info->name);
+            break;
+          }
+    }
+  /* Anything else in the file means it was made for another network. */
+  for (int i = 0; status == RL_OK && i < st->n_tensors; i++)
+    {
+      const char *name = st->tensors[i].name;
+      int known = ends_with (name, ".num_batches_tracked");
+      for (int k = 0; !known && k < net->n_params; k++)
+        known = strcmp (net->param[k].name, name) == 0;
+      if (!known)
+        status = rl_error_set (err, RL_ERR_FORMAT, "%s: unexpected tensor '%s' for %s", path,
+                               name, net->arch);
+    }
+  rl_safetensors_free (st);
+  if (status != RL_OK)
+    {
+      free (p);
+      rl_net_meta_clear (&m);
+      return status;
+    }
+  *meta = m;
+  *params = p;
+  return RL_OK;
+}
+
+RlStatus
+rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const float *params,
+             RlError *err)
+{
+  RlStWrite *t = calloc ((size_t) net->n_params, sizeof *t);
+  size_t cap = 64;
+  for (int i = 0; i < net->num_classes; i++)
+    cap += strlen (meta->class_names[i]) * 6 + 4;
+  char *names = malloc (cap);
+  if (t == NULL || names == NULL)
+    {
+      free (t);
+      free (names);
+      return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+    }
+  size_t len = 1;
+  names[0] = '[';
+  for (int i = 0; i < net->num_classes; i++)
+    {
+      if (i > 0)
+        names[len++] = ',';
+      len = (size_t) rl_json_escape (names, cap, len, meta->class_names[i]);
+    }
+  names[len++] = ']';
+  names[len] = '\0';
+  char ncls[16], ign[16], mean[96], std[96], eps[32];
+  snprintf (ncls, sizeof ncls, "%d", net->num_classes);
+  snprintf (ign, sizeof ign, "%d", meta->ignore_index);
+  snprintf (mean, sizeof mean, "[%.9g, %.9g, %.9g]", meta->mean[0], meta->mean[1], meta->mean[2]);
+  snprintf (std, sizeof std, "[%.9g, %.9g, %.9g]", meta->std[0], meta->std[1], meta->std[2]);
+  snprintf (eps, sizeof eps, "%.9g", meta->bn_eps);
+  const char *kv[] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
+                       "ignore_index", ign, "input_mean", mean, "input_std", std,
+                       "bn_eps", eps };
+  for (int i = 0; i < net->n_params; i++)
+    {
+      t[i].name = net->param[i].name;
+      t[i].ndim = net->param[i].ndim;
+      for (int d = 0; d < t[i].ndim; d++)
+        t[i].shape[d] = net->param[i].shape[d];
+      t[i].data = params + net->param[i].offset;
+    }
+  RlStatus st = rl_safetensors_write (path, t, net->n_params, kv, 7, err);
+  free (t);
+  free (names);
+  return st;
+}

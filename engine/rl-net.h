@@ -1,0 +1,113 @@
+/* SegNet network descriptions shared by inference (rl-model.c) and training (rl-train.c):
+ * the layer list, the parameter layout with PyTorch state_dict names, metadata, file I/O. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include "rl-status.h"
+
+#define RL_NET_MAX_CONVS 32
+#define RL_NET_MAX_OPS 64
+#define RL_NET_MAX_STAGES 8
+#define RL_NET_MAX_PARAMS (RL_NET_MAX_CONVS * 6)
+
+/* One conv (+ batch norm) (+ ReLU) layer. With batch norm its tensors are "<name>.conv.weight",
+ * "<name>.conv.bias", "<name>.bn.{weight,bias,running_mean,running_var}"; without (the
+ * classifier), "<name>.weight" and "<name>.bias". */
+typedef struct
+{
+  char name[24];
+  int c_in, c_out, k, pad;
+  int bn, relu;
+  int p_w, p_b, p_gamma, p_beta, p_mean, p_var;  /* indices into RlNet.param, -1 if none */
+} RlConvSpec;
+
+typedef enum
+{
+  RL_OP_CONV,    /* index: conv layer */
+  RL_OP_POOL,    /* index: stage; max-pool 2x2 s2 ceil mode, remembers indices and input size */
+  RL_OP_UNPOOL,  /* index: stage; max-unpool to that stage's pre-pool size */
+} RlOpKind;
+
+typedef struct
+{
+  RlOpKind kind;
+  int index;
+} RlOp;
+
+typedef struct
+{
+  char name[64];
+  int ndim;
+  int64_t shape[4];
+  size_t offset, count;    /* floats, into the parameter arena */
+  int trainable;           /* 0 for batch-norm running statistics */
+} RlParamInfo;
+
+typedef struct
+{
+  char arch[16];           /* "segnet-basic" or "segnet" */
+  int num_classes;
+  int n_convs, n_ops, n_stages, n_params;
+  RlConvSpec conv[RL_NET_MAX_CONVS];
+  RlOp op[RL_NET_MAX_OPS];
+  RlParamInfo param[RL_NET_MAX_PARAMS];
+  size_t total;            /* floats in the parameter arena */
+} RlNet;
+
+/* What the file's __metadata__ says besides arch and num_classes. */
+typedef struct
+{
+  char **class_names;      /* num_classes strings, owned */
+  int ignore_index;
+  float mean[3], std[3];   /* per RGB channel, on values scaled to 0..1 */
+  float bn_eps;
+} RlNetMeta;
+
+/* SegNet-Basic: 4 x (conv 7x7 64 + BN + ReLU + pool), 4 x (unpool + conv 7x7 64 + BN),
+ * classifier conv 1x1. Names enc1..enc4, dec4..dec1, classifier.
+ * SegNet ("segnet"): VGG-16's 13 conv 3x3 + BN + ReLU in blocks of 2,2,3,3,3 named
+ * enc1.0, enc1.1, enc2.0, ... enc5.2; the mirrored decoder dec5.0..dec5.2, dec4.0..dec4.2 (the
+ * last 512->256), dec3.0..dec3.2 (256->128), dec2.0, dec2.1 (128->64), dec1.0 (64->64), each
+ * conv 3x3 + BN + ReLU after an unpool; classifier conv 3x3 64->C with bias.
+ * num_classes 1..256 (predictions are 8-bit). */
+RlStatus rl_net_init (RlNet *net, const char *arch, int num_classes, RlError *err);
+size_t rl_net_count_weights (const RlNet *net);  /* trainable floats */
+
+/* Images of any size run as they are: ceil-mode pooling and unpooling to the remembered size
+ * handle odd sizes exactly as PyTorch does, so nothing is padded or cropped. */
+
+void rl_net_meta_clear (RlNetMeta *meta);
+RlStatus rl_net_meta_default (RlNetMeta *meta, int num_classes, RlError *err);
+RlStatus rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError *err);
+
+/* He (Kaiming normal, fan_in, gain sqrt 2) conv weights from seed, zero biases, BN gamma 1,
+ * beta 0, running mean 0 and variance 1. params holds net->total floats. */
+void rl_net_init_params (const RlNet *net, uint64_t seed, float *params);
+
+/* Reads a model file: every tensor present, F32, right shape; metadata complete. On success
+ * *params (net->total floats, malloc'd) and meta are filled; on failure nothing is. */
+RlStatus rl_net_load (const char *path, RlNet *net, RlNetMeta *meta, float **params,
+                      RlError *err);
+RlStatus rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta,
+                      const float *params, RlError *err);
+
+/* Shapes of each op's output for an input of (h, w); out_c/out_h/out_w have n_ops entries,
+ * pre_h/pre_w the pre-pool sizes per stage. Fails for h or w < 1. */
+RlStatus rl_net_plan (const RlNet *net, int h, int w, int *out_c, int *out_h, int *out_w,
+                      int *pre_h, int *pre_w, RlError *err);
+
+/* rgb (H, W, 3) 8-bit -> x (3, H, W) float: (v / 255 - mean[c]) / std[c]. */
+void rl_normalize_rgb8 (const uint8_t *rgb, int h, int w, const float mean[3],
+                        const float std[3], float *x);
+
+/* A small deterministic RNG (xoshiro256**); one per use, no global state. */
+typedef struct
+{
+  uint64_t s[4];
+} RlRng;
+
+void rl_rng_seed (RlRng *rng, uint64_t seed);
+uint64_t rl_rng_next (RlRng *rng);
+double rl_rng_uniform (RlRng *rng);  /* [0, 1) */
+double rl_rng_normal (RlRng *rng);   /* N(0, 1) */

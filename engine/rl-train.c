@@ -1,0 +1,437 @@
+/* The SegNet trainer: forward in train or eval mode keeping activations, backward through every
+ * layer to parameter gradients, SGD, and the input statistics helper. */
+#include "rl-train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rl-net.h"
+
+struct RlTrainer
+{
+  RlNet net;
+  RlNetMeta meta;
+  float *params, *grads, *momentum;
+  RlWorkspace *ws;
+
+  /* Activations of the last forward, for (n, h, w). */
+  int n, h, w, trained;
+  int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS];
+  int pre_h[RL_NET_MAX_STAGES], pre_w[RL_NET_MAX_STAGES];
+  float *arena;
+  size_t arena_cap;
+  int32_t *idx_arena;
+  size_t idx_cap;
+  float *act[RL_NET_MAX_OPS + 1];     /* act[0] input, act[i + 1] output of op i */
+  float *z[RL_NET_MAX_CONVS];         /* conv output before batch norm */
+  int32_t *idx[RL_NET_MAX_STAGES];
+  float *gbuf[2];
+  float *bn_mean, *bn_invstd;         /* per conv at bn_off[j] */
+  size_t bn_off[RL_NET_MAX_CONVS];
+};
+
+static RlStatus
+trainer_alloc (RlTrainer *t, RlEnginePath path, RlError *err)
+{
+  size_t bn_total = 0;
+  for (int j = 0; j < t->net.n_convs; j++)
+    {
+      t->bn_off[j] = bn_total;
+      bn_total += (size_t) t->net.conv[j].c_out;
+    }
+  if (t->params == NULL)
+    t->params = malloc (t->net.total * sizeof (float));
+  t->grads = calloc (t->net.total, sizeof (float));
+  t->momentum = calloc (t->net.total, sizeof (float));
+  t->bn_mean = calloc (bn_total, sizeof (float));
+  t->bn_invstd = calloc (bn_total, sizeof (float));
+  if (t->params == NULL || t->grads == NULL || t->momentum == NULL || t->bn_mean == NULL
+      || t->bn_invstd == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory for the trainer");
+  return rl_workspace_new (path, &t->ws, err);
+}
+
+RlStatus
+rl_trainer_new (const char *arch, int num_classes, uint64_t seed, RlEnginePath path,
+                RlTrainer **out, RlError *err)
+{
+  *out = NULL;
+  RlTrainer *t = calloc (1, sizeof *t);
+  if (t == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+  RlStatus st = rl_net_init (&t->net, arch, num_classes, err);
+  if (st == RL_OK)
+    st = rl_net_meta_default (&t->meta, num_classes, err);
+  if (st == RL_OK)
+    st = trainer_alloc (t, path, err);
+  if (st != RL_OK)
+    {
+      rl_trainer_free (t);
+      return st;
+    }
+  rl_net_init_params (&t->net, seed, t->params);
+  *out = t;
+  return RL_OK;
+}
+
+RlStatus
+rl_trainer_load (const char *model_path, RlEnginePath path, RlTrainer **out, RlError *err)
+{
+  *out = NULL;
+  RlTrainer *t = calloc (1, sizeof *t);
+  if (t == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+  RlStatus st = rl_net_load (model_path, &t->net, &t->meta, &t->params, err);
+  if (st == RL_OK)
+    st = trainer_alloc (t, path, err);
+  if (st != RL_OK)
+    {
+      rl_trainer_free (t);
+      return st;
+    }
+  *out = t;
+  return RL_OK;
+}
+
+void
+rl_trainer_free (RlTrainer *t)
+{
+  if (t == NULL)
+    return;
+  rl_net_meta_clear (&t->meta);
+  free (t->params);
+  free (t->grads);
+  free (t->momentum);
+  free (t->bn_mean);
+  free (t->bn_invstd);
+  free (t->arena);
+  free (t->idx_arena);
+  rl_workspace_free (t->ws);
+  free (t);
+}
+
+RlStatus
+rl_trainer_set_classes (RlTrainer *t, const char *const *names, int ignore_index, RlError *err)
+{
+  for (int i = 0; i < t->net.num_classes; i++)
+    {
+      char *s = strdup (names[i]);
+      if (s == NULL)
+        return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+      free (t->meta.class_names[i]);
+      t->meta.class_names[i] = s;
+    }
+  t->meta.ignore_index = ignore_index;
+  return RL_OK;
+}
+
+void
+rl_trainer_set_input_stats (RlTrainer *t, const float mean[3], const float std[3])
+{
+  memcpy (t->meta.mean, mean, sizeof t->meta.mean);
+  memcpy (t->meta.std, std, sizeof t->meta.std);
+}
+
+int
+rl_trainer_num_classes (const RlTrainer *t)
+{
+  return t->net.num_classes;
+}
+
+int
+rl_trainer_ignore_index (const RlTrainer *t)
+{
+  return t->meta.ignore_index;
+}
+
+const float *
+rl_trainer_input_mean (const RlTrainer *t)
+{
+  return t->meta.mean;
+}
+
+const float *
+rl_trainer_input_std (const RlTrainer *t)
+{
+  return t->meta.std;
+}
+
+/* Lays out activations for (n, h, w) in one arena, growing it when needed. */
+static RlStatus
+plan_activations (RlTrainer *t, int n, int h, int w, RlError *err)
+{
+  const RlNet *net = &t->net;
+  RlStatus st = rl_net_plan (net, h, w, t->oc, t->oh, t->ow, t->pre_h, t->pre_w, err);
+  if (st != RL_OK)
+    return st;
+  size_t in_size = (size_t) n * 3 * h * w, total = in_size, biggest = in_size, idx_total = 0;
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      size_t sz = (size_t) n * t->oc[i] * t->oh[i] * t->ow[i];
+      biggest = sz > biggest ? sz : biggest;
+      const RlOp *op = &net->op[i];
+      total += sz;
+      if (op->kind == RL_OP_CONV && net->conv[op->index].bn)
+        total += sz;   /* z before batch norm as well as the output */
+      if (op->kind == RL_OP_POOL)
+        idx_total += sz;
+    }
+  total += 2 * biggest;
+  if (total > t->arena_cap)
+    {
+      free (t->arena);
+      t->arena = malloc (total * sizeof (float));
+      t->arena_cap = t->arena != NULL ? total : 0;
+    }
+  if (idx_total > t->idx_cap)
+    {
+      free (t->idx_arena);
+      t->idx_arena = malloc (idx_total * sizeof (int32_t));
+      t->idx_cap = t->idx_arena != NULL ? idx_total : 0;
+    }
+  if (t->arena == NULL || t->idx_arena == NULL)
+    {
+      t->n = 0;
+      return rl_error_set (err, RL_ERR_NOMEM, "out of memory for activations of %d x %dx%d",
+                           n, w, h);
+    }
+  float *p = t->arena;
+  int32_t *q = t->idx_arena;
+  t->act[0] = p;
+  p += in_size;
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      size_t sz = (size_t) n * t->oc[i] * t->oh[i] * t->ow[i];
+      const RlOp *op = &net->op[i];
+      if (op->kind == RL_OP_CONV)
+        {
+          t->z[op->index] = p;
+          if (net->conv[op->index].bn)
+            p += sz;
+        }
+      if (op->kind == RL_OP_POOL)
+        {
+          t->idx[op->index] = q;
+          q += sz;
+        }
+      t->act[i + 1] = p;
+      p += sz;
+    }
+  t->gbuf[0] = p;
+  t->gbuf[1] = p + biggest;
+  t->n = n;
+  t->h = h;
+  t->w = w;
+  return RL_OK;
+}
+
+#define P(t, k) ((t)->params + (t)->net.param[k].offset)
+#define G(t, k) ((t)->grads + (t)->net.param[k].offset)
+
+RlStatus
+rl_trainer_forward (RlTrainer *t, const float *x, int n, int h, int w, int train, RlError *err)
+{
+  if (n < 1)
+    return rl_error_set (err, RL_ERR_INVALID, "empty batch");
+  RlStatus st = plan_activations (t, n, h, w, err);
+  if (st != RL_OK)
+    return st;
+  const RlNet *net = &t->net;
+  memcpy (t->act[0], x, (size_t) n * 3 * h * w * sizeof (float));
+  int c = 3;
+  t->trained = 0;
+  for (int i = 0; i < net->n_ops && st == RL_OK; i++)
+    {
+      const RlOp *op = &net->op[i];
+      float *in = t->act[i], *out = t->act[i + 1];
+      if (op->kind == RL_OP_CONV)
+        {
+          const RlConvSpec *cv = &net->conv[op->index];
+          RlConvShape s = { n, c, h, w, cv->c_out, cv->k, cv->pad };
+          float *z = t->z[op->index];
+          st = rl_conv2d_forward (t->ws, &s, in, P (t, cv->p_w), P (t, cv->p_b), z,
+                                  cv->relu && !cv->bn, err);
+          if (st != RL_OK || !cv->bn)
+            goto next;
+          int hw = t->oh[i] * t->ow[i];
+          if (train)
+            st = rl_batchnorm_forward_train (n, cv->c_out, hw, z, P (t, cv->p_gamma),
+                                             P (t, cv->p_beta), t->meta.bn_eps, 0.1f,
+                                             P (t, cv->p_mean), P (t, cv->p_var), out,
+                                             t->bn_mean + t->bn_off[op->index],
+                                             t->bn_invstd + t->bn_off[op->index], err);
+          else
+            rl_batchnorm_forward_eval (n, cv->c_out, hw, z, P (t, cv->p_gamma),
+                                       P (t, cv->p_beta), P (t, cv->p_mean), P (t, cv->p_var),
+                                       t->meta.bn_eps, out);
+          if (cv->relu)
+            rl_relu_forward ((size_t) n * cv->c_out * hw, out);
+        }
+      else if (op->kind == RL_OP_POOL)
+        rl_maxpool_forward (n, c, h, w, in, out, t->idx[op->index]);
+      else
+        rl_maxunpool_forward (n, c, h, w, t->oh[i], t->ow[i], in, t->idx[op->index], out);
+    next:
+      c = t->oc[i];
+      h = t->oh[i];
+      w = t->ow[i];
+    }
+  if (st != RL_OK)
+    {
+      t->n = 0;
+      return st;
+    }
+  t->trained = train;
+  return RL_OK;
+}
+
+const float *
+rl_trainer_logits (const RlTrainer *t)
+{
+  return t->n > 0 ? t->act[t->net.n_ops] : NULL;
+}
+
+RlStatus
+rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_weights,
+                     double *loss, RlError *err)
+{
+  if (t->n == 0 || !t->trained)
+    return rl_error_set (err, RL_ERR_INVALID, "backward needs a training-mode forward first");
+  const RlNet *net = &t->net;
+  int n = t->n, last = net->n_ops - 1;
+  float *g = t->gbuf[0], *other = t->gbuf[1];
+  RlStatus st = rl_softmax_xent (n, net->num_classes, t->oh[last] * t->ow[last],
+                                 t->act[net->n_ops], labels, class_weights,
+                                 t->meta.ignore_index, loss, g, err);
+  if (st != RL_OK)
+    return st;
+  for (int i = last; i >= 0 && st == RL_OK; i--)
+    {
+      const RlOp *op = &net->op[i];
+      int c_in = i > 0 ? t->oc[i - 1] : 3;
+      int h_in = i > 0 ? t->oh[i - 1] : t->h, w_in = i > 0 ? t->ow[i - 1] : t->w;
+      int hw = t->oh[i] * t->ow[i];
+      float *dx = i > 0 ? other : NULL;
+      if (op->kind == RL_OP_CONV)
+        {
+          const RlConvSpec *cv = &net->conv[op->index];
+          size_t sz = (size_t) n * cv->c_out * hw;
+          if (cv->relu)
+            rl_relu_backward (sz, t->act[i + 1], g, g);
+          if (cv->bn)
+            rl_batchnorm_backward (n, cv->c_out, hw, t->z[op->index], g, P (t, cv->p_gamma),
+                                   t->bn_mean + t->bn_off[op->index],
+                                   t->bn_invstd + t->bn_off[op->index], g,
+                                   G (t, cv->p_gamma), G (t, cv->p_beta));
+          RlConvShape s = { n, c_in, h_in, w_in, cv->c_out, cv->k, cv->pad };
+          st = rl_conv2d_backward (t->ws, &s, t->act[i], P (t, cv->p_w), g, dx, G (t, cv->p_w),
+                                   G (t, cv->p_b), err);
+        }
+      else if (op->kind == RL_OP_POOL)
+        rl_maxpool_backward (n, c_in, h_in, w_in, g, t->idx[op->index], other);
+      else
+        rl_maxunpool_backward (n, c_in, h_in, w_in, t->oh[i], t->ow[i], g, t->idx[op->index],
+                               other);
+      float *tmp = g;
+      g = other;
+      other = tmp;
+    }
+  return st;
+}
+
+void
+rl_trainer_sgd_step (RlTrainer *t, float lr, float momentum, float weight_decay)
+{
+  for (int i = 0; i < t->net.n_params; i++)
+    {
+      const RlParamInfo *p = &t->net.param[i];
+      if (p->trainable)
+        rl_sgd_update (p->count, t->params + p->offset, t->grads + p->offset,
+                       t->momentum + p->offset, lr, momentum, weight_decay);
+    }
+}
+
+RlStatus
+rl_trainer_save (const RlTrainer *t, const char *path, RlError *err)
+{
+  return rl_net_save (path, &t->net, &t->meta, t->params, err);
+}
+
+int
+rl_trainer_num_params (const RlTrainer *t)
+{
+  return t->net.n_params;
+}
+
+const char *
+rl_trainer_param_name (const RlTrainer *t, int i)
+{
+  return i >= 0 && i < t->net.n_params ? t->net.param[i].name : NULL;
+}
+
+float *
+rl_trainer_param (RlTrainer *t, int i, size_t *count)
+{
+  if (i < 0 || i >= t->net.n_params)
+    return NULL;
+  if (count != NULL)
+    *count = t->net.param[i].count;
+  return t->params + t->net.param[i].offset;
+}
+
+const float *
+rl_trainer_grad (const RlTrainer *t, int i)
+{
+  if (i < 0 || i >= t->net.n_params || !t->net.param[i].trainable)
+    return NULL;
+  return t->grads + t->net.param[i].offset;
+}
+
+size_t
+rl_trainer_num_weights (const RlTrainer *t)
+{
+  return rl_net_count_weights (&t->net);
+}
+
+void
+rl_input_stats_init (RlInputStats *s)
+{
+  memset (s, 0, sizeof *s);
+}
+
+void
+rl_input_stats_add (RlInputStats *s, const uint8_t *rgb, int h, int w)
+{
+  size_t hw = (size_t) h * w;
+  for (int c = 0; c < 3; c++)
+    {
+      uint64_t sum = 0, sq = 0;
+      for (size_t i = 0; i < hw; i++)
+        {
+          uint64_t v = rgb[3 * i + c];
+          sum += v;
+          sq += v * v;
+        }
+      s->sum[c] += (double) sum / 255.0;
+      s->sq[c] += (double) sq / (255.0 * 255.0);
+    }
+  s->count += (double) hw;
+}
+
+RlStatus
+rl_input_stats_finish (const RlInputStats *s, float mean[3], float std[3], RlError *err)
+{
+  if (s->count < 2)
+    return rl_error_set (err, RL_ERR_INVALID, "no pixels for input statistics");
+  for (int c = 0; c < 3; c++)
+    {
+      double m = s->sum[c] / s->count;
+      double var = s->sq[c] / s->count - m * m;
+      if (!(var > 1e-12))
+        return rl_error_set (err, RL_ERR_INVALID, "channel %d is constant over the images", c);
+      mean[c] = (float) m;
+      std[c] = (float) sqrt (var);
+    }
+  return RL_OK;
+}

@@ -1,0 +1,379 @@
+/* Engine model tests: safetensors round trip, BN folding against the unfolded eval forward,
+ * odd image sizes, determinism, two threads at once, and refusal of corrupt model files. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rl-model.h"
+#include "rl-net.h"
+#include "rl-safetensors.h"
+#include "rl-train.h"
+
+static char *tmp_dir;
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+/* A SegNet-Basic with He weights and non-trivial BN statistics, saved to path. */
+static RlTrainer *
+make_model (const char *path, uint64_t seed)
+{
+  RlTrainer *t = NULL;
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_trainer_new ("segnet-basic", 11, seed, RL_ENGINE_PATH_REFERENCE, &t, &err),
+                   ==, RL_OK);
+  /* Give running statistics and BN affine values something other than 0/1. */
+  for (int i = 0; i < rl_trainer_num_params (t); i++)
+    {
+      const char *name = rl_trainer_param_name (t, i);
+      size_t n;
+      float *p = rl_trainer_param (t, i, &n);
+      RlRng rng;
+      rl_rng_seed (&rng, seed * 1000 + (uint64_t) i);
+      if (g_str_has_suffix (name, "running_var") || g_str_has_suffix (name, "bn.weight"))
+        for (size_t k = 0; k < n; k++)
+          p[k] = 0.5f + (float) rl_rng_uniform (&rng);
+      else if (g_str_has_suffix (name, "running_mean") || g_str_has_suffix (name, "bias"))
+        for (size_t k = 0; k < n; k++)
+          p[k] = 0.2f * (float) rl_rng_normal (&rng);
+    }
+  static const char *names[11] = { "Sky", "Building", "Pole", "Road", "Pavement", "Tree",
+                                   "SignSymbol", "Fence", "Car", "Pedestrian", "Bicyclist" };
+  g_assert_cmpint (rl_trainer_set_classes (t, names, 11, &err), ==, RL_OK);
+  g_assert_cmpint (rl_trainer_save (t, path, &err), ==, RL_OK);
+  return t;
+}
+
+static void
+random_rgb (uint8_t *rgb, size_t n, uint64_t seed)
+{
+  RlRng rng;
+  rl_rng_seed (&rng, seed);
+  for (size_t i = 0; i < n; i++)
+    rgb[i] = (uint8_t) (rl_rng_next (&rng) >> 56);
+}
+
+static void
+test_param_count (void)
+{
+  RlNet net;
+  g_assert_cmpint (rl_net_init (&net, "segnet-basic", 11, NULL), ==, RL_OK);
+  /* 3*64*49+64 + 7*(64*64*49+64) + 8*2*64 + 64*11+11, counted by hand. */
+  g_assert_cmpuint (rl_net_count_weights (&net), ==, 1416587);
+  g_assert_cmpint (rl_net_init (&net, "segnet", 37, NULL), ==, RL_OK);
+  /* 13 encoder convs, 12 decoder convs + the classifier (the 13th decoder conv). */
+  g_assert_cmpint (net.n_convs, ==, 26);
+  g_assert_cmpint (rl_net_init (&net, "segnet-huge", 11, NULL), ==, RL_ERR_INVALID);
+  g_assert_cmpint (rl_net_init (&net, "segnet", 0, NULL), ==, RL_ERR_INVALID);
+}
+
+static void
+test_roundtrip_and_fold (void)
+{
+  g_autofree char *path = tmp_path ("m.safetensors");
+  RlTrainer *t = make_model (path, 7);
+  RlModel *m = NULL;
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_model_load (path, &m, &err), ==, RL_OK);
+  g_assert_cmpint (rl_model_num_classes (m), ==, 11);
+  g_assert_cmpstr (rl_model_class_name (m, 3), ==, "Road");
+  g_assert_null (rl_model_class_name (m, 11));
+  g_assert_cmpint (rl_model_ignore_index (m), ==, 11);
+  g_assert_cmpstr (rl_model_arch (m), ==, "segnet-basic");
+
+  /* Odd size: 45x37 pools to 23x19, 12x10, 6x5, 3x3. */
+  int h = 37, w = 45;
+  size_t hw = (size_t) h * w;
+  g_autofree uint8_t *rgb = g_malloc (3 * hw);
+  g_autofree float *x = g_malloc (3 * hw * sizeof (float));
+  g_autofree float *logits = g_malloc (11 * hw * sizeof (float));
+  random_rgb (rgb, 3 * hw, 3);
+  rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (m), rl_model_input_std (m), x);
+  g_assert_cmpint (rl_model_forward (m, x, h, w, logits, 1, NULL, NULL, &err), ==, RL_OK);
+  g_assert_cmpint (rl_trainer_forward (t, x, 1, h, w, 0, &err), ==, RL_OK);
+  const float *ref = rl_trainer_logits (t);
+  double scale = 0, diff = 0;
+  for (size_t i = 0; i < 11 * hw; i++)
+    {
+      scale = fmax (scale, fabs (ref[i]));
+      diff = fmax (diff, fabs (ref[i] - logits[i]));
+    }
+  g_test_message ("folded vs unfolded: max diff %g, scale %g", diff, scale);
+  g_assert_cmpfloat (scale, >, 0.1);
+  g_assert_cmpfloat (diff / scale, <, 1e-5);
+
+  /* Save again from the loaded file's weights: byte-identical tensors. */
+  g_autofree char *path2 = tmp_path ("m2.safetensors");
+  RlTrainer *t2 = NULL;
+  g_assert_cmpint (rl_trainer_load (path, RL_ENGINE_PATH_REFERENCE, &t2, &err), ==, RL_OK);
+  g_assert_cmpint (rl_trainer_save (t2, path2, &err), ==, RL_OK);
+  g_autofree char *a = NULL, *b = NULL;
+  gsize la, lb;
+  g_assert_true (g_file_get_contents (path, &a, &la, NULL));
+  g_assert_true (g_file_get_contents (path2, &b, &lb, NULL));
+  g_assert_cmpmem (a, la, b, lb);
+  rl_trainer_free (t2);
+  rl_trainer_free (t);
+  rl_model_free (m);
+}
+
+static void
+test_same_seed (void)
+{
+  RlTrainer *a = NULL, *b = NULL, *c = NULL;
+  g_assert_cmpint (rl_trainer_new ("segnet-basic", 5, 42, RL_ENGINE_PATH_REFERENCE, &a, NULL),
+                   ==, RL_OK);
+  g_assert_cmpint (rl_trainer_new ("segnet-basic", 5, 42, RL_ENGINE_PATH_REFERENCE, &b, NULL),
+                   ==, RL_OK);
+  g_assert_cmpint (rl_trainer_new ("segnet-basic", 5, 43, RL_ENGINE_PATH_REFERENCE, &c, NULL),
+                   ==, RL_OK);
+  size_t n;
+  float *pa = rl_trainer_param (a, 0, &n), *pb = rl_trainer_param (b, 0, NULL);
+  float *pc = rl_trainer_param (c, 0, NULL);
+  g_assert_cmpmem (pa, n * sizeof (float), pb, n * sizeof (float));
+  g_assert_true (memcmp (pa, pc, n * sizeof (float)) != 0);
+  /* He std for enc1: sqrt(2 / 147). */
+  double sq = 0;
+  for (size_t i = 0; i < n; i++)
+    sq += (double) pa[i] * pa[i];
+  g_assert_cmpfloat (fabs (sqrt (sq / n) - sqrt (2.0 / 147)), <, 0.01);
+  rl_trainer_free (a);
+  rl_trainer_free (b);
+  rl_trainer_free (c);
+}
+
+typedef struct
+{
+  const RlModel *model;
+  const uint8_t *rgb;
+  int h, w;
+  uint8_t *labels;
+  RlStatus status;
+} Job;
+
+static void *
+run_job (void *data)
+{
+  Job *j = data;
+  j->status = rl_model_predict_rgb8 (j->model, j->rgb, j->h, j->w, j->labels, 1, NULL, NULL, NULL);
+  return NULL;
+}
+
+static void
+test_two_threads (void)
+{
+  g_autofree char *p1 = tmp_path ("t1.safetensors");
+  g_autofree char *p2 = tmp_path ("t2.safetensors");
+  rl_trainer_free (make_model (p1, 11));
+  rl_trainer_free (make_model (p2, 12));
+  RlModel *m[2] = { NULL, NULL };
+  g_assert_cmpint (rl_model_load (p1, &m[0], NULL), ==, RL_OK);
+  g_assert_cmpint (rl_model_load (p2, &m[1], NULL), ==, RL_OK);
+  int h = 48, w = 64;
+  g_autofree uint8_t *rgb = g_malloc (3 * h * w);
+  random_rgb (rgb, 3 * (size_t) h * w, 5);
+  uint8_t *seq[3], *par[3];
+  Job jobs[3];
+  /* Two models, plus the first model a second time (one const model in two threads). */
+  const RlModel *which[3] = { m[0], m[1], m[0] };
+  for (int i = 0; i < 3; i++)
+    {
+      seq[i] = g_malloc ((size_t) h * w);
+      par[i] = g_malloc ((size_t) h * w);
+      Job j = { which[i], rgb, h, w, seq[i], RL_OK };
+      run_job (&j);
+      g_assert_cmpint (j.status, ==, RL_OK);
+    }
+  pthread_t th[3];
+  for (int i = 0; i < 3; i++)
+    {
+      jobs[i] = (Job) { which[i], rgb, h, w, par[i], RL_ERR_INVALID };
+      g_assert_cmpint (pthread_create (&th[i], NULL, run_job, &jobs[i]), ==, 0);
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      pthread_join (th[i], NULL);
+      g_assert_cmpint (jobs[i].status, ==, RL_OK);
+      g_assert_cmpmem (seq[i], (size_t) h * w, par[i], (size_t) h * w);
+    }
+  g_assert_cmpmem (seq[0], (size_t) h * w, seq[2], (size_t) h * w);
+  g_assert_true (memcmp (seq[0], seq[1], (size_t) h * w) != 0);
+  for (int i = 0; i < 3; i++)
+    {
+      g_free (seq[i]);
+      g_free (par[i]);
+    }
+  rl_model_free (m[0]);
+  rl_model_free (m[1]);
+}
+
+static int
+abort_cb (void *d)
+{
+  return ++*(int *) d > 2;
+}
+
+static void
+test_abort (void)
+{
+  g_autofree char *p = tmp_path ("ab.safetensors");
+  rl_trainer_free (make_model (p, 3));
+  RlModel *m = NULL;
+  g_assert_cmpint (rl_model_load (p, &m, NULL), ==, RL_OK);
+  uint8_t rgb[3 * 8 * 8] = { 0 }, labels[64];
+  RlError err = { { 0 } };
+  int calls = 0;
+  g_assert_cmpint (rl_model_predict_rgb8 (m, rgb, 8, 8, labels, 1, abort_cb, &calls, &err), ==,
+                   RL_ERR_CANCELLED);
+  /* 1x1 runs: ceil-mode pooling keeps it 1x1 all the way down. */
+  g_assert_cmpint (rl_model_predict_rgb8 (m, rgb, 1, 1, labels, 1, NULL, NULL, &err), ==, RL_OK);
+  g_assert_cmpint (rl_model_predict_rgb8 (m, rgb, 0, 5, labels, 1, NULL, NULL, &err), ==,
+                   RL_ERR_INVALID);
+  rl_model_free (m);
+}
+
+/* Corrupt files: every one is refused with a message naming the file, never half-loaded. */
+static void
+expect_refused (const char *path, const void *data, size_t len, const char *needle)
+{
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, NULL));
+  RlModel *m = (RlModel *) 0x1;
+  RlError err = { { 0 } };
+  RlStatus st = rl_model_load (path, &m, &err);
+  g_test_message ("%s -> %s", needle, err.text);
+  g_assert_cmpint (st, !=, RL_OK);
+  g_assert_null (m);
+  g_assert_nonnull (strstr (err.text, path));
+  if (strstr (err.text, needle) == NULL)
+    g_error ("expected '%s' in '%s'", needle, err.text);
+}
+
+/* Rewrites the good file's header with JSON text replacements applied. */
+static char *
+patch_header (const char *file, gsize len, const char *from, const char *to, gsize *out_len)
+{
+  uint64_t hl;
+  memcpy (&hl, file, 8);
+  g_autofree char *header = g_strndup (file + 8, hl);
+  g_autofree char *patched = NULL;
+  char *at = strstr (header, from);
+  g_assert_nonnull (at);
+  patched = g_strdup_printf ("%.*s%s%s", (int) (at - header), header, to, at + strlen (from));
+  uint64_t nl = strlen (patched);
+  char *out = g_malloc (8 + nl + (len - 8 - hl));
+  memcpy (out, &nl, 8);
+  memcpy (out + 8, patched, nl);
+  memcpy (out + 8 + nl, file + 8 + hl, len - 8 - hl);
+  *out_len = 8 + nl + (len - 8 - hl);
+  return out;
+}
+
+static void
+test_corrupt (void)
+{
+  g_autofree char *good = tmp_path ("good.safetensors");
+  g_autofree char *bad = tmp_path ("bad.safetensors");
+  rl_trainer_free (make_model (good, 1));
+  g_autofree char *file = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (good, &file, &len, NULL));
+  RlModel *m = NULL;
+  g_assert_cmpint (rl_model_load (good, &m, NULL), ==, RL_OK);
+  rl_model_free (m);
+
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_model_load ("/nonexistent/x.safetensors", &m, &err), ==, RL_ERR_IO);
+  g_assert_null (m);
+
+  expect_refused (bad, file, 5, "too short");
+  expect_refused (bad, file, len - 100, "is outside the");   /* truncated data */
+  expect_refused (bad, file, 8 + 40, "exceeds the file size");   /* truncated header */
+  char huge[16] = { 0 };
+  memset (huge, 0xff, 8);
+  memcpy (huge + 8, "{}      ", 8);
+  expect_refused (bad, huge, 16, "exceeds the file size");
+  uint64_t big = (100u << 20) + 8;
+  g_autofree char *bigfile = g_malloc0 ((100u << 20) + 16);
+  memcpy (bigfile, &big, 8);
+  expect_refused (bad, bigfile, (100u << 20) + 16, "implausible header length");
+
+  gsize pl;
+  struct { const char *from, *to, *needle; } cases[] = {
+    { "\"enc2.conv.weight\":{\"dtype\":\"F32\"", "\"enc2.conv.weight\":{\"dtype\":\"I32\"",
+      "is I32" },
+    { "\"enc2.conv.weight\":{\"dtype\":\"F32\"", "\"enc2.conv.weight\":{\"dtype\":\"Q99\"",
+      "unknown dtype" },
+    { "\"enc3.bn.weight\":{\"dtype\":\"F32\",\"shape\":[64]",
+      "\"enc3.bn.weight\":{\"dtype\":\"F32\",\"shape\":[32,2]", "expected [64]" },
+    { "\"classifier.bias\"", "\"classifier.biaz\"", "'classifier.bias' is missing" },
+    { "\"enc1.conv.weight\":{", "\"enc1.conv.weight\":{{", "bad JSON" },
+    { "\"num_classes\":\"11\"", "\"num_classes\":\"12\"", "list of 12 names" },
+    { "\"arch\":\"segnet-basic\"", "\"arch\":\"segnet\"", "missing" },
+    { "\"arch\":\"segnet-basic\"", "\"arch\":\"resnet\"", "unknown architecture" },
+    { "\"bn_eps\":", "\"bn_epz\":", "lacks 'bn_eps'" },
+    { "\"input_std\":\"[", "\"input_std\":\"[-1,", "input_std" },
+    { "\"ignore_index\":\"11\"", "\"ignore_index\":11", "is not a string" },
+    { "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[",
+      "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[4,",
+      "bad data_offsets" },
+    { "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64]",
+      "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[65]", "bytes but its shape needs" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *p = patch_header (file, len, cases[i].from, cases[i].to, &pl);
+      expect_refused (bad, p, pl, cases[i].needle);
+    }
+  /* NaN in a weight. */
+  g_autofree char *nan_file = g_memdup2 (file, len);
+  float nan = NAN;
+  memcpy (nan_file + len - 4, &nan, 4);
+  expect_refused (bad, nan_file, len, "NaN");
+}
+
+static void
+test_safetensors_write_read (void)
+{
+  g_autofree char *path = tmp_path ("s.safetensors");
+  float a[6] = { 1, 2, 3, 4, 5, 6 }, b[1] = { -1 };
+  RlStWrite t[2] = { { "a\"quoted\\name", 2, { 2, 3 }, a }, { "b", 0, { 0 }, b } };
+  const char *meta[] = { "k\n", "v\"1" };
+  g_assert_cmpint (rl_safetensors_write (path, t, 2, meta, 1, NULL), ==, RL_OK);
+  RlSafetensors *st = NULL;
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_safetensors_read (path, &st, &err), ==, RL_OK);
+  const RlStTensor *ta = rl_safetensors_find (st, "a\"quoted\\name");
+  g_assert_nonnull (ta);
+  g_assert_cmpint (ta->ndim, ==, 2);
+  g_assert_cmpmem (ta->data, 24, a, 24);
+  const RlStTensor *tb = rl_safetensors_find (st, "b");
+  g_assert_cmpint (tb->ndim, ==, 0);
+  g_assert_cmpfloat (((float *) tb->data)[0], ==, -1);
+  g_assert_cmpstr (rl_safetensors_meta (st, "k\n"), ==, "v\"1");
+  rl_safetensors_free (st);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("rl-engine-XXXXXX", NULL);
+  g_test_add_func ("/engine/param-count", test_param_count);
+  g_test_add_func ("/engine/safetensors", test_safetensors_write_read);
+  g_test_add_func ("/engine/roundtrip-fold", test_roundtrip_and_fold);
+  g_test_add_func ("/engine/same-seed", test_same_seed);
+  g_test_add_func ("/engine/two-threads", test_two_threads);
+  g_test_add_func ("/engine/abort-and-sizes", test_abort);
+  g_test_add_func ("/engine/corrupt", test_corrupt);
+  int rc = g_test_run ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
+  if (system (cmd) != 0)
+    rc = rc ? rc : 1;
+  return rc;
+}
