@@ -46,7 +46,7 @@ typedef struct
 {
   Kind kind;
   RlConvShape shape;
-  int relu, bias;
+  int relu, bias, nhwc;
   dnnl_primitive_desc_t pd;
   dnnl_primitive_t prim;
   Arg args[N_ARGS];
@@ -302,16 +302,16 @@ out:
   return status;
 }
 
-/* Memory descriptors with format "any" for the convolution; bf16 where the precision and the
- * role ask for it. Forward: bf16 src and weights, f32 dst. Backward data: bf16 diff_dst and
- * weights, f32 diff_src. Backward weights: bf16 src and diff_dst, f32 diff_weights and diff_bias.
+/* Memory descriptors for the convolution: activations in layout act (a plain tag, or "any" to
+ * let oneDNN choose), weights "any"; bf16 where the precision and the role ask for it.
+ * Forward: bf16 src and weights, f32 dst. Backward data: bf16 diff_dst and weights, f32
+ * diff_src. Backward weights: bf16 src and diff_dst, f32 diff_weights and diff_bias.
  * The forward hint of a backward primitive is all bf16 (what bf16 training would run). */
-static RlStatus
-conv_mds (RlDnnl *ctx, const RlConvShape *s, Kind kind, int hint, dnnl_memory_desc_t *src,
-          dnnl_memory_desc_t *wei, dnnl_memory_desc_t *bias, dnnl_memory_desc_t *dst,
-          RlError *err)
+static dnnl_status_t
+conv_mds (RlDnnl *ctx, const RlConvShape *s, Kind kind, int hint, dnnl_format_tag_t act,
+          dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei, dnnl_memory_desc_t *bias,
+          dnnl_memory_desc_t *dst)
 {
-  RlStatus status = RL_OK;
   int h_out = s->h + 2 * s->pad - s->k + 1, w_out = s->w + 2 * s->pad - s->k + 1;
   dnnl_dims_t src_dims = { s->n, s->c_in, s->h, s->w };
   dnnl_dims_t wei_dims = { s->c_out, s->c_in, s->k, s->k };
@@ -319,6 +319,7 @@ conv_mds (RlDnnl *ctx, const RlConvShape *s, Kind kind, int hint, dnnl_memory_de
   dnnl_dims_t dst_dims = { s->n, s->c_out, h_out, w_out };
   dnnl_data_type_t lo = ctx->precision == RL_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
   dnnl_data_type_t ts = lo, tw = lo, td = lo;
+  dnnl_status_t st;
 
   if (!hint)
     switch (kind)
@@ -327,54 +328,90 @@ conv_mds (RlDnnl *ctx, const RlConvShape *s, Kind kind, int hint, dnnl_memory_de
       case KIND_BWD_DATA: ts = dnnl_f32; break;
       case KIND_BWD_WEIGHTS: tw = dnnl_f32; break;
       }
-  DN (dnnl_memory_desc_init_by_tag (src, 4, src_dims, ts, dnnl_format_tag_any),
-      "describing the input");
-  DN (dnnl_memory_desc_init_by_tag (wei, 4, wei_dims, tw, dnnl_format_tag_any),
-      "describing the weights");
-  DN (dnnl_memory_desc_init_by_tag (bias, 1, bias_dims, dnnl_f32, dnnl_x), "describing the bias");
-  DN (dnnl_memory_desc_init_by_tag (dst, 4, dst_dims, td, dnnl_format_tag_any),
-      "describing the output");
-out:
-  return status;
+  st = dnnl_memory_desc_init_by_tag (src, 4, src_dims, ts, act);
+  if (st == dnnl_success)
+    st = dnnl_memory_desc_init_by_tag (wei, 4, wei_dims, tw, dnnl_format_tag_any);
+  if (st == dnnl_success)
+    st = dnnl_memory_desc_init_by_tag (bias, 1, bias_dims, dnnl_f32, dnnl_x);
+  if (st == dnnl_success)
+    st = dnnl_memory_desc_init_by_tag (dst, 4, dst_dims, td, act);
+  return st;
 }
 
-static RlStatus
-fwd_desc (RlDnnl *ctx, const RlConvShape *s, dnnl_prop_kind_t prop, int with_bias, int hint,
-          dnnl_convolution_desc_t *desc, RlError *err)
+/* The convolution's primitive descriptor with activations in layout act; *what names the step
+ * that failed. */
+static dnnl_status_t
+make_pd (RlDnnl *ctx, Kind kind, const RlConvShape *s, int bias, dnnl_format_tag_t act,
+         const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd, const char **what)
 {
-  dnnl_memory_desc_t src, wei, bias, dst;
+  dnnl_primitive_desc_t hint = NULL;
+  dnnl_convolution_desc_t desc;
+  dnnl_memory_desc_t src, wei, bmd, dst;
   dnnl_dims_t strides = { 1, 1 }, pad = { s->pad, s->pad };
-  RlStatus status;
+  dnnl_status_t st;
 
-  status = conv_mds (ctx, s, KIND_FWD, hint, &src, &wei, &bias, &dst, err);
-  if (status != RL_OK)
-    return status;
-  DN (dnnl_convolution_forward_desc_init (desc, prop, dnnl_convolution_direct, &src, &wei,
-                                          with_bias ? &bias : NULL, &dst, strides, pad, pad),
-      "describing the forward convolution");
-out:
-  return status;
+  *what = "describing the convolution's memory";
+  st = conv_mds (ctx, s, KIND_FWD, kind != KIND_FWD, act, &src, &wei, &bmd, &dst);
+  if (st != dnnl_success)
+    return st;
+  *what = "describing the forward convolution";
+  st = dnnl_convolution_forward_desc_init (&desc, kind == KIND_FWD ? dnnl_forward_inference
+                                                                   : dnnl_forward_training,
+                                           dnnl_convolution_direct, &src, &wei,
+                                           bias && kind != KIND_BWD_DATA ? &bmd : NULL, &dst,
+                                           strides, pad, pad);
+  if (st != dnnl_success)
+    return st;
+  if (kind == KIND_FWD)
+    {
+      *what = "creating the forward convolution";
+      return dnnl_primitive_desc_create (pd, &desc, attr, ctx->engine, NULL);
+    }
+  *what = "creating the forward hint for a backward convolution";
+  st = dnnl_primitive_desc_create (&hint, &desc, NULL, ctx->engine, NULL);
+  if (st != dnnl_success)
+    return st;
+  *what = "describing the backward convolution's memory";
+  st = conv_mds (ctx, s, kind, 0, act, &src, &wei, &bmd, &dst);
+  if (st == dnnl_success)
+    {
+      *what = "describing a backward convolution";
+      if (kind == KIND_BWD_DATA)
+        st = dnnl_convolution_backward_data_desc_init (&desc, dnnl_convolution_direct, &src,
+                                                       &wei, &dst, strides, pad, pad);
+      else
+        st = dnnl_convolution_backward_weights_desc_init (&desc, dnnl_convolution_direct, &src,
+                                                          &wei, bias ? &bmd : NULL, &dst,
+                                                          strides, pad, pad);
+    }
+  if (st == dnnl_success)
+    {
+      *what = "creating a backward convolution";
+      st = dnnl_primitive_desc_create (pd, &desc, attr, ctx->engine, hint);
+    }
+  dnnl_primitive_desc_destroy (hint);
+  return st;
 }
 
-/* Builds the cache entry for (kind, shape, relu, bias): primitive, reorders, memory objects. */
+/* Builds the cache entry for (kind, shape, relu, bias, layout): primitive, reorders, memory
+ * objects. With nhwc, the caller's activations are NHWC and the convolution is asked to work
+ * on NHWC directly (no reorder); where oneDNN has no such kernel it falls back to its choice. */
 static RlStatus
-entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, Entry **out,
-              RlError *err)
+entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, int nhwc,
+              Entry **out, RlError *err)
 {
   Entry *e = calloc (1, sizeof *e);
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t po = NULL;
-  dnnl_primitive_desc_t hint = NULL;
-  dnnl_convolution_desc_t desc, fdesc;
-  dnnl_memory_desc_t src, wei, bmd, dst;
-  dnnl_dims_t strides = { 1, 1 }, pad = { s->pad, s->pad };
   int h_out = s->h + 2 * s->pad - s->k + 1, w_out = s->w + 2 * s->pad - s->k + 1;
   dnnl_dims_t src_dims = { s->n, s->c_in, s->h, s->w };
   dnnl_dims_t wei_dims = { s->c_out, s->c_in, s->k, s->k };
   dnnl_dims_t bias_dims = { s->c_out };
   dnnl_dims_t dst_dims = { s->n, s->c_out, h_out, w_out };
+  dnnl_format_tag_t user_act = nhwc ? dnnl_nhwc : dnnl_nchw;
   const dnnl_memory_desc_t *sp_md;
-  const char *impl = NULL;
+  const char *impl = NULL, *what = NULL;
+  dnnl_status_t st;
   RlStatus status = RL_OK;
 
   *out = NULL;
@@ -384,49 +421,23 @@ entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, 
   e->shape = *s;
   e->relu = relu;
   e->bias = bias;
+  e->nhwc = nhwc;
 
   DN (dnnl_primitive_attr_create (&attr), "creating primitive attributes");
   /* The scratchpad lives in the context's buffers, not in oneDNN's per-thread global one. */
   DN (dnnl_primitive_attr_set_scratchpad_mode (attr, dnnl_scratchpad_mode_user),
       "setting the scratchpad mode");
-  if (kind == KIND_FWD)
+  if (kind == KIND_FWD && relu)
     {
-      status = fwd_desc (ctx, s, dnnl_forward_inference, bias, 0, &desc, err);
-      if (status != RL_OK)
-        goto out;
-      if (relu)
-        {
-          DN (dnnl_post_ops_create (&po), "creating post-ops");
-          DN (dnnl_post_ops_append_eltwise (po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f),
-              "appending the ReLU post-op");
-          DN (dnnl_primitive_attr_set_post_ops (attr, po), "setting post-ops");
-        }
-      DN (dnnl_primitive_desc_create (&e->pd, &desc, attr, ctx->engine, NULL),
-          "creating the forward convolution");
+      DN (dnnl_post_ops_create (&po), "creating post-ops");
+      DN (dnnl_post_ops_append_eltwise (po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f),
+          "appending the ReLU post-op");
+      DN (dnnl_primitive_attr_set_post_ops (attr, po), "setting post-ops");
     }
-  else
-    {
-      int data = kind == KIND_BWD_DATA;
-      status = fwd_desc (ctx, s, dnnl_forward_training, !data && bias, 1, &fdesc, err);
-      if (status != RL_OK)
-        goto out;
-      DN (dnnl_primitive_desc_create (&hint, &fdesc, NULL, ctx->engine, NULL),
-          "creating the forward hint for a backward convolution");
-      status = conv_mds (ctx, s, kind, 0, &src, &wei, &bmd, &dst, err);
-      if (status != RL_OK)
-        goto out;
-      if (data)
-        DN (dnnl_convolution_backward_data_desc_init (&desc, dnnl_convolution_direct, &src, &wei,
-                                                      &dst, strides, pad, pad),
-            "describing the backward-data convolution");
-      else
-        DN (dnnl_convolution_backward_weights_desc_init (&desc, dnnl_convolution_direct, &src,
-                                                         &wei, bias ? &bmd : NULL, &dst, strides,
-                                                         pad, pad),
-            "describing the backward-weights convolution");
-      DN (dnnl_primitive_desc_create (&e->pd, &desc, attr, ctx->engine, hint),
-          "creating a backward convolution");
-    }
+  st = make_pd (ctx, kind, s, bias, nhwc ? dnnl_nhwc : dnnl_format_tag_any, attr, &e->pd, &what);
+  if (st == dnnl_unimplemented && nhwc)
+    st = make_pd (ctx, kind, s, bias, dnnl_format_tag_any, attr, &e->pd, &what);
+  DN (st, what);
   DN (dnnl_primitive_create (&e->prim, e->pd), "creating the convolution primitive");
   if (dnnl_primitive_desc_query (e->pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success
       && impl != NULL)
@@ -436,7 +447,7 @@ entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, 
     {
     case KIND_FWD:
       status = arg_init (ctx, e, ARG_SRC, DNNL_ARG_SRC, 0, 4, src_dims,
-                         dnnl_nchw, err);
+                         user_act, err);
       if (status == RL_OK)
         status = arg_init (ctx, e, ARG_WEI, DNNL_ARG_WEIGHTS, 0, 4,
                            wei_dims, dnnl_oihw, err);
@@ -445,21 +456,21 @@ entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, 
                            bias_dims, dnnl_x, err);
       if (status == RL_OK)
         status = arg_init (ctx, e, ARG_DST, DNNL_ARG_DST, 1, 4, dst_dims,
-                           dnnl_nchw, err);
+                           user_act, err);
       break;
     case KIND_BWD_DATA:
       status = arg_init (ctx, e, ARG_SRC, DNNL_ARG_DIFF_SRC, 1, 4,
-                         src_dims, dnnl_nchw, err);
+                         src_dims, user_act, err);
       if (status == RL_OK)
         status = arg_init (ctx, e, ARG_WEI, DNNL_ARG_WEIGHTS, 0, 4,
                            wei_dims, dnnl_oihw, err);
       if (status == RL_OK)
         status = arg_init (ctx, e, ARG_DST, DNNL_ARG_DIFF_DST, 0, 4,
-                           dst_dims, dnnl_nchw, err);
+                           dst_dims, user_act, err);
       break;
     case KIND_BWD_WEIGHTS:
       status = arg_init (ctx, e, ARG_SRC, DNNL_ARG_SRC, 0, 4, src_dims,
-                         dnnl_nchw, err);
+                         user_act, err);
       if (status == RL_OK)
         status = arg_init (ctx, e, ARG_WEI, DNNL_ARG_DIFF_WEIGHTS, 1, 4, wei_dims, dnnl_oihw, err);
       if (status == RL_OK && bias)
@@ -467,7 +478,7 @@ entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, 
                            1, bias_dims, dnnl_x, err);
       if (status == RL_OK)
         status = arg_init (ctx, e, ARG_DST, DNNL_ARG_DIFF_DST, 0, 4,
-                           dst_dims, dnnl_nchw, err);
+                           dst_dims, user_act, err);
       break;
     }
   if (status != RL_OK)
@@ -481,8 +492,6 @@ entry_create (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, 
   e = NULL;
 out:
   entry_free (e);
-  if (hint != NULL)
-    dnnl_primitive_desc_destroy (hint);
   if (po != NULL)
     dnnl_post_ops_destroy (po);
   if (attr != NULL)
@@ -492,8 +501,8 @@ out:
 
 /* The cached entry for this request, created on first use. */
 static RlStatus
-entry_get (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, Entry **out,
-           RlError *err)
+entry_get (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, int nhwc,
+           Entry **out, RlError *err)
 {
   Entry *e;
   RlStatus status;
@@ -501,7 +510,8 @@ entry_get (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, Ent
   for (int i = 0; i < ctx->n_entries; i++)
     {
       e = ctx->entries[i];
-      if (e->kind == kind && e->relu == relu && e->bias == bias && shape_equal (&e->shape, s))
+      if (e->kind == kind && e->relu == relu && e->bias == bias && e->nhwc == nhwc
+          && shape_equal (&e->shape, s))
         {
           *out = e;
           return RL_OK;
@@ -516,7 +526,7 @@ entry_get (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, Ent
       ctx->entries = grown;
       ctx->cap_entries = cap;
     }
-  status = entry_create (ctx, kind, s, relu, bias, &e, err);
+  status = entry_create (ctx, kind, s, relu, bias, nhwc, &e, err);
   if (status != RL_OK)
     return status;
   ctx->entries[ctx->n_entries++] = e;
@@ -624,7 +634,7 @@ out:
 }
 
 static RlStatus
-run (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int bias,
+run (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int bias, int nhwc,
      void *user[N_ARGS], RlError *err)
 {
   Entry *e = NULL;
@@ -645,7 +655,7 @@ run (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int
     if (ctx->n_threads > 0)
       omp_set_num_threads (ctx->n_threads);
 #endif
-    status = entry_get (ctx, kind, s, relu, bias, &e, err);
+    status = entry_get (ctx, kind, s, relu, bias, nhwc, &e, err);
 #ifdef RL_DNNL_OMP
     omp_set_num_threads (saved_threads);
 #endif
@@ -660,7 +670,8 @@ rl_dnnl_conv2d_forward (RlDnnl *ctx, const RlConvShape *s, const float *x, const
                         const float *b, float *y, int relu, RlError *err)
 {
   void *user[N_ARGS] = { (void *) x, (void *) w, (void *) b, y };
-  return run (ctx, "rl_dnnl_conv2d_forward", KIND_FWD, s, relu != 0, b != NULL, user, err);
+  return run (ctx, "rl_dnnl_conv2d_forward", KIND_FWD, s, relu != 0, b != NULL, 0, user,
+              err);
 }
 
 RlStatus
@@ -668,7 +679,7 @@ rl_dnnl_conv2d_backward_data (RlDnnl *ctx, const RlConvShape *s, const float *w,
                               const float *dy, float *dx, RlError *err)
 {
   void *user[N_ARGS] = { dx, (void *) w, NULL, (void *) dy };
-  return run (ctx, "rl_dnnl_conv2d_backward_data", KIND_BWD_DATA, s, 0, 0, user, err);
+  return run (ctx, "rl_dnnl_conv2d_backward_data", KIND_BWD_DATA, s, 0, 0, 0, user, err);
 }
 
 RlStatus
@@ -676,17 +687,59 @@ rl_dnnl_conv2d_backward_weights (RlDnnl *ctx, const RlConvShape *s, const float 
                                  const float *dy, float *dw, float *db, RlError *err)
 {
   void *user[N_ARGS] = { (void *) x, dw, db, (void *) dy };
-  return run (ctx, "rl_dnnl_conv2d_backward_weights", KIND_BWD_WEIGHTS, s, 0, db != NULL, user,
+  return run (ctx, "rl_dnnl_conv2d_backward_weights", KIND_BWD_WEIGHTS, s, 0, db != NULL, 0,
+              user, err);
+}
+
+RlStatus
+rl_dnnl_conv2d_forward_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *x, const float *w,
+                             const float *b, float *y, int relu, RlError *err)
+{
+  void *user[N_ARGS] = { (void *) x, (void *) w, (void *) b, y };
+  return run (ctx, "rl_dnnl_conv2d_forward_nhwc", KIND_FWD, s, relu != 0, b != NULL, 1, user,
               err);
 }
 
+RlStatus
+rl_dnnl_conv2d_backward_data_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *w,
+                                   const float *dy, float *dx, RlError *err)
+{
+  void *user[N_ARGS] = { dx, (void *) w, NULL, (void *) dy };
+  return run (ctx, "rl_dnnl_conv2d_backward_data_nhwc", KIND_BWD_DATA, s, 0, 0, 1, user, err);
+}
+
+RlStatus
+rl_dnnl_conv2d_backward_weights_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *x,
+                                      const float *dy, float *dw, float *db, RlError *err)
+{
+  void *user[N_ARGS] = { (void *) x, dw, db, (void *) dy };
+  return run (ctx, "rl_dnnl_conv2d_backward_weights_nhwc", KIND_BWD_WEIGHTS, s, 0, db != NULL,
+              1, user, err);
+}
+
+/* Whether an entry works on the caller's buffers without reordering activations. */
+int
+rl_dnnl_reorders (RlDnnl *ctx, int which, const RlConvShape *s, int nhwc)
+{
+  if (ctx == NULL || s == NULL)
+    return -1;
+  for (int i = 0; i < ctx->n_entries; i++)
+    {
+      Entry *e = ctx->entries[i];
+      if ((int) e->kind == which && e->nhwc == (nhwc != 0) && shape_equal (&e->shape, s))
+        return e->args[ARG_SRC].conv_mem != NULL || e->args[ARG_DST].conv_mem != NULL;
+    }
+  return -1;
+}
+
 const char *
-rl_dnnl_impl_name (RlDnnl *ctx, int which, const RlConvShape *s)
+rl_dnnl_impl_name (RlDnnl *ctx, int which, const RlConvShape *s, int nhwc)
 {
   if (ctx == NULL || s == NULL)
     return NULL;
   for (int i = 0; i < ctx->n_entries; i++)
-    if ((int) ctx->entries[i]->kind == which && shape_equal (&ctx->entries[i]->shape, s))
+    if ((int) ctx->entries[i]->kind == which && ctx->entries[i]->nhwc == (nhwc != 0)
+        && shape_equal (&ctx->entries[i]->shape, s))
       return ctx->entries[i]->impl;
   return NULL;
 }

@@ -61,5 +61,23 @@ enum
   RL_DNNL_BACKWARD_WEIGHTS = 2,
 };
 /* oneDNN's implementation name (e.g. "jit:avx512_core") of the cached primitive of that kind
- * for shape s, or NULL when none is cached. Borrowed from ctx. For benchmarks and logs. */
-const char *rl_dnnl_impl_name (RlDnnl *ctx, int which, const RlConvShape *s);
+ * (RL_DNNL_FORWARD...) for shape s and layout (nhwc = 1 for the _nhwc calls), or NULL when none
+ * is cached. Borrowed from ctx. For benchmarks and logs. */
+const char *rl_dnnl_impl_name (RlDnnl *ctx, int which, const RlConvShape *s, int nhwc);
+/* 1 when that cached primitive reorders the activations (the caller's layout is not the one its
+ * kernel runs on), 0 when it works on the caller's buffers directly, -1 when none is cached. */
+int rl_dnnl_reorders (RlDnnl *ctx, int which, const RlConvShape *s, int nhwc);
+
+/* The same three calls on channels-last activations, the layout oneDNN's fast kernels run on
+ * natively here (AVX-512 brgconv): an engine that keeps its activations NHWC through the whole
+ * network pays no layout reorder at all (fp32; bf16 still converts to bf16 on the way in).
+ * x (N, H, W, C_in), dy and y (N, H_out, W_out, C_out), dx (N, H, W, C_in); weights, bias and
+ * their gradients stay as above: w and dw (C_out, C_in, K, K), b and db (C_out). */
+RlStatus rl_dnnl_conv2d_forward_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *x,
+                                      const float *w, const float *b, float *y, int relu,
+                                      RlError *err);
+RlStatus rl_dnnl_conv2d_backward_data_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *w,
+                                            const float *dy, float *dx, RlError *err);
+RlStatus rl_dnnl_conv2d_backward_weights_nhwc (RlDnnl *ctx, const RlConvShape *s,
+                                               const float *x, const float *dy, float *dw,
+                                               float *db, RlError *err);

@@ -30,14 +30,19 @@ static const Layer layers[] = {
 };
 #define N_LAYERS ((int) (sizeof layers / sizeof layers[0]))
 
-enum { PATH_IM2COL, PATH_DNNL_FP32, PATH_DNNL_BF16, N_PATHS };
-static const char *path_names[] = { "im2col+sgemm fp32", "oneDNN fp32", "oneDNN bf16" };
+/* The oneDNN paths on NCHW buffers (reorders to oneDNN's layouts inside every call) and on
+ * NHWC buffers (the layout an engine would keep through the network: no reorder for fp32). */
+enum { PATH_IM2COL, PATH_DNNL_FP32, PATH_DNNL_BF16, PATH_NHWC_FP32, PATH_NHWC_BF16, N_PATHS };
+static const char *path_names[] = { "im2col+sgemm fp32", "oneDNN fp32 NCHW", "oneDNN bf16 NCHW",
+                                    "oneDNN fp32 NHWC", "oneDNN bf16 NHWC" };
+static const char *path_short[] = { "im2col f32", "NCHW f32", "NCHW bf16", "NHWC f32",
+                                    "NHWC bf16" };
 enum { PASS_FWD, PASS_BWD_DATA, PASS_BWD_WEIGHTS, N_PASSES };
 
 /* Everything a run needs, passed explicitly. */
 typedef struct
 {
-  int threads, reps, height, width;
+  int threads, reps, height, width, tile_cols;
   float *x, *w, *b, *y, *dy, *dx, *dw, *db, *col;
   size_t col_floats;
   RlDnnl *dnnl[N_PATHS];
@@ -65,11 +70,11 @@ gflop (const RlConvShape *s)
   return 2.0 * s->n * s->c_out * s->c_in * s->k * s->k * (double) s->h * s->w * 1e-9;
 }
 
-/* Output rows per im2col tile, so one tile's column buffer has about 2048 columns. */
+/* Output rows per im2col tile, so one tile's column buffer has about tile_cols columns. */
 static int
-tile_rows (const RlConvShape *s)
+tile_rows (const Bench *B, const RlConvShape *s)
 {
-  int r = 2048 / s->w;
+  int r = B->tile_cols / s->w;
   return r < 1 ? 1 : r > s->h ? s->h : r;
 }
 
@@ -134,7 +139,7 @@ col2im (const RlConvShape *s, const float *col, int r0, int rows, float *dx)
 static void
 im2col_pass (Bench *B, const RlConvShape *s, int pass, double *gemm_time)
 {
-  int kk = s->k * s->k, ckk = s->c_in * kk, hw = s->h * s->w, R = tile_rows (s);
+  int kk = s->k * s->k, ckk = s->c_in * kk, hw = s->h * s->w, R = tile_rows (B, s);
   double t;
 
   if (pass == PASS_BWD_DATA)
@@ -201,18 +206,33 @@ run_pass (Bench *B, int path, const RlConvShape *s, int pass, double *gemm_time)
       im2col_pass (B, s, pass, gemm_time);
       return 0;
     }
-  switch (pass)
-    {
-    case PASS_FWD:
-      st = rl_dnnl_conv2d_forward (B->dnnl[path], s, B->x, B->w, B->b, B->y, 1, &err);
-      break;
-    case PASS_BWD_DATA:
-      st = rl_dnnl_conv2d_backward_data (B->dnnl[path], s, B->w, B->dy, B->dx, &err);
-      break;
-    case PASS_BWD_WEIGHTS:
-      st = rl_dnnl_conv2d_backward_weights (B->dnnl[path], s, B->x, B->dy, B->dw, B->db, &err);
-      break;
-    }
+  if (path == PATH_NHWC_FP32 || path == PATH_NHWC_BF16)
+    switch (pass)
+      {
+      case PASS_FWD:
+        st = rl_dnnl_conv2d_forward_nhwc (B->dnnl[path], s, B->x, B->w, B->b, B->y, 1, &err);
+        break;
+      case PASS_BWD_DATA:
+        st = rl_dnnl_conv2d_backward_data_nhwc (B->dnnl[path], s, B->w, B->dy, B->dx, &err);
+        break;
+      case PASS_BWD_WEIGHTS:
+        st = rl_dnnl_conv2d_backward_weights_nhwc (B->dnnl[path], s, B->x, B->dy, B->dw, B->db,
+                                                   &err);
+        break;
+      }
+  else
+    switch (pass)
+      {
+      case PASS_FWD:
+        st = rl_dnnl_conv2d_forward (B->dnnl[path], s, B->x, B->w, B->b, B->y, 1, &err);
+        break;
+      case PASS_BWD_DATA:
+        st = rl_dnnl_conv2d_backward_data (B->dnnl[path], s, B->w, B->dy, B->dx, &err);
+        break;
+      case PASS_BWD_WEIGHTS:
+        st = rl_dnnl_conv2d_backward_weights (B->dnnl[path], s, B->x, B->dy, B->dw, B->db, &err);
+        break;
+      }
   if (st != RL_OK)
     {
       fprintf (stderr, "bench-speed: %s: %s\n", path_names[path], err.text);
@@ -273,8 +293,9 @@ run_mode (Bench *B, const char *mode, int batch, int n_passes, const int *paths,
           B->height, B->width, B->reps);
   printf ("%-5s %-11s %7s", "layer", "pass", "GFLOP");
   for (int p = 0; p < n_paths; p++)
-    printf (" | %20s %6s %5s", path_names[paths[p]], "GF/s", "peak");
+    printf (" | %10s ms  GF/s peak", path_short[paths[p]]);
   printf (" | %s\n", paths[0] == PATH_IM2COL ? "sgemm-only GF/s" : "");
+  printf ("(ms per call, GFLOP/s, %% of the %.0f GFLOP/s fp32 peak)\n", PEAK_FP32_GFLOPS);
   for (int li = 0; li < N_LAYERS; li++)
     for (int pass = 0; pass < n_passes; pass++)
       {
@@ -286,8 +307,7 @@ run_mode (Bench *B, const char *mode, int batch, int n_passes, const int *paths,
         for (int p = 0; p < n_paths; p++)
           {
             double tt = t[li][pass][paths[p]];
-            printf (" | %17.1f ms %6.0f %4.0f%%", tt * 1e3, gf / tt,
-                    100 * gf / tt / PEAK_FP32_GFLOPS);
+            printf (" | %13.1f %5.0f %3.0f%%", tt * 1e3, gf / tt, 100 * gf / tt / PEAK_FP32_GFLOPS);
             total[paths[p]] += tt;
           }
         if (paths[0] == PATH_IM2COL)
@@ -300,7 +320,7 @@ run_mode (Bench *B, const char *mode, int batch, int n_passes, const int *paths,
       }
   printf ("%-5s %-11s %7.2f", "all", "", total_gflop);
   for (int p = 0; p < n_paths; p++)
-    printf (" | %17.1f ms %6.0f %4.0f%%", total[paths[p]] * 1e3, total_gflop / total[paths[p]],
+    printf (" | %13.1f %5.0f %3.0f%%", total[paths[p]] * 1e3, total_gflop / total[paths[p]],
             100 * total_gflop / total[paths[p]] / PEAK_FP32_GFLOPS);
   if (total_gemm > 0)
     printf (" | %6.0f", total_gflop / total_gemm);
@@ -319,9 +339,10 @@ print_impls (Bench *B, int batch, int path)
   for (int li = 0; li < N_LAYERS; li++)
     {
       RlConvShape s = shape_of (B, &layers[li], batch);
-      const char *f = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_FORWARD, &s);
-      const char *d = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_BACKWARD_DATA, &s);
-      const char *w = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_BACKWARD_WEIGHTS, &s);
+      int nhwc = path == PATH_NHWC_FP32 || path == PATH_NHWC_BF16;
+      const char *f = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_FORWARD, &s, nhwc);
+      const char *d = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_BACKWARD_DATA, &s, nhwc);
+      const char *w = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_BACKWARD_WEIGHTS, &s, nhwc);
       if (li == 4 || li > 7)
         continue;
       printf (" %s[%s", layers[li].name, f ? f : "-");
@@ -336,14 +357,14 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: bench-speed [--threads N] [--reps N] [--size HxW] "
-                   "[--inference-only] [--training-only] [--no-im2col]\n");
+                   "[--tile-cols N] [--inference-only] [--training-only] [--no-im2col]\n");
   exit (2);
 }
 
 int
 main (int argc, char **argv)
 {
-  Bench B = { .threads = 2, .reps = 2, .height = 360, .width = 480 };
+  Bench B = { .threads = 2, .reps = 2, .height = 360, .width = 480, .tile_cols = 2048 };
   int do_inf = 1, do_train = 1, do_im2col = 1, paths[N_PATHS], n_paths = 0;
   size_t max_x = 0, max_y = 0, max_w = 0;
   struct rusage ru;
@@ -359,6 +380,8 @@ main (int argc, char **argv)
           if (sscanf (argv[++i], "%dx%d", &B.height, &B.width) != 2)
             usage ();
         }
+      else if (strcmp (argv[i], "--tile-cols") == 0 && i + 1 < argc)
+        B.tile_cols = atoi (argv[++i]);
       else if (strcmp (argv[i], "--inference-only") == 0)
         do_train = 0;
       else if (strcmp (argv[i], "--training-only") == 0)
@@ -368,7 +391,7 @@ main (int argc, char **argv)
       else
         usage ();
     }
-  if (B.threads < 1 || B.reps < 1 || B.height < 8 || B.width < 8)
+  if (B.threads < 1 || B.reps < 1 || B.height < 8 || B.width < 8 || B.tile_cols < 1)
     usage ();
 
   openblas_set_num_threads (B.threads);
@@ -377,10 +400,11 @@ main (int argc, char **argv)
 #endif
   if (do_im2col)
     paths[n_paths++] = PATH_IM2COL;
-  for (int p = PATH_DNNL_FP32; p <= PATH_DNNL_BF16; p++)
+  for (int p = PATH_DNNL_FP32; p < N_PATHS; p++)
     {
       RlError err = { "" };
-      RlPrecision prec = p == PATH_DNNL_BF16 ? RL_PRECISION_BF16 : RL_PRECISION_FP32;
+      RlPrecision prec = p == PATH_DNNL_BF16 || p == PATH_NHWC_BF16 ? RL_PRECISION_BF16
+                                                                     : RL_PRECISION_FP32;
       if (!rl_dnnl_supports (prec))
         {
           printf ("# %s: not supported on this CPU, skipped\n", path_names[p]);
@@ -400,7 +424,7 @@ main (int argc, char **argv)
       RlConvShape s = shape_of (&B, &layers[li], do_train ? 4 : 1);
       size_t nx = (size_t) s.n * s.c_in * s.h * s.w, ny = (size_t) s.n * s.c_out * s.h * s.w;
       size_t nw = (size_t) s.c_out * s.c_in * s.k * s.k;
-      size_t nc = (size_t) s.c_in * s.k * s.k * tile_rows (&s) * s.w;
+      size_t nc = (size_t) s.c_in * s.k * s.k * tile_rows (&B, &s) * s.w;
       max_x = nx > max_x ? nx : max_x;
       max_y = ny > max_y ? ny : max_y;
       max_w = nw > max_w ? nw : max_w;

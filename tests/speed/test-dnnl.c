@@ -73,6 +73,31 @@ bf16_copy (const float *p, size_t n)
   return q;
 }
 
+/* (N, C, H, W) <-> (N, H, W, C) copies. */
+static float *
+to_nhwc (const float *p, int n, int c, int h, int w)
+{
+  float *q = malloc ((size_t) n * c * h * w * sizeof *q + 1);
+  if (q == NULL)
+    exit (1);
+  for (int a = 0; a < n; a++)
+    for (int k = 0; k < c; k++)
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          q[(((size_t) a * h + y) * w + x) * c + k] = p[(((size_t) a * c + k) * h + y) * w + x];
+  return q;
+}
+
+static void
+from_nhwc (const float *q, int n, int c, int h, int w, float *p)
+{
+  for (int a = 0; a < n; a++)
+    for (int k = 0; k < c; k++)
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          p[(((size_t) a * c + k) * h + y) * w + x] = q[(((size_t) a * h + y) * w + x) * c + k];
+}
+
 typedef struct
 {
   size_t nx, nw, ny;
@@ -300,6 +325,49 @@ check_shape (RlDnnl *ctx, RlPrecision prec, const RlConvShape *s, uint64_t *rng)
       e = worst (dw, rdw, mdw, z.nw, 0, &nw);
       check (e <= tol, "%s backward weights (no bias): error %.2e", name, e);
     }
+
+  /* The channels-last calls against the same references (ry has no bias from here on). */
+  {
+    float *xh = to_nhwc (x, s->n, s->c_in, s->h, s->w);
+    float *dyh = to_nhwc (dy, s->n, s->c_out, z.ho, z.wo);
+    float *yh = malloc (z.ny * sizeof *yh), *dxh = malloc (z.nx * sizeof *dxh);
+    if (yh == NULL || dxh == NULL)
+      exit (1);
+    st = rl_dnnl_conv2d_forward_nhwc (ctx, s, xh, w, NULL, yh, 1, &err);
+    check (st == RL_OK, "%s nhwc forward+relu runs (%s)", name, st == RL_OK ? "" : err.text);
+    if (st == RL_OK)
+      {
+        from_nhwc (yh, s->n, s->c_out, z.ho, z.wo, y);
+        e = worst (y, ry, my, z.ny, 1, &nw);
+        check (e <= tol, "%s nhwc forward+relu: error %.2e (tol %.0e), normwise %.2e", name, e,
+               tol, nw);
+        if (rl_dnnl_reorders (ctx, RL_DNNL_FORWARD, s, 1) == 0)
+          printf ("# %s nhwc forward runs on the caller's layout (%s)\n", name,
+                  rl_dnnl_impl_name (ctx, RL_DNNL_FORWARD, s, 1));
+      }
+    memset (dxh, 0xff, z.nx * sizeof *dxh);
+    st = rl_dnnl_conv2d_backward_data_nhwc (ctx, s, w, dyh, dxh, &err);
+    check (st == RL_OK, "%s nhwc backward data runs (%s)", name, st == RL_OK ? "" : err.text);
+    if (st == RL_OK)
+      {
+        from_nhwc (dxh, s->n, s->c_in, s->h, s->w, dx);
+        e = worst (dx, rdx, mdx, z.nx, 0, &nw);
+        check (e <= tol, "%s nhwc backward data: error %.2e (tol %.0e)", name, e, tol);
+      }
+    memset (dw, 0xff, z.nw * sizeof *dw);
+    memset (db, 0xff, (size_t) s->c_out * sizeof *db);
+    st = rl_dnnl_conv2d_backward_weights_nhwc (ctx, s, xh, dyh, dw, db, &err);
+    check (st == RL_OK, "%s nhwc backward weights+bias runs (%s)", name,
+           st == RL_OK ? "" : err.text);
+    if (st == RL_OK)
+      {
+        e = worst (dw, rdw, mdw, z.nw, 0, &nw);
+        check (e <= tol, "%s nhwc backward weights: error %.2e (tol %.0e)", name, e, tol);
+        e = worst (db, rdb, mdb, (size_t) s->c_out, 0, &nw);
+        check (e <= tol, "%s nhwc bias gradient: error %.2e (tol %.0e)", name, e, tol);
+      }
+    free (xh); free (dyh); free (yh); free (dxh);
+  }
 
   for (int i = 0; i < 5; i++)
     free (tmp[i]);

@@ -1,2 +1,0 @@
-/* Placeholder until the annotation workspace lands. */
-#include <gtk/gtk.h>
