@@ -1,6 +1,7 @@
 /* Checks the oneDNN convolution backend (forward, backward data, backward weights and bias)
  * against a naive direct convolution in double precision, in fp32 and (where the CPU has it) bf16. */
 #include "rl-dnnl.h"
+#include "rl-layers.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -325,6 +326,45 @@ check_shape (RlDnnl *ctx, RlPrecision prec, const RlConvShape *s, uint64_t *rng)
       e = worst (dw, rdw, mdw, z.nw, 0, &nw);
       check (e <= tol, "%s backward weights (no bias): error %.2e", name, e);
     }
+
+  /* Against the engine's own im2col + sgemm reference convolution (rl-layers), which the
+   * oneDNN path replaces: same inputs, outputs compared element by element. */
+  {
+    RlWorkspace *ws = NULL;
+    float *yr = malloc (z.ny * sizeof *yr), *dxr = malloc (z.nx * sizeof *dxr);
+    float *dwr = malloc (z.nw * sizeof *dwr), *dbr = malloc ((size_t) s->c_out * sizeof *dbr);
+    double ew = 0;
+    if (yr == NULL || dxr == NULL || dwr == NULL || dbr == NULL)
+      exit (1);
+    st = rl_workspace_new (RL_ENGINE_PATH_REFERENCE, &ws, &err);
+    if (st == RL_OK)
+      st = rl_conv2d_forward (ws, s, x, w, b, yr, 1, &err);
+    if (st == RL_OK)
+      st = rl_conv2d_backward (ws, s, x, w, dy, dxr, dwr, dbr, &err);
+    if (st == RL_OK)
+      st = rl_dnnl_conv2d_forward (ctx, s, x, w, b, y, 1, &err);
+    if (st == RL_OK)
+      st = rl_dnnl_conv2d_backward_data (ctx, s, w, dy, dx, &err);
+    if (st == RL_OK)
+      st = rl_dnnl_conv2d_backward_weights (ctx, s, x, dy, dw, db, &err);
+    check (st == RL_OK, "%s engine reference conv and oneDNN run (%s)", name,
+           st == RL_OK ? "" : err.text);
+    if (st == RL_OK)
+      {
+        for (size_t i = 0; i < z.ny; i++)
+          ew = fmax (ew, fabs ((double) y[i] - yr[i]) / fmax (my[i], 1e-30));
+        for (size_t i = 0; i < z.nx; i++)
+          ew = fmax (ew, fabs ((double) dx[i] - dxr[i]) / fmax (mdx[i], 1e-30));
+        for (size_t i = 0; i < z.nw; i++)
+          ew = fmax (ew, fabs ((double) dw[i] - dwr[i]) / fmax (mdw[i], 1e-30));
+        for (int o = 0; o < s->c_out; o++)
+          ew = fmax (ew, fabs ((double) db[o] - dbr[o]) / fmax (mdb[o], 1e-30));
+        check (ew <= tol, "%s oneDNN matches the engine's im2col reference (forward, dx, dw, db):"
+               " worst error %.2e (tol %.0e)", name, ew, tol);
+      }
+    rl_workspace_free (ws);
+    free (yr); free (dxr); free (dwr); free (dbr);
+  }
 
   /* The channels-last calls against the same references (ry has no bias from here on). */
   {
