@@ -558,15 +558,15 @@ rl_label_check_values (const RlClassSpec *spec, const char *name, int width, int
     return TRUE;
   if (spec->ignore_index >= spec->n_classes)
     g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_VALUE,
-                 "%s: value %u at (%d,%d) out of range (%" G_GSIZE_FORMAT " pixels; %s allows "
+                 "%s: value %u at (%d,%d) out of range (%" G_GSIZE_FORMAT " pixel%s; %s allows "
                  "0..%d and %d)", name, labels[first], (int) (first % width),
-                 (int) (first / width), bad, spec->id ? spec->id : "the spec",
-                 spec->n_classes - 1, spec->ignore_index);
+                 (int) (first / width), bad, bad == 1 ? "" : "s",
+                 spec->id ? spec->id : "the spec", spec->n_classes - 1, spec->ignore_index);
   else
     g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_VALUE,
-                 "%s: value %u at (%d,%d) out of range (%" G_GSIZE_FORMAT " pixels; %s allows "
+                 "%s: value %u at (%d,%d) out of range (%" G_GSIZE_FORMAT " pixel%s; %s allows "
                  "0..%d)", name, labels[first], (int) (first % width), (int) (first / width),
-                 bad, spec->id ? spec->id : "the spec", spec->n_classes - 1);
+                 bad, bad == 1 ? "" : "s", spec->id ? spec->id : "the spec", spec->n_classes - 1);
   return FALSE;
 }
 

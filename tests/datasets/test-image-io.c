@@ -761,7 +761,7 @@ test_check_values (void)
   g_autoptr (GError) error = NULL;
 
   g_assert_false (rl_label_check_values (camvid, "l.png", 3, 2, l, &error));
-  ds_assert_message (error, "l.png", "value 12 at (0,1) out of range (2 pixels");
+  ds_assert_message (error, "l.png", "value 12 at (0,1) out of range (2 pixels;");
   g_clear_error (&error);
   /* SUN RGB-D: every value is allowed, those above 37 count as void. */
   l[0] = 255;
