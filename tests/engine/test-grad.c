@@ -1,0 +1,394 @@
+/* Central-difference gradient checks for every engine layer: conv (3x3, 7x7 larger than the
+ * image, 1x1, tiled), batch norm (train), ReLU, max-pool, max-unpool and softmax cross-entropy. */
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rl-layers.h"
+#include "rl-net.h"
+
+static RlRng rng;
+
+static void
+fill (float *p, size_t n, double scale)
+{
+  for (size_t i = 0; i < n; i++)
+    p[i] = (float) (scale * rl_rng_normal (&rng));
+}
+
+static double
+dot (const float *a, const float *r, size_t n)
+{
+  double s = 0;
+  for (size_t i = 0; i < n; i++)
+    s += (double) a[i] * r[i];
+  return s;
+}
+
+/* A scalar loss of the current values of the checked buffer. */
+typedef double (*LossFunc) (void *data);
+
+/* Compares analytic[i] with the central difference of loss over v[i] for every i (or a strided
+ * sample when n is large); the step is the float difference actually taken. */
+static void
+check (const char *what, float *v, size_t n, const float *analytic, LossFunc loss, void *data,
+       float eps, double tol)
+{
+  double max_err = 0, max_a = 1e-3;
+  size_t step = n > 400 ? n / 400 : 1;
+  for (size_t i = 0; i < n; i += step)
+    {
+      float orig = v[i];
+      float xp = orig + eps, xm = orig - eps;
+      v[i] = xp;
+      double lp = loss (data);
+      v[i] = xm;
+      double lm = loss (data);
+      v[i] = orig;
+      double num = (lp - lm) / ((double) xp - xm);
+      max_err = fmax (max_err, fabs (num - analytic[i]));
+      max_a = fmax (max_a, fabs (analytic[i]));
+    }
+  g_test_message ("%-28s max |numeric - analytic| %.3g, max |analytic| %.3g", what, max_err,
+                  max_a);
+  if (!(max_err / max_a < tol))
+    g_error ("%s: gradient mismatch %.3g (relative %.3g > %.3g)", what, max_err,
+             max_err / max_a, tol);
+}
+
+/* ---- convolution ---- */
+typedef struct
+{
+  RlWorkspace *ws;
+  RlConvShape s;
+  float *x, *w, *b, *y, *r;
+  size_t ny;
+} Conv;
+
+static double
+conv_loss (void *data)
+{
+  Conv *c = data;
+  g_assert_cmpint (rl_conv2d_forward (c->ws, &c->s, c->x, c->w, c->b, c->y, 0, NULL), ==, RL_OK);
+  return dot (c->y, c->r, c->ny);
+}
+
+static void
+conv_case (int n, int c_in, int h, int w, int c_out, int k, size_t tile_bytes)
+{
+  Conv c = { 0 };
+  c.s = (RlConvShape) { n, c_in, h, w, c_out, k, (k - 1) / 2 };
+  int ho = h + 2 * c.s.pad - k + 1, wo = w + 2 * c.s.pad - k + 1;
+  size_t nx = (size_t) n * c_in * h * w, nw = (size_t) c_out * c_in * k * k;
+  c.ny = (size_t) n * c_out * ho * wo;
+  g_assert_cmpint (rl_workspace_new (RL_ENGINE_PATH_REFERENCE, &c.ws, NULL), ==, RL_OK);
+  if (tile_bytes > 0)
+    rl_workspace_set_tile_bytes (c.ws, tile_bytes);
+  c.x = g_malloc (nx * 4);
+  c.w = g_malloc (nw * 4);
+  c.b = g_malloc (c_out * 4);
+  c.y = g_malloc (c.ny * 4);
+  c.r = g_malloc (c.ny * 4);
+  float *dx = g_malloc (nx * 4), *dw = g_malloc (nw * 4), *db = g_malloc (c_out * 4);
+  fill (c.x, nx, 1);
+  fill (c.w, nw, 0.3);
+  fill (c.b, c_out, 0.3);
+  fill (c.r, c.ny, 1);
+  g_assert_cmpint (rl_conv2d_backward (c.ws, &c.s, c.x, c.w, c.r, dx, dw, db, NULL), ==, RL_OK);
+  char what[64];
+  snprintf (what, sizeof what, "conv%dx%d %dx%d dx", k, k, h, w);
+  check (what, c.x, nx, dx, conv_loss, &c, 1e-2f, 1e-3);
+  snprintf (what, sizeof what, "conv%dx%d %dx%d dw", k, k, h, w);
+  check (what, c.w, nw, dw, conv_loss, &c, 1e-2f, 1e-3);
+  snprintf (what, sizeof what, "conv%dx%d %dx%d db", k, k, h, w);
+  check (what, c.b, c_out, db, conv_loss, &c, 1e-2f, 1e-3);
+  /* dx = NULL computes the same weight gradients. */
+  float *dw2 = g_malloc (nw * 4), *db2 = g_malloc (c_out * 4);
+  g_assert_cmpint (rl_conv2d_backward (c.ws, &c.s, c.x, c.w, c.r, NULL, dw2, db2, NULL), ==,
+                   RL_OK);
+  g_assert_cmpmem (dw, nw * 4, dw2, nw * 4);
+  g_assert_cmpmem (db, c_out * 4, db2, c_out * 4);
+  rl_workspace_free (c.ws);
+  g_free (c.x); g_free (c.w); g_free (c.b); g_free (c.y); g_free (c.r);
+  g_free (dx); g_free (dw); g_free (db); g_free (dw2); g_free (db2);
+}
+
+/* A hand-computed case: 1 channel 3x3 input, 3x3 kernel of ones, pad 1, bias 0.5. */
+static void
+test_conv_known (void)
+{
+  float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, w[9], b = 0.5f, y[9];
+  for (int i = 0; i < 9; i++)
+    w[i] = 1;
+  RlConvShape s = { 1, 1, 3, 3, 1, 3, 1 };
+  RlWorkspace *ws = NULL;
+  g_assert_cmpint (rl_workspace_new (RL_ENGINE_PATH_REFERENCE, &ws, NULL), ==, RL_OK);
+  g_assert_cmpint (rl_conv2d_forward (ws, &s, x, w, &b, y, 0, NULL), ==, RL_OK);
+  /* Sums of 3x3 neighbourhoods (zero padded) plus 0.5. */
+  float want[9] = { 12.5, 21.5, 16.5, 27.5, 45.5, 33.5, 24.5, 39.5, 28.5 };
+  for (int i = 0; i < 9; i++)
+    g_assert_cmpfloat (y[i], ==, want[i]);
+  rl_workspace_free (ws);
+}
+
+static void
+test_conv (void)
+{
+  conv_case (2, 3, 5, 6, 4, 3, 0);
+  conv_case (2, 3, 5, 6, 4, 3, 1);      /* one output row per tile */
+  conv_case (1, 2, 4, 5, 3, 7, 0);      /* 7x7 kernel wider than the image */
+  conv_case (2, 2, 9, 7, 3, 7, 3000);   /* 7x7 tiled */
+  conv_case (2, 5, 3, 4, 3, 1, 0);      /* 1x1, the direct path */
+}
+
+/* ---- batch norm ---- */
+typedef struct
+{
+  int n, c, hw;
+  float *x, *gamma, *beta, *rm, *rv, *y, *r, *sm, *si;
+} Bn;
+
+static double
+bn_loss (void *data)
+{
+  Bn *b = data;
+  g_assert_cmpint (rl_batchnorm_forward_train (b->n, b->c, b->hw, b->x, b->gamma, b->beta, 1e-5f,
+                                               0.1f, b->rm, b->rv, b->y, b->sm, b->si, NULL),
+                   ==, RL_OK);
+  return dot (b->y, b->r, (size_t) b->n * b->c * b->hw);
+}
+
+static void
+test_batchnorm (void)
+{
+  Bn b = { 2, 3, 5 };
+  size_t nx = (size_t) b.n * b.c * b.hw;
+  b.x = g_malloc (nx * 4); b.y = g_malloc (nx * 4); b.r = g_malloc (nx * 4);
+  b.gamma = g_malloc (12); b.beta = g_malloc (12); b.rm = g_malloc0 (12); b.rv = g_malloc (12);
+  b.sm = g_malloc (12); b.si = g_malloc (12);
+  float *dx = g_malloc (nx * 4), dg[3], dbeta[3];
+  fill (b.x, nx, 2);
+  for (size_t i = 0; i < nx; i++)
+    b.x[i] += 1.0f;
+  fill (b.gamma, 3, 1);
+  fill (b.beta, 3, 1);
+  fill (b.r, nx, 1);
+  for (int i = 0; i < 3; i++)
+    b.rv[i] = 1;
+  bn_loss (&b);
+  /* Running statistics after one step: 0.9 * old + 0.1 * batch (unbiased variance). */
+  for (int ch = 0; ch < 3; ch++)
+    {
+      double m = 0, v = 0;
+      for (int i = 0; i < b.n; i++)
+        for (int j = 0; j < b.hw; j++)
+          m += b.x[(i * 3 + ch) * b.hw + j];
+      m /= b.n * b.hw;
+      for (int i = 0; i < b.n; i++)
+        for (int j = 0; j < b.hw; j++)
+          v += pow (b.x[(i * 3 + ch) * b.hw + j] - m, 2);
+      g_assert_cmpfloat (fabs (b.rm[ch] - 0.1 * m), <, 1e-6);
+      g_assert_cmpfloat (fabs (b.rv[ch] - (0.9 + 0.1 * v / (b.n * b.hw - 1))), <, 1e-5);
+    }
+  rl_batchnorm_backward (b.n, b.c, b.hw, b.x, b.r, b.gamma, b.sm, b.si, dx, dg, dbeta);
+  check ("batchnorm dx", b.x, nx, dx, bn_loss, &b, 1e-3f, 5e-3);
+  check ("batchnorm dgamma", b.gamma, 3, dg, bn_loss, &b, 1e-3f, 5e-3);
+  check ("batchnorm dbeta", b.beta, 3, dbeta, bn_loss, &b, 1e-3f, 5e-3);
+  /* In-place backward (dx aliasing dy) gives the same. */
+  float *g = g_memdup2 (b.r, nx * 4);
+  rl_batchnorm_backward (b.n, b.c, b.hw, b.x, g, b.gamma, b.sm, b.si, g, dg, dbeta);
+  g_assert_cmpmem (g, nx * 4, dx, nx * 4);
+  /* One value per channel cannot be trained. */
+  g_assert_cmpint (rl_batchnorm_forward_train (1, 3, 1, b.x, b.gamma, b.beta, 1e-5f, 0.1f, b.rm,
+                                               b.rv, b.y, b.sm, b.si, NULL), ==, RL_ERR_INVALID);
+  g_free (g); g_free (dx);
+  g_free (b.x); g_free (b.y); g_free (b.r); g_free (b.gamma); g_free (b.beta); g_free (b.rm);
+  g_free (b.rv); g_free (b.sm); g_free (b.si);
+}
+
+/* ---- ReLU ---- */
+typedef struct
+{
+  size_t n;
+  float *x, *y, *r;
+} Relu;
+
+static double
+relu_loss (void *data)
+{
+  Relu *r = data;
+  memcpy (r->y, r->x, r->n * 4);
+  rl_relu_forward (r->n, r->y);
+  return dot (r->y, r->r, r->n);
+}
+
+static void
+test_relu (void)
+{
+  Relu r = { 64 };
+  r.x = g_malloc (256); r.y = g_malloc (256); r.r = g_malloc (256);
+  float *dx = g_malloc (256);
+  fill (r.x, 64, 1);
+  for (int i = 0; i < 64; i++)   /* away from the kink at 0 */
+    r.x[i] += r.x[i] > 0 ? 0.05f : -0.05f;
+  fill (r.r, 64, 1);
+  relu_loss (&r);
+  rl_relu_backward (64, r.y, r.r, dx);
+  check ("relu dx", r.x, 64, dx, relu_loss, &r, 1e-3f, 1e-3);
+  g_free (r.x); g_free (r.y); g_free (r.r); g_free (dx);
+}
+
+/* ---- max-pool (ceil mode) and max-unpool ---- */
+typedef struct
+{
+  int n, c, h, w, ho, wo;
+  float *x, *y, *r, *u;
+  int32_t *idx;
+} Pool;
+
+static double
+pool_loss (void *data)
+{
+  Pool *p = data;
+  rl_maxpool_forward (p->n, p->c, p->h, p->w, p->x, p->y, p->idx);
+  return dot (p->y, p->r, (size_t) p->n * p->c * p->ho * p->wo);
+}
+
+static double
+unpool_loss (void *data)
+{
+  Pool *p = data;
+  rl_maxunpool_forward (p->n, p->c, p->ho, p->wo, p->h, p->w, p->y, p->idx, p->u);
+  return dot (p->u, p->r, (size_t) p->n * p->c * p->h * p->w);
+}
+
+static void
+test_pool (void)
+{
+  Pool p = { 2, 2, 5, 7, 3, 4 };
+  size_t nx = (size_t) p.n * p.c * p.h * p.w, ny = (size_t) p.n * p.c * p.ho * p.wo;
+  p.x = g_malloc (nx * 4); p.y = g_malloc (ny * 4); p.r = g_malloc (nx * 4);
+  p.u = g_malloc (nx * 4); p.idx = g_malloc (ny * 4);
+  float *dx = g_malloc (nx * 4), *dy = g_malloc (ny * 4);
+  /* Distinct values 0.01 apart (a shuffled ramp), so +-1e-3 never changes an argmax. */
+  for (size_t i = 0; i < nx; i++)
+    p.x[i] = 0.01f * (float) ((i * 37) % nx);
+  fill (p.r, nx, 1);
+  pool_loss (&p);
+  /* Ceil mode: 5x7 -> 3x4, the last row/column windows are clipped. */
+  g_assert_cmpint (p.idx[p.ho * p.wo - 1], ==, 4 * 7 + 6);
+  rl_maxpool_backward (p.n, p.c, p.h, p.w, p.r, p.idx, dx);
+  check ("maxpool dx", p.x, nx, dx, pool_loss, &p, 1e-3f, 1e-3);
+
+  rl_maxpool_forward (p.n, p.c, p.h, p.w, p.x, p.y, p.idx);
+  unpool_loss (&p);
+  rl_maxunpool_backward (p.n, p.c, p.ho, p.wo, p.h, p.w, p.r, p.idx, dy);
+  check ("maxunpool dx", p.y, ny, dy, unpool_loss, &p, 1e-2f, 1e-3);
+  /* Unpool puts each value back where it came from and zero elsewhere. */
+  rl_maxpool_forward (p.n, p.c, p.h, p.w, p.x, p.y, p.idx);
+  unpool_loss (&p);
+  for (size_t i = 0; i < nx; i++)
+    g_assert_true (p.u[i] == 0 || p.u[i] == p.x[i]);
+
+  /* Ties go to the first element in row order, as PyTorch's CPU kernel. */
+  float tie[4] = { 1, 1, 1, 1 }, ty;
+  int32_t ti;
+  rl_maxpool_forward (1, 1, 2, 2, tie, &ty, &ti);
+  g_assert_cmpint (ti, ==, 0);
+  g_free (p.x); g_free (p.y); g_free (p.r); g_free (p.u); g_free (p.idx); g_free (dx);
+  g_free (dy);
+}
+
+/* ---- softmax cross-entropy ---- */
+typedef struct
+{
+  int n, c, hw;
+  float *logits, *weight;
+  uint8_t *labels;
+  int ignore;
+} Xent;
+
+static double
+xent_loss (void *data)
+{
+  Xent *x = data;
+  double loss;
+  g_assert_cmpint (rl_softmax_xent (x->n, x->c, x->hw, x->logits, x->labels, x->weight, x->ignore,
+                                    &loss, NULL, NULL), ==, RL_OK);
+  return loss;
+}
+
+static void
+test_xent (void)
+{
+  Xent x = { 2, 4, 6 };
+  size_t nl = (size_t) x.n * x.c * x.hw;
+  x.logits = g_malloc (nl * 4);
+  x.labels = g_malloc (x.n * x.hw);
+  float w[4] = { 0.5f, 2.0f, 1.0f, 3.0f };
+  x.weight = w;
+  x.ignore = 4;
+  float *d = g_malloc (nl * 4);
+  fill (x.logits, nl, 2);
+  for (int i = 0; i < x.n * x.hw; i++)
+    x.labels[i] = (uint8_t) (i % 5);   /* every 5th pixel is ignored */
+  double loss;
+  g_assert_cmpint (rl_softmax_xent (x.n, x.c, x.hw, x.logits, x.labels, x.weight, x.ignore, &loss,
+                                    d, NULL), ==, RL_OK);
+  check ("softmax-xent dlogits", x.logits, nl, d, xent_loss, &x, 1e-3f, 5e-3);
+  x.weight = NULL;
+  g_assert_cmpint (rl_softmax_xent (x.n, x.c, x.hw, x.logits, x.labels, NULL, x.ignore, &loss,
+                                    d, NULL), ==, RL_OK);
+  check ("softmax-xent unweighted", x.logits, nl, d, xent_loss, &x, 1e-3f, 5e-3);
+
+  /* Hand-computed: 2 classes, logits (0, ln 3) -> p = (1/4, 3/4); labels 0 (w 2) and 1 (w 1):
+   * loss = (2 ln 4 + 1 ln(4/3)) / 3. */
+  float l2[4] = { 0, 0, logf (3), logf (3) };
+  uint8_t y2[2] = { 0, 1 };
+  float w2[2] = { 2, 1 };
+  g_assert_cmpint (rl_softmax_xent (1, 2, 2, l2, y2, w2, 255, &loss, NULL, NULL), ==, RL_OK);
+  g_assert_cmpfloat (fabs (loss - (2 * log (4) + log (4.0 / 3)) / 3), <, 1e-6);
+  /* A label out of range that is not the ignore index is an error. */
+  y2[1] = 7;
+  RlError err;
+  g_assert_cmpint (rl_softmax_xent (1, 2, 2, l2, y2, w2, 255, &loss, NULL, &err), ==,
+                   RL_ERR_INVALID);
+  /* All ignored: loss 0, gradient 0. */
+  y2[0] = y2[1] = 255;
+  float d2[4] = { 1, 1, 1, 1 };
+  g_assert_cmpint (rl_softmax_xent (1, 2, 2, l2, y2, w2, 255, &loss, d2, NULL), ==, RL_OK);
+  g_assert_cmpfloat (loss, ==, 0);
+  g_assert_cmpfloat (d2[0] + d2[1] + d2[2] + d2[3], ==, 0);
+  g_free (x.logits); g_free (x.labels); g_free (d);
+}
+
+/* SGD against values computed by hand from PyTorch's formula. */
+static void
+test_sgd (void)
+{
+  float p[2] = { 1.0f, -2.0f }, g[2] = { 0.5f, 0.25f }, buf[2] = { 0, 0 };
+  rl_sgd_update (2, p, g, buf, 0.1f, 0.9f, 0.01f);
+  /* d = g + 0.01 p = (0.51, 0.23); buf = d; p -= 0.1 d. */
+  g_assert_cmpfloat (fabs (p[0] - 0.949f), <, 1e-6);
+  g_assert_cmpfloat (fabs (p[1] - (-2.023f)), <, 1e-6);
+  rl_sgd_update (2, p, g, buf, 0.1f, 0.9f, 0.01f);
+  /* d = (0.50949, 0.22977); buf = 0.9 (0.51, 0.23) + d = (0.96849, 0.43677). */
+  g_assert_cmpfloat (fabs (p[0] - (0.949f - 0.096849f)), <, 1e-6);
+  g_assert_cmpfloat (fabs (p[1] - (-2.023f - 0.043677f)), <, 1e-6);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  rl_rng_seed (&rng, 2024);
+  g_test_add_func ("/engine/grad/conv-known", test_conv_known);
+  g_test_add_func ("/engine/grad/conv", test_conv);
+  g_test_add_func ("/engine/grad/batchnorm", test_batchnorm);
+  g_test_add_func ("/engine/grad/relu", test_relu);
+  g_test_add_func ("/engine/grad/pool-unpool", test_pool);
+  g_test_add_func ("/engine/grad/softmax-xent", test_xent);
+  g_test_add_func ("/engine/grad/sgd", test_sgd);
+  return g_test_run ();
+}
