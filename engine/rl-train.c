@@ -435,3 +435,11 @@ rl_input_stats_finish (const RlInputStats *s, float mean[3], float std[3], RlErr
     }
   return RL_OK;
 }
+
+float *
+rl_trainer_momentum (RlTrainer *t, size_t *count)
+{
+  if (count != NULL)
+    *count = t->net.total;
+  return t->momentum;
+}

@@ -54,6 +54,9 @@ RlStatus rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *
 void rl_trainer_sgd_step (RlTrainer *t, float lr, float momentum, float weight_decay);
 
 RlStatus rl_trainer_save (const RlTrainer *t, const char *path, RlError *err);
+/* The SGD momentum buffers, laid out like the parameter arena (net.total floats; entries of
+ * running statistics stay 0). Checkpoints save and restore it for an exact resume. */
+float *rl_trainer_momentum (RlTrainer *t, size_t *count);
 
 /* Parameters by index 0..n-1 in file order (PyTorch state_dict names). The data may be changed
  * (e.g. by tests); grads are those of the last backward (NULL for running statistics). */
