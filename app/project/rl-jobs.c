@@ -1,0 +1,296 @@
+/* Background jobs: pre-label runs SegNet inference on a worker thread (GTask), opening its own
+ * project connection, and reports progress to the caller's main context after every image. */
+#include "rl-jobs.h"
+
+#include <glib/gstdio.h>
+
+#include "rl-model.h"
+#include "rl-project.h"
+
+/* First member of every job's task data, so progress delivery is shared. */
+typedef struct
+{
+  RlJobProgress progress;
+  gpointer progress_data;
+} JobHead;
+
+typedef struct
+{
+  JobHead head;
+  char *project_path;
+  gint64 *ids;
+  guint n;
+  int n_threads;
+  guint n_done;
+} PrelabelData;
+
+typedef struct
+{
+  GTask *task;   /* keeps the source object (owner of progress_data) alive */
+  guint done, total;
+  gint64 image_id;
+} ProgressMsg;
+
+static void
+prelabel_data_free (PrelabelData *d)
+{
+  g_free (d->project_path);
+  g_free (d->ids);
+  g_free (d);
+}
+
+static gboolean
+deliver_progress (gpointer user_data)
+{
+  ProgressMsg *m = user_data;
+  JobHead *head = g_task_get_task_data (m->task);
+  if (head->progress != NULL)
+    head->progress (m->done, m->total, m->image_id, head->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_msg_free (gpointer user_data)
+{
+  ProgressMsg *m = user_data;
+  g_object_unref (m->task);
+  g_free (m);
+}
+
+static void
+post_progress (GTask *task, guint done, guint total, gint64 image_id)
+{
+  ProgressMsg *m = g_new0 (ProgressMsg, 1);
+  m->task = g_object_ref (task);
+  m->done = done;
+  m->total = total;
+  m->image_id = image_id;
+  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, deliver_progress, m,
+                              progress_msg_free);
+}
+
+static int
+abort_if_cancelled (void *data)
+{
+  return g_cancellable_is_cancelled (data) ? 1 : 0;
+}
+
+static void
+prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PrelabelData *d = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) project = rl_project_open (d->project_path, FALSE, &error);
+  if (project == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  gint64 model_id = rl_project_current_model (project);
+  if (model_id == 0)
+    {
+      g_task_return_new_error (task, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                               "%s: the project has no model to pre-label with",
+                               d->project_path);
+      return;
+    }
+
+  /* the engine loads from a file: write the model blob to a private temporary file */
+  g_autofree char *tmp_dir = g_dir_make_tmp ("relabel-prelabel-XXXXXX", &error);
+  if (tmp_dir == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_autofree char *model_path = g_build_filename (tmp_dir, "model.safetensors", NULL);
+  RlModel *model = NULL;
+  RlError err = { { 0 } };
+  gboolean ok = rl_project_export_model (project, model_id, model_path, &error);
+  if (ok && rl_model_load (model_path, &model, &err) != RL_OK)
+    {
+      g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "model %" G_GINT64_FORMAT
+                   ": %s", model_id, err.text);
+      ok = FALSE;
+    }
+  g_unlink (model_path);
+  g_rmdir (tmp_dir);
+  if (!ok)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; i < d->n && ok; i++)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *rgb = NULL;
+      g_autofree guint8 *labels = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (!rl_project_load_rgb (project, d->ids[i], &w, &h, &rgb, &error))
+        {
+          ok = FALSE;
+          break;
+        }
+      labels = g_malloc ((gsize) w * h);
+      RlStatus st = rl_model_predict_rgb8 (model, rgb, h, w, labels, d->n_threads,
+                                           abort_if_cancelled, cancellable, &err);
+      if (st == RL_ERR_CANCELLED || g_cancellable_is_cancelled (cancellable))
+        {
+          g_cancellable_set_error_if_cancelled (cancellable, &error);
+          if (error == NULL)
+            g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+          ok = FALSE;
+          break;
+        }
+      if (st != RL_OK)
+        {
+          g_autoptr (RlImageInfo) info = rl_project_get_image (project, d->ids[i], NULL);
+          g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s",
+                       info ? info->name : "image", err.text);
+          ok = FALSE;
+          break;
+        }
+      if (!rl_project_set_prediction (project, d->ids[i], model_id, labels, w, h, &error))
+        {
+          ok = FALSE;
+          break;
+        }
+      d->n_done++;
+      post_progress (task, i + 1, d->n, d->ids[i]);
+    }
+  rl_model_free (model);
+
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+rl_prelabel_async (gpointer source_object, const char *project_path, const gint64 *image_ids,
+                   guint n_images, int n_threads, RlJobProgress progress,
+                   gpointer progress_data, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  PrelabelData *d = g_new0 (PrelabelData, 1);
+
+  g_task_set_source_tag (task, rl_prelabel_async);
+  d->project_path = g_strdup (project_path);
+  d->ids = g_memdup2 (image_ids, sizeof (gint64) * n_images);
+  d->n = n_images;
+  d->n_threads = n_threads;
+  d->head.progress = progress;
+  d->head.progress_data = progress_data;
+  g_task_set_task_data (task, d, (GDestroyNotify) prelabel_data_free);
+  /* errors are reported as they are, never turned into a cancellation */
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, prelabel_thread);
+}
+
+gboolean
+rl_prelabel_finish (GAsyncResult *result, guint *n_done, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  PrelabelData *d = g_task_get_task_data (G_TASK (result));
+  if (n_done != NULL)
+    *n_done = d->n_done;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- import */
+
+typedef struct
+{
+  JobHead head;
+  char *project_path;
+  char *kind;
+  char *dataset_path;
+  guint n_added;
+  GPtrArray *problems;
+} ImportData;
+
+static void
+import_data_free (ImportData *d)
+{
+  g_free (d->project_path);
+  g_free (d->kind);
+  g_free (d->dataset_path);
+  g_clear_pointer (&d->problems, g_ptr_array_unref);
+  g_free (d);
+}
+
+static void
+import_progress (guint done, guint total, gpointer data)
+{
+  GTask *task = data;
+  post_progress (task, done, total, 0);
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ImportData *d = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) project = rl_project_open (d->project_path, TRUE, &error);
+  if (project == NULL
+      || !rl_project_import (project, d->kind, d->dataset_path, import_progress, task,
+                             cancellable, &d->n_added, &d->problems, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+rl_import_async (gpointer source_object, const char *project_path, const char *kind,
+                 const char *dataset_path, RlJobProgress progress, gpointer progress_data,
+                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  ImportData *d = g_new0 (ImportData, 1);
+
+  g_task_set_source_tag (task, rl_import_async);
+  d->project_path = g_strdup (project_path);
+  d->kind = g_strdup (kind);
+  d->dataset_path = g_strdup (dataset_path);
+  d->head.progress = progress;
+  d->head.progress_data = progress_data;
+  g_task_set_task_data (task, d, (GDestroyNotify) import_data_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+gboolean
+rl_import_finish (GAsyncResult *result, guint *n_added, GPtrArray **problems, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  ImportData *d = g_task_get_task_data (G_TASK (result));
+  if (n_added != NULL)
+    *n_added = d->n_added;
+  if (problems != NULL)
+    *problems = d->problems ? g_ptr_array_ref (d->problems) : NULL;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+const char *
+rl_guess_dataset_kind (const char *path)
+{
+  static const char *const lists[] = { "train.txt", "val.txt", "test.txt" };
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_autofree char *p = g_build_filename (path, lists[i], NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+        return "camvid";
+    }
+  g_autofree char *cls = g_build_filename (path, "classes.json", NULL);
+  if (g_file_test (cls, G_FILE_TEST_IS_REGULAR))
+    return "folder";
+  return "sunrgbd";
+}

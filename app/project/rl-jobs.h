@@ -1,0 +1,36 @@
+/* Background jobs on a project: pre-labelling images with the project's current model.
+ * Each job runs in a GTask worker thread with its own RlProject connection (same file). */
+#pragma once
+
+#include <gio/gio.h>
+
+/* Called in the thread-default main context of the caller of _async after each image:
+ * done of total images finished, image_id is the image just predicted (0 when skipped). */
+typedef void (*RlJobProgress) (guint done, guint total, gint64 image_id, gpointer data);
+
+/* Predicts the labels of image_ids[0..n) with the project's newest model and stores them as the
+ * images' predictions (labels are never touched). n_threads: engine threads, 0 = all cores.
+ * progress/progress_data (may be NULL) must stay valid until callback runs; pass the object that
+ * owns them as source_object. Cancel with cancellable: the engine stops between layers. */
+void rl_prelabel_async (gpointer source_object, const char *project_path,
+                        const gint64 *image_ids, guint n_images, int n_threads,
+                        RlJobProgress progress, gpointer progress_data,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+/* Number of images predicted; FALSE with G_IO_ERROR_CANCELLED when cancelled. */
+gboolean rl_prelabel_finish (GAsyncResult *result, guint *n_done, GError **error);
+
+/* Creates (or opens) the project at project_path and imports the dataset (kind "camvid" |
+ * "sunrgbd" | "folder") at dataset_path into it, on a worker thread. progress gets (done, total,
+ * 0) in the caller's main context. */
+void rl_import_async (gpointer source_object, const char *project_path, const char *kind,
+                      const char *dataset_path, RlJobProgress progress, gpointer progress_data,
+                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data);
+/* n_added: images added; problems (may be NULL): char* lines about skipped samples. */
+gboolean rl_import_finish (GAsyncResult *result, guint *n_added, GPtrArray **problems,
+                           GError **error);
+
+/* The dataset kind a folder looks like: "camvid" (train.txt/val.txt/test.txt list files),
+ * "folder" (a classes.json), else "sunrgbd". */
+const char *rl_guess_dataset_kind (const char *path);

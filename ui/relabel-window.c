@@ -1,0 +1,1431 @@
+/* The annotation workspace window: wires the image list, canvas, palette and toolbar to the
+ * project (every stroke committed at its end), runs pre-label/import jobs and shows errors. */
+#include "relabel-window.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "relabel-canvas.h"
+#include "relabel-image-item.h"
+#include "rl-jobs.h"
+#include "rl-project.h"
+
+typedef enum
+{
+  SORT_NAME,
+  SORT_MIOU,
+  SORT_BF,
+  SORT_STATUS,
+  SORT_EDITS,
+} SortMode;
+
+struct _RelabelWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* template */
+  GtkLabel *title_label;
+  GtkLabel *subtitle_label;
+  GtkInfoBar *info_bar;
+  GtkLabel *info_label;
+  GtkDropDown *sort_dropdown;
+  GtkDropDown *filter_dropdown;
+  GtkSearchEntry *search_entry;
+  GtkListView *image_list;
+  GtkLabel *list_summary;
+  RelabelCanvas *canvas;
+  GtkLabel *empty_label;
+  GtkAdjustment *brush_adjustment;
+  GtkDropDown *view_dropdown;
+  GtkAdjustment *opacity_adjustment;
+  GtkLabel *status_label;
+  GtkLabel *job_label;
+  GtkProgressBar *job_progress;
+  GtkButton *cancel_button;
+  GtkLabel *zoom_label;
+  GtkListBox *palette_list;
+  GtkLabel *image_info_label;
+
+  /* owned */
+  RlProject *project;
+  GSettings *settings;
+  GListStore *store;
+  GtkCustomSorter *sorter;
+  GtkCustomFilter *filter;
+  GtkSingleSelection *selection;
+  GCancellable *job_cancellable;
+  GArray *palette_values;     /* int: label value of palette row i */
+  char *tool;
+  FILE *frame_log;
+
+  /* state */
+  gboolean protect;
+  gboolean erase_to_original;
+  SortMode sort_mode;
+  gint64 current_id;
+  gint64 last_frame_time;
+  char *pointer_text;
+};
+
+G_DEFINE_FINAL_TYPE (RelabelWindow, relabel_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum
+{
+  PROP_0,
+  PROP_TOOL,
+  PROP_PROTECT,
+  PROP_ERASE_TO_ORIGINAL,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+static void update_actions (RelabelWindow *self);
+static void update_status (RelabelWindow *self);
+
+/* ---- messages */
+
+void
+relabel_window_show_message (RelabelWindow *self, GtkMessageType type, const char *message)
+{
+  g_return_if_fail (RELABEL_IS_WINDOW (self));
+  gtk_info_bar_set_message_type (self->info_bar, type);
+  gtk_label_set_text (self->info_label, message);
+  gtk_info_bar_set_revealed (self->info_bar, TRUE);
+}
+
+static void
+show_error (RelabelWindow *self, const GError *error)
+{
+  relabel_window_show_message (self, GTK_MESSAGE_ERROR, error->message);
+}
+
+static void
+on_info_response (GtkInfoBar *bar, int response, RelabelWindow *self)
+{
+  gtk_info_bar_set_revealed (bar, FALSE);
+}
+
+static void
+frame_log (RelabelWindow *self, const char *line)
+{
+  if (self->frame_log != NULL)
+    {
+      fprintf (self->frame_log, "%s\n", line);
+      fflush (self->frame_log);
+    }
+}
+
+/* ---- image list */
+
+static RelabelImageItem *
+find_item (RelabelWindow *self, gint64 id, guint *position)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (RelabelImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      if (relabel_image_item_get_id (item) == id)
+        {
+          if (position)
+            *position = i;
+          return item;  /* the store keeps a reference */
+        }
+    }
+  return NULL;
+}
+
+static void
+update_summary (RelabelWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  guint counts[4] = { 0 }, n_pred = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (RelabelImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      RlImageStatus st = relabel_image_item_get_status (item);
+      if ((guint) st < 4)
+        counts[st]++;
+      n_pred += relabel_image_item_get_has_prediction (item);
+    }
+  g_autofree char *text = g_strdup_printf ("%u images · %u corrected · %u reviewed · %u predicted",
+                                           n, counts[RL_IMAGE_CORRECTED],
+                                           counts[RL_IMAGE_REVIEWED], n_pred);
+  gtk_label_set_text (self->list_summary, text);
+}
+
+/* Re-reads one image's info from the project and updates its row. */
+static void
+refresh_item (RelabelWindow *self, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  RelabelImageItem *item = find_item (self, id, NULL);
+  if (item == NULL || self->project == NULL)
+    return;
+  g_autoptr (RlImageInfo) info = rl_project_get_image (self->project, id, &error);
+  if (info == NULL)
+    {
+      show_error (self, error);
+      return;
+    }
+  relabel_image_item_update (item, info);
+  update_summary (self);
+  if (self->sort_mode != SORT_NAME)
+    gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  if (id == self->current_id)
+    update_status (self);
+}
+
+static double
+metric_key (double v)
+{
+  return isnan (v) ? INFINITY : v;  /* unknown metrics sort after every known one */
+}
+
+static int
+compare_items (gconstpointer a, gconstpointer b, gpointer data)
+{
+  RelabelWindow *self = data;
+  RelabelImageItem *x = (RelabelImageItem *) a, *y = (RelabelImageItem *) b;
+  double dx = 0, dy = 0;
+  switch (self->sort_mode)
+    {
+    case SORT_MIOU:
+      dx = metric_key (relabel_image_item_get_miou (x));
+      dy = metric_key (relabel_image_item_get_miou (y));
+      break;
+    case SORT_BF:
+      dx = metric_key (relabel_image_item_get_bf (x));
+      dy = metric_key (relabel_image_item_get_bf (y));
+      break;
+    case SORT_STATUS:
+      dx = relabel_image_item_get_status (x);
+      dy = relabel_image_item_get_status (y);
+      break;
+    case SORT_EDITS:
+      dx = -relabel_image_item_get_n_edits (x);
+      dy = -relabel_image_item_get_n_edits (y);
+      break;
+    case SORT_NAME:
+      break;
+    }
+  if (dx < dy)
+    return -1;
+  if (dx > dy)
+    return 1;
+  return g_strcmp0 (relabel_image_item_get_name (x), relabel_image_item_get_name (y));
+}
+
+static gboolean
+filter_item (gpointer object, gpointer data)
+{
+  RelabelWindow *self = data;
+  RelabelImageItem *item = object;
+  guint status = gtk_drop_down_get_selected (self->filter_dropdown);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  if (status != 0 && status != GTK_INVALID_LIST_POSITION
+      && (guint) relabel_image_item_get_status (item) != status - 1)
+    return FALSE;
+  if (text != NULL && text[0] != '\0')
+    {
+      g_autofree char *a = g_utf8_casefold (relabel_image_item_get_name (item), -1);
+      g_autofree char *b = g_utf8_casefold (text, -1);
+      return strstr (a, b) != NULL;
+    }
+  return TRUE;
+}
+
+static void
+on_sort_changed (GtkDropDown *dropdown, GParamSpec *pspec, RelabelWindow *self)
+{
+  self->sort_mode = (SortMode) gtk_drop_down_get_selected (dropdown);
+  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+}
+
+static void
+on_filter_changed (RelabelWindow *self)
+{
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+static void
+format_metric (GString *s, const char *name, double v)
+{
+  if (isnan (v))
+    g_string_append_printf (s, " · %s –", name);
+  else
+    g_string_append_printf (s, " · %s %.2f", name, v);
+}
+
+static void
+row_sync (GtkListItem *list_item)
+{
+  RelabelImageItem *item = gtk_list_item_get_item (list_item);
+  GtkWidget *box = gtk_list_item_get_child (list_item);
+  if (item == NULL || box == NULL)
+    return;
+  GtkWidget *top = gtk_widget_get_first_child (box);
+  GtkWidget *name = gtk_widget_get_first_child (top);
+  GtkWidget *pill = gtk_widget_get_next_sibling (name);
+  GtkWidget *detail = gtk_widget_get_next_sibling (top);
+  static const char *const pill_classes[] = {
+    "status-unlabelled", "status-prelabelled", "status-corrected", "status-reviewed", "missing",
+  };
+  RlImageStatus st = relabel_image_item_get_status (item);
+
+  gtk_label_set_text (GTK_LABEL (name), relabel_image_item_get_name (item));
+  for (guint i = 0; i < G_N_ELEMENTS (pill_classes); i++)
+    gtk_widget_remove_css_class (pill, pill_classes[i]);
+  if (relabel_image_item_get_missing (item))
+    {
+      gtk_label_set_text (GTK_LABEL (pill), "missing");
+      gtk_widget_add_css_class (pill, "missing");
+    }
+  else
+    {
+      gtk_label_set_text (GTK_LABEL (pill), relabel_image_status_name (st));
+      if ((guint) st < 4)
+        gtk_widget_add_css_class (pill, pill_classes[st]);
+    }
+
+  g_autoptr (GString) s = g_string_new (relabel_image_item_get_split (item));
+  if (relabel_image_item_get_has_prediction (item))
+    {
+      format_metric (s, "mIoU", relabel_image_item_get_miou (item));
+      format_metric (s, "BF", relabel_image_item_get_bf (item));
+    }
+  else
+    g_string_append (s, " · no prediction");
+  if (relabel_image_item_get_n_edits (item) > 0)
+    g_string_append_printf (s, " · %d edits", relabel_image_item_get_n_edits (item));
+  gtk_label_set_text (GTK_LABEL (detail), s->str);
+}
+
+static void
+row_setup (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *pill = gtk_label_new (NULL);
+  GtkWidget *detail = gtk_label_new (NULL);
+
+  gtk_widget_set_margin_top (box, 4);
+  gtk_widget_set_margin_bottom (box, 4);
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_hexpand (name, TRUE);
+  gtk_widget_add_css_class (name, "image-name");
+  gtk_widget_add_css_class (pill, "status-pill");
+  gtk_widget_set_valign (pill, GTK_ALIGN_CENTER);
+  gtk_label_set_xalign (GTK_LABEL (detail), 0);
+  gtk_widget_add_css_class (detail, "dim-label");
+  gtk_widget_add_css_class (detail, "caption");
+  gtk_widget_add_css_class (detail, "numeric");
+  gtk_box_append (GTK_BOX (top), name);
+  gtk_box_append (GTK_BOX (top), pill);
+  gtk_box_append (GTK_BOX (box), top);
+  gtk_box_append (GTK_BOX (box), detail);
+  gtk_list_item_set_child (list_item, box);
+}
+
+static void
+on_item_changed (RelabelImageItem *item, GtkListItem *list_item)
+{
+  row_sync (list_item);
+}
+
+static void
+row_bind (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer data)
+{
+  RelabelImageItem *item = gtk_list_item_get_item (list_item);
+  row_sync (list_item);
+  g_signal_connect_object (item, "changed", G_CALLBACK (on_item_changed), list_item, 0);
+}
+
+static void
+row_unbind (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer data)
+{
+  RelabelImageItem *item = gtk_list_item_get_item (list_item);
+  if (item != NULL)
+    g_signal_handlers_disconnect_by_func (item, on_item_changed, list_item);
+}
+
+/* ---- the shown image */
+
+static void
+update_status (RelabelWindow *self)
+{
+  RelabelImageItem *item = self->current_id ? find_item (self, self->current_id, NULL) : NULL;
+  g_autoptr (GString) s = g_string_new (NULL);
+  if (item != NULL)
+    {
+      g_string_append (s, relabel_image_item_get_name (item));
+      if (self->pointer_text != NULL)
+        g_string_append_printf (s, "   %s", self->pointer_text);
+    }
+  gtk_label_set_text (self->status_label, s->str);
+
+  g_autofree char *zoom = g_strdup_printf ("%.0f%%", 100.0 * relabel_canvas_get_zoom (self->canvas));
+  gtk_label_set_text (self->zoom_label, relabel_canvas_has_image (self->canvas) ? zoom : "");
+
+  if (item != NULL)
+    {
+      g_autoptr (GString) info = g_string_new (NULL);
+      g_string_append_printf (info, "%s · %s\n", relabel_image_item_get_split (item),
+                              relabel_image_status_name (relabel_image_item_get_status (item)));
+      g_string_append_printf (info, "%d undo steps", relabel_image_item_get_n_edits (item));
+      if (relabel_image_item_get_has_prediction (item))
+        {
+          double m = relabel_image_item_get_miou (item), b = relabel_image_item_get_bf (item);
+          if (!isnan (m))
+            g_string_append_printf (info, "\nPrediction: mIoU %.3f", m);
+          if (!isnan (b))
+            g_string_append_printf (info, ", BF %.3f", b);
+        }
+      else
+        g_string_append (info, "\nNo prediction yet");
+      gtk_label_set_text (self->image_info_label, info->str);
+    }
+  else
+    gtk_label_set_text (self->image_info_label, "");
+}
+
+/* Reads a mask; a missing mask is not an error (NULL). */
+static guint8 *
+get_mask (RelabelWindow *self, gint64 id, RlMaskKind kind, int w, int h, GError **error)
+{
+  int mw = 0, mh = 0;
+  guint8 *mask = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!rl_project_get_mask (self->project, id, kind, &mw, &mh, &mask, &local))
+    {
+      if (!g_error_matches (local, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND))
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (mw != w || mh != h)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "mask is %dx%d but the image is %dx%d", mw, mh, w, h);
+      g_free (mask);
+      return NULL;
+    }
+  return mask;
+}
+
+static void
+load_image (RelabelWindow *self, RelabelImageItem *item)
+{
+  g_autoptr (GError) error = NULL;
+  int w = 0, h = 0;
+  g_autofree guint8 *rgb = NULL;
+  g_autofree guint8 *cur = NULL, *orig = NULL, *pred = NULL;
+
+  self->current_id = item ? relabel_image_item_get_id (item) : 0;
+  if (item == NULL || self->project == NULL)
+    {
+      relabel_canvas_clear (self->canvas);
+      gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
+      update_status (self);
+      update_actions (self);
+      return;
+    }
+  if (!rl_project_load_rgb (self->project, self->current_id, &w, &h, &rgb, &error)
+      || (cur = get_mask (self, self->current_id, RL_MASK_CURRENT, w, h, &error), error != NULL)
+      || (orig = get_mask (self, self->current_id, RL_MASK_ORIGINAL, w, h, &error), error != NULL)
+      || (pred = get_mask (self, self->current_id, RL_MASK_PREDICTION, w, h, &error),
+          error != NULL))
+    {
+      g_autofree char *msg = g_strdup_printf ("%s: %s", relabel_image_item_get_name (item),
+                                              error->message);
+      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
+      relabel_canvas_clear (self->canvas);
+      self->current_id = 0;
+      gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
+      update_status (self);
+      update_actions (self);
+      return;
+    }
+  relabel_canvas_set_image (self->canvas, w, h, rgb, cur, orig, pred);
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_label), FALSE);
+  update_status (self);
+  update_actions (self);
+}
+
+static void
+on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, RelabelWindow *self)
+{
+  RelabelImageItem *item = gtk_single_selection_get_selected_item (selection);
+  gint64 id = item ? relabel_image_item_get_id (item) : 0;
+  if (id != self->current_id || !relabel_canvas_has_image (self->canvas))
+    load_image (self, item);
+}
+
+/* Reloads the current mask from the project (after undo/redo, accept, or a failed commit). */
+static void
+reload_current_mask (RelabelWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  int w = 0, h = 0;
+  relabel_canvas_get_current (self->canvas, &w, &h);
+  g_autofree guint8 *mask = get_mask (self, self->current_id, RL_MASK_CURRENT, w, h, &error);
+  if (error != NULL)
+    show_error (self, error);
+  else if (mask != NULL)
+    relabel_canvas_set_current (self->canvas, mask);
+}
+
+static void
+on_stroke_finished (RelabelCanvas *canvas, const char *tool, RelabelWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  guint n_changed = 0;
+  const guint8 *mask = relabel_canvas_get_current (canvas, NULL, NULL);
+  if (self->project == NULL || self->current_id == 0 || mask == NULL)
+    return;
+  if (!rl_project_commit_mask (self->project, self->current_id, tool, mask, &n_changed, &error))
+    {
+      g_autofree char *msg = g_strdup_printf ("The stroke was not saved: %s", error->message);
+      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
+      reload_current_mask (self);   /* show what the project really holds */
+      return;
+    }
+  refresh_item (self, self->current_id);
+  update_actions (self);
+}
+
+static void
+on_pointer_moved (RelabelCanvas *canvas, int x, int y, int v, RelabelWindow *self)
+{
+  RlClassSpec const *spec = self->project ? rl_project_get_class_spec (self->project) : NULL;
+  g_clear_pointer (&self->pointer_text, g_free);
+  if (v >= 0)
+    {
+      const char *name = "void";
+      if (spec != NULL && v < spec->n_classes && rl_class_spec_is_class (spec, (guint) v))
+        name = spec->classes[v].name;
+      self->pointer_text = g_strdup_printf ("x %d  y %d   %s (%d)", x, y, name, v);
+    }
+  update_status (self);
+}
+
+static void
+select_palette_value (RelabelWindow *self, int value)
+{
+  for (guint i = 0; i < self->palette_values->len; i++)
+    if (g_array_index (self->palette_values, int, i) == value)
+      {
+        GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->palette_list, (int) i);
+        gtk_list_box_select_row (self->palette_list, row);
+        return;
+      }
+}
+
+static void
+on_class_picked (RelabelCanvas *canvas, int value, RelabelWindow *self)
+{
+  select_palette_value (self, value);
+}
+
+static void
+on_palette_row_selected (GtkListBox *box, GtkListBoxRow *row, RelabelWindow *self)
+{
+  if (row == NULL)
+    return;
+  int i = gtk_list_box_row_get_index (row);
+  if (i >= 0 && (guint) i < self->palette_values->len)
+    relabel_canvas_set_class (self->canvas, g_array_index (self->palette_values, int, i));
+}
+
+static void
+draw_swatch (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  guint32 rgb = GPOINTER_TO_UINT (data);
+  cairo_rectangle (cr, 0.5, 0.5, width - 1, height - 1);
+  cairo_set_source_rgb (cr, ((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0,
+                        (rgb & 255) / 255.0);
+  cairo_fill_preserve (cr);
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.45);
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+}
+
+static void
+build_palette (RelabelWindow *self, const RlClassSpec *spec)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->palette_list))) != NULL)
+    gtk_list_box_remove (self->palette_list, child);
+  g_array_set_size (self->palette_values, 0);
+  if (spec == NULL)
+    return;
+
+  for (int v = 0; v < spec->n_classes; v++)
+    {
+      if (!rl_class_spec_is_class (spec, (guint) v))
+        continue;
+      guint n = self->palette_values->len;
+      const RlClass *c = &spec->classes[v];
+      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+      GtkWidget *swatch = gtk_drawing_area_new ();
+      GtkWidget *key = gtk_label_new (n < 10 ? (const char *[]) { "1", "2", "3", "4", "5", "6",
+                                                                   "7", "8", "9", "0" }[n] : "");
+      GtkWidget *name = gtk_label_new (c->name);
+      guint32 rgb = ((guint32) c->r << 16) | ((guint32) c->g << 8) | c->b;
+
+      gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (swatch), 18);
+      gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (swatch), 18);
+      gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (swatch), draw_swatch,
+                                      GUINT_TO_POINTER (rgb), NULL);
+      gtk_widget_set_valign (swatch, GTK_ALIGN_CENTER);
+      gtk_label_set_width_chars (GTK_LABEL (key), 1);
+      gtk_widget_add_css_class (key, "dim-label");
+      gtk_widget_add_css_class (key, "numeric");
+      gtk_label_set_xalign (GTK_LABEL (name), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      gtk_widget_set_hexpand (name, TRUE);
+      gtk_box_append (GTK_BOX (row), swatch);
+      gtk_box_append (GTK_BOX (row), name);
+      gtk_box_append (GTK_BOX (row), key);
+      gtk_widget_set_margin_top (row, 3);
+      gtk_widget_set_margin_bottom (row, 3);
+      gtk_list_box_append (self->palette_list, row);
+      g_array_append_val (self->palette_values, v);
+    }
+  gtk_list_box_select_row (self->palette_list, gtk_list_box_get_row_at_index (self->palette_list, 0));
+}
+
+/* ---- opening */
+
+gboolean
+relabel_window_open_project (RelabelWindow *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_return_val_if_fail (RELABEL_IS_WINDOW (self), FALSE);
+
+  RlProject *project = rl_project_open (path, FALSE, &error);
+  if (project == NULL)
+    {
+      show_error (self, error);
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) images = rl_project_list_images (project, &error);
+  if (images == NULL)
+    {
+      show_error (self, error);
+      rl_project_close (project);
+      return FALSE;
+    }
+
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+  self->current_id = 0;
+  g_clear_pointer (&self->project, rl_project_close);
+  self->project = project;
+  gtk_info_bar_set_revealed (self->info_bar, FALSE);
+
+  const RlClassSpec *spec = rl_project_get_class_spec (project);
+  relabel_canvas_set_spec (self->canvas, spec);
+  build_palette (self, spec);
+
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *title = g_strdup_printf ("%s — Relabel", base);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  gtk_label_set_text (self->title_label, base);
+  gtk_label_set_text (self->subtitle_label, path);
+
+  g_list_store_remove_all (self->store);
+  for (guint i = 0; i < images->len; i++)
+    {
+      g_autoptr (RelabelImageItem) item = relabel_image_item_new (g_ptr_array_index (images, i));
+      g_list_store_append (self->store, item);
+    }
+  update_summary (self);
+  if (images->len == 0)
+    relabel_window_show_message (self, GTK_MESSAGE_INFO,
+                                 "This project has no images yet: use New Project from Dataset.");
+
+  if (self->settings != NULL)
+    {
+      g_auto (GStrv) recent = g_settings_get_strv (self->settings, "recent-projects");
+      g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+      g_strv_builder_add (b, path);
+      for (guint i = 0; recent[i] != NULL && i < 9; i++)
+        if (g_strcmp0 (recent[i], path) != 0)
+          g_strv_builder_add (b, recent[i]);
+      g_auto (GStrv) list = g_strv_builder_end (b);
+      g_settings_set_strv (self->settings, "recent-projects", (const char *const *) list);
+    }
+
+  /* show the first image of the (sorted, filtered) list */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->selection)) > 0)
+    gtk_single_selection_set_selected (self->selection, 0);
+  on_selection_changed (self->selection, NULL, self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->canvas));
+  return TRUE;
+}
+
+/* ---- jobs */
+
+static void
+set_job_visible (RelabelWindow *self, gboolean visible, const char *what)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->job_label), visible);
+  gtk_widget_set_visible (GTK_WIDGET (self->job_progress), visible);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), visible);
+  if (what != NULL)
+    gtk_label_set_text (self->job_label, what);
+  gtk_progress_bar_set_fraction (self->job_progress, 0);
+  update_actions (self);
+}
+
+static void
+on_prelabel_progress (guint done, guint total, gint64 image_id, gpointer data)
+{
+  RelabelWindow *self = data;
+  if (self->project == NULL)
+    return;
+  gtk_progress_bar_set_fraction (self->job_progress, total ? (double) done / total : 0);
+  g_autofree char *text = g_strdup_printf ("Pre-labelling %u/%u", done, total);
+  gtk_label_set_text (self->job_label, text);
+  if (image_id == 0)
+    return;
+  refresh_item (self, image_id);
+  if (image_id == self->current_id && relabel_canvas_has_image (self->canvas))
+    {
+      g_autoptr (GError) error = NULL;
+      int w = 0, h = 0;
+      relabel_canvas_get_current (self->canvas, &w, &h);
+      g_autofree guint8 *pred = get_mask (self, image_id, RL_MASK_PREDICTION, w, h, &error);
+      if (pred != NULL)
+        relabel_canvas_set_prediction (self->canvas, pred);
+    }
+}
+
+static void
+on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RelabelWindow *self = RELABEL_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  guint n_done = 0;
+  gboolean ok = rl_prelabel_finish (result, &n_done, &error);
+
+  g_clear_object (&self->job_cancellable);
+  g_autofree char *line = g_strdup_printf ("# job-end %u %s", n_done, ok ? "ok" : "failed");
+  frame_log (self, line);
+  if (self->project == NULL)
+    return;
+  set_job_visible (self, FALSE, NULL);
+  if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *msg = g_strdup_printf ("Pre-label stopped: %s", error->message);
+      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
+    }
+  else
+    {
+      g_autofree char *msg = g_strdup_printf ("%s: %u image%s predicted",
+                                              ok ? "Pre-label finished" : "Pre-label cancelled",
+                                              n_done, n_done == 1 ? "" : "s");
+      gtk_label_set_text (self->status_label, msg);
+    }
+}
+
+static void
+start_prelabel (RelabelWindow *self, gboolean all)
+{
+  if (self->project == NULL || self->job_cancellable != NULL)
+    return;
+  if (rl_project_current_model (self->project) == 0)
+    {
+      relabel_window_show_message (self, GTK_MESSAGE_WARNING,
+                                   "This project has no model yet: add one with “Add Model to "
+                                   "Project…” in the main menu.");
+      return;
+    }
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  if (all)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr (RelabelImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+          gint64 id = relabel_image_item_get_id (item);
+          g_array_append_val (ids, id);
+        }
+    }
+  else if (self->current_id != 0)
+    g_array_append_val (ids, self->current_id);
+  if (ids->len == 0)
+    return;
+
+  /* leave a core to the interface: 0 threads means all cores but one */
+  int threads = self->settings ? g_settings_get_int (self->settings, "threads") : 0;
+  if (threads <= 0)
+    threads = MAX (1, (int) g_get_num_processors () - 1);
+
+  self->job_cancellable = g_cancellable_new ();
+  set_job_visible (self, TRUE, "Pre-labelling…");
+  frame_log (self, "# job-start");
+  rl_prelabel_async (self, rl_project_get_path (self->project), (const gint64 *) ids->data,
+                     ids->len, threads, on_prelabel_progress, self, self->job_cancellable,
+                     on_prelabel_done, NULL);
+}
+
+static void
+on_import_progress (guint done, guint total, gint64 image_id, gpointer data)
+{
+  RelabelWindow *self = data;
+  if (self->project == NULL && !gtk_widget_get_visible (GTK_WIDGET (self->job_progress)))
+    return;
+  gtk_progress_bar_set_fraction (self->job_progress, total ? (double) done / total : 0);
+  g_autofree char *text = g_strdup_printf ("Importing %u/%u", done, total);
+  gtk_label_set_text (self->job_label, text);
+}
+
+static void
+on_import_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RelabelWindow *self = RELABEL_WINDOW (source);
+  g_autofree char *path = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) problems = NULL;
+  guint n_added = 0;
+  gboolean ok = rl_import_finish (result, &n_added, &problems, &error);
+
+  g_clear_object (&self->job_cancellable);
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  set_job_visible (self, FALSE, NULL);
+  if (!ok)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, error);
+      return;
+    }
+  if (relabel_window_open_project (self, path) && problems != NULL && problems->len > 0)
+    {
+      g_autofree char *msg = g_strdup_printf ("%u images imported, %u skipped; first: %s",
+                                              n_added, problems->len,
+                                              (const char *) g_ptr_array_index (problems, 0));
+      relabel_window_show_message (self, GTK_MESSAGE_WARNING, msg);
+    }
+}
+
+/* ---- file choosers */
+
+static void
+on_open_response (GtkNativeDialog *dialog, int response, RelabelWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL)
+        relabel_window_open_project (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_open (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Project", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              "_Open", "_Cancel");
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "Relabel projects");
+  gtk_file_filter_add_pattern (filter, "*.relabel");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_new_project_save (GtkNativeDialog *dialog, int response, RelabelWindow *self)
+{
+  char *dataset = g_object_steal_data (G_OBJECT (dialog), "dataset");
+  if (response == GTK_RESPONSE_ACCEPT && self->job_cancellable == NULL)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL && !g_str_has_suffix (path, ".relabel"))
+        {
+          char *with = g_strconcat (path, ".relabel", NULL);
+          g_free (path);
+          path = with;
+        }
+      if (path != NULL)
+        {
+          const char *kind = rl_guess_dataset_kind (dataset);
+          self->job_cancellable = g_cancellable_new ();
+          set_job_visible (self, TRUE, "Importing…");
+          rl_import_async (self, path, kind, dataset, on_import_progress, self,
+                           self->job_cancellable, on_import_done, g_strdup (path));
+        }
+    }
+  g_free (dataset);
+  g_object_unref (dialog);
+}
+
+static void
+on_new_project_folder (GtkNativeDialog *dialog, int response, RelabelWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *base = g_file_get_basename (folder);
+      g_autofree char *name = g_strconcat (base, ".relabel", NULL);
+      GtkFileChooserNative *save = gtk_file_chooser_native_new ("Save the New Project As",
+                                                                GTK_WINDOW (self),
+                                                                GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                                "_Create", "_Cancel");
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (save), name);
+      g_object_set_data_full (G_OBJECT (save), "dataset", g_file_get_path (folder), g_free);
+      g_signal_connect (save, "response", G_CALLBACK (on_new_project_save), self);
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (save));
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_new_project (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  GtkFileChooserNative *dialog =
+    gtk_file_chooser_native_new ("Choose a Dataset Folder (CamVid, SUN RGB-D or images + labels)",
+                                 GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                 "_Choose", "_Cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_new_project_folder), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_add_model_response (GtkNativeDialog *dialog, int response, RelabelWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT && self->project != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autofree char *base = g_file_get_basename (file);
+      if (rl_project_add_model (self->project, base, path, 0, NULL, &error) == 0)
+        show_error (self, error);
+      else
+        {
+          g_autofree char *msg = g_strdup_printf ("Model %s added to the project", base);
+          gtk_label_set_text (self->status_label, msg);
+        }
+      update_actions (self);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_add_model (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Add a Model (safetensors)",
+                                                              GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              "_Add", "_Cancel");
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "SegNet models (*.safetensors)");
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_add_model_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* ---- actions */
+
+static void
+update_actions (RelabelWindow *self)
+{
+  GtkWidget *w = GTK_WIDGET (self);
+  gboolean has_image = self->project != NULL && self->current_id != 0;
+  gboolean busy = self->job_cancellable != NULL;
+  RelabelImageItem *item = has_image ? find_item (self, self->current_id, NULL) : NULL;
+
+  gtk_widget_action_set_enabled (w, "win.undo", item && relabel_image_item_get_n_edits (item) > 0);
+  gtk_widget_action_set_enabled (w, "win.redo", has_image);
+  gtk_widget_action_set_enabled (w, "win.prelabel-current", has_image && !busy);
+  gtk_widget_action_set_enabled (w, "win.prelabel-all", self->project != NULL && !busy);
+  gtk_widget_action_set_enabled (w, "win.cancel-job", busy);
+  gtk_widget_action_set_enabled (w, "win.new-project", !busy);
+  gtk_widget_action_set_enabled (w, "win.add-model", self->project != NULL);
+  gtk_widget_action_set_enabled (w, "win.accept-prediction",
+                                 item && relabel_image_item_get_has_prediction (item));
+  gtk_widget_action_set_enabled (w, "win.accept-prediction-void",
+                                 item && relabel_image_item_get_has_prediction (item));
+  gtk_widget_action_set_enabled (w, "win.mark-reviewed", has_image);
+}
+
+static void
+undo_redo (RelabelWindow *self, gboolean redo)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean done = FALSE;
+  if (self->project == NULL || self->current_id == 0)
+    return;
+  gboolean ok = redo ? rl_project_redo (self->project, self->current_id, &done, &error)
+                     : rl_project_undo (self->project, self->current_id, &done, &error);
+  if (!ok)
+    {
+      show_error (self, error);
+      return;
+    }
+  if (!done)
+    {
+      gtk_label_set_text (self->status_label, redo ? "Nothing to redo" : "Nothing to undo");
+      return;
+    }
+  reload_current_mask (self);
+  refresh_item (self, self->current_id);
+  update_actions (self);
+}
+
+static void
+action_undo (GtkWidget *widget, const char *name, GVariant *param)
+{
+  undo_redo (RELABEL_WINDOW (widget), FALSE);
+}
+
+static void
+action_redo (GtkWidget *widget, const char *name, GVariant *param)
+{
+  undo_redo (RELABEL_WINDOW (widget), TRUE);
+}
+
+static void
+action_prelabel (GtkWidget *widget, const char *name, GVariant *param)
+{
+  start_prelabel (RELABEL_WINDOW (widget), g_str_equal (name, "win.prelabel-all"));
+}
+
+static void
+action_cancel_job (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  if (self->job_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->job_cancellable);
+      gtk_label_set_text (self->job_label, "Cancelling…");
+    }
+}
+
+static void
+action_accept_prediction (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+  gboolean only_void = g_str_equal (name, "win.accept-prediction-void");
+  if (self->project == NULL || self->current_id == 0)
+    return;
+  if (!rl_project_accept_prediction (self->project, self->current_id, only_void, &n, &error))
+    {
+      show_error (self, error);
+      return;
+    }
+  reload_current_mask (self);
+  refresh_item (self, self->current_id);
+  update_actions (self);
+  g_autofree char *msg = g_strdup_printf ("Prediction accepted: %u pixels changed (Ctrl+Z undoes)",
+                                          n);
+  gtk_label_set_text (self->status_label, msg);
+}
+
+static void
+action_mark_reviewed (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  if (self->project == NULL || self->current_id == 0)
+    return;
+  if (!rl_project_set_status (self->project, self->current_id, RL_IMAGE_REVIEWED, &error))
+    show_error (self, error);
+  refresh_item (self, self->current_id);
+}
+
+static void
+action_navigate (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
+  guint pos = gtk_single_selection_get_selected (self->selection);
+  int delta = g_variant_get_int32 (param);
+  if (n == 0)
+    return;
+  if (pos == GTK_INVALID_LIST_POSITION)
+    pos = 0;
+  else if (delta < 0 && pos > 0)
+    pos--;
+  else if (delta > 0 && pos + 1 < n)
+    pos++;
+  gtk_single_selection_set_selected (self->selection, pos);
+  gtk_widget_activate_action (GTK_WIDGET (self->image_list), "list.scroll-to-item", "u", pos);
+}
+
+static void
+action_select_class (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  int i = g_variant_get_int32 (param);
+  if (i >= 0 && (guint) i < self->palette_values->len)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->palette_list, i);
+      gtk_list_box_select_row (self->palette_list, row);
+    }
+}
+
+static void
+action_brush_size (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  double r = gtk_adjustment_get_value (self->brush_adjustment);
+  double step = MAX (1.0, round (r * 0.2));
+  gtk_adjustment_set_value (self->brush_adjustment,
+                            r + (g_variant_get_int32 (param) > 0 ? step : -step));
+}
+
+static void
+action_toggle_overlay (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  relabel_canvas_set_overlay_visible (self->canvas,
+                                      !relabel_canvas_get_overlay_visible (self->canvas));
+}
+
+static void
+action_cycle_view (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  guint v = gtk_drop_down_get_selected (self->view_dropdown);
+  gtk_drop_down_set_selected (self->view_dropdown, (v + 1) % 5);
+}
+
+static void
+action_zoom (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  if (g_str_equal (name, "win.zoom-in"))
+    relabel_canvas_zoom (self->canvas, 1.25);
+  else if (g_str_equal (name, "win.zoom-out"))
+    relabel_canvas_zoom (self->canvas, 0.8);
+  else
+    relabel_canvas_zoom_fit (self->canvas);
+  update_status (self);
+}
+
+static void
+on_view_changed (GtkDropDown *dropdown, GParamSpec *pspec, RelabelWindow *self)
+{
+  relabel_canvas_set_view (self->canvas, (RelabelView) gtk_drop_down_get_selected (dropdown));
+}
+
+static void
+on_brush_changed (GtkAdjustment *adj, RelabelWindow *self)
+{
+  relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (adj));
+}
+
+static void
+on_opacity_changed (GtkAdjustment *adj, RelabelWindow *self)
+{
+  relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (adj));
+  relabel_canvas_set_overlay_visible (self->canvas, TRUE);
+}
+
+static RelabelTool
+tool_from_name (const char *name)
+{
+  if (g_strcmp0 (name, "eraser") == 0)
+    return RELABEL_TOOL_ERASER;
+  if (g_strcmp0 (name, "fill") == 0)
+    return RELABEL_TOOL_FILL;
+  if (g_strcmp0 (name, "polygon") == 0)
+    return RELABEL_TOOL_POLYGON;
+  if (g_strcmp0 (name, "eyedropper") == 0)
+    return RELABEL_TOOL_EYEDROPPER;
+  return RELABEL_TOOL_BRUSH;
+}
+
+static gboolean
+on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  gint64 t = gdk_frame_clock_get_frame_time (clock);
+  if (self->last_frame_time != 0 && self->frame_log != NULL)
+    fprintf (self->frame_log, "%.3f\n", (t - self->last_frame_time) / 1000.0);
+  self->last_frame_time = t;
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- GObject */
+
+static void
+relabel_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  RelabelWindow *self = RELABEL_WINDOW (object);
+  switch (prop_id)
+    {
+    case PROP_TOOL: g_value_set_string (value, self->tool); break;
+    case PROP_PROTECT: g_value_set_boolean (value, self->protect); break;
+    case PROP_ERASE_TO_ORIGINAL: g_value_set_boolean (value, self->erase_to_original); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+relabel_window_set_property (GObject *object, guint prop_id, const GValue *value,
+                             GParamSpec *pspec)
+{
+  RelabelWindow *self = RELABEL_WINDOW (object);
+  switch (prop_id)
+    {
+    case PROP_TOOL:
+      g_free (self->tool);
+      self->tool = g_value_dup_string (value);
+      relabel_canvas_set_tool (self->canvas, tool_from_name (self->tool));
+      break;
+    case PROP_PROTECT:
+      self->protect = g_value_get_boolean (value);
+      relabel_canvas_set_protect (self->canvas, self->protect);
+      break;
+    case PROP_ERASE_TO_ORIGINAL:
+      self->erase_to_original = g_value_get_boolean (value);
+      relabel_canvas_set_erase_to_original (self->canvas, self->erase_to_original);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+relabel_window_dispose (GObject *object)
+{
+  RelabelWindow *self = RELABEL_WINDOW (object);
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+  g_clear_pointer (&self->project, rl_project_close);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->store);
+  gtk_widget_dispose_template (GTK_WIDGET (self), RELABEL_TYPE_WINDOW);
+  G_OBJECT_CLASS (relabel_window_parent_class)->dispose (object);
+}
+
+static void
+relabel_window_finalize (GObject *object)
+{
+  RelabelWindow *self = RELABEL_WINDOW (object);
+  g_clear_object (&self->job_cancellable);
+  g_array_unref (self->palette_values);
+  g_free (self->tool);
+  g_free (self->pointer_text);
+  if (self->frame_log != NULL)
+    fclose (self->frame_log);
+  G_OBJECT_CLASS (relabel_window_parent_class)->finalize (object);
+}
+
+static void
+add_key (GtkWidgetClass *klass, guint key, GdkModifierType mods, const char *action,
+         const char *format, int arg)
+{
+  if (format != NULL)
+    gtk_widget_class_add_binding_action (klass, key, mods, action, format, arg);
+  else
+    gtk_widget_class_add_binding_action (klass, key, mods, action, NULL);
+}
+
+static void
+relabel_window_class_init (RelabelWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->get_property = relabel_window_get_property;
+  object_class->set_property = relabel_window_set_property;
+  object_class->dispose = relabel_window_dispose;
+  object_class->finalize = relabel_window_finalize;
+
+  properties[PROP_TOOL] = g_param_spec_string ("tool", NULL, NULL, "brush",
+                                               G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROTECT] = g_param_spec_boolean ("protect", NULL, NULL, FALSE,
+                                                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ERASE_TO_ORIGINAL] =
+    g_param_spec_boolean ("erase-to-original", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (RELABEL_TYPE_CANVAS);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/relabel/Relabel/ui/relabel-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, info_bar);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, info_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, sort_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, filter_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_list);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, list_summary);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, canvas);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, empty_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, brush_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, view_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, opacity_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, job_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, job_progress);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, zoom_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, palette_list);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_info_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_info_response);
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
+  gtk_widget_class_install_action (widget_class, "win.new-project", NULL, action_new_project);
+  gtk_widget_class_install_action (widget_class, "win.add-model", NULL, action_add_model);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, action_undo);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, action_redo);
+  gtk_widget_class_install_action (widget_class, "win.prelabel-current", NULL, action_prelabel);
+  gtk_widget_class_install_action (widget_class, "win.prelabel-all", NULL, action_prelabel);
+  gtk_widget_class_install_action (widget_class, "win.cancel-job", NULL, action_cancel_job);
+  gtk_widget_class_install_action (widget_class, "win.accept-prediction", NULL,
+                                   action_accept_prediction);
+  gtk_widget_class_install_action (widget_class, "win.accept-prediction-void", NULL,
+                                   action_accept_prediction);
+  gtk_widget_class_install_action (widget_class, "win.mark-reviewed", NULL, action_mark_reviewed);
+  gtk_widget_class_install_action (widget_class, "win.navigate", "i", action_navigate);
+  gtk_widget_class_install_action (widget_class, "win.select-class", "i", action_select_class);
+  gtk_widget_class_install_action (widget_class, "win.brush-size", "i", action_brush_size);
+  gtk_widget_class_install_action (widget_class, "win.toggle-overlay", NULL,
+                                   action_toggle_overlay);
+  gtk_widget_class_install_action (widget_class, "win.cycle-view", NULL, action_cycle_view);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);
+  gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
+  gtk_widget_class_install_property_action (widget_class, "win.protect", "protect");
+  gtk_widget_class_install_property_action (widget_class, "win.erase-to-original",
+                                            "erase-to-original");
+
+  add_key (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL, 0);
+  add_key (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL, 0);
+  add_key (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.redo", NULL, 0);
+  add_key (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.redo", NULL, 0);
+  add_key (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "win.redo", NULL, 0);
+  add_key (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.prelabel-current", NULL, 0);
+  add_key (widget_class, GDK_KEY_l, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.prelabel-all",
+           NULL, 0);
+  add_key (widget_class, GDK_KEY_L, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.prelabel-all",
+           NULL, 0);
+  add_key (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.mark-reviewed", NULL, 0);
+  add_key (widget_class, GDK_KEY_Page_Down, 0, "win.navigate", "i", 1);
+  add_key (widget_class, GDK_KEY_Page_Up, 0, "win.navigate", "i", -1);
+  add_key (widget_class, GDK_KEY_d, 0, "win.navigate", "i", 1);
+  add_key (widget_class, GDK_KEY_a, 0, "win.navigate", "i", -1);
+  static const guint digits[] = { GDK_KEY_1, GDK_KEY_2, GDK_KEY_3, GDK_KEY_4, GDK_KEY_5,
+                                  GDK_KEY_6, GDK_KEY_7, GDK_KEY_8, GDK_KEY_9, GDK_KEY_0 };
+  static const guint kp_digits[] = { GDK_KEY_KP_1, GDK_KEY_KP_2, GDK_KEY_KP_3, GDK_KEY_KP_4,
+                                     GDK_KEY_KP_5, GDK_KEY_KP_6, GDK_KEY_KP_7, GDK_KEY_KP_8,
+                                     GDK_KEY_KP_9, GDK_KEY_KP_0 };
+  for (int i = 0; i < 10; i++)
+    {
+      add_key (widget_class, digits[i], 0, "win.select-class", "i", i);
+      add_key (widget_class, kp_digits[i], 0, "win.select-class", "i", i);
+    }
+  add_key (widget_class, GDK_KEY_bracketleft, 0, "win.brush-size", "i", -1);
+  add_key (widget_class, GDK_KEY_bracketright, 0, "win.brush-size", "i", 1);
+  add_key (widget_class, GDK_KEY_o, 0, "win.toggle-overlay", NULL, 0);
+  add_key (widget_class, GDK_KEY_v, 0, "win.cycle-view", NULL, 0);
+  add_key (widget_class, GDK_KEY_plus, 0, "win.zoom-in", NULL, 0);
+  add_key (widget_class, GDK_KEY_equal, 0, "win.zoom-in", NULL, 0);
+  add_key (widget_class, GDK_KEY_KP_Add, 0, "win.zoom-in", NULL, 0);
+  add_key (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL, 0);
+  add_key (widget_class, GDK_KEY_KP_Subtract, 0, "win.zoom-out", NULL, 0);
+  add_key (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL, 0);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, 0, "win.tool", "s", "brush");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, 0, "win.tool", "s", "eraser");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, 0, "win.tool", "s", "fill");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, 0, "win.tool", "s", "polygon");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, 0, "win.tool", "s",
+                                       "eyedropper");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_x, 0, "win.protect", NULL);
+}
+
+static void
+relabel_window_init (RelabelWindow *self)
+{
+  /* the tool buttons read the "tool" property while the template is built */
+  self->tool = g_strdup ("brush");
+  self->palette_values = g_array_new (FALSE, FALSE, sizeof (int));
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->store = g_list_store_new (RELABEL_TYPE_IMAGE_ITEM);
+  self->filter = gtk_custom_filter_new (filter_item, self, NULL);
+  self->sorter = gtk_custom_sorter_new (compare_items, self, NULL);
+  GtkFilterListModel *filtered = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->store)),
+                                                            GTK_FILTER (self->filter));
+  GtkSortListModel *sorted = gtk_sort_list_model_new (G_LIST_MODEL (filtered),
+                                                      GTK_SORTER (self->sorter));
+  self->selection = gtk_single_selection_new (G_LIST_MODEL (sorted));
+  gtk_single_selection_set_can_unselect (self->selection, FALSE);
+  g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed),
+                    self);
+
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (row_setup), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (row_bind), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (row_unbind), self);
+  gtk_list_view_set_factory (self->image_list, factory);
+  g_object_unref (factory);
+  gtk_list_view_set_model (self->image_list, GTK_SELECTION_MODEL (self->selection));
+
+  g_signal_connect (self->sort_dropdown, "notify::selected", G_CALLBACK (on_sort_changed), self);
+  g_signal_connect_swapped (self->filter_dropdown, "notify::selected",
+                            G_CALLBACK (on_filter_changed), self);
+  g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_filter_changed),
+                            self);
+  g_signal_connect (self->view_dropdown, "notify::selected", G_CALLBACK (on_view_changed), self);
+  g_signal_connect (self->brush_adjustment, "value-changed", G_CALLBACK (on_brush_changed), self);
+  g_signal_connect (self->opacity_adjustment, "value-changed", G_CALLBACK (on_opacity_changed),
+                    self);
+  g_signal_connect (self->palette_list, "row-selected", G_CALLBACK (on_palette_row_selected),
+                    self);
+  g_signal_connect (self->canvas, "stroke-finished", G_CALLBACK (on_stroke_finished), self);
+  g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (on_pointer_moved), self);
+  g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
+  g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);
+
+  relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (self->brush_adjustment));
+  relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (self->opacity_adjustment));
+
+  /* The frame-clock test asks for every frame gap (ms) to be written to a file. */
+  const char *log = g_getenv ("RELABEL_FRAME_LOG");
+  if (log != NULL && log[0] != '\0')
+    {
+      self->frame_log = fopen (log, "w");
+      if (self->frame_log != NULL)
+        gtk_widget_add_tick_callback (GTK_WIDGET (self), on_frame_tick, NULL, NULL);
+    }
+  update_actions (self);
+  update_status (self);
+}
+
+RelabelWindow *
+relabel_window_new (GtkApplication *app, GSettings *settings)
+{
+  RelabelWindow *self = g_object_new (RELABEL_TYPE_WINDOW, "application", app, NULL);
+  if (settings != NULL)
+    {
+      self->settings = g_object_ref (settings);
+      gtk_adjustment_set_value (self->opacity_adjustment,
+                                g_settings_get_double (settings, "overlay-opacity"));
+    }
+  return self;
+}

@@ -1,0 +1,22 @@
+/* The annotation workspace window: image list, canvas with tools, class palette, background
+ * jobs. It talks to the project only through the RlProject API. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define RELABEL_TYPE_WINDOW (relabel_window_get_type ())
+G_DECLARE_FINAL_TYPE (RelabelWindow, relabel_window, RELABEL, WINDOW, GtkApplicationWindow)
+
+/* settings may be NULL (schema not installed): preferences then use their defaults. */
+RelabelWindow *relabel_window_new (GtkApplication *app, GSettings *settings);
+
+/* Opens a project in this window (replacing the one shown). On failure the window shows the
+ * error in its message bar and returns FALSE. */
+gboolean relabel_window_open_project (RelabelWindow *self, const char *path);
+
+/* Shows a one-line message in the window's message bar (error or information). */
+void relabel_window_show_message (RelabelWindow *self, GtkMessageType type, const char *message);
+
+G_END_DECLS
