@@ -1,6 +1,9 @@
 /* Benchmark of SegNet-Basic's convolutions at 360x480: the oneDNN backend (fp32, bf16) against a
  * row-tiled im2col + OpenBLAS sgemm baseline, per layer, for inference and a training step. */
 #include "rl-dnnl.h"
+#include "rl-model.h"
+#include "rl-net.h"
+#include "rl-train.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -9,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -332,32 +337,160 @@ run_mode (Bench *B, const char *mode, int batch, int n_passes, const int *paths,
   fflush (stdout);
 }
 
+/* Which oneDNN kernels ran, per layer and pass; "+r" marks a call that reorders activations
+ * between the caller's layout and the kernel's. */
 static void
 print_impls (Bench *B, int batch, int path)
 {
-  printf ("%s implementations (batch %d):", path_names[path], batch);
+  int nhwc = path == PATH_NHWC_FP32 || path == PATH_NHWC_BF16;
+  printf ("%s kernels (batch %d, fwd / bwd-data / bwd-weights):\n", path_names[path], batch);
   for (int li = 0; li < N_LAYERS; li++)
     {
       RlConvShape s = shape_of (B, &layers[li], batch);
-      int nhwc = path == PATH_NHWC_FP32 || path == PATH_NHWC_BF16;
-      const char *f = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_FORWARD, &s, nhwc);
-      const char *d = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_BACKWARD_DATA, &s, nhwc);
-      const char *w = rl_dnnl_impl_name (B->dnnl[path], RL_DNNL_BACKWARD_WEIGHTS, &s, nhwc);
-      if (li == 4 || li > 7)
+      if (li == 4 || li == 5 || li == 6)  /* same shapes as enc4, enc3, enc2 */
         continue;
-      printf (" %s[%s", layers[li].name, f ? f : "-");
-      if (d || w)
-        printf (" / %s / %s", d ? d : "-", w ? w : "-");
-      printf ("]");
+      printf ("  %s:", layers[li].name);
+      for (int k = RL_DNNL_FORWARD; k <= RL_DNNL_BACKWARD_WEIGHTS; k++)
+        {
+          const char *name = rl_dnnl_impl_name (B->dnnl[path], k, &s, nhwc);
+          printf (" %s%s", name ? name : "-",
+                  rl_dnnl_reorders (B->dnnl[path], k, &s, nhwc) == 1 ? "+r" : "");
+        }
+      printf ("\n");
     }
-  printf ("\n");
+}
+
+/* The whole SegNet-Basic network through the engine (rl_model_forward for inference with batch
+ * norm folded, the trainer for a training step), on one engine path, in a child process so its
+ * peak memory is its own. Prints one line. Returns 0 on success. */
+static int
+network_child (const char *path_env, RlEnginePath path, int threads, int reps, int height,
+               int width, const char *model_file)
+{
+  RlError err = { "" };
+  RlModel *model = NULL;
+  RlTrainer *t = NULL;
+  size_t hw = (size_t) height * width;
+  float *x = malloc (4 * 3 * hw * sizeof (float)), *logits = malloc (11 * hw * sizeof (float));
+  uint8_t *labels = malloc (4 * hw);
+  double inf = INFINITY, train = INFINITY, loss = 0, t0, gf_inf = 0, gf_train = 0;
+  struct rusage ru;
+  long rss_inf;
+  Bench B = { .height = height, .width = width };
+
+  for (int li = 0; li < N_LAYERS; li++)
+    {
+      RlConvShape s = shape_of (&B, &layers[li], 1);
+      gf_inf += gflop (&s);
+      gf_train += 4 * gflop (&s) * (li == 0 ? 2 : 3);  /* no input gradient for enc1 */
+    }
+
+  if (x == NULL || logits == NULL || labels == NULL)
+    return 1;
+  for (size_t i = 0; i < 4 * 3 * hw; i++)
+    x[i] = (float) ((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+  for (size_t i = 0; i < 4 * hw; i++)
+    labels[i] = (uint8_t) ((i / 97) % 11);
+  setenv ("RELABEL_ENGINE_PATH", path_env, 1);
+  if (rl_model_load (model_file, &model, &err) != RL_OK)
+    goto fail;
+  for (int r = 0; r <= reps; r++)  /* r = 0 warms up (oneDNN builds its kernels) */
+    {
+      t0 = now ();
+      if (rl_model_forward (model, x, height, width, logits, threads, NULL, NULL, &err) != RL_OK)
+        goto fail;
+      if (r > 0 && now () - t0 < inf)
+        inf = now () - t0;
+    }
+  getrusage (RUSAGE_SELF, &ru);
+  rss_inf = ru.ru_maxrss;
+  if (rl_trainer_load (model_file, path, &t, &err) != RL_OK)
+    goto fail;
+  for (int r = 0; r <= reps; r++)
+    {
+      t0 = now ();
+      if (rl_trainer_forward (t, x, 4, height, width, 1, &err) != RL_OK
+          || rl_trainer_backward (t, labels, NULL, &loss, &err) != RL_OK)
+        goto fail;
+      rl_trainer_sgd_step (t, 1e-3f, 0.9f, 5e-4f);
+      if (r > 0 && now () - t0 < train)
+        train = now () - t0;
+    }
+  getrusage (RUSAGE_SELF, &ru);
+  printf ("%-9s | inference %7.1f ms, %4.0f GFLOP/s, peak RSS %4.0f MB | training step %7.1f ms,"
+          " %4.0f GFLOP/s, peak RSS %5.0f MB (loss %.3f)\n", path_env, inf * 1e3, gf_inf / inf,
+          rss_inf / 1024.0, train * 1e3, gf_train / train, ru.ru_maxrss / 1024.0, loss);
+  fflush (stdout);
+  rl_trainer_free (t);
+  rl_model_free (model);
+  return 0;
+fail:
+  fprintf (stderr, "bench-speed: network on %s: %s\n", path_env, err.text);
+  rl_trainer_free (t);
+  rl_model_free (model);
+  return 1;
+}
+
+/* Saves a He-initialised SegNet-Basic (11 classes) and times it on every engine path. */
+static int
+run_network (int threads, int reps, int height, int width, int with_reference)
+{
+  char model_file[] = "/tmp/bench-speed-XXXXXX";
+  const char *names[11] = { "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10" };
+  RlTrainer *t = NULL;
+  RlError err = { "" };
+  int fd = mkstemp (model_file), failed = 0;
+  struct { const char *env; RlEnginePath path; int ok; } paths[] = {
+    { "reference", RL_ENGINE_PATH_REFERENCE, with_reference },
+    { "fp32", RL_ENGINE_PATH_FP32, 1 },
+    { "bf16", RL_ENGINE_PATH_BF16, rl_dnnl_supports (RL_PRECISION_BF16) },
+  };
+
+  if (fd < 0)
+    {
+      perror ("bench-speed: /tmp");
+      return 1;
+    }
+  close (fd);
+  if (rl_trainer_new ("segnet-basic", 11, 1, RL_ENGINE_PATH_REFERENCE, &t, &err) != RL_OK
+      || rl_trainer_set_classes (t, names, 11, &err) != RL_OK
+      || rl_trainer_save (t, model_file, &err) != RL_OK)
+    {
+      fprintf (stderr, "bench-speed: %s: %s\n", model_file, err.text);
+      rl_trainer_free (t);
+      unlink (model_file);
+      return 1;
+    }
+  rl_trainer_free (t);
+  printf ("\n## whole SegNet-Basic through the engine (rl_model_forward, trainer step at batch 4),"
+          " %dx%d, %d threads, best of %d; GFLOP/s counts the convolutions' work only\n",
+          height, width, threads, reps);
+  fflush (stdout);
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    {
+      pid_t pid;
+      int status;
+      if (!paths[i].ok)
+        continue;
+      pid = fork ();
+      if (pid == 0)
+        _exit (network_child (paths[i].env, paths[i].path, threads, reps, height, width,
+                              model_file));
+      if (pid < 0 || waitpid (pid, &status, 0) < 0 || !WIFEXITED (status)
+          || WEXITSTATUS (status) != 0)
+        failed = 1;
+    }
+  unlink (model_file);
+  return failed;
 }
 
 static void
 usage (void)
 {
   fprintf (stderr, "usage: bench-speed [--threads N] [--reps N] [--size HxW] "
-                   "[--tile-cols N] [--inference-only] [--training-only] [--no-im2col]\n");
+                   "[--tile-cols N] [--inference-only] [--training-only] [--no-im2col]\n"
+                   "       bench-speed --network [--threads N] [--reps N] [--size HxW] "
+                   "[--no-reference]\n");
   exit (2);
 }
 
@@ -366,6 +499,7 @@ main (int argc, char **argv)
 {
   Bench B = { .threads = 2, .reps = 2, .height = 360, .width = 480, .tile_cols = 2048 };
   int do_inf = 1, do_train = 1, do_im2col = 1, paths[N_PATHS], n_paths = 0;
+  int network = 0, no_reference = 0;
   size_t max_x = 0, max_y = 0, max_w = 0;
   struct rusage ru;
 
@@ -388,12 +522,19 @@ main (int argc, char **argv)
         do_inf = 0;
       else if (strcmp (argv[i], "--no-im2col") == 0)
         do_im2col = 0;
+      else if (strcmp (argv[i], "--network") == 0)
+        network = 1;
+      else if (strcmp (argv[i], "--no-reference") == 0)
+        no_reference = 1;
       else
         usage ();
     }
   if (B.threads < 1 || B.reps < 1 || B.height < 8 || B.width < 8 || B.tile_cols < 1)
     usage ();
 
+  /* Before any thread pool exists: each engine path runs in a forked child. */
+  if (network)
+    return run_network (B.threads, B.reps, B.height, B.width, !no_reference);
   openblas_set_num_threads (B.threads);
 #ifdef _OPENMP
   omp_set_num_threads (B.threads);
