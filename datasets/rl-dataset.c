@@ -508,7 +508,8 @@ rl_dataset_load (const char *kind, const char *path, GError **error)
 
   ds = g_new0 (RlDataset, 1);
   ds->kind = g_strdup (kind);
-  ds->root = g_strdup (root);
+  /* A single CamVid list file: the dataset's root is the folder holding it. */
+  ds->root = g_file_test (root, G_FILE_TEST_IS_DIR) ? g_strdup (root) : g_path_get_dirname (root);
   ds->samples = g_ptr_array_new_with_free_func (sample_free);
   ds->problems = g_ptr_array_new_with_free_func (g_free);
   ld.ds = ds;

@@ -34,7 +34,7 @@ typedef struct
 } RlDataset;
 
 /* kind: "camvid" | "sunrgbd" | "folder"; the accepted layouts are described in rl-dataset.c
- * (camvid: a folder with train/val/test.txt, or one list file; sunrgbd: SPLIT/color/NAME.jpg or .png
+ * (camvid: a folder with train/val/test.txt, or one list file; sunrgbd: SPLIT/color/NAME.jpg
  * with optional labels; folder: classes.json + images/[SPLIT/] + optional labels/[SPLIT/]).
  * Fails only when nothing sensible can be loaded
  * (folder missing, no list files / images); per-sample problems go to ->problems. */

@@ -69,8 +69,8 @@ read_file (const char *path, guint8 **data, gsize *len, GError **error)
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_OPEN, "%s: cannot open: not a regular file",
-                   path);
+      g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_OPEN,
+                   "%s: cannot open: not a regular file", path);
       close (fd);
       return FALSE;
     }
