@@ -1,5 +1,6 @@
 /* Image and label I/O: RGB images from PNG or JPEG (chosen by the file's first bytes, never its
- * extension), 8-bit indexed label PNGs (grayscale or palette), colour-coded label PNGs. */
+ * extension), 8-bit indexed label PNGs (grayscale or palette), colour-coded label PNGs.
+ * No global state: every function may run in several threads at once. */
 #pragma once
 
 #include <glib.h>
@@ -74,7 +75,8 @@ GBytes *rl_label_encode_palette (int width, int height, const guint8 *labels,
 /* Writes labels as an RGB PNG with the spec's colours (void in void_rgb). Atomic like above. */
 gboolean rl_label_write_color (const char *path, int width, int height, const guint8 *labels,
                                const RlClassSpec *spec, GError **error);
-/* Reads a colour-coded label PNG back to indices; unknown colours become an error. */
+/* Reads a colour-coded label PNG back to indices (void_rgb -> ignore_index); unknown colours
+ * become an error naming the pixel and the colour. */
 gboolean rl_label_read_color (const char *path, const RlClassSpec *spec, int *width,
                               int *height, guint8 **labels, GError **error);
 
@@ -82,5 +84,7 @@ gboolean rl_label_read_color (const char *path, const RlClassSpec *spec, int *wi
 gboolean rl_image_write_rgb_png (const char *path, int width, int height, const guint8 *rgb,
                                  GError **error);
 
-/* Writes bytes to path through a temporary file in the same folder + fsync + rename. */
+/* Writes bytes to path through a temporary file in the same folder (".NAME.XXXXXX.tmp", removed
+ * on failure) + fsync + rename + fsync of the folder. A replaced file keeps its mode; a new one
+ * gets 0644. */
 gboolean rl_file_write_atomic (const char *path, const void *data, gsize len, GError **error);

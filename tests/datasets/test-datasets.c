@@ -373,6 +373,15 @@ test_camvid_corrupt (void)
   g_assert_true (g_str_has_suffix (rl_dataset_find (ds, "i")->label_path, "trainannot/i.png"));
   g_assert_cmpstr (rl_dataset_find (ds, "j")->split, ==, "test");
   g_assert_null (rl_dataset_find (ds, "e"));
+
+  /* One list file on its own: its name is the split, its folder the root. */
+  {
+    g_autoptr (RlDataset) one = rl_dataset_load ("camvid", test_list, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (one->samples->len, ==, 1);
+    g_assert_cmpstr (((RlSample *) one->samples->pdata[0])->split, ==, "test");
+    g_assert_cmpstr (one->root, ==, dir);
+  }
   ds_rmtree (dir);
 }
 
