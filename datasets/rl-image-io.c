@@ -334,11 +334,27 @@ jpeg_ctx_emit_message (j_common_ptr cinfo, int level)
 {
   JpegErrorMgr *err = (JpegErrorMgr *) cinfo->err;
 
-  /* libjpeg pads a cut file with grey and only warns; a truncated file is an error here.
-   * Other warnings (e.g. extraneous bytes before a marker) are common in camera files and the
-   * image decodes fine, so they are ignored. */
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF)
-    err->truncated = TRUE;
+  if (level >= 0)
+    return;   /* trace messages */
+  /* libjpeg only warns about a cut file (it pads with grey) and about damaged entropy data (it
+   * guesses); either means wrong pixels, so both are errors here and decoding stops at once.
+   * Harmless warnings (extraneous bytes before a marker, an odd JFIF version, a bad ICC chunk)
+   * are common in camera files and ignored. */
+  switch (cinfo->err->msg_code)
+    {
+    case JWRN_JPEG_EOF:
+      err->truncated = TRUE;
+      longjmp (err->jump, 1);
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_HIT_MARKER:
+    case JWRN_MUST_RESYNC:
+    case JWRN_BOGUS_PROGRESSION:
+      cinfo->err->format_message (cinfo, err->message);
+      longjmp (err->jump, 1);
+    default:
+      break;
+    }
 }
 
 static void
@@ -365,8 +381,13 @@ jpeg_decode (const guint8 *data, gsize len, const char *name, int *width, int *h
         g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT,
                      "%s: truncated JPEG (premature end of data)", name);
       else
-        g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT, "%s: corrupt JPEG: %s", name,
-                     ctx->err.message);
+        {
+          const char *msg = ctx->err.message;
+          if (g_str_has_prefix (msg, "Corrupt JPEG data: "))
+            msg += strlen ("Corrupt JPEG data: ");
+          g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT, "%s: corrupt JPEG: %s", name,
+                       msg);
+        }
       goto out;
     }
 

@@ -641,6 +641,18 @@ test_corrupt_table (void)
     p[find (p, plen, "IDAT", 4) + 6] ^= 0x10;
     add_case (cases, dir, "png-crc.png", p, (gssize) plen, READ_RGB, "corrupt PNG");
   }
+  /* Damaged entropy data (all-ones codes): libjpeg only warns and guesses; we refuse. */
+  {
+    g_autofree guint8 *j = g_memdup2 (jp, jlen);
+    gsize sos = find (j, jlen, "\xff\xda", 2);
+    gsize start = sos + 2 + (j[sos + 2] << 8 | j[sos + 3]);
+    for (gsize k = start; k + 1 < jlen - 2 && k < start + 64; k += 2)
+      {
+        j[k] = 0xff;
+        j[k + 1] = 0x00;
+      }
+    add_case (cases, dir, "jpeg-huffman.jpg", j, (gssize) jlen, READ_RGB, "corrupt JPEG");
+  }
   /* Garbage after a JPEG SOI marker. */
   add_case (cases, dir, "jpeg-garbage.jpg", "\xff\xd8\xff\x01garbage-garbage-garbage", 26, READ_RGB,
             "JPEG");
