@@ -551,9 +551,11 @@ scratch (RlDnnl *ctx, int slot, size_t size)
   return ctx->scratch[slot];
 }
 
-/* Runs an entry: reorders inputs in, the convolution, reorders outputs back to user buffers. */
+/* Runs an entry: reorders inputs in, the convolution, reorders outputs back to user buffers.
+ * dy_ready: the ARG_DST input's converted copy is already in its scratch slot (left there by the
+ * previous entry run with the same memory descriptor), so its reorder is skipped. */
 static RlStatus
-entry_run (RlDnnl *ctx, Entry *e, void *user[N_ARGS], RlError *err)
+entry_run (RlDnnl *ctx, Entry *e, void *user[N_ARGS], int dy_ready, RlError *err)
 {
   dnnl_exec_arg_t conv_args[N_ARGS + 1];
   int n_conv_args = 0;
@@ -587,7 +589,7 @@ entry_run (RlDnnl *ctx, Entry *e, void *user[N_ARGS], RlError *err)
           DN (dnnl_memory_set_data_handle_v2 (a->conv_mem, p, ctx->stream),
               "attaching a scratch buffer");
           conv_mem = a->conv_mem;
-          if (!a->output)
+          if (!a->output && !(dy_ready && i == ARG_DST))
             {
               dnnl_exec_arg_t r[2] = { { DNNL_ARG_FROM, a->user_mem }, { DNNL_ARG_TO, conv_mem } };
               DN (dnnl_primitive_execute (a->reorder, ctx->stream, 2, r),
@@ -633,11 +635,11 @@ out:
   return status;
 }
 
+/* Checks a call and finds (or builds) its cache entry. */
 static RlStatus
-run (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int bias, int nhwc,
-     void *user[N_ARGS], RlError *err)
+prepare (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int bias,
+         int nhwc, void *user[N_ARGS], Entry **e, RlError *err)
 {
-  Entry *e = NULL;
   RlStatus status;
 
   if (ctx == NULL)
@@ -655,14 +657,47 @@ run (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int
     if (ctx->n_threads > 0)
       omp_set_num_threads (ctx->n_threads);
 #endif
-    status = entry_get (ctx, kind, s, relu, bias, nhwc, &e, err);
+    status = entry_get (ctx, kind, s, relu, bias, nhwc, e, err);
 #ifdef RL_DNNL_OMP
     omp_set_num_threads (saved_threads);
 #endif
   }
+  return status;
+}
+
+static RlStatus
+run (RlDnnl *ctx, const char *fn, Kind kind, const RlConvShape *s, int relu, int bias, int nhwc,
+     void *user[N_ARGS], RlError *err)
+{
+  Entry *e = NULL;
+  RlStatus status = prepare (ctx, fn, kind, s, relu, bias, nhwc, user, &e, err);
   if (status != RL_OK)
     return status;
-  return entry_run (ctx, e, user, err);
+  return entry_run (ctx, e, user, 0, err);
+}
+
+/* Backward weights, then backward data when dx is wanted, converting dy once for both when the
+ * two kernels want it in the same layout. */
+static RlStatus
+backward_both (RlDnnl *ctx, const char *fn, const RlConvShape *s, int nhwc, const float *x,
+               const float *w, const float *dy, float *dx, float *dw, float *db, RlError *err)
+{
+  void *uw[N_ARGS] = { (void *) x, dw, db, (void *) dy };
+  void *ud[N_ARGS] = { dx, (void *) w, NULL, (void *) dy };
+  Entry *ew = NULL, *ed = NULL;
+  RlStatus status;
+  int shared;
+
+  status = prepare (ctx, fn, KIND_BWD_WEIGHTS, s, 0, db != NULL, nhwc, uw, &ew, err);
+  if (status == RL_OK && dx != NULL)
+    status = prepare (ctx, fn, KIND_BWD_DATA, s, 0, 0, nhwc, ud, &ed, err);
+  if (status == RL_OK)
+    status = entry_run (ctx, ew, uw, 0, err);
+  if (status != RL_OK || ed == NULL)
+    return status;
+  shared = ew->args[ARG_DST].conv_mem != NULL && ed->args[ARG_DST].conv_mem != NULL
+           && dnnl_memory_desc_equal (&ew->args[ARG_DST].conv_md, &ed->args[ARG_DST].conv_md);
+  return entry_run (ctx, ed, ud, shared, err);
 }
 
 RlStatus
@@ -715,6 +750,20 @@ rl_dnnl_conv2d_backward_weights_nhwc (RlDnnl *ctx, const RlConvShape *s, const f
   void *user[N_ARGS] = { (void *) x, dw, db, (void *) dy };
   return run (ctx, "rl_dnnl_conv2d_backward_weights_nhwc", KIND_BWD_WEIGHTS, s, 0, db != NULL,
               1, user, err);
+}
+
+RlStatus
+rl_dnnl_conv2d_backward (RlDnnl *ctx, const RlConvShape *s, const float *x, const float *w,
+                         const float *dy, float *dx, float *dw, float *db, RlError *err)
+{
+  return backward_both (ctx, "rl_dnnl_conv2d_backward", s, 0, x, w, dy, dx, dw, db, err);
+}
+
+RlStatus
+rl_dnnl_conv2d_backward_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *x, const float *w,
+                              const float *dy, float *dx, float *dw, float *db, RlError *err)
+{
+  return backward_both (ctx, "rl_dnnl_conv2d_backward_nhwc", s, 1, x, w, dy, dx, dw, db, err);
 }
 
 /* Whether an entry works on the caller's buffers without reordering activations. */

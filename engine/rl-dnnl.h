@@ -40,6 +40,13 @@ RlStatus rl_dnnl_conv2d_backward_weights (RlDnnl *ctx, const RlConvShape *s, con
 
 /* --- additions (speed owner) --------------------------------------------------------------- */
 
+/* Both backward passes in one call, as rl_conv2d_backward (rl-layers) does them: x, w, dy ->
+ * dx (skipped when NULL), dw, db (NULL: not computed), all overwritten. Cheaper than the two
+ * calls above: dy is converted to the kernels' layout once for both. */
+RlStatus rl_dnnl_conv2d_backward (RlDnnl *ctx, const RlConvShape *s, const float *x,
+                                  const float *w, const float *dy, float *dx, float *dw,
+                                  float *db, RlError *err);
+
 /* Threads used by this context's calls; 0 (the default) = the calling thread's OpenMP default
  * (OMP_NUM_THREADS or all cores). Debian's oneDNN runs on OpenMP (libgomp): the count is set
  * with omp_set_num_threads for the duration of each call and restored afterwards, and OpenMP's
@@ -81,3 +88,6 @@ RlStatus rl_dnnl_conv2d_backward_data_nhwc (RlDnnl *ctx, const RlConvShape *s, c
 RlStatus rl_dnnl_conv2d_backward_weights_nhwc (RlDnnl *ctx, const RlConvShape *s,
                                                const float *x, const float *dy, float *dw,
                                                float *db, RlError *err);
+RlStatus rl_dnnl_conv2d_backward_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *x,
+                                       const float *w, const float *dy, float *dx, float *dw,
+                                       float *db, RlError *err);

@@ -327,6 +327,31 @@ check_shape (RlDnnl *ctx, RlPrecision prec, const RlConvShape *s, uint64_t *rng)
       check (e <= tol, "%s backward weights (no bias): error %.2e", name, e);
     }
 
+  /* Both backward passes in one call (dy converted once), then without dx. */
+  memset (dx, 0xff, z.nx * sizeof *dx);
+  memset (dw, 0xff, z.nw * sizeof *dw);
+  memset (db, 0xff, (size_t) s->c_out * sizeof *db);
+  st = rl_dnnl_conv2d_backward (ctx, s, x, w, dy, dx, dw, db, &err);
+  check (st == RL_OK, "%s combined backward runs (%s)", name, st == RL_OK ? "" : err.text);
+  if (st == RL_OK)
+    {
+      double e2, e3;
+      e = worst (dx, rdx, mdx, z.nx, 0, &nw);
+      e2 = worst (dw, rdw, mdw, z.nw, 0, &nw);
+      e3 = worst (db, rdb, mdb, (size_t) s->c_out, 0, &nw);
+      check (e <= tol && e2 <= tol && e3 <= tol, "%s combined backward: dx %.2e, dw %.2e, "
+             "db %.2e (tol %.0e)", name, e, e2, e3, tol);
+    }
+  memset (dw, 0xff, z.nw * sizeof *dw);
+  st = rl_dnnl_conv2d_backward (ctx, s, x, NULL, dy, NULL, dw, NULL, &err);
+  check (st == RL_OK, "%s combined backward without dx and db runs (%s)", name,
+         st == RL_OK ? "" : err.text);
+  if (st == RL_OK)
+    {
+      e = worst (dw, rdw, mdw, z.nw, 0, &nw);
+      check (e <= tol, "%s combined backward without dx: dw %.2e", name, e);
+    }
+
   /* Against the engine's own im2col + sgemm reference convolution (rl-layers), which the
    * oneDNN path replaces: same inputs, outputs compared element by element. */
   {
@@ -405,6 +430,19 @@ check_shape (RlDnnl *ctx, RlPrecision prec, const RlConvShape *s, uint64_t *rng)
         check (e <= tol, "%s nhwc backward weights: error %.2e (tol %.0e)", name, e, tol);
         e = worst (db, rdb, mdb, (size_t) s->c_out, 0, &nw);
         check (e <= tol, "%s nhwc bias gradient: error %.2e (tol %.0e)", name, e, tol);
+      }
+    memset (dxh, 0xff, z.nx * sizeof *dxh);
+    memset (dw, 0xff, z.nw * sizeof *dw);
+    st = rl_dnnl_conv2d_backward_nhwc (ctx, s, xh, w, dyh, dxh, dw, db, &err);
+    check (st == RL_OK, "%s nhwc combined backward runs (%s)", name,
+           st == RL_OK ? "" : err.text);
+    if (st == RL_OK)
+      {
+        double e2;
+        from_nhwc (dxh, s->n, s->c_in, s->h, s->w, dx);
+        e = worst (dx, rdx, mdx, z.nx, 0, &nw);
+        e2 = worst (dw, rdw, mdw, z.nw, 0, &nw);
+        check (e <= tol && e2 <= tol, "%s nhwc combined backward: dx %.2e, dw %.2e", name, e, e2);
       }
     free (xh); free (dyh); free (yh); free (dxh);
   }
