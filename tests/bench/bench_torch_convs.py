@@ -74,6 +74,66 @@ def time_layer(mode, n, c_in, h, w, c_out, k, training, reps):
     return t_fwd, max(t_both - t_fwd, 0.0)
 
 
+class SegNetBasic(torch.nn.Module):
+    """SegNet-Basic as ARCHITECTURE.md describes it (the engine's network), for whole-net timing."""
+
+    def __init__(self, classes=11):
+        super().__init__()
+        nn = torch.nn
+        self.enc = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(3 if i == 0 else 64, 64, 7, padding=3), nn.BatchNorm2d(64),
+                          nn.ReLU()) for i in range(4))
+        self.dec = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(64, 64, 7, padding=3), nn.BatchNorm2d(64)) for _ in range(4))
+        self.classifier = nn.Conv2d(64, classes, 1)
+
+    def forward(self, x):
+        idx, sizes = [], []
+        for enc in self.enc:
+            x = enc(x)
+            sizes.append(x.shape[-2:])
+            x, i = F.max_pool2d(x, 2, 2, ceil_mode=True, return_indices=True)
+            idx.append(i)
+        for dec, i, size in zip(self.dec, reversed(idx), reversed(sizes)):
+            x = dec(F.max_unpool2d(x, i, 2, 2, output_size=size))
+        return self.classifier(x)
+
+
+def bench_network(height, width, reps):
+    """Whole SegNet-Basic: inference at batch 1 (eval), SGD training step at batch 4."""
+    print(f"\n## whole SegNet-Basic in PyTorch, {height}x{width}, best of {reps}")
+    for mode in MODES:
+        torch.manual_seed(0)
+        net = SegNetBasic()
+        x1 = torch.rand(1, 3, height, width)
+        x4 = torch.rand(4, 3, height, width)
+        labels = torch.randint(0, 11, (4, height, width))
+        if mode == "fp32 channels_last":
+            net = net.to(memory_format=torch.channels_last)
+            x1 = x1.contiguous(memory_format=torch.channels_last)
+            x4 = x4.contiguous(memory_format=torch.channels_last)
+        autocast = mode == "bf16 autocast"
+        opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+
+        def infer():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                return net(x1)
+
+        def step():
+            opt.zero_grad()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                loss = F.cross_entropy(net(x4).float(), labels)
+            loss.backward()
+            opt.step()
+
+        net.eval()
+        t_inf = best_of(infer, reps)
+        net.train()
+        t_step = best_of(step, reps)
+        print(f"{mode:20}: inference {t_inf * 1e3:7.1f} ms, training step (batch 4) "
+              f"{t_step * 1e3:7.1f} ms", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=2)
@@ -81,11 +141,15 @@ def main():
     ap.add_argument("--size", default="360x480")
     ap.add_argument("--inference-only", action="store_true")
     ap.add_argument("--training-only", action="store_true")
+    ap.add_argument("--network", action="store_true", help="time the whole SegNet-Basic instead")
     args = ap.parse_args()
     height, width = (int(v) for v in args.size.split("x"))
     torch.set_num_threads(args.threads)
     print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"mkldnn {torch.backends.mkldnn.is_available()}")
+    if args.network:
+        bench_network(height, width, args.reps)
+        return
     runs = []
     if not args.training_only:
         runs.append(("inference (forward)", 1, False))
