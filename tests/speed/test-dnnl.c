@@ -4,6 +4,7 @@
 #include "rl-layers.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -549,6 +550,90 @@ run_precision (RlPrecision prec, uint64_t seed)
   rl_dnnl_free (ctx);
 }
 
+/* Two jobs at once (say inference and training): each thread has its own context; results must
+ * be exactly those of the same calls made alone. */
+typedef struct
+{
+  RlPrecision prec;
+  RlConvShape s;
+  const float *x, *w, *b;
+  const float *expect;
+  int ok;
+  char msg[600];
+} Job;
+
+static void *
+job_run (void *data)
+{
+  Job *j = data;
+  RlDnnl *ctx = NULL;
+  RlError err = { "" };
+  Sizes z = sizes_of (&j->s);
+  float *y = malloc (z.ny * sizeof *y);
+
+  j->ok = y != NULL && rl_dnnl_new (j->prec, &ctx, &err) == RL_OK;
+  if (j->ok)
+    rl_dnnl_set_threads (ctx, 1);
+  for (int r = 0; j->ok && r < 10; r++)
+    {
+      if (rl_dnnl_conv2d_forward (ctx, &j->s, j->x, j->w, j->b, y, 1, &err) != RL_OK)
+        j->ok = 0;
+      else if (memcmp (y, j->expect, z.ny * sizeof *y) != 0)
+        {
+          j->ok = 0;
+          snprintf (err.text, sizeof err.text, "result differs from the single-thread run");
+        }
+    }
+  snprintf (j->msg, sizeof j->msg, "%s", err.text);
+  rl_dnnl_free (ctx);
+  free (y);
+  return NULL;
+}
+
+static void
+check_concurrent (uint64_t seed)
+{
+  RlConvShape s = { 1, 64, 24, 32, 64, 7, 3 };
+  Sizes z = sizes_of (&s);
+  uint64_t rng = seed;
+  float *x = random_buf (z.nx, &rng), *w = random_buf (z.nw, &rng);
+  float *b = random_buf (64, &rng);
+  Job jobs[2];
+  pthread_t th[2];
+
+  for (int i = 0; i < 2; i++)
+    {
+      RlDnnl *ctx = NULL;
+      RlError err = { "" };
+      float *expect = malloc (z.ny * sizeof *expect);
+      jobs[i] = (Job) { .prec = i == 1 && rl_dnnl_supports (RL_PRECISION_BF16)
+                                  ? RL_PRECISION_BF16 : RL_PRECISION_FP32,
+                        .s = s, .x = x, .w = w, .b = b, .expect = expect };
+      if (expect == NULL || rl_dnnl_new (jobs[i].prec, &ctx, &err) != RL_OK)
+        exit (1);
+      rl_dnnl_set_threads (ctx, 1);
+      if (rl_dnnl_conv2d_forward (ctx, &s, x, w, b, expect, 1, &err) != RL_OK)
+        {
+          fprintf (stderr, "test-dnnl: %s\n", err.text);
+          exit (1);
+        }
+      rl_dnnl_free (ctx);
+    }
+  for (int i = 0; i < 2; i++)
+    if (pthread_create (&th[i], NULL, job_run, &jobs[i]) != 0)
+      exit (1);
+  for (int i = 0; i < 2; i++)
+    {
+      pthread_join (th[i], NULL);
+      check (jobs[i].ok, "concurrent job %d (%s) in its own thread and context: %s", i,
+             prec_name (jobs[i].prec), jobs[i].ok ? "same results" : jobs[i].msg);
+      free ((float *) jobs[i].expect);
+    }
+  free (x);
+  free (w);
+  free (b);
+}
+
 int
 main (void)
 {
@@ -572,6 +657,7 @@ main (void)
       check (rl_dnnl_new (RL_PRECISION_BF16, &ctx, &err) == RL_ERR_UNSUPPORTED && ctx == NULL,
              "bf16 context refused on this CPU: %s", err.text);
     }
+  check_concurrent (seed + 2);
   printf ("1..%d\n", n_checks);
   if (n_failed > 0)
     {
