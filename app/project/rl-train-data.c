@@ -2,6 +2,7 @@
  * input statistics and augmented batches. Shared by `relabel train` and the fine-tune job. */
 #include "rl-train-data.h"
 
+#include <gio/gio.h>
 #include <math.h>
 #include <string.h>
 

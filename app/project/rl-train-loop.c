@@ -1,0 +1,571 @@
+/* The training loop: augmented SGD steps, per-epoch validation with G/C/mIoU/BF, best epochs,
+ * checkpoints (weights + momentum + BN statistics + RNG + position) and exact resume. */
+#include "rl-train-loop.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "rl-metrics.h"
+#include "rl-train.h"
+#include "rl-train-data.h"
+
+#define CKPT_MAGIC "RLMOM001"
+
+void
+rl_train_options_init (RlTrainOptions *opt)
+{
+  memset (opt, 0, sizeof *opt);
+  opt->arch = "segnet-basic";
+  opt->train_split = "train";
+  opt->val_split = "val";
+  opt->epochs = 100;
+  opt->batch = 4;
+  opt->lr = 0.1;
+  opt->momentum = 0.9;
+  opt->weight_decay = 5e-4;
+  opt->scale = 1.0;
+  opt->flip = TRUE;
+  opt->seed = 1;
+  opt->checkpoint_minutes = 5.0;
+  opt->val_every = 1;
+  opt->path = RL_ENGINE_PATH_DEFAULT;
+}
+
+typedef struct
+{
+  int iter;            /* SGD steps done */
+  int epoch;           /* current epoch (0-based) */
+  int pos;             /* images of this epoch's permutation consumed */
+  guint64 rng;         /* augmentation RNG state */
+  double best_g, best_miou;
+  int best_g_epoch, best_miou_epoch;
+} TrainState;
+
+static gboolean
+engine_error (GError **error, const char *what, RlStatus st, const RlError *err)
+{
+  g_set_error (error, G_IO_ERROR, st == RL_ERR_CANCELLED ? G_IO_ERROR_CANCELLED : G_IO_ERROR_FAILED,
+               "%s: %s", what, err->text[0] ? err->text : rl_status_name (st));
+  return FALSE;
+}
+
+/* Epoch e's order of the n training images: a Fisher-Yates shuffle seeded by (seed, e), so a
+ * resumed run recomputes it instead of storing it. */
+static void
+epoch_permutation (guint64 seed, int epoch, int n, int *perm)
+{
+  RlRand r;
+  rl_rand_seed (&r, seed * G_GUINT64_CONSTANT (0x100000001B3) + (guint64) epoch + 1);
+  for (int i = 0; i < n; i++)
+    perm[i] = i;
+  for (int i = n - 1; i > 0; i--)
+    {
+      int j = (int) rl_rand_below (&r, (guint32) i + 1);
+      int t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+}
+
+/* --- checkpoints: a folder with model.safetensors, momentum.bin and state.json, written as
+ * FOLDER.tmp and swapped into place so a crash leaves the previous one intact. */
+
+static gboolean
+write_momentum (const char *path, const float *m, size_t count, GError **error)
+{
+  gsize len = 8 + 8 + count * sizeof (float);
+  g_autofree guint8 *buf = g_malloc (len);
+  memcpy (buf, CKPT_MAGIC, 8);
+  guint64 c = GUINT64_TO_LE ((guint64) count);
+  memcpy (buf + 8, &c, 8);
+  memcpy (buf + 16, m, count * sizeof (float));
+  return g_file_set_contents (path, (const char *) buf, (gssize) len, error);
+}
+
+static gboolean
+read_momentum (const char *path, float *m, size_t count, GError **error)
+{
+  g_autofree char *buf = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &buf, &len, error))
+    return FALSE;
+  guint64 c = 0;
+  if (len >= 16)
+    memcpy (&c, buf + 8, 8);
+  if (len < 16 || memcmp (buf, CKPT_MAGIC, 8) != 0 || GUINT64_FROM_LE (c) != count
+      || len != 16 + count * sizeof (float))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: not a momentum file for this model", path);
+      return FALSE;
+    }
+  memcpy (m, buf + 16, count * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return TRUE;
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      g_unlink (p);
+    }
+  return g_rmdir (dir) == 0;
+}
+
+static gboolean
+save_checkpoint (const char *dir, RlTrainer *t, const TrainState *st, const RlTrainOptions *opt,
+                 GError **error)
+{
+  g_autofree char *tmp = g_strconcat (dir, ".tmp", NULL);
+  g_autofree char *old = g_strconcat (dir, ".old", NULL);
+  remove_tree (tmp);
+  if (g_mkdir_with_parents (tmp, 0755) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", tmp,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  g_autofree char *model = g_build_filename (tmp, "model.safetensors", NULL);
+  g_autofree char *mom = g_build_filename (tmp, "momentum.bin", NULL);
+  g_autofree char *state = g_build_filename (tmp, "state.json", NULL);
+  RlError err = { { 0 } };
+  RlStatus s = rl_trainer_save (t, model, &err);
+  if (s != RL_OK)
+    return engine_error (error, model, s, &err);
+  size_t count;
+  float *m = rl_trainer_momentum (t, &count);
+  if (!write_momentum (mom, m, count, error))
+    return FALSE;
+  g_autofree char *json = g_strdup_printf (
+    "{\"iter\": %d, \"epoch\": %d, \"pos\": %d, \"rng\": \"%" G_GUINT64_FORMAT "\", "
+    "\"seed\": \"%" G_GUINT64_FORMAT "\", \"arch\": \"%s\", \"batch\": %d, "
+    "\"best_g\": %.17g, \"best_g_epoch\": %d, \"best_miou\": %.17g, \"best_miou_epoch\": %d}\n",
+    st->iter, st->epoch, st->pos, st->rng, opt->seed, opt->arch, opt->batch,
+    st->best_g, st->best_g_epoch, st->best_miou, st->best_miou_epoch);
+  if (!g_file_set_contents (state, json, -1, error))
+    return FALSE;
+  /* Swap: dir -> dir.old, tmp -> dir, drop old. A crash in between leaves dir.old or dir.tmp,
+   * both complete; resume_paths() finds whichever is there. */
+  remove_tree (old);
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR) && g_rename (dir, old) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (g_rename (tmp, dir) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  remove_tree (old);
+  return TRUE;
+}
+
+static gboolean
+load_state (const char *dir, TrainState *st, guint64 *seed, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "state.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_file (parser, path, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not a checkpoint state",
+                   path);
+      return FALSE;
+    }
+  JsonObject *o = json_node_get_object (root);
+  const char *keys[] = { "iter", "epoch", "pos", "rng", "seed", "best_g", "best_miou" };
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (!json_object_has_member (o, keys[i]))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: missing \"%s\"", path,
+                     keys[i]);
+        return FALSE;
+      }
+  st->iter = (int) json_object_get_int_member (o, "iter");
+  st->epoch = (int) json_object_get_int_member (o, "epoch");
+  st->pos = (int) json_object_get_int_member (o, "pos");
+  st->rng = g_ascii_strtoull (json_object_get_string_member (o, "rng"), NULL, 10);
+  *seed = g_ascii_strtoull (json_object_get_string_member (o, "seed"), NULL, 10);
+  st->best_g = json_object_get_double_member (o, "best_g");
+  st->best_miou = json_object_get_double_member (o, "best_miou");
+  st->best_g_epoch = (int) json_object_get_int_member_with_default (o, "best_g_epoch", -1);
+  st->best_miou_epoch = (int) json_object_get_int_member_with_default (o, "best_miou_epoch", -1);
+  return TRUE;
+}
+
+/* --- validation */
+
+typedef struct
+{
+  double g, c, miou, bf;
+} ValScores;
+
+static gboolean
+validate (RlTrainer *t, const RlTrainSet *val, int max_images, ValScores *out, GError **error)
+{
+  int n = val->n;
+  if (max_images > 0 && max_images < n)
+    n = max_images;
+  int h = val->height, w = val->width, k = rl_trainer_num_classes (t);
+  gsize plane = (gsize) h * w;
+  RlMetrics *m = rl_metrics_new (k, val->ignore_index);
+  g_autofree float *x = g_malloc (plane * 3 * sizeof (float));
+  g_autofree guint8 *pred = g_malloc (plane);
+  RlError err = { { 0 } };
+  const float *mean = rl_trainer_input_mean (t), *std = rl_trainer_input_std (t);
+  for (int i = 0; i < n; i++)
+    {
+      int idx = i;
+      RlRand unused;
+      rl_rand_seed (&unused, 0);
+      guint8 *labels = g_malloc (plane);
+      rl_train_set_make_batch (val, &idx, 1, h, w, FALSE, &unused, mean, std, x, labels);
+      RlStatus s = rl_trainer_forward (t, x, 1, h, w, 0, &err);
+      if (s != RL_OK)
+        {
+          g_free (labels);
+          rl_metrics_free (m);
+          return engine_error (error, "validation", s, &err);
+        }
+      const float *logits = rl_trainer_logits (t);
+      for (gsize p = 0; p < plane; p++)
+        {
+          int best = 0;
+          float bv = logits[p];
+          for (int c = 1; c < k; c++)
+            if (logits[plane * c + p] > bv)
+              {
+                bv = logits[plane * c + p];
+                best = c;
+              }
+          pred[p] = (guint8) best;
+        }
+      s = rl_metrics_add_image (m, labels, pred, h, w, &err);
+      g_free (labels);
+      if (s != RL_OK)
+        {
+          rl_metrics_free (m);
+          return engine_error (error, "validation", s, &err);
+        }
+    }
+  out->g = rl_metrics_global_accuracy (m);
+  out->c = rl_metrics_class_accuracy (m);
+  out->miou = rl_metrics_miou (m);
+  out->bf = rl_metrics_bf (m);
+  rl_metrics_free (m);
+  return TRUE;
+}
+
+static char *
+path_with_suffix (const char *out, const char *suffix)
+{
+  const char *dot = g_str_has_suffix (out, ".safetensors") ? out + strlen (out) - 12 : NULL;
+  if (dot == NULL)
+    return g_strconcat (out, suffix, NULL);
+  g_autofree char *stem = g_strndup (out, dot - out);
+  return g_strconcat (stem, suffix, ".safetensors", NULL);
+}
+
+static void
+log_line (FILE *log, const char *json)
+{
+  if (log == NULL)
+    return;
+  fputs (json, log);
+  fputc ('\n', log);
+  fflush (log);
+}
+
+gboolean
+rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *cb,
+              GError **error)
+{
+  RlError err = { { 0 } };
+  RlStatus s;
+  g_return_val_if_fail (ds != NULL && opt != NULL && opt->out != NULL, FALSE);
+  if (opt->batch < 1 || !(opt->lr > 0) || (opt->iters <= 0 && opt->epochs <= 0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "batch, learning rate and iterations or epochs must be positive");
+      return FALSE;
+    }
+  if (opt->threads > 0)
+    openblas_set_num_threads (opt->threads);
+
+  g_autoptr (GPtrArray) train_samples = rl_dataset_split (ds, opt->train_split);
+  if (train_samples->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no '%s' images to train on",
+                   ds->root, opt->train_split);
+      return FALSE;
+    }
+  g_autoptr (RlTrainSet) train = rl_train_set_load (train_samples, ds->spec, opt->scale, NULL,
+                                                    NULL, error);
+  if (train == NULL)
+    return FALSE;
+  g_autoptr (RlTrainSet) val = NULL;
+  if (opt->val_split != NULL && opt->val_split[0] != '\0')
+    {
+      g_autoptr (GPtrArray) val_samples = rl_dataset_split (ds, opt->val_split);
+      if (val_samples->len > 0)
+        {
+          val = rl_train_set_load (val_samples, ds->spec, opt->scale, NULL, NULL, error);
+          if (val == NULL)
+            return FALSE;
+        }
+    }
+  int crop_h = opt->crop_h > 0 ? MIN (opt->crop_h, train->height) : train->height;
+  int crop_w = opt->crop_w > 0 ? MIN (opt->crop_w, train->width) : train->width;
+  int k = ds->spec->n_classes;
+  g_autofree float *weights = g_new0 (float, k);
+  rl_train_set_class_weights (train, weights);
+
+  /* The model: resumed, initialised from a file, or He-initialised. */
+  RlTrainer *t = NULL;
+  TrainState st = { 0, 0, 0, 0, NAN, NAN, -1, -1 };
+  guint64 seed = opt->seed;
+  if (opt->resume != NULL)
+    {
+      g_autofree char *model = g_build_filename (opt->resume, "model.safetensors", NULL);
+      g_autofree char *mom = g_build_filename (opt->resume, "momentum.bin", NULL);
+      if (!load_state (opt->resume, &st, &seed, error))
+        return FALSE;
+      s = rl_trainer_load (model, opt->path, &t, &err);
+      if (s != RL_OK)
+        return engine_error (error, model, s, &err);
+      size_t count;
+      float *m = rl_trainer_momentum (t, &count);
+      if (!read_momentum (mom, m, count, error))
+        {
+          rl_trainer_free (t);
+          return FALSE;
+        }
+    }
+  else if (opt->init != NULL)
+    {
+      s = rl_trainer_load (opt->init, opt->path, &t, &err);
+      if (s != RL_OK)
+        return engine_error (error, opt->init, s, &err);
+    }
+  else
+    {
+      s = rl_trainer_new (opt->arch, k, seed, opt->path, &t, &err);
+      if (s != RL_OK)
+        return engine_error (error, opt->arch, s, &err);
+      float mean[3], std[3];
+      rl_train_set_input_stats (train, mean, std);
+      rl_trainer_set_input_stats (t, mean, std);
+    }
+  if (rl_trainer_num_classes (t) != k)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: the model has %d classes but the dataset %s has %d",
+                   opt->resume ? opt->resume : opt->init, rl_trainer_num_classes (t),
+                   ds->spec->id, k);
+      rl_trainer_free (t);
+      return FALSE;
+    }
+  {
+    g_autofree const char **names = g_new0 (const char *, k);
+    for (int c = 0; c < k; c++)
+      names[c] = ds->spec->classes[c].name;
+    s = rl_trainer_set_classes (t, names, ds->spec->ignore_index, &err);
+    if (s != RL_OK)
+      {
+        rl_trainer_free (t);
+        return engine_error (error, "classes", s, &err);
+      }
+  }
+  if (opt->resume == NULL)
+    {
+      RlRand r;
+      rl_rand_seed (&r, seed ^ G_GUINT64_CONSTANT (0xA5A5A5A5DEADBEEF));
+      st.rng = rl_rand_next (&r);
+    }
+
+  int per_epoch = MAX (1, train->n / opt->batch);
+  int total = opt->iters > 0 ? opt->iters : opt->epochs * per_epoch;
+  g_autofree char *ckpt = opt->checkpoint ? g_strdup (opt->checkpoint)
+                                          : g_strconcat (opt->out, ".ckpt", NULL);
+  g_autofree char *log_path = opt->log ? g_strdup (opt->log)
+                                       : g_strconcat (opt->out, ".log.jsonl", NULL);
+  g_autofree char *out_miou = path_with_suffix (opt->out, "-best-miou");
+  FILE *log = fopen (log_path, "a");
+  if (log == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", log_path,
+                   g_strerror (errno));
+      rl_trainer_free (t);
+      return FALSE;
+    }
+
+  g_autofree int *perm = g_new (int, train->n);
+  epoch_permutation (seed, st.epoch, train->n, perm);
+  g_autofree float *x = g_malloc ((gsize) opt->batch * 3 * crop_h * crop_w * sizeof (float));
+  g_autofree guint8 *y = g_malloc ((gsize) opt->batch * crop_h * crop_w);
+  int idx[256];
+  g_return_val_if_fail (opt->batch <= 256, FALSE);
+  RlRand rng = { st.rng };
+  gint64 start = g_get_monotonic_time ();
+  gint64 last_ckpt = start;
+  int start_iter = st.iter;
+  gboolean ok = TRUE, stopped = FALSE;
+  ValScores vs = { NAN, NAN, NAN, NAN };
+  const float *mean = rl_trainer_input_mean (t), *std = rl_trainer_input_std (t);
+
+  if (!opt->quiet)
+    g_printerr ("training %s on %d images of %dx%d (crops %dx%d), %d classes, batch %d, "
+                "%d iterations (%d per epoch)\n",
+                opt->arch, train->n, train->width, train->height, crop_w, crop_h, k,
+                opt->batch, total, per_epoch);
+
+  while (st.iter < total)
+    {
+      if (cb != NULL && cb->should_stop != NULL && cb->should_stop (cb->data))
+        {
+          stopped = TRUE;
+          break;
+        }
+      for (int b = 0; b < opt->batch; b++)
+        idx[b] = perm[st.pos + b];
+      rl_train_set_make_batch (train, idx, opt->batch, crop_h, crop_w, opt->flip, &rng, mean,
+                               std, x, y);
+      st.pos += opt->batch;
+      double loss = 0;
+      s = rl_trainer_forward (t, x, opt->batch, crop_h, crop_w, 1, &err);
+      if (s == RL_OK)
+        s = rl_trainer_backward (t, y, weights, &loss, &err);
+      if (s != RL_OK)
+        {
+          ok = engine_error (error, "training step", s, &err);
+          break;
+        }
+      if (!isfinite (loss))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "training diverged at iteration %d (loss is %g): lower --lr",
+                       st.iter + 1, loss);
+          ok = FALSE;
+          break;
+        }
+      rl_trainer_sgd_step (t, (float) opt->lr, (float) opt->momentum,
+                           (float) opt->weight_decay);
+      st.iter++;
+      st.rng = rng.state;
+
+      gint64 now = g_get_monotonic_time ();
+      double elapsed = (now - start) / 1e6;
+      double ips = (st.iter - start_iter) * opt->batch / MAX (elapsed, 1e-9);
+      double eta = (total - st.iter) * opt->batch / MAX (ips, 1e-9);
+      g_autofree char *line = g_strdup_printf (
+        "{\"type\": \"step\", \"iter\": %d, \"epoch\": %d, \"loss\": %.6f, "
+        "\"images_per_s\": %.3f, \"eta_s\": %.0f, \"lr\": %g}",
+        st.iter, st.epoch + 1, loss, ips, eta, opt->lr);
+      log_line (log, line);
+      if (!opt->quiet)
+        g_printerr ("iter %d/%d  epoch %d  loss %.4f  %.2f img/s  ETA %dm%02ds\n", st.iter,
+                    total, st.epoch + 1, loss, ips, (int) eta / 60, (int) eta % 60);
+      if (cb != NULL && cb->progress != NULL)
+        {
+          RlTrainProgress p = { st.iter, total, st.epoch + 1, loss, ips, eta,
+                                vs.g, vs.c, vs.miou, vs.bf };
+          cb->progress (&p, cb->data);
+        }
+
+      gboolean epoch_end = st.pos + opt->batch > train->n;
+      gboolean last = st.iter == total;
+      if (epoch_end)
+        {
+          st.epoch++;
+          st.pos = 0;
+          epoch_permutation (seed, st.epoch, train->n, perm);
+        }
+      if (val != NULL && ((epoch_end && st.epoch % MAX (1, opt->val_every) == 0) || last))
+        {
+          if (!validate (t, val, opt->val_max_images, &vs, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          g_autofree char *vline = g_strdup_printf (
+            "{\"type\": \"val\", \"iter\": %d, \"epoch\": %d, \"global_accuracy\": %.6f, "
+            "\"class_accuracy\": %.6f, \"miou\": %.6f, \"bf\": %.6f}",
+            st.iter, st.epoch, vs.g, vs.c, vs.miou, vs.bf);
+          log_line (log, vline);
+          if (!opt->quiet)
+            g_printerr ("validation after epoch %d: G %.2f%%  C %.2f%%  mIoU %.2f%%  BF %.2f%%\n",
+                        st.epoch, 100 * vs.g, 100 * vs.c, 100 * vs.miou, 100 * vs.bf);
+          if (isnan (st.best_g) || vs.g > st.best_g)
+            {
+              st.best_g = vs.g;
+              st.best_g_epoch = st.epoch;
+              s = rl_trainer_save (t, opt->out, &err);
+              if (s != RL_OK)
+                {
+                  ok = engine_error (error, opt->out, s, &err);
+                  break;
+                }
+            }
+          if (isnan (st.best_miou) || vs.miou > st.best_miou)
+            {
+              st.best_miou = vs.miou;
+              st.best_miou_epoch = st.epoch;
+              s = rl_trainer_save (t, out_miou, &err);
+              if (s != RL_OK)
+                {
+                  ok = engine_error (error, out_miou, s, &err);
+                  break;
+                }
+            }
+        }
+      if ((now - last_ckpt) / 6e7 >= opt->checkpoint_minutes)
+        {
+          if (!save_checkpoint (ckpt, t, &st, opt, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          last_ckpt = g_get_monotonic_time ();
+        }
+    }
+
+  if (ok)
+    {
+      /* Always leave a checkpoint of where we are, and a model when no validation chose one. */
+      ok = save_checkpoint (ckpt, t, &st, opt, error);
+      if (ok && val == NULL)
+        {
+          s = rl_trainer_save (t, opt->out, &err);
+          if (s != RL_OK)
+            ok = engine_error (error, opt->out, s, &err);
+        }
+      if (ok && stopped)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                       "stopped at iteration %d; continue with --resume %s", st.iter, ckpt);
+          ok = FALSE;
+        }
+    }
+  fclose (log);
+  rl_trainer_free (t);
+  return ok;
+}

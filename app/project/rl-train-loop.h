@@ -1,0 +1,59 @@
+/* The training loop behind `relabel train` and the fine-tune job: SGD over augmented batches,
+ * validation with the paper's metrics every epoch, the best epochs kept (by G and by mIoU),
+ * checkpoints every few minutes and on request, and exact resume. GLib, no GTK. */
+#pragma once
+
+#include <glib.h>
+#include "rl-dataset.h"
+#include "rl-layers.h"
+
+typedef struct
+{
+  const char *arch;           /* "segnet-basic" (default) or "segnet" */
+  const char *out;            /* model file: the best epoch by validation G (or the last) */
+  const char *init;           /* start from these weights instead of He init (fine-tune) */
+  const char *resume;         /* checkpoint folder to continue exactly */
+  const char *checkpoint;     /* checkpoint folder written (default OUT.ckpt) */
+  const char *log;            /* JSON-lines log (default OUT.log.jsonl) */
+  const char *train_split;    /* default "train" */
+  const char *val_split;      /* NULL or "" for no validation */
+  int epochs;                 /* used when iters is 0 */
+  int iters;                  /* total SGD steps; wins over epochs when > 0 */
+  int batch;
+  double lr, momentum, weight_decay;
+  int crop_h, crop_w;         /* random crops of the (scaled) images; 0 = whole image */
+  double scale;               /* images scaled by this before cropping, (0, 1] */
+  gboolean flip;              /* random horizontal flips */
+  guint64 seed;
+  int threads;                /* engine threads; 0 = all cores */
+  double checkpoint_minutes;  /* time between checkpoints */
+  int val_every;              /* validate every this many epochs (and at the end) */
+  int val_max_images;         /* 0 = the whole validation split */
+  RlEnginePath path;
+  gboolean quiet;             /* no progress lines on stderr */
+} RlTrainOptions;
+
+void rl_train_options_init (RlTrainOptions *opt);  /* the paper's recipe */
+
+typedef struct
+{
+  int iter, total_iters;
+  int epoch;
+  double loss;                /* mean loss of the last step */
+  double images_per_s;
+  double eta_s;
+  /* latest validation (NaN until one ran) */
+  double val_g, val_c, val_miou, val_bf;
+} RlTrainProgress;
+
+typedef struct
+{
+  void (*progress) (const RlTrainProgress *p, gpointer data);  /* after each step; may be NULL */
+  gboolean (*should_stop) (gpointer data);  /* polled between steps; TRUE checkpoints and stops */
+  gpointer data;
+} RlTrainCallbacks;
+
+/* Trains on ds. Returns FALSE with G_IO_ERROR_CANCELLED when should_stop asked (the checkpoint
+ * is written first), or another error naming the file and the cause. */
+gboolean rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *cb,
+                       GError **error);
