@@ -14,6 +14,8 @@
 #include "rl-dataset.h"
 #include "rl-image-io.h"
 #include "rl-mask-ops.h"
+#include "rl-mask-png.h"
+#include "rl-metrics.h"
 
 /* 'RLBL': marks the file as a Relabel project (PRAGMA application_id). */
 #define RL_APPLICATION_ID 0x524C424C
@@ -784,7 +786,7 @@ import_sample (RlProject *p, const RlDataset *ds, const RlSample *s, const char 
       labels = g_malloc ((gsize) w * h);
       memset (labels, ds->spec->ignore_index & 0xff, (gsize) w * h);
     }
-  g_autoptr (GBytes) png = rl_label_encode (w, h, labels, &local);
+  g_autoptr (GBytes) png = rl_mask_png_encode (w, h, labels, &local);
   if (png == NULL)
     {
       *problem = g_strdup (local->message);
@@ -1278,7 +1280,7 @@ static gboolean
 store_current (RlProject *p, const ImageRow *row, const guint8 *mask, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) png = rl_label_encode (row->width, row->height, mask, &local);
+  g_autoptr (GBytes) png = rl_mask_png_encode (row->width, row->height, mask, &local);
   if (png == NULL)
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_DB, "%s: %s", p->path,
@@ -1859,16 +1861,28 @@ rl_project_current_model (RlProject *project)
   return id;
 }
 
-/* The prediction's mIoU and BF against the current labels (NaN when unknown). */
+/* The prediction's mIoU and BF (engine/rl-metrics.h, the SegNet paper's definitions) against
+ * the current labels at the time the prediction is stored; NaN when undefined (e.g. an
+ * unlabelled image, all void). */
 static void
 score_prediction (RlProject *p, const ImageRow *row, const guint8 *pred, double *miou,
                   double *bf)
 {
-  (void) p;
-  (void) row;
-  (void) pred;
   *miou = NAN;
   *bf = NAN;
+  if (p->spec == NULL)
+    return;
+  g_autofree guint8 *truth = read_current (p, row, NULL);
+  if (truth == NULL)
+    return;
+  RlImageScores scores;
+  if (rl_metrics_image (p->spec->n_classes, p->spec->ignore_index, truth, pred, row->height,
+                        row->width, &scores, NULL) != RL_OK)
+    return;
+  *miou = scores.miou;
+  /* An image without any class boundary has BF 0 by definition; keep it unknown instead when
+   * the truth is entirely void. */
+  *bf = scores.pixels > 0 ? scores.bf : NAN;
 }
 
 gboolean
@@ -1887,7 +1901,7 @@ rl_project_set_prediction (RlProject *project, gint64 image_id, gint64 model_id,
       return FALSE;
     }
   g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) png = rl_label_encode (width, height, mask, &local);
+  g_autoptr (GBytes) png = rl_mask_png_encode (width, height, mask, &local);
   if (png == NULL)
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s", p->path,

@@ -716,6 +716,30 @@ test_history (void)
   g_clear_error (&error);
   g_autoptr (RlImageInfo) i3 = rl_project_get_image (p, id, &error);
   g_assert_true (i3->has_prediction);
+  /* pred_miou: the prediction against the labels current when it was stored, by hand. */
+  {
+    g_autofree guint8 *truth = mask_of (p, id, RL_MASK_CURRENT);
+    double sum = 0;
+    int counted = 0;
+    for (int c = 0; c < 11; c++)
+      {
+        guint64 inter = 0, uni = 0;
+        for (gsize k = 0; k < n; k++)
+          if (truth[k] != 11)
+            {
+              inter += truth[k] == c && pred[k] == c;
+              uni += truth[k] == c || pred[k] == c;
+            }
+        if (uni > 0)
+          {
+            sum += (double) inter / uni;
+            counted++;
+          }
+      }
+    g_assert_cmpint (counted, >, 1);
+    g_assert_cmpfloat_with_epsilon (i3->pred_miou, sum / counted, 1e-9);
+    g_assert_true (i3->pred_bf >= 0.0 && i3->pred_bf <= 1.0);
+  }
   g_autofree guint8 *got_pred = mask_of (p, id, RL_MASK_PREDICTION);
   g_assert_cmpmem (got_pred, n, pred, n);
   g_assert_true (rl_project_accept_prediction (p, id, TRUE, &changed, &error));
