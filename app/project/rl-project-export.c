@@ -218,10 +218,17 @@ export_into (RlProject *project, const char *tmp, gboolean color, const char *sp
                           NULL, NULL);
           continue;
         }
+      /* Changes are counted against the original labels, or against the all-void mask an
+       * unlabelled image starts from (then they are the pixels annotated). */
       g_autofree guint8 *orig = NULL;
       if (info->has_original
           && !rl_project_get_mask (project, info->id, RL_MASK_ORIGINAL, &w, &h, &orig, error))
         return FALSE;
+      if (!info->has_original)
+        {
+          orig = g_malloc ((gsize) w * h);
+          memset (orig, spec->ignore_index & 0xff, (gsize) w * h);
+        }
 
       g_autofree char *img_src = rl_project_image_path (project, info->id);
       g_autofree char *img_base = g_path_get_basename (info->rel_path);

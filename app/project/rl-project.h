@@ -58,7 +58,10 @@ typedef struct
 void rl_image_info_free (RlImageInfo *info);
 
 /* Opens an existing project (create = FALSE) or creates/opens one (create = TRUE).
- * Applies migrations; refuses files from a newer version or that are not projects. */
+ * Applies migrations; refuses files from a newer version (VERSION) or that are not projects
+ * (OPEN: not SQLite, corrupt, another program's database), and read-only files or folders
+ * (READONLY, checked on the permission bits up front). Nothing is written to a refused file.
+ * WAL, foreign keys, synchronous=FULL, 10 s busy timeout. */
 RlProject *rl_project_open (const char *path, gboolean create, GError **error);
 void rl_project_close (RlProject *project);
 const char *rl_project_get_path (RlProject *project);
@@ -70,13 +73,18 @@ const char *rl_project_get_dataset_root (RlProject *project);
 
 /* Imports (or re-imports, idempotently) a dataset: kind "camvid" | "sunrgbd" | "folder".
  * progress (may be NULL) is called with (done, total). Bad samples are reported in *problems
- * (may be NULL) and skipped. */
+ * (may be NULL) and skipped. Known images are never relabelled: one whose file changed or
+ * vanished is flagged missing (and reported). Images without labels start all void and
+ * UNLABELLED. Rows are committed in batches of 32: a cancelled or failed import keeps what it
+ * added, and importing again continues. A project holds one dataset (kind + root folder); adding
+ * another is an INVALID error. */
 gboolean rl_project_import (RlProject *project, const char *kind, const char *path,
                             void (*progress) (guint done, guint total, gpointer data),
                             gpointer data, GCancellable *cancellable, guint *n_added,
                             GPtrArray **problems, GError **error);
 
-/* All images in name order (RlImageInfo*, owned by the array). */
+/* All images in name order (RlImageInfo*, owned by the array). pred_miou/pred_bf are those of
+ * the newest prediction, scored against the current labels when it was stored. */
 GPtrArray *rl_project_list_images (RlProject *project, GError **error);
 RlImageInfo *rl_project_find_image (RlProject *project, const char *name, GError **error);
 RlImageInfo *rl_project_get_image (RlProject *project, gint64 image_id, GError **error);
@@ -88,7 +96,8 @@ gboolean rl_project_load_rgb (RlProject *project, gint64 image_id, int *width, i
                               guint8 **rgb, GError **error);
 char *rl_project_image_path (RlProject *project, gint64 image_id);
 
-/* A copy of one mask (H, W), g_free(); FALSE with NOT_FOUND when it does not exist. */
+/* A copy of one mask (H, W), g_free(); FALSE with NOT_FOUND when it does not exist.
+ * RL_MASK_PREDICTION is the newest stored prediction (highest model id) for the image. */
 gboolean rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind,
                               int *width, int *height, guint8 **mask, GError **error);
 
@@ -156,7 +165,12 @@ char *rl_project_get_metrics (RlProject *project, gint64 model_id, const char *s
 
 /* --- export: format "camvid" | "color"; labels "corrected" | "original" | "prediction";
  * split NULL for all. Atomic: a temporary folder renamed into place; refuses a non-empty out_dir
- * unless force. */
+ * unless force (EXISTS), and never replaces a folder holding the project or the dataset.
+ * Layout: SPLIT/IMAGE (the image file copied), SPLITannot/NAME.png (indexed palette PNG, or RGB
+ * for "color"), SPLIT.txt ("SPLIT/IMAGE SPLITannot/NAME.png", relative), classes.json and
+ * changes.csv: image,split,status,pixels_changed,changes where changes is "from>to:count ..."
+ * against the original labels (all void for unlabelled images). Images flagged missing,
+ * unlabelled and unedited, or without the requested labels are skipped and said so there. */
 gboolean rl_project_export (RlProject *project, const char *format, const char *out_dir,
                             const char *split, const char *labels, gboolean force,
                             void (*progress) (guint done, guint total, gpointer data),
