@@ -865,6 +865,96 @@ test_schema (void)
   rm_rf (tmp);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* Two connections at once (the GUI's and a worker's): writers wait for each other through the
+ * busy timeout, nothing fails, nothing is lost. */
+
+typedef struct
+{
+  const char *path;
+  gint64 image_id;
+  int steps;
+  gboolean worker;
+  GError *error;
+} ThreadArgs;
+
+static gpointer
+writer_thread (gpointer data)
+{
+  ThreadArgs *a = data;
+  RlProject *p = rl_project_open (a->path, FALSE, &a->error);
+  if (p == NULL)
+    return NULL;
+  gsize n = 480 * 360;
+  g_autofree guint8 *pred = g_malloc (n);
+  gint64 model = 0;
+  for (int k = 0; k < a->steps && a->error == NULL; k++)
+    {
+      if (a->worker)
+        {
+          if (model == 0)
+            model = rl_project_current_model (p);
+          memset (pred, k % 11, n);
+          if (rl_project_set_prediction (p, a->image_id, model, pred, 480, 360, &a->error))
+            rl_project_accept_prediction (p, a->image_id, FALSE, NULL, &a->error);
+        }
+      else
+        {
+          double xy[] = { 20.5 + 10 * k, 30.5 + 5 * k, 40.5 + 10 * k, 60.5 };
+          rl_project_paint (p, a->image_id, k % 11, 7, xy, 2, FALSE, NULL, &a->error);
+        }
+    }
+  rl_project_close (p);
+  return NULL;
+}
+
+static void
+test_two_connections (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-project-XXXXXX", NULL);
+  g_autofree char *ds = make_small_camvid (tmp, 2, FALSE);
+  g_autofree char *proj = g_build_filename (tmp, "t.relabel", NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 ids[2];
+  g_autofree guint8 *orig = NULL;
+  {
+    g_autoptr (RlProject) p = rl_project_open (proj, TRUE, &error);
+    g_assert_true (rl_project_import (p, "camvid", ds, NULL, NULL, NULL, NULL, NULL, &error));
+    g_autoptr (GPtrArray) list = rl_project_list_images (p, &error);
+    ids[0] = ((RlImageInfo *) list->pdata[0])->id;
+    ids[1] = ((RlImageInfo *) list->pdata[1])->id;
+    orig = mask_of (p, ids[0], RL_MASK_CURRENT);
+    g_autofree char *model_path = g_build_filename (tmp, "m.safetensors", NULL);
+    const char st[] = "\x02\x00\x00\x00\x00\x00\x00\x00{}";
+    g_assert_true (g_file_set_contents (model_path, st, sizeof st - 1, NULL));
+    g_assert_cmpint (rl_project_add_model (p, "m", model_path, 0, NULL, &error), >, 0);
+  }
+  ThreadArgs gui = { proj, ids[0], 40, FALSE, NULL };
+  ThreadArgs worker = { proj, ids[1], 40, TRUE, NULL };
+  GThread *t1 = g_thread_new ("gui", writer_thread, &gui);
+  GThread *t2 = g_thread_new ("worker", writer_thread, &worker);
+  g_thread_join (t1);
+  g_thread_join (t2);
+  g_assert_no_error (gui.error);
+  g_assert_no_error (worker.error);
+
+  g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+  g_autofree guint8 *want = g_memdup2 (orig, 480 * 360);
+  for (int k = 0; k < 40; k++)
+    {
+      double xy[] = { 20.5 + 10 * k, 30.5 + 5 * k, 40.5 + 10 * k, 60.5 };
+      RlPaint paint = { (guint8) (k % 11), -1, 11 };
+      rl_mask_paint_stroke (want, 480, 360, &paint, 7, xy, 2);
+    }
+  g_autofree guint8 *got = mask_of (p, ids[0], RL_MASK_CURRENT);
+  g_assert_cmpmem (got, 480 * 360, want, 480 * 360);
+  g_autofree guint8 *got1 = mask_of (p, ids[1], RL_MASK_CURRENT);
+  for (gsize k = 0; k < 480 * 360; k++)
+    g_assert_cmpuint (got1[k], ==, 39 % 11);
+  rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -877,6 +967,7 @@ main (int argc, char **argv)
   g_test_add_func ("/project/bad-input", test_bad_input);
   g_test_add_func ("/project/history", test_history);
   g_test_add_func ("/project/missing-files", test_missing_files);
+  g_test_add_func ("/project/two-connections", test_two_connections);
   g_test_add_func ("/project/roundtrip", test_roundtrip);
   return g_test_run ();
 }
