@@ -109,9 +109,10 @@ rl_model_input_std (const RlModel *model)
   return model->meta.std;
 }
 
-RlStatus
-rl_model_forward (const RlModel *model, const float *x, int height, int width, float *logits,
-                  int n_threads, RlAbortFunc abort, void *abort_data, RlError *err)
+static RlStatus
+model_forward (const RlModel *model, const float *x, int height, int width, float *logits,
+               int n_threads, RlAbortFunc abort, void *abort_data, int32_t **pool_indices,
+               RlError *err)
 {
   const RlNet *net = &model->net;
   int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS];
@@ -134,6 +135,8 @@ rl_model_forward (const RlModel *model, const float *x, int height, int width, f
         {
           idx_off[net->op[i].index] = idx_total;
           idx_total += sz;
+          if (pool_indices != NULL)
+            pool_indices[net->op[i].index] = NULL;
         }
     }
   float *buf[2] = { malloc (biggest * sizeof (float)), malloc (biggest * sizeof (float)) };
@@ -163,7 +166,18 @@ rl_model_forward (const RlModel *model, const float *x, int height, int width, f
                                   model->folded + net->param[cv->p_b].offset, dst, cv->relu, err);
         }
       else if (op->kind == RL_OP_POOL)
-        rl_maxpool_forward (1, c, h, w, cur, dst, idx + idx_off[op->index]);
+        {
+          rl_maxpool_forward (1, c, h, w, cur, dst, idx + idx_off[op->index]);
+          if (pool_indices != NULL)
+            {
+              size_t sz = (size_t) oc[i] * oh[i] * ow[i] * sizeof (int32_t);
+              pool_indices[op->index] = malloc (sz);
+              if (pool_indices[op->index] == NULL)
+                st = rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+              else
+                memcpy (pool_indices[op->index], idx + idx_off[op->index], sz);
+            }
+        }
       else
         {
           int s = op->index;
@@ -180,6 +194,21 @@ rl_model_forward (const RlModel *model, const float *x, int height, int width, f
   free (buf[1]);
   free (idx);
   return st;
+}
+
+RlStatus
+rl_model_forward (const RlModel *model, const float *x, int height, int width, float *logits,
+                  int n_threads, RlAbortFunc abort, void *abort_data, RlError *err)
+{
+  return model_forward (model, x, height, width, logits, n_threads, abort, abort_data, NULL, err);
+}
+
+RlStatus
+rl_model_forward_with_indices (const RlModel *model, const float *x, int height, int width,
+                               float *logits, int n_threads, int32_t **pool_indices, RlError *err)
+{
+  return model_forward (model, x, height, width, logits, n_threads, NULL, NULL, pool_indices,
+                        err);
 }
 
 RlStatus
@@ -200,8 +229,8 @@ rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int
       return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
     }
   rl_normalize_rgb8 (rgb, height, width, model->meta.mean, model->meta.std, x);
-  RlStatus st = rl_model_forward (model, x, height, width, logits, n_threads, abort, abort_data,
-                                  err);
+  RlStatus st = model_forward (model, x, height, width, logits, n_threads, abort, abort_data,
+                               NULL, err);
   if (st == RL_OK)
     for (size_t i = 0; i < hw; i++)
       {

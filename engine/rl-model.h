@@ -40,3 +40,8 @@ const float *rl_model_input_std (const RlModel *model);
 RlStatus rl_model_forward (const RlModel *model, const float *x, int height, int width,
                            float *logits, int n_threads, RlAbortFunc abort, void *abort_data,
                            RlError *err);
+/* The same; pool_indices has room for one pointer per pooling stage (at most 8), each receiving
+ * a malloc'd copy (1, C, h, w) of that stage's argmax indices (the parity test compares them). */
+RlStatus rl_model_forward_with_indices (const RlModel *model, const float *x, int height,
+                                        int width, float *logits, int n_threads,
+                                        int32_t **pool_indices, RlError *err);

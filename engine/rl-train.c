@@ -292,6 +292,50 @@ rl_trainer_logits (const RlTrainer *t)
   return t->n > 0 ? t->act[t->net.n_ops] : NULL;
 }
 
+const int32_t *
+rl_trainer_pool_indices (const RlTrainer *t, int stage, int *c, int *h, int *w)
+{
+  if (t->n == 0 || stage < 0 || stage >= t->net.n_stages)
+    return NULL;
+  for (int i = 0; i < t->net.n_ops; i++)
+    if (t->net.op[i].kind == RL_OP_POOL && t->net.op[i].index == stage)
+      {
+        *c = t->oc[i];
+        *h = t->oh[i];
+        *w = t->ow[i];
+      }
+  return t->idx[stage];
+}
+
+const float *
+rl_trainer_conv_output (const RlTrainer *t, int j, int *c, int *h, int *w, int *relu)
+{
+  if (t->n == 0 || j < 0 || j >= t->net.n_convs)
+    return NULL;
+  for (int i = 0; i < t->net.n_ops; i++)
+    if (t->net.op[i].kind == RL_OP_CONV && t->net.op[i].index == j)
+      {
+        *c = t->oc[i];
+        *h = t->oh[i];
+        *w = t->ow[i];
+        *relu = t->net.conv[j].relu;
+        return t->act[i + 1];
+      }
+  return NULL;
+}
+
+int
+rl_trainer_num_convs (const RlTrainer *t)
+{
+  return t->net.n_convs;
+}
+
+int
+rl_trainer_num_stages (const RlTrainer *t)
+{
+  return t->net.n_stages;
+}
+
 RlStatus
 rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_weights,
                      double *loss, RlError *err)

@@ -46,6 +46,14 @@ RlStatus rl_trainer_forward (RlTrainer *t, const float *x, int n, int h, int w, 
                              RlError *err);
 /* Logits (N, C, H, W) of the last forward; borrowed until the next forward. */
 const float *rl_trainer_logits (const RlTrainer *t);
+/* Argmax indices (N, C, h, w) of pooling stage s in the last forward (for tests), or NULL. */
+const int32_t *rl_trainer_pool_indices (const RlTrainer *t, int stage, int *c, int *h, int *w);
+int rl_trainer_num_stages (const RlTrainer *t);
+/* Output (N, C, h, w) of conv layer j (after its batch norm and ReLU) in the last forward, for
+ * tests; NULL when out of range. Layers count in forward order, 0..rl_trainer_num_convs - 1. */
+const float *rl_trainer_conv_output (const RlTrainer *t, int j, int *c, int *h, int *w,
+                                     int *relu);
+int rl_trainer_num_convs (const RlTrainer *t);
 /* After a training forward: labels (N, H, W), class_weights (C) or NULL -> *loss (mean weighted
  * cross-entropy over non-ignored pixels) and every parameter's gradient (overwritten). */
 RlStatus rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_weights,
