@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest side accepted: keeps the tolerance (in pixels) far below the uint16 distance grid. */
-#define RL_METRICS_MAX_SIDE 65536
+/* Largest side accepted: pixels pack as row << 16 | col, and the tolerance (R <= 173 pixels)
+ * stays below the uint8 distance grid's "far" value. */
+#define RL_METRICS_MAX_SIDE 16384
 #define RL_METRICS_MAX_PIXELS ((int64_t) 1 << 30)
 
-/* Pixel indices (row * W + col) in raster order. */
+/* Boundary pixels packed as row << 16 | col, in raster order (so also sorted). */
 typedef struct
 {
-  int32_t *idx;
+  uint32_t *idx;
   int64_t n;
   int64_t cap;
 } RlPixList;
@@ -26,12 +27,14 @@ typedef struct
   RlPixList *truth_b;     /* (K) boundary pixels of (truth == c) */
   RlPixList *pred_b;      /* (K) boundary pixels of (pred == c) */
   int oom;                /* set when a list could not grow */
-  uint16_t *grid;         /* vertical distances of the current region */
-  size_t grid_cap;
+  uint8_t *grid;          /* (query rows, region columns) vertical distances, > R: none */
+  int64_t grid_cap;
+  int32_t *rowmap;        /* image row -> grid row */
+  int64_t rowmap_cap;
   int *env_v;             /* lower envelope: parabola apexes, their heights, boundaries */
   double *env_f;
   double *env_z;
-  int64_t env_cap;
+  int64_t env_cap_v, env_cap_f, env_cap_z;
   uint8_t *far;           /* per-query "farther than d" flags (boundary error view) */
   int64_t far_cap;
   int64_t *conf;          /* (K, K) this image's confusion */
@@ -75,6 +78,7 @@ work_free (RlWork *w)
   free (w->truth_b);
   free (w->pred_b);
   free (w->grid);
+  free (w->rowmap);
   free (w->env_v);
   free (w->env_f);
   free (w->env_z);
@@ -124,7 +128,7 @@ grow (void **p, int64_t *cap, int64_t need, size_t elem)
 }
 
 static inline void
-push (RlWork *w, RlPixList *lists, uint8_t value, int32_t idx)
+push (RlWork *w, RlPixList *lists, uint8_t value, uint32_t idx)
 {
   int c = w->lut[value];
   if (c < 0)
@@ -137,6 +141,9 @@ push (RlWork *w, RlPixList *lists, uint8_t value, int32_t idx)
     }
   l->idx[l->n++] = idx;
 }
+
+#define ROW(p) ((int) ((p) >> 16))
+#define COL(p) ((int) ((p) & 0xffff))
 
 static inline uint64_t
 load8 (const uint8_t *p)
@@ -173,7 +180,7 @@ collect_boundaries (RlWork *w, RlPixList *lists, const uint8_t *M, int H, int W)
           uint8_t a = r0[j], b = r0[j + 1], c = r1[j], e = r1[j + 1];
           if (a != b || a != c || a != e)
             {
-              int32_t idx = (int32_t) ((size_t) i * W + j);
+              uint32_t idx = (uint32_t) i << 16 | (uint32_t) j;
               push (w, lists, a, idx);
               if (b != a)
                 push (w, lists, b, idx);
@@ -186,7 +193,7 @@ collect_boundaries (RlWork *w, RlPixList *lists, const uint8_t *M, int H, int W)
         }
       if (r0[W - 1] != r1[W - 1])
         {
-          int32_t idx = (int32_t) ((size_t) i * W + W - 1);
+          uint32_t idx = (uint32_t) i << 16 | (uint32_t) (W - 1);
           push (w, lists, r0[W - 1], idx);
           push (w, lists, r1[W - 1], idx);
         }
@@ -195,7 +202,7 @@ collect_boundaries (RlWork *w, RlPixList *lists, const uint8_t *M, int H, int W)
   for (int j = 0; j < W - 1; j++)
     if (r[j] != r[j + 1])
       {
-        int32_t idx = (int32_t) ((size_t) (H - 1) * W + j);
+        uint32_t idx = (uint32_t) (H - 1) << 16 | (uint32_t) j;
         push (w, lists, r[j], idx);
         push (w, lists, r[j + 1], idx);
       }
@@ -205,13 +212,15 @@ collect_boundaries (RlWork *w, RlPixList *lists, const uint8_t *M, int H, int W)
  * squared distance k is "<= d" iff k <= kmax and R = floor(d). With far != NULL, also sets
  * far[q] = 1 for a query farther than d, 0 otherwise. Returns -1 when out of memory.
  *
- * The distance transform is exact (Felzenszwalb-Huttenlocher) on the region where a source can
- * be within d of a query: vertical distances by two sweeps, capped at R + 1 (anything beyond
- * is farther than d anyway), then per query row the lower envelope of the parabolas
- * (x - x')^2 + g(x')^2, evaluated at the query columns. */
+ * An exact Euclidean distance transform (Felzenszwalb-Huttenlocher), computed only where it can
+ * decide something: a source more than R rows or columns away from a query is farther than d,
+ * so vertical distances g are only needed on query rows and only up to R (larger is "far"):
+ * each source writes |dr| into the query rows within R of it. Then, per query row, the lower
+ * envelope of the parabolas (x - x')^2 + g(x')^2 over the columns within R of a query of that
+ * row gives the exact squared distance at every query column. */
 static int64_t
-count_within (RlWork *w, const RlPixList *src, const RlPixList *qry, int W, int R,
-              int64_t kmax, uint8_t *far)
+count_within (RlWork *w, const RlPixList *src, const RlPixList *qry, int R, int64_t kmax,
+              uint8_t *far)
 {
   if (far != NULL)
     memset (far, 1, (size_t) qry->n);
@@ -219,87 +228,68 @@ count_within (RlWork *w, const RlPixList *src, const RlPixList *qry, int W, int 
     return 0;
 
   /* Bounding boxes (lists are in raster order, so rows come from the ends). */
-  int sr0 = src->idx[0] / W, sr1 = src->idx[src->n - 1] / W, sc0 = W, sc1 = -1;
+  int sr0 = ROW (src->idx[0]), sr1 = ROW (src->idx[src->n - 1]), sc0 = INT32_MAX, sc1 = -1;
   for (int64_t k = 0; k < src->n; k++)
     {
-      int c = src->idx[k] % W;
+      int c = COL (src->idx[k]);
       sc0 = c < sc0 ? c : sc0;
       sc1 = c > sc1 ? c : sc1;
     }
-  int qr0 = qry->idx[0] / W, qr1 = qry->idx[qry->n - 1] / W, qc0 = W, qc1 = -1;
+  int qr0 = ROW (qry->idx[0]), qr1 = ROW (qry->idx[qry->n - 1]), qc0 = INT32_MAX, qc1 = -1;
   for (int64_t k = 0; k < qry->n; k++)
     {
-      int c = qry->idx[k] % W;
+      int c = COL (qry->idx[k]);
       qc0 = c < qc0 ? c : qc0;
       qc1 = c > qc1 ? c : qc1;
     }
-  /* Queries that can be within d of a source, sources that can be within d of those, and the
-   * grid covering both (anything outside is more than R >= d away in a row or a column). */
+  /* Query rows and columns that can be within d of a source; the columns of the grid. */
   int qlo = qr0 > sr0 - R ? qr0 : sr0 - R, qhi = qr1 < sr1 + R ? qr1 : sr1 + R;
   int qcl = qc0 > sc0 - R ? qc0 : sc0 - R, qch = qc1 < sc1 + R ? qc1 : sc1 + R;
   if (qlo > qhi || qcl > qch)
     return 0;
-  int slo = sr0 > qlo - R ? sr0 : qlo - R, shi = sr1 < qhi + R ? sr1 : qhi + R;
-  int scl = sc0 > qcl - R ? sc0 : qcl - R, sch = sc1 < qch + R ? sc1 : qch + R;
-  int rr0 = qlo < slo ? qlo : slo, rr1 = qhi > shi ? qhi : shi;
-  int cc0 = qcl < scl ? qcl : scl, cc1 = qch > sch ? qch : sch;
-  int rh = rr1 - rr0 + 1, rw = cc1 - cc0 + 1;
+  int cc0 = qcl - R > sc0 ? qcl - R : sc0, cc1 = qch + R < sc1 ? qch + R : sc1;
+  int rw = cc1 - cc0 + 1, span = qhi - qlo + 1;
 
-  size_t cells = (size_t) rh * rw;
-  if (cells > w->grid_cap)
+  /* rowmap[r - qlo]: the grid row of query row r, or -1. */
+  if (!grow ((void **) &w->rowmap, &w->rowmap_cap, span, sizeof *w->rowmap))
+    return -1;
+  int32_t *rowmap = w->rowmap;
+  for (int r = 0; r < span; r++)
+    rowmap[r] = -1;
+  int nrows = 0;
+  for (int64_t k = 0; k < qry->n; k++)
     {
-      uint16_t *g = realloc (w->grid, cells * sizeof *g);
-      if (g == NULL)
-        return -1;
-      w->grid = g;
-      w->grid_cap = cells;
+      int r = ROW (qry->idx[k]) - qlo;
+      if (r >= 0 && r < span && rowmap[r] < 0)
+        rowmap[r] = nrows++;
     }
-  if (rw + 1 > w->env_cap)
-    {
-      int *v = realloc (w->env_v, (size_t) (rw + 1) * sizeof *v);
-      if (v != NULL)
-        w->env_v = v;
-      double *f = realloc (w->env_f, (size_t) (rw + 1) * sizeof *f);
-      if (f != NULL)
-        w->env_f = f;
-      double *z = realloc (w->env_z, (size_t) (rw + 1) * sizeof *z);
-      if (z != NULL)
-        w->env_z = z;
-      if (v == NULL || f == NULL || z == NULL)
-        return -1;
-      w->env_cap = rw + 1;
-    }
+  if (nrows == 0 || rw <= 0)
+    return 0;
+  size_t cells = (size_t) nrows * rw;
+  if (!grow ((void **) &w->grid, &w->grid_cap, (int64_t) cells, sizeof *w->grid)
+      || !grow ((void **) &w->env_v, &w->env_cap_v, rw + 1, sizeof *w->env_v)
+      || !grow ((void **) &w->env_f, &w->env_cap_f, rw + 1, sizeof *w->env_f)
+      || !grow ((void **) &w->env_z, &w->env_cap_z, rw + 2, sizeof *w->env_z))
+    return -1;
 
-  const unsigned inf = (unsigned) R + 1;
-  uint16_t *g = w->grid;
-  for (size_t k = 0; k < cells; k++)
-    g[k] = (uint16_t) inf;
+  /* Vertical distances on the query rows, capped: anything > R is "no source within d". */
+  uint8_t *g = w->grid;
+  memset (g, 0xff, cells);
   for (int64_t k = 0; k < src->n; k++)
     {
-      int r = src->idx[k] / W, c = src->idx[k] % W;
-      if (r >= rr0 && r <= rr1 && c >= cc0 && c <= cc1)
-        g[(size_t) (r - rr0) * rw + (c - cc0)] = 0;
-    }
-  for (int r = 1; r < rh; r++)
-    {
-      const uint16_t *prev = g + (size_t) (r - 1) * rw;
-      uint16_t *cur = g + (size_t) r * rw;
-      for (int x = 0; x < rw; x++)
+      int r = ROW (src->idx[k]), x = COL (src->idx[k]) - cc0;
+      if (x < 0 || x >= rw)
+        continue;
+      int lo = r - R < qlo ? qlo : r - R, hi = r + R > qhi ? qhi : r + R;
+      for (int rr = lo; rr <= hi; rr++)
         {
-          unsigned v = prev[x] + 1u;
-          v = v < inf ? v : inf;
-          cur[x] = cur[x] < v ? cur[x] : (uint16_t) v;
-        }
-    }
-  for (int r = rh - 2; r >= 0; r--)
-    {
-      const uint16_t *next = g + (size_t) (r + 1) * rw;
-      uint16_t *cur = g + (size_t) r * rw;
-      for (int x = 0; x < rw; x++)
-        {
-          unsigned v = next[x] + 1u;
-          v = v < inf ? v : inf;
-          cur[x] = cur[x] < v ? cur[x] : (uint16_t) v;
+          int gi = rowmap[rr - qlo];
+          if (gi < 0)
+            continue;
+          uint8_t dr = (uint8_t) (rr > r ? rr - r : r - rr);
+          uint8_t *cell = g + (size_t) gi * rw + x;
+          if (dr < *cell)
+            *cell = dr;
         }
     }
 
@@ -309,49 +299,53 @@ count_within (RlWork *w, const RlPixList *src, const RlPixList *qry, int W, int 
   int64_t k = 0;
   while (k < qry->n)
     {
-      int row = qry->idx[k] / W;
+      int row = ROW (qry->idx[k]);
       int64_t end = k;
-      while (end < qry->n && qry->idx[end] / W == row)
+      while (end < qry->n && ROW (qry->idx[end]) == row)
         end++;
       if (row < qlo || row > qhi)
         {
           k = end;
           continue;
         }
-      int xmin = qry->idx[k] % W - R, xmax = qry->idx[end - 1] % W + R;
-      xmin = xmin < cc0 ? cc0 : xmin;
-      xmax = xmax > cc1 ? cc1 : xmax;
-      const uint16_t *line = g + (size_t) (row - rr0) * rw;
+      const uint8_t *line = g + (size_t) rowmap[row - qlo] * rw;
 
-      /* Lower envelope of the finite parabolas of this row. */
-      int n = 0;
-      for (int x = xmin; x <= xmax; x++)
+      /* Lower envelope of the finite parabolas in the union of the windows [x - R, x + R]
+       * of this row's queries (sources outside every window are farther than d). */
+      int n = 0, next = cc0;
+      for (int64_t q = k; q < end; q++)
         {
-          unsigned gv = line[x - cc0];
-          if (gv >= inf)
-            continue;
-          double fx = (double) gv * gv;
-          if (n == 0)
+          int qx = COL (qry->idx[q]);
+          int x0 = qx - R > next ? qx - R : next, x1 = qx + R < cc1 ? qx + R : cc1;
+          for (int x = x0; x <= x1; x++)
             {
-              ev[0] = x;
-              ef[0] = fx;
-              ez[0] = -HUGE_VAL;
-              n = 1;
-              continue;
+              unsigned gv = line[x - cc0];
+              if (gv > (unsigned) R)
+                continue;
+              double fx = (double) gv * gv;
+              if (n == 0)
+                {
+                  ev[0] = x;
+                  ef[0] = fx;
+                  ez[0] = -HUGE_VAL;
+                  n = 1;
+                  continue;
+                }
+              double s;
+              for (;;)
+                {
+                  int v = ev[n - 1];
+                  s = ((fx + (double) x * x) - (ef[n - 1] + (double) v * v)) / (2.0 * (x - v));
+                  if (s > ez[n - 1])
+                    break;
+                  n--;
+                }
+              ev[n] = x;
+              ef[n] = fx;
+              ez[n] = s;
+              n++;
             }
-          double s;
-          for (;;)
-            {
-              int v = ev[n - 1];
-              s = ((fx + (double) x * x) - (ef[n - 1] + (double) v * v)) / (2.0 * (x - v));
-              if (s > ez[n - 1])
-                break;
-              n--;
-            }
-          ev[n] = x;
-          ef[n] = fx;
-          ez[n] = s;
-          n++;
+          next = x1 + 1 > next ? x1 + 1 : next;
         }
       if (n > 0)
         {
@@ -359,7 +353,7 @@ count_within (RlWork *w, const RlPixList *src, const RlPixList *qry, int W, int 
           int e = 0;
           for (int64_t q = k; q < end; q++)
             {
-              int x = qry->idx[q] % W;
+              int x = COL (qry->idx[q]);
               if (x < qcl || x > qch)
                 continue;
               while (ez[e + 1] < x)
@@ -486,8 +480,8 @@ work_eval (RlWork *w, const uint8_t *truth, const uint8_t *pred, int H, int W,
       double f1 = 0;
       if (bt->n > 0 && bp->n > 0)
         {
-          int64_t mp = count_within (w, bt, bp, W, R, kmax, NULL);
-          int64_t mt = count_within (w, bp, bt, W, R, kmax, NULL);
+          int64_t mp = count_within (w, bt, bp, R, kmax, NULL);
+          int64_t mt = count_within (w, bp, bt, R, kmax, NULL);
           if (mp < 0 || mt < 0)
             return rl_error_set (err, RL_ERR_NOMEM, "out of memory for distance transform");
           double prec = (double) mp / (double) bp->n;
@@ -780,16 +774,19 @@ rl_metrics_boundary_errors (int n_classes, int ignore_index, const uint8_t *trut
           st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for boundary errors");
           break;
         }
-      if (count_within (w, bt, bp, width, R, kmax, w->far) < 0)
+      if (count_within (w, bt, bp, R, kmax, w->far) < 0)
         st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for distance transform");
       for (int64_t q = 0; q < bp->n && st == RL_OK; q++)
-        if (w->far[q] && out[bp->idx[q]] == 0)
-          out[bp->idx[q]] = 2;
-      if (st == RL_OK && count_within (w, bp, bt, width, R, kmax, w->far) < 0)
+        {
+          uint8_t *px = out + (size_t) ROW (bp->idx[q]) * width + COL (bp->idx[q]);
+          if (w->far[q] && *px == 0)
+            *px = 2;
+        }
+      if (st == RL_OK && count_within (w, bp, bt, R, kmax, w->far) < 0)
         st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for distance transform");
       for (int64_t q = 0; q < bt->n && st == RL_OK; q++)
         if (w->far[q])
-          out[bt->idx[q]] = 1;
+          out[(size_t) ROW (bt->idx[q]) * width + COL (bt->idx[q])] = 1;
     }
   work_free (w);
   return st;
