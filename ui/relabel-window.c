@@ -298,7 +298,8 @@ row_sync (GtkListItem *list_item)
   else
     g_string_append (s, " · no prediction");
   if (relabel_image_item_get_n_edits (item) > 0)
-    g_string_append_printf (s, " · %d edits", relabel_image_item_get_n_edits (item));
+    g_string_append_printf (s, " · %d edit%s", relabel_image_item_get_n_edits (item),
+                            relabel_image_item_get_n_edits (item) == 1 ? "" : "s");
   gtk_label_set_text (GTK_LABEL (detail), s->str);
 }
 
@@ -685,6 +686,7 @@ static void
 on_prelabel_progress (guint done, guint total, gint64 image_id, gpointer data)
 {
   RelabelWindow *self = data;
+  gint64 t0 = g_get_monotonic_time ();
   if (self->project == NULL)
     return;
   gtk_progress_bar_set_fraction (self->job_progress, total ? (double) done / total : 0);
@@ -701,6 +703,12 @@ on_prelabel_progress (guint done, guint total, gint64 image_id, gpointer data)
       g_autofree guint8 *pred = get_mask (self, image_id, RL_MASK_PREDICTION, w, h, &error);
       if (pred != NULL)
         relabel_canvas_set_prediction (self->canvas, pred);
+    }
+  if (self->frame_log != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("# progress %u/%u %.1f ms", done, total,
+                                               (g_get_monotonic_time () - t0) / 1000.0);
+      frame_log (self, line);
     }
 }
 

@@ -3,6 +3,11 @@
 #include "rl-jobs.h"
 
 #include <glib/gstdio.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "rl-model.h"
 #include "rl-project.h"
@@ -75,10 +80,21 @@ abort_if_cancelled (void *data)
   return g_cancellable_is_cancelled (data) ? 1 : 0;
 }
 
+/* Background work yields to the interface: lower this thread's priority (on Linux, nice is per
+ * thread and inherited by the engine's worker threads created from it). */
+static void
+lower_thread_priority (void)
+{
+#ifdef __linux__
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
+#endif
+}
+
 static void
 prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   PrelabelData *d = task_data;
+  lower_thread_priority ();
   g_autoptr (GError) error = NULL;
   g_autoptr (RlProject) project = rl_project_open (d->project_path, FALSE, &error);
   if (project == NULL)
@@ -197,7 +213,7 @@ rl_prelabel_async (gpointer source_object, const char *project_path, const gint6
 gboolean
 rl_prelabel_finish (GAsyncResult *result, guint *n_done, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
   PrelabelData *d = g_task_get_task_data (G_TASK (result));
   if (n_done != NULL)
     *n_done = d->n_done;
@@ -238,6 +254,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   ImportData *d = task_data;
   g_autoptr (GError) error = NULL;
+  lower_thread_priority ();
   g_autoptr (RlProject) project = rl_project_open (d->project_path, TRUE, &error);
   if (project == NULL
       || !rl_project_import (project, d->kind, d->dataset_path, import_progress, task,
@@ -270,7 +287,7 @@ rl_import_async (gpointer source_object, const char *project_path, const char *k
 gboolean
 rl_import_finish (GAsyncResult *result, guint *n_added, GPtrArray **problems, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
   ImportData *d = g_task_get_task_data (G_TASK (result));
   if (n_added != NULL)
     *n_added = d->n_added;

@@ -1,0 +1,48 @@
+/* Test helper for the GUI tests: reads a project through the RlProject API (never SQL) so the
+ * tests check what the window saved. Usage:
+ *   gui-probe dump PROJECT IMAGE OUT.raw     current mask of IMAGE as raw bytes (W*H), prints W H
+ *   gui-probe predicted PROJECT              number of images that have a prediction */
+#include <stdio.h>
+#include <string.h>
+
+#include "rl-project.h"
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  if (argc >= 3 && strcmp (argv[1], "predicted") == 0)
+    {
+      g_autoptr (RlProject) project = rl_project_open (argv[2], FALSE, &error);
+      g_autoptr (GPtrArray) images = project ? rl_project_list_images (project, &error) : NULL;
+      if (images == NULL)
+        {
+          fprintf (stderr, "gui-probe: %s\n", error->message);
+          return 1;
+        }
+      guint n = 0;
+      for (guint i = 0; i < images->len; i++)
+        n += ((RlImageInfo *) g_ptr_array_index (images, i))->has_prediction ? 1 : 0;
+      printf ("%u\n", n);
+      return 0;
+    }
+  if (argc == 5 && strcmp (argv[1], "dump") == 0)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *mask = NULL;
+      g_autoptr (RlProject) project = rl_project_open (argv[2], FALSE, &error);
+      g_autoptr (RlImageInfo) info = project ? rl_project_find_image (project, argv[3], &error)
+                                             : NULL;
+      if (info == NULL
+          || !rl_project_get_mask (project, info->id, RL_MASK_CURRENT, &w, &h, &mask, &error)
+          || !g_file_set_contents (argv[4], (const char *) mask, (gssize) w * h, &error))
+        {
+          fprintf (stderr, "gui-probe: %s\n", error->message);
+          return 1;
+        }
+      printf ("%d %d\n", w, h);
+      return 0;
+    }
+  fprintf (stderr, "usage: gui-probe dump PROJECT IMAGE OUT.raw | predicted PROJECT\n");
+  return 2;
+}

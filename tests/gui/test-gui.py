@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+# GUI tests under Xvfb with real input (xdotool): "paint" selects a class by number key, drags a
+# brush stroke, checks the saved mask through the project, undoes/redoes, takes a screenshot;
+# "frames" pre-labels every demo image in the background and checks that the frame clock never
+# stalls for more than 100 ms. Any GTK warning or critical on the app's stderr fails the test.
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+BIN = os.environ["RELABEL_BIN"]
+BUILD = os.environ["RELABEL_BUILD_ROOT"]
+SRC = os.environ["RELABEL_SOURCE_ROOT"]
+PROBE = os.path.join(BUILD, "tests", "gui", "gui-probe")
+OUT_DIR = os.path.join(BUILD, "tests", "gui", "output")
+IMAGE = "0016E5_07959"   # first demo image, shown when the demo opens
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def xdo(*args):
+    return subprocess.run(["xdotool"] + [str(a) for a in args], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def find_window(timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Relabel"],
+                           capture_output=True, text=True)
+        ids = r.stdout.split()
+        if ids:
+            return ids[0]
+        time.sleep(0.3)
+    return None
+
+
+def dump(project, path):
+    out = subprocess.run([PROBE, "dump", project, IMAGE, path], check=True, capture_output=True,
+                         text=True).stdout.split()
+    w, h = int(out[0]), int(out[1])
+    return np.fromfile(path, dtype=np.uint8).reshape(h, w)
+
+
+def screenshot(name):
+    os.makedirs(OUT_DIR, exist_ok=True)
+    path = os.path.join(OUT_DIR, name)
+    subprocess.run(["import", "-window", "root", path], check=True)
+    colours = int(subprocess.run(["convert", path, "-format", "%k", "info:"], check=True,
+                                 capture_output=True, text=True).stdout.strip())
+    check(colours > 1000, "screenshot %s is not blank (%d colours)" % (path, colours))
+    return path
+
+
+def start_app(tmp, extra_args=(), extra_env=None):
+    env = dict(os.environ)
+    for var, sub in (("HOME", "home"), ("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
+        env[var] = os.path.join(tmp, sub)
+        os.makedirs(env[var], exist_ok=True)
+    env["GSK_RENDERER"] = "cairo"
+    env["GDK_BACKEND"] = "x11"
+    env["GSETTINGS_BACKEND"] = "memory"
+    env.pop("RELABEL_DATA_DIR", None)
+    env.update(extra_env or {})
+    err = open(os.path.join(tmp, "app.stderr"), "w")
+    proc = subprocess.Popen([BIN] + list(extra_args), env=env, stdout=err, stderr=err)
+    return proc, os.path.join(env["XDG_DATA_HOME"], "relabel", "demo.relabel")
+
+
+def stop_app(proc, tmp, wid):
+    if proc.poll() is None:
+        try:
+            xdo("key", "--window", wid, "ctrl+q")
+        except subprocess.CalledProcessError:
+            pass
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            check(False, "the app quits on Ctrl+Q")
+    check(proc.returncode == 0, "the app exits with status 0 (got %s)" % proc.returncode)
+    with open(os.path.join(tmp, "app.stderr")) as f:
+        log = f.read()
+    bad = [l for l in log.splitlines() if "WARNING" in l or "CRITICAL" in l]
+    check(not bad, "no GTK warnings or criticals on stderr" + (": " + bad[0] if bad else ""))
+    if bad:
+        print(log)
+
+
+def drag(wid, points):
+    x, y = points[0]
+    xdo("mousemove", "--window", wid, x, y)
+    time.sleep(0.2)
+    xdo("mousedown", "1")
+    for x, y in points[1:]:
+        time.sleep(0.05)
+        xdo("mousemove", "--window", wid, x, y)
+    time.sleep(0.2)
+    xdo("mouseup", "1")
+
+
+def test_paint(tmp):
+    proc, project = start_app(tmp)
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears")
+    if wid is None:
+        proc.kill()
+        return
+    time.sleep(1.5)
+    check(os.path.isfile(project), "first run created the demo project " + project)
+    before = dump(project, os.path.join(tmp, "before.raw"))
+    check(before.shape == (360, 480), "demo image is 480x360")
+
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "3")           # third palette entry: Pole (class 2)
+    time.sleep(0.3)
+    # a horizontal stroke across the middle of the canvas (window coordinates)
+    drag(wid, [(460 + 40 * i, 420 + (i % 2)) for i in range(12)])
+    time.sleep(1.0)
+    after = dump(project, os.path.join(tmp, "after.raw"))
+    changed = after != before
+    n = int(changed.sum())
+    check(n > 1500, "the stroke changed %d pixels" % n)
+    if n:
+        check(bool(np.all(after[changed] == 2)), "every changed pixel is class 2 (Pole)")
+        ys, xs = np.nonzero(changed)
+        check(ys.max() - ys.min() < 40 and xs.max() - xs.min() > 200,
+              "changed pixels form a horizontal band (%d..%d x %d..%d)"
+              % (xs.min(), xs.max(), ys.min(), ys.max()))
+    screenshot("gui-paint.png")
+
+    xdo("key", "--window", wid, "ctrl+z")
+    time.sleep(1.0)
+    undone = dump(project, os.path.join(tmp, "undone.raw"))
+    check(bool(np.array_equal(undone, before)), "Ctrl+Z restores every pixel")
+    xdo("key", "--window", wid, "ctrl+shift+z")
+    time.sleep(1.0)
+    redone = dump(project, os.path.join(tmp, "redone.raw"))
+    check(bool(np.array_equal(redone, after)), "Ctrl+Shift+Z repeats the stroke")
+
+    # views and tools must not crash: cycle views, flood fill, toggle overlay
+    for _ in range(5):
+        xdo("key", "--window", wid, "v")
+        time.sleep(0.2)
+    xdo("key", "--window", wid, "o", "o", "bracketright", "bracketleft", "d", "a")
+    time.sleep(0.5)
+    stop_app(proc, tmp, wid)
+
+
+def test_frames(tmp):
+    model = os.path.join(tmp, "segnet-basic-random.safetensors")
+    subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
+                   check=True)
+    log = os.path.join(tmp, "frames.log")
+    proc, project = start_app(tmp, ["--model", model], {"RELABEL_FRAME_LOG": log})
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears")
+    if wid is None:
+        proc.kill()
+        return
+    time.sleep(1.5)
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "ctrl+shift+l")
+    end = time.time() + 240
+    text = ""
+    while time.time() < end:
+        with open(log) as f:
+            text = f.read()
+        if "# job-end" in text:
+            break
+        time.sleep(0.5)
+    check("# job-start" in text, "Ctrl+Shift+L started pre-labelling")
+    check("# job-end 5 ok" in text, "pre-labelling all 5 demo images finished")
+    lines = text.splitlines()
+    try:
+        a = lines.index("# job-start")
+        b = next(i for i, l in enumerate(lines) if l.startswith("# job-end"))
+        gaps = [float(l) for l in lines[a + 1:b] if not l.startswith("#")]
+        print("\n".join(l for l in lines[a:b + 1] if l.startswith("#") or float(l) > 50))
+    except (ValueError, StopIteration):
+        gaps = []
+    check(len(gaps) >= 20, "the frame clock ticked %d times during the job" % len(gaps))
+    if gaps:
+        g = np.array(gaps)
+        print("frame gaps during pre-label: n %d, median %.1f ms, p99 %.1f ms, max %.1f ms"
+              % (len(g), np.median(g), np.percentile(g, 99), g.max()))
+        check(g.max() <= 100.0, "no frame gap above 100 ms (max %.1f ms)" % g.max())
+    n = subprocess.run([PROBE, "predicted", project], check=True, capture_output=True,
+                       text=True).stdout.strip()
+    check(n == "5", "the project holds 5 predictions (got %s)" % n)
+    screenshot("gui-prelabelled.png")
+    stop_app(proc, tmp, wid)
+
+
+def main():
+    mode = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="relabel-gui-")
+    try:
+        {"paint": test_paint, "frames": test_frames}[mode](tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
