@@ -85,6 +85,26 @@ with tempfile.TemporaryDirectory() as tmp:
         failures += 1
         print(f"FAIL text output:\n{r.stdout}")
 
+    # --dataset sunrgbd: K 38, value 0 and values > 37 void, classes 1..37 named.
+    # truth 1 1 2 0 255 / pred 1 2 2 2 2: non-void (1->1, 1->2, 2->2): G = 2/3,
+    # C = (1/2 + 1) / 2 = 3/4, IoU_1 = n11 / (t_1 + n11 - n11) = 1 / (2 + 1 - 1) = 1/2,
+    # IoU_2 = n22 / (t_2 + n12 + n22 - n22) = 1 / (1 + 2 - 1) = 1/2, mIoU = 1/2.
+    sun_gt, sun_pred = os.path.join(tmp, "sun-gt"), os.path.join(tmp, "sun-pred")
+    os.mkdir(sun_gt)
+    os.mkdir(sun_pred)
+    write_png(os.path.join(sun_gt, "img-000001.png"), [[1, 1, 2, 0, 255]])
+    write_png(os.path.join(sun_pred, "img-000001.png"), [[1, 2, 2, 2, 2]])
+    r = run("--gt", sun_gt, "--pred", sun_pred, "--dataset", "sunrgbd", "--json")
+    expect("sunrgbd", r, 0)
+    out = json.loads(r.stdout)
+    pc = out["per_class"]
+    if [p["index"] for p in pc] != list(range(1, 38)) or pc[0]["name"] != "wall" \
+            or abs(out["global_accuracy"] - 2 / 3) > 1e-12 \
+            or abs(out["class_accuracy"] - 0.75) > 1e-12 or abs(out["miou"] - 0.5) > 1e-12 \
+            or len(out["confusion"]) != 38 or out["confusion"][1][2] != 1:
+        failures += 1
+        print(f"FAIL sunrgbd: {r.stdout[:400]}")
+
     # Usage errors: exit 2.
     expect("no --classes", run("--gt", gt, "--pred", pred), 2, "usage")
     expect("no --pred", run("--gt", gt, "--classes", "4"), 2, "usage")
