@@ -1,0 +1,40 @@
+#!/bin/sh
+# relabel train and predict end to end on real CamVid (tiny: scale 16, 2 iterations), plus
+# their usage and failure exit codes.
+set -u
+BIN="$RELABEL_BIN"
+CAMVID="$RELABEL_CAMVID"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail () { echo "FAIL: $*"; exit 1; }
+
+"$BIN" train --dataset "camvid:$CAMVID" --arch segnet-basic --iters 2 --batch 2 --scale 16 \
+  --out "$TMP/m.safetensors" --threads 2 2> "$TMP/train.log" || { cat "$TMP/train.log"; fail "train"; }
+grep -q "iter 2/2 loss" "$TMP/train.log" || fail "train printed no progress"
+[ -s "$TMP/m.safetensors" ] || fail "no model written"
+ls "$TMP" | grep -q tmp && fail "temporary file left behind"
+
+IMG="$CAMVID/val/0016E5_07959.png"
+"$BIN" predict --model "$TMP/m.safetensors" --out "$TMP/pred" --threads 1 "$IMG" || fail "predict"
+[ -s "$TMP/pred/0016E5_07959.png" ] || fail "no prediction written"
+# PNG signature, 480x360 in the IHDR chunk, colour type 3 (palette: CamVid classes).
+head -c 24 "$TMP/pred/0016E5_07959.png" | od -An -tx1 | tr -d ' \n' | grep -q "^89504e47.*000001e000000168$" \
+  || fail "prediction is not a 480x360 PNG"
+
+# A CamVid-style list: the upstream /SegNet prefix resolves against the list file's folder.
+mkdir -p "$TMP/val" && cp "$IMG" "$TMP/val/"
+echo "/SegNet/CamVid/val/0016E5_07959.png /SegNet/CamVid/valannot/0016E5_07959.png" > "$TMP/list.txt"
+"$BIN" predict --model "$TMP/m.safetensors" --out "$TMP/pred2" --threads 1 --list "$TMP/list.txt" || fail "predict --list"
+cmp -s "$TMP/pred/0016E5_07959.png" "$TMP/pred2/0016E5_07959.png" || fail "--list result differs"
+
+"$BIN" predict --model "$TMP/m.safetensors" 2>/dev/null; [ $? -eq 2 ] || fail "usage error is not 2"
+"$BIN" train --dataset camvid --arch segnet-basic --iters 1 --batch 1 --out x 2>/dev/null
+[ $? -eq 2 ] || fail "train usage error is not 2"
+echo garbage > "$TMP/bad.safetensors"
+"$BIN" predict --model "$TMP/bad.safetensors" --out "$TMP/p3" "$IMG" 2> "$TMP/err"; rc=$?
+[ $rc -eq 1 ] || fail "bad model exit $rc"
+grep -q "^relabel: $TMP/bad.safetensors: " "$TMP/err" || fail "bad model message: $(cat "$TMP/err")"
+[ "$(wc -l < "$TMP/err")" -eq 1 ] || fail "more than one line of error"
+"$BIN" predict --model "$TMP/m.safetensors" --out "$TMP/p4" "$TMP/missing.png" 2>/dev/null
+[ $? -eq 1 ] || fail "missing image is not exit 1"
+echo "ok"
