@@ -147,12 +147,18 @@ save_checkpoint (const char *dir, RlTrainer *t, const TrainState *st, const RlTr
   float *m = rl_trainer_momentum (t, &count);
   if (!write_momentum (mom, m, count, error))
     return FALSE;
+  /* JSON has no NaN: a metric not measured yet is null. */
+  char best_g[32] = "null", best_miou[32] = "null";
+  if (!isnan (st->best_g))
+    g_ascii_formatd (best_g, sizeof best_g, "%.17g", st->best_g);
+  if (!isnan (st->best_miou))
+    g_ascii_formatd (best_miou, sizeof best_miou, "%.17g", st->best_miou);
   g_autofree char *json = g_strdup_printf (
     "{\"iter\": %d, \"epoch\": %d, \"pos\": %d, \"rng\": \"%" G_GUINT64_FORMAT "\", "
     "\"seed\": \"%" G_GUINT64_FORMAT "\", \"arch\": \"%s\", \"batch\": %d, "
-    "\"best_g\": %.17g, \"best_g_epoch\": %d, \"best_miou\": %.17g, \"best_miou_epoch\": %d}\n",
+    "\"best_g\": %s, \"best_g_epoch\": %d, \"best_miou\": %s, \"best_miou_epoch\": %d}\n",
     st->iter, st->epoch, st->pos, st->rng, opt->seed, opt->arch, opt->batch,
-    st->best_g, st->best_g_epoch, st->best_miou, st->best_miou_epoch);
+    best_g, st->best_g_epoch, best_miou, st->best_miou_epoch);
   if (!g_file_set_contents (state, json, -1, error))
     return FALSE;
   /* Swap: dir -> dir.old, tmp -> dir, drop old. A crash in between leaves dir.old or dir.tmp,
@@ -205,8 +211,10 @@ load_state (const char *dir, TrainState *st, guint64 *seed, GError **error)
   st->pos = (int) json_object_get_int_member (o, "pos");
   st->rng = g_ascii_strtoull (json_object_get_string_member (o, "rng"), NULL, 10);
   *seed = g_ascii_strtoull (json_object_get_string_member (o, "seed"), NULL, 10);
-  st->best_g = json_object_get_double_member (o, "best_g");
-  st->best_miou = json_object_get_double_member (o, "best_miou");
+  st->best_g = json_object_get_null_member (o, "best_g")
+                 ? NAN : json_object_get_double_member (o, "best_g");
+  st->best_miou = json_object_get_null_member (o, "best_miou")
+                    ? NAN : json_object_get_double_member (o, "best_miou");
   st->best_g_epoch = (int) json_object_get_int_member_with_default (o, "best_g_epoch", -1);
   st->best_miou_epoch = (int) json_object_get_int_member_with_default (o, "best_miou_epoch", -1);
   return TRUE;

@@ -8,9 +8,9 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail () { echo "FAIL: $*"; exit 1; }
 
-"$BIN" train --dataset "camvid:$CAMVID" --arch segnet-basic --iters 2 --batch 2 --scale 16 \
+"$BIN" train --dataset "camvid:$CAMVID" --arch segnet-basic --iters 2 --batch 2 --scale 0.0625 --val-split "" \
   --out "$TMP/m.safetensors" --threads 2 2> "$TMP/train.log" || { cat "$TMP/train.log"; fail "train"; }
-grep -q "iter 2/2 loss" "$TMP/train.log" || fail "train printed no progress"
+grep -q "iter 2/2 .*loss" "$TMP/train.log" || fail "train printed no progress"
 [ -s "$TMP/m.safetensors" ] || fail "no model written"
 ls "$TMP" | grep -q tmp && fail "temporary file left behind"
 
