@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP && defined(RL_DNNL_GOMP)
 #include <omp.h>
@@ -534,16 +535,26 @@ entry_get (RlDnnl *ctx, Kind kind, const RlConvShape *s, int relu, int bias, int
   return RL_OK;
 }
 
-/* A context scratch buffer of at least size bytes (64-byte aligned), kept for later calls. */
+/* A context scratch buffer of at least size bytes (64-byte aligned), kept for later calls.
+ * Large ones are 2 MB aligned and asked to be backed by transparent huge pages: a fresh 44 MB
+ * activation copy otherwise costs ~11000 page faults on first touch (15 % of a whole-network
+ * inference when contexts are short-lived), and the kernels take fewer TLB misses. */
 static void *
 scratch (RlDnnl *ctx, int slot, size_t size)
 {
   if (ctx->scratch_size[slot] < size)
     {
-      size_t rounded = (size + 4095) & ~(size_t) 4095;
-      void *p = aligned_alloc (64, rounded);
+      const size_t huge = (size_t) 2 << 20;
+      size_t align = size >= huge ? huge : 4096;
+      size_t rounded = (size + align - 1) & ~(align - 1);
+      void *p = aligned_alloc (align, rounded);
       if (p == NULL)
         return NULL;
+#ifdef MADV_HUGEPAGE
+      /* Only advice: where THP is off or madvise fails, normal pages are used, still correct. */
+      if (align == huge)
+        (void) madvise (p, rounded, MADV_HUGEPAGE);
+#endif
       free (ctx->scratch[slot]);
       ctx->scratch[slot] = p;
       ctx->scratch_size[slot] = rounded;

@@ -367,6 +367,21 @@ print_impls (Bench *B, int batch, int path)
     }
 }
 
+/* Prints the load average: figures taken on a busy machine say so. */
+static void
+print_load (void)
+{
+  char line[128] = "";
+  FILE *f = fopen ("/proc/loadavg", "r");
+  if (f != NULL)
+    {
+      if (fgets (line, sizeof line, f) == NULL)
+        line[0] = 0;
+      fclose (f);
+    }
+  printf ("# load average at start: %s", line[0] ? line : "unknown\n");
+}
+
 /* The whole SegNet-Basic network through the engine (rl_model_forward for inference with batch
  * norm folded, the trainer for a training step), on one engine path, in a child process so its
  * peak memory is its own. Prints one line. Returns 0 on success. */
@@ -539,6 +554,7 @@ main (int argc, char **argv)
   if (B.threads < 1 || B.reps < 1 || B.height < 8 || B.width < 8 || B.tile_cols < 1)
     usage ();
 
+  print_load ();
   /* Before any thread pool exists: each engine path runs in a forked child. */
   if (network)
     return run_network (B.threads, B.reps, B.height, B.width, !no_reference);

@@ -147,6 +147,8 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"mkldnn {torch.backends.mkldnn.is_available()}")
+    with open("/proc/loadavg") as f:
+        print(f"# load average at start: {f.read().strip()}")
     if args.network:
         bench_network(height, width, args.reps)
         return
