@@ -15,9 +15,10 @@ typedef struct
 static const RlCommand commands[] = {
   { "import", rl_cmd_import, "--project P --dataset camvid|sunrgbd|folder PATH" },
   { "predict", rl_cmd_predict, "--model M.safetensors --out DIR (IMAGE... | --list LISTFILE)" },
-  { "eval", rl_cmd_eval, "--gt DIR --pred DIR --classes N [--ignore K] [--json]" },
+  { "eval", rl_cmd_eval,
+    "--gt DIR --pred DIR (--classes K [--ignore I] | --dataset camvid|sunrgbd) [--json]" },
   { "train", rl_cmd_train,
-    "--dataset camvid:PATH --arch segnet-basic --out M.safetensors [--resume CKPT] ..." },
+    "--dataset camvid|sunrgbd|folder:PATH --out M.safetensors [--resume CKPT] ..." },
   { "finetune", rl_cmd_finetune, "--project P --model M.safetensors --out M2.safetensors ..." },
   { "paint", rl_cmd_paint,
     "--project P --image NAME --class C --radius R --stroke \"x,y x,y ...\"" },
