@@ -1,5 +1,7 @@
 /* The annotation canvas: draws the image and a label overlay (cached Cairo surfaces updated only
- * where a stroke changed them), handles zoom/pan and the brush, eraser, fill, polygon, eyedropper. */
+ * where a stroke changed them), handles zoom/pan and the brush, eraser, fill, polygon, eyedropper.
+ * Frames are cheap while painting: the zoomed composite is kept in a widget-sized cache and only
+ * the stroke's rectangle is recomposed; zoom, pan, view or opacity changes rebuild it. */
 #include "relabel-canvas.h"
 
 #include <math.h>
@@ -7,8 +9,8 @@
 
 #include "rl-mask-ops.h"
 
-#define ERROR_RGB 0xffff3030u     /* errors view, missed boundary */
-#define SPURIOUS_RGB 0xffffd000u  /* spurious boundary */
+#define ERROR_RGB 0xff3030u     /* errors view, missed boundary */
+#define SPURIOUS_RGB 0xffd000u  /* spurious boundary */
 
 struct _RelabelCanvas
 {
@@ -22,7 +24,10 @@ struct _RelabelCanvas
   guint8 *prediction;
   cairo_surface_t *image;     /* RGB24 (H, W) */
   cairo_surface_t *overlay;   /* ARGB32 (H, W), premultiplied, opaque where drawn */
-  guint32 lut[256];           /* label value -> ARGB32 of the overlay */
+  guint32 lut[256];           /* label value -> premultiplied ARGB32 of the overlay */
+  guint32 error_px, spurious_px;  /* premultiplied error colours */
+  cairo_surface_t *cache;     /* (widget H, W) composite of image + overlay at the current zoom */
+  gboolean cache_valid;
   GArray *polygon;            /* double x, y pairs in image coordinates */
 
   /* view */
@@ -61,6 +66,7 @@ enum
   SIGNAL_POINTER_MOVED,
   SIGNAL_CLASS_PICKED,
   SIGNAL_ZOOM_CHANGED,
+  SIGNAL_VIEW_CHANGED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -71,9 +77,23 @@ void_value (RelabelCanvas *self)
   return self->spec != NULL ? self->spec->ignore_index : 255;
 }
 
+static guint32
+premultiply (guint32 rgb, double alpha)
+{
+  guint a = (guint) lround (alpha * 255.0);
+  guint r = ((rgb >> 16) & 255) * a / 255, g = ((rgb >> 8) & 255) * a / 255, b = (rgb & 255) * a / 255;
+  return ((guint32) a << 24) | (r << 16) | (g << 8) | b;
+}
+
+/* Opacity is baked into the overlay so compositing is a plain OVER (pixman's fast path). */
 static void
 build_lut (RelabelCanvas *self)
 {
+  gboolean errors = self->view == RELABEL_VIEW_ERRORS || self->view == RELABEL_VIEW_BOUNDARY;
+  /* error marks stay readable even when the label overlay is faint */
+  double alpha = errors ? MAX (self->opacity, 0.85) : self->opacity;
+  if (!self->overlay_visible)
+    alpha = 0.0;
   for (int v = 0; v < 256; v++)
     {
       self->lut[v] = 0;
@@ -81,15 +101,25 @@ build_lut (RelabelCanvas *self)
           && rl_class_spec_is_class (self->spec, (guint) v))
         {
           const RlClass *c = &self->spec->classes[v];
-          self->lut[v] = 0xff000000u | ((guint32) c->r << 16) | ((guint32) c->g << 8) | c->b;
+          self->lut[v] = premultiply (((guint32) c->r << 16) | ((guint32) c->g << 8) | c->b, alpha);
         }
     }
+  self->error_px = premultiply (ERROR_RGB, alpha);
+  self->spurious_px = premultiply (SPURIOUS_RGB, alpha);
 }
 
 static gboolean
 is_class (RelabelCanvas *self, guint8 v)
 {
-  return self->lut[v] != 0;
+  return self->spec != NULL && v < self->spec->n_classes
+         && rl_class_spec_is_class (self->spec, v);
+}
+
+static void
+invalidate_cache (RelabelCanvas *self)
+{
+  self->cache_valid = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 /* ---- boundary-error view: a pixel is a boundary pixel when a 4-neighbour has another class.
@@ -171,9 +201,9 @@ draw_boundary_errors (RelabelCanvas *self)
         if (!is_class (self, self->current[i]))
           continue;   /* void in the labels is not scored */
         if (bg[i] && dp[i] > tol3)
-          px[(gsize) y * stride + x] = ERROR_RGB;
+          px[(gsize) y * stride + x] = self->error_px;
         else if (bp[i] && dg[i] > tol3)
-          px[(gsize) y * stride + x] = SPURIOUS_RGB;
+          px[(gsize) y * stride + x] = self->spurious_px;
       }
 }
 
@@ -217,7 +247,7 @@ update_overlay_rect (RelabelCanvas *self, int x0, int y0, int x1, int y1)
             {
               guint8 a = self->current ? self->current[base + x] : 0;
               guint8 b = self->prediction ? self->prediction[base + x] : a;
-              row[x] = (is_class (self, a) && a != b) ? ERROR_RGB : 0;
+              row[x] = (is_class (self, a) && a != b) ? self->error_px : 0;
             }
         }
       else if (src == NULL)
@@ -233,7 +263,7 @@ static void
 update_overlay (RelabelCanvas *self)
 {
   update_overlay_rect (self, 0, 0, self->width, self->height);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate_cache (self);
 }
 
 static void
@@ -244,6 +274,7 @@ free_image (RelabelCanvas *self)
   g_clear_pointer (&self->prediction, g_free);
   g_clear_pointer (&self->image, cairo_surface_destroy);
   g_clear_pointer (&self->overlay, cairo_surface_destroy);
+  self->cache_valid = FALSE;
   self->width = self->height = 0;
   self->stroking = FALSE;
   g_array_set_size (self->polygon, 0);
@@ -281,6 +312,7 @@ do_fit (RelabelCanvas *self)
     self->scale = 0.05;
   self->ox = floor ((W - self->width * self->scale) / 2);
   self->oy = floor ((H - self->height * self->scale) / 2);
+  invalidate_cache (self);
   g_signal_emit (self, signals[SIGNAL_ZOOM_CHANGED], 0);
 }
 
@@ -296,11 +328,60 @@ zoom_at (RelabelCanvas *self, double factor, double wx, double wy)
   self->oy = wy - iy * self->scale;
   self->fit = FALSE;
   clamp_offset (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate_cache (self);
   g_signal_emit (self, signals[SIGNAL_ZOOM_CHANGED], 0);
 }
 
 /* ---- drawing */
+
+/* Recomposes the widget rectangle [sx, sx + sw) x [sy, sy + sh) of the cache: background,
+ * zoomed image, zoomed overlay. */
+static void
+compose_rect (RelabelCanvas *self, int sx, int sy, int sw, int sh)
+{
+  cairo_t *cr = cairo_create (self->cache);
+  cairo_rectangle (cr, sx, sy, sw, sh);
+  cairo_clip (cr);
+  cairo_set_source_rgb (cr, 0.13, 0.13, 0.14);
+  cairo_paint (cr);
+  cairo_translate (cr, self->ox, self->oy);
+  cairo_scale (cr, self->scale, self->scale);
+  cairo_rectangle (cr, 0, 0, self->width, self->height);
+  cairo_clip (cr);
+  cairo_set_source_surface (cr, self->image, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), self->scale >= 2.0
+                            ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_BILINEAR);
+  cairo_paint (cr);
+  if (self->overlay_visible && self->opacity > 0.0)
+    {
+      cairo_set_source_surface (cr, self->overlay, 0, 0);
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+      cairo_paint (cr);
+    }
+  cairo_destroy (cr);
+}
+
+/* After the overlay changed in image rectangle [x0, x1) x [y0, y1): recompose that part only. */
+static void
+recompose_image_rect (RelabelCanvas *self, int x0, int y0, int x1, int y1)
+{
+  if (!self->cache_valid || self->cache == NULL)
+    {
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
+  int sx0 = (int) floor (self->ox + x0 * self->scale) - 1;
+  int sy0 = (int) floor (self->oy + y0 * self->scale) - 1;
+  int sx1 = (int) ceil (self->ox + x1 * self->scale) + 1;
+  int sy1 = (int) ceil (self->oy + y1 * self->scale) + 1;
+  sx0 = MAX (sx0, 0);
+  sy0 = MAX (sy0, 0);
+  sx1 = MIN (sx1, cairo_image_surface_get_width (self->cache));
+  sy1 = MIN (sy1, cairo_image_surface_get_height (self->cache));
+  if (sx0 < sx1 && sy0 < sy1)
+    compose_rect (self, sx0, sy0, sx1 - sx0, sy1 - sy0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
 
 static void
 relabel_canvas_size_allocate (GtkWidget *widget, int width, int height, int baseline)
@@ -310,6 +391,7 @@ relabel_canvas_size_allocate (GtkWidget *widget, int width, int height, int base
     do_fit (self);
   else
     clamp_offset (self);
+  invalidate_cache (self);
 }
 
 static void
@@ -319,30 +401,29 @@ relabel_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int W = gtk_widget_get_width (widget), H = gtk_widget_get_height (widget);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, W, H));
 
-  cairo_set_source_rgb (cr, 0.13, 0.13, 0.14);
-  cairo_paint (cr);
-
-  if (self->image != NULL)
+  if (self->image == NULL)
     {
-      cairo_save (cr);
-      cairo_translate (cr, self->ox, self->oy);
-      cairo_scale (cr, self->scale, self->scale);
-      cairo_rectangle (cr, 0, 0, self->width, self->height);
-      cairo_clip (cr);
-      cairo_set_source_surface (cr, self->image, 0, 0);
-      cairo_pattern_set_filter (cairo_get_source (cr), self->scale >= 2.0
-                                ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_BILINEAR);
+      cairo_set_source_rgb (cr, 0.13, 0.13, 0.14);
       cairo_paint (cr);
-      if (self->overlay_visible && self->opacity > 0.0)
+    }
+  else
+    {
+      if (self->cache == NULL || cairo_image_surface_get_width (self->cache) != W
+          || cairo_image_surface_get_height (self->cache) != H)
         {
-          gboolean errors = self->view == RELABEL_VIEW_ERRORS
-                            || self->view == RELABEL_VIEW_BOUNDARY;
-          cairo_set_source_surface (cr, self->overlay, 0, 0);
-          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-          /* error marks stay readable even when the label overlay is faint */
-          cairo_paint_with_alpha (cr, errors ? MAX (self->opacity, 0.85) : self->opacity);
+          g_clear_pointer (&self->cache, cairo_surface_destroy);
+          self->cache = cairo_image_surface_create (CAIRO_FORMAT_RGB24, MAX (W, 1), MAX (H, 1));
+          self->cache_valid = FALSE;
         }
-      cairo_restore (cr);
+      if (!self->cache_valid)
+        {
+          compose_rect (self, 0, 0, W, H);
+          self->cache_valid = TRUE;
+        }
+      cairo_set_source_surface (cr, self->cache, 0, 0);
+      cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+      cairo_paint (cr);
+      cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
     }
 
   /* polygon under construction */
@@ -451,8 +532,10 @@ paint_points (RelabelCanvas *self, const double *xy, int n)
       rl_mask_paint_stroke (self->current, self->width, self->height, &p, self->radius, xy, n);
     }
   if (self->view != RELABEL_VIEW_BOUNDARY)
-    update_overlay_rect (self, x0, y0, x1, y1);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+    {
+      update_overlay_rect (self, x0, y0, x1, y1);
+      recompose_image_rect (self, x0, y0, x1, y1);
+    }
 }
 
 void
@@ -522,9 +605,9 @@ on_primary_begin (GtkGestureDrag *gesture, double x, double y, RelabelCanvas *se
     case RELABEL_TOOL_ERASER:
       if (self->view == RELABEL_VIEW_ORIGINAL || self->view == RELABEL_VIEW_PREDICTION)
         {
-          /* those layers are read-only: paint what the user sees being edited */
-          self->view = RELABEL_VIEW_LABELS;
-          update_overlay (self);
+          /* those layers are read-only: show the labels being edited */
+          relabel_canvas_set_view (self, RELABEL_VIEW_LABELS);
+          g_signal_emit (self, signals[SIGNAL_VIEW_CHANGED], 0);
         }
       self->stroking = TRUE;
       self->protect_value = v >= 0 ? v : void_value (self);
@@ -581,11 +664,11 @@ on_primary_update (GtkGestureDrag *gesture, double dx, double dy, RelabelCanvas 
 {
   if (self->panning)
     {
-      self->ox = self->pan_ox + dx;
-      self->oy = self->pan_oy + dy;
+      self->ox = round (self->pan_ox + dx);
+      self->oy = round (self->pan_oy + dy);
       self->fit = FALSE;
       clamp_offset (self);
-      gtk_widget_queue_draw (GTK_WIDGET (self));
+      invalidate_cache (self);
       return;
     }
   if (!self->stroking)
@@ -629,11 +712,11 @@ on_pan_begin (GtkGestureDrag *gesture, double x, double y, RelabelCanvas *self)
 static void
 on_pan_update (GtkGestureDrag *gesture, double dx, double dy, RelabelCanvas *self)
 {
-  self->ox = self->pan_ox + dx;
-  self->oy = self->pan_oy + dy;
+  self->ox = round (self->pan_ox + dx);
+  self->oy = round (self->pan_oy + dy);
   self->fit = FALSE;
   clamp_offset (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  invalidate_cache (self);
 }
 
 static void
@@ -832,7 +915,9 @@ relabel_canvas_set_prediction (RelabelCanvas *self, const guint8 *mask)
     return;
   g_clear_pointer (&self->prediction, g_free);
   self->prediction = dup_mask (mask, self->width, self->height);
-  update_overlay (self);
+  /* the labels views do not show it: keep the cached frame (pre-label runs while painting) */
+  if (self->view != RELABEL_VIEW_LABELS && self->view != RELABEL_VIEW_ORIGINAL)
+    update_overlay (self);
 }
 
 const guint8 *
@@ -903,6 +988,7 @@ relabel_canvas_set_view (RelabelCanvas *self, RelabelView view)
   if (self->view == view)
     return;
   self->view = view;
+  build_lut (self);
   update_overlay (self);
 }
 
@@ -916,14 +1002,18 @@ void
 relabel_canvas_set_opacity (RelabelCanvas *self, double opacity)
 {
   self->opacity = CLAMP (opacity, 0.0, 1.0);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  build_lut (self);
+  update_overlay (self);
 }
 
 void
 relabel_canvas_set_overlay_visible (RelabelCanvas *self, gboolean visible)
 {
+  if (self->overlay_visible == visible)
+    return;
   self->overlay_visible = visible;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  build_lut (self);
+  update_overlay (self);
 }
 
 gboolean
@@ -960,6 +1050,7 @@ relabel_canvas_finalize (GObject *object)
 {
   RelabelCanvas *self = RELABEL_CANVAS (object);
   free_image (self);
+  g_clear_pointer (&self->cache, cairo_surface_destroy);
   g_clear_pointer (&self->spec, rl_class_spec_free);
   g_array_unref (self->polygon);
   G_OBJECT_CLASS (relabel_canvas_parent_class)->finalize (object);
@@ -988,6 +1079,10 @@ relabel_canvas_class_init (RelabelCanvasClass *klass)
     g_signal_new ("class-picked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 
+  /* The canvas switched the view by itself (painting while a read-only layer was shown). */
+  signals[SIGNAL_VIEW_CHANGED] =
+    g_signal_new ("view-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
   /* The zoom factor changed (wheel, keys, fit, resize). */
   signals[SIGNAL_ZOOM_CHANGED] =
     g_signal_new ("zoom-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,

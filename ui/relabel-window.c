@@ -39,6 +39,7 @@ struct _RelabelWindow
   GtkDropDown *view_dropdown;
   GtkAdjustment *opacity_adjustment;
   GtkLabel *status_label;
+  GtkStack *job_stack;
   GtkLabel *job_label;
   GtkProgressBar *job_progress;
   GtkButton *cancel_button;
@@ -673,9 +674,8 @@ relabel_window_open_project (RelabelWindow *self, const char *path)
 static void
 set_job_visible (RelabelWindow *self, gboolean visible, const char *what)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->job_label), visible);
-  gtk_widget_set_visible (GTK_WIDGET (self->job_progress), visible);
-  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), visible);
+  /* a stack of equal height: showing the job never resizes the canvas */
+  gtk_stack_set_visible_child_name (self->job_stack, visible ? "job" : "idle");
   if (what != NULL)
     gtk_label_set_text (self->job_label, what);
   gtk_progress_bar_set_fraction (self->job_progress, 0);
@@ -785,7 +785,7 @@ static void
 on_import_progress (guint done, guint total, gint64 image_id, gpointer data)
 {
   RelabelWindow *self = data;
-  if (self->project == NULL && !gtk_widget_get_visible (GTK_WIDGET (self->job_progress)))
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
     return;
   gtk_progress_bar_set_fraction (self->job_progress, total ? (double) done / total : 0);
   g_autofree char *text = g_strdup_printf ("Importing %u/%u", done, total);
@@ -1135,6 +1135,12 @@ on_view_changed (GtkDropDown *dropdown, GParamSpec *pspec, RelabelWindow *self)
 }
 
 static void
+on_canvas_view_changed (RelabelCanvas *canvas, RelabelWindow *self)
+{
+  gtk_drop_down_set_selected (self->view_dropdown, relabel_canvas_get_view (canvas));
+}
+
+static void
 on_brush_changed (GtkAdjustment *adj, RelabelWindow *self)
 {
   relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (adj));
@@ -1287,6 +1293,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, view_dropdown);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, opacity_adjustment);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, job_stack);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, job_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, job_progress);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, cancel_button);
@@ -1409,6 +1416,7 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (on_pointer_moved), self);
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);
+  g_signal_connect (self->canvas, "view-changed", G_CALLBACK (on_canvas_view_changed), self);
 
   relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (self->brush_adjustment));
   relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (self->opacity_adjustment));
