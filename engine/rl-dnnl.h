@@ -75,9 +75,11 @@ const char *rl_dnnl_impl_name (RlDnnl *ctx, int which, const RlConvShape *s, int
  * kernel runs on), 0 when it works on the caller's buffers directly, -1 when none is cached. */
 int rl_dnnl_reorders (RlDnnl *ctx, int which, const RlConvShape *s, int nhwc);
 
-/* The same three calls on channels-last activations, the layout oneDNN's fast kernels run on
- * natively here (AVX-512 brgconv): an engine that keeps its activations NHWC through the whole
- * network pays no layout reorder at all (fp32; bf16 still converts to bf16 on the way in).
+/* The same calls on channels-last activations. oneDNN is asked to run on NHWC directly, which
+ * its AVX-512 kernels do for all three passes (brgconv forward, jit backward): an engine that
+ * keeps its activations NHWC through the whole network pays no layout reorder (fp32; bf16 still
+ * converts to bf16 on the way in). Where a CPU has no NHWC kernel, oneDNN's own choice is used
+ * with reorders inside, still correct (rl_dnnl_reorders tells which).
  * x (N, H, W, C_in), dy and y (N, H_out, W_out, C_out), dx (N, H, W, C_in); weights, bias and
  * their gradients stay as above: w and dw (C_out, C_in, K, K), b and db (C_out). */
 RlStatus rl_dnnl_conv2d_forward_nhwc (RlDnnl *ctx, const RlConvShape *s, const float *x,
