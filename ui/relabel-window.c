@@ -1173,7 +1173,10 @@ on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   RelabelWindow *self = RELABEL_WINDOW (widget);
   gint64 t = gdk_frame_clock_get_frame_time (clock);
   if (self->last_frame_time != 0 && self->frame_log != NULL)
-    fprintf (self->frame_log, "%.3f\n", (t - self->last_frame_time) / 1000.0);
+    {
+      fprintf (self->frame_log, "%.3f\n", (t - self->last_frame_time) / 1000.0);
+      fflush (self->frame_log);
+    }
   self->last_frame_time = t;
   return G_SOURCE_CONTINUE;
 }
@@ -1425,7 +1428,7 @@ relabel_window_init (RelabelWindow *self)
   const char *log = g_getenv ("RELABEL_FRAME_LOG");
   if (log != NULL && log[0] != '\0')
     {
-      self->frame_log = fopen (log, "w");
+      self->frame_log = fopen (log, "a");   /* the test appends its own markers */
       if (self->frame_log != NULL)
         gtk_widget_add_tick_callback (GTK_WIDGET (self), on_frame_tick, NULL, NULL);
     }

