@@ -1,13 +1,175 @@
-/* relabel finetune: placeholder until its issue lands.
- * Prints a usage error so scripts can tell it is missing. */
+/* relabel finetune: retrains a project's model on its corrected masks (rl-finetune.h), writes the
+ * new model file, stores it in the project as a new version and prints its validation metrics. */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "relabel-cli.h"
+#include "rl-finetune.h"
+#include "rl-project.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  stop_requested = 1;
+}
+
+static gboolean
+should_stop (gpointer data)
+{
+  (void) data;
+  return stop_requested != 0;
+}
+
+static void
+progress (const RlFinetuneProgress *p, gpointer data)
+{
+  gboolean quiet = *(gboolean *) data;
+  if (quiet)
+    return;
+  if (p->phase == RL_FINETUNE_PREPARE && p->done == p->total)
+    fprintf (stderr, "labels written for %d images\n", p->total);
+  else if (p->phase == RL_FINETUNE_EVAL && (p->done == 1 || p->done == p->total
+                                            || p->done % 10 == 0))
+    fprintf (stderr, "scoring validation image %d/%d at full resolution\n", p->done, p->total);
+}
+
+static double
+member_double (JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n) : NAN;
+}
+
+/* Prints the stored metrics run: one summary line and the per-class accuracies. */
+static void
+print_metrics (const char *json, const char *split)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, json, -1, NULL))
+    return;
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  printf ("%s (%" G_GINT64_FORMAT " images, full resolution): G %.2f %%  C %.2f %%  "
+          "mIoU %.2f %%  BF %.2f %%\n", split, json_object_get_int_member (o, "images"),
+          100 * member_double (o, "global_accuracy"), 100 * member_double (o, "class_accuracy"),
+          100 * member_double (o, "miou"), 100 * member_double (o, "bf"));
+  JsonArray *per_class = json_object_get_array_member (o, "per_class");
+  for (guint i = 0; per_class != NULL && i < json_array_get_length (per_class); i++)
+    {
+      JsonObject *c = json_array_get_object_element (per_class, i);
+      printf ("  %-16s accuracy %6.2f %%  IoU %6.2f %%\n",
+              json_object_get_string_member_with_default (c, "name", ""),
+              100 * member_double (c, "accuracy"), 100 * member_double (c, "iou"));
+    }
+}
 
 int
 rl_cmd_finetune (int argc, char **argv)
 {
-  (void) argc;
-  fprintf (stderr, "relabel: '%s' is not implemented yet\n", argv[0]);
-  return 2;
+  RlFinetuneOptions opt;
+  rl_finetune_options_init (&opt);
+  g_autofree char *project = NULL, *model = NULL, *out = NULL, *crop = NULL, *name = NULL;
+  g_autofree char *split = NULL, *val_split = NULL;
+  int iters = opt.iters, batch = opt.batch, threads = 0;
+  double lr = opt.lr, scale = opt.scale;
+  gint64 seed = 1;
+  gboolean corrected_only = FALSE, quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "project", 0, 0, G_OPTION_ARG_FILENAME, &project, "The project (*.relabel)", "P" },
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model,
+      "Start from these weights (default: the project's current model)", "M.safetensors" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Also write the new model here",
+      "M2.safetensors" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the new model version", "NAME" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "SGD steps (default 300)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default 4)", "B" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (default 0.01)", "LR" },
+    { "crop", 0, 0, G_OPTION_ARG_STRING, &crop, "Random crops of HxW pixels (after --scale)",
+      "HxW" },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Train at this scale (default 0.5)", "S" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default: all cores)", "T" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split,
+      "Train on this split (default train, or every labelled image when train has none; "
+      "* for all)", "SPLIT" },
+    { "val-split", 0, 0, G_OPTION_ARG_STRING, &val_split,
+      "Split scored and stored as metrics (default val; \"\" for none)", "SPLIT" },
+    { "corrected-only", 0, 0, G_OPTION_ARG_NONE, &corrected_only,
+      "Train only on images a human corrected or reviewed", NULL },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "S" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress lines", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx =
+    g_option_context_new ("- fine-tune the project's model on its corrected masks");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "relabel finetune: %s\n", error->message);
+      return 2;
+    }
+  if (argc > 1)
+    {
+      fprintf (stderr, "relabel finetune: unexpected argument '%s'\n", argv[1]);
+      return 2;
+    }
+  if (project == NULL || out == NULL)
+    {
+      fprintf (stderr, "relabel finetune: --project P and --out M2.safetensors are required\n");
+      return 2;
+    }
+  if (iters < 1 || batch < 1 || batch > 256 || !(lr > 0) || !(scale > 0) || scale > 1
+      || threads < 0)
+    {
+      fprintf (stderr, "relabel finetune: an option is out of range (see --help)\n");
+      return 2;
+    }
+  if (crop != NULL && (sscanf (crop, "%dx%d", &opt.crop_h, &opt.crop_w) != 2 || opt.crop_h < 16
+                       || opt.crop_w < 16))
+    {
+      fprintf (stderr, "relabel finetune: --crop wants HxW of at least 16x16, not '%s'\n", crop);
+      return 2;
+    }
+  opt.model = model;
+  opt.out = out;
+  opt.name = name;
+  opt.train_split = split;
+  opt.val_split = val_split;
+  opt.corrected_only = corrected_only;
+  opt.iters = iters;
+  opt.batch = batch;
+  opt.lr = lr;
+  opt.scale = scale;
+  opt.threads = threads;
+  opt.seed = (guint64) seed;
+  opt.quiet = quiet;
+
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  RlFinetuneCallbacks cb = { progress, should_stop, &quiet };
+  gint64 id = 0;
+  if (!rl_finetune_run (project, &opt, &cb, &id, &error))
+    {
+      fprintf (stderr, "relabel: %s\n", error->message);
+      return 1;
+    }
+
+  printf ("model %" G_GINT64_FORMAT " stored in %s and written to %s\n", id, project, out);
+  g_autoptr (RlProject) p = rl_project_open (project, FALSE, &error);
+  const char *vs = val_split ? val_split : "val";
+  g_autofree char *metrics = p ? rl_project_get_metrics (p, id, vs) : NULL;
+  if (metrics != NULL)
+    print_metrics (metrics, vs);
+  else if (vs[0] != '\0')
+    printf ("no labelled '%s' images: no metrics stored\n", vs);
+  return 0;
 }
