@@ -105,8 +105,9 @@ open_in_window (RelabelApplication *self, const char *path)
 {
   RelabelWindow *win = relabel_window_new (GTK_APPLICATION (self), self->settings);
   gtk_window_present (GTK_WINDOW (win));
-  register_model (self, win, path);
-  relabel_window_open_project (win, path);
+  /* after opening, so a bad --model's message stays on screen */
+  if (relabel_window_open_project (win, path))
+    register_model (self, win, path);
 }
 
 static void

@@ -82,18 +82,59 @@ relabel_image_item_update (RelabelImageItem *self, const RlImageInfo *info)
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
-gint64 relabel_image_item_get_id (RelabelImageItem *self) { return self->id; }
-const char *relabel_image_item_get_name (RelabelImageItem *self) { return self->name; }
-const char *relabel_image_item_get_split (RelabelImageItem *self) { return self->split; }
-RlImageStatus relabel_image_item_get_status (RelabelImageItem *self) { return self->status; }
-double relabel_image_item_get_miou (RelabelImageItem *self) { return self->miou; }
-double relabel_image_item_get_bf (RelabelImageItem *self) { return self->bf; }
-int relabel_image_item_get_n_edits (RelabelImageItem *self) { return self->n_edits; }
-gboolean relabel_image_item_get_has_prediction (RelabelImageItem *self)
+gint64
+relabel_image_item_get_id (RelabelImageItem *self)
+{
+  return self->id;
+}
+
+const char *
+relabel_image_item_get_name (RelabelImageItem *self)
+{
+  return self->name;
+}
+
+const char *
+relabel_image_item_get_split (RelabelImageItem *self)
+{
+  return self->split;
+}
+
+RlImageStatus
+relabel_image_item_get_status (RelabelImageItem *self)
+{
+  return self->status;
+}
+
+double
+relabel_image_item_get_miou (RelabelImageItem *self)
+{
+  return self->miou;
+}
+
+double
+relabel_image_item_get_bf (RelabelImageItem *self)
+{
+  return self->bf;
+}
+
+int
+relabel_image_item_get_n_edits (RelabelImageItem *self)
+{
+  return self->n_edits;
+}
+
+gboolean
+relabel_image_item_get_has_prediction (RelabelImageItem *self)
 {
   return self->has_prediction;
 }
-gboolean relabel_image_item_get_missing (RelabelImageItem *self) { return self->missing; }
+
+gboolean
+relabel_image_item_get_missing (RelabelImageItem *self)
+{
+  return self->missing;
+}
 
 const char *
 relabel_image_status_name (RlImageStatus status)
