@@ -1,0 +1,179 @@
+#!/bin/sh
+# relabel finetune end to end on a project of 6 CamVid train + 2 val images at 1/8 scale: new model
+# versions (parent recorded when the base came from the project), a val metrics run equal to
+# `relabel predict` + `relabel eval` of the written model and whose confusion counts every non-void
+# val pixel (counted here from the PNGs), --corrected-only, cancel, bad input, no temp files left.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+[ -d "$RELABEL_CAMVID/train" ] || fail "no CamVid at $RELABEL_CAMVID"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/ds" "$tmp/tmpdir"
+for d in train trainannot val valannot; do ln -s "$RELABEL_CAMVID/$d" "$tmp/ds/$d"; done
+head -6 "$RELABEL_CAMVID/train.txt" > "$tmp/ds/train.txt"
+head -2 "$RELABEL_CAMVID/val.txt" > "$tmp/ds/val.txt"
+P="$tmp/p.relabel"
+# The job's temporary folder goes under TMPDIR: it must be empty again after every run.
+export TMPDIR="$tmp/tmpdir"
+no_temp() { [ -z "$(ls -A "$TMPDIR")" ] || fail "temporary files left after $1: $(ls "$TMPDIR")"; }
+q() { /usr/bin/python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$P" "$1"; }
+
+"$RELABEL_BIN" import --project "$P" --dataset camvid "$tmp/ds" >/dev/null || fail "import"
+"$RELABEL_BIN" train --dataset camvid:"$tmp/ds" --out "$tmp/base.safetensors" --iters 3 \
+  --scale 0.125 --threads 1 --val-split= -q || fail "base training"
+ft="--iters 2 --scale 0.125 --threads 1 -q"
+
+# 1. From a model file: stored without a parent.
+"$RELABEL_BIN" finetune --project "$P" --model "$tmp/base.safetensors" --out "$tmp/m1.safetensors" \
+  $ft > "$tmp/out1" || fail "finetune from a file exited $?"
+no_temp "finetune 1"
+[ -f "$tmp/m1.safetensors" ] || fail "m1 not written"
+grep -q "^model 1 " "$tmp/out1" || fail "no model id printed: $(cat "$tmp/out1")"
+[ "$(q 'select count(*) from models')" = 1 ] || fail "model 1 not stored"
+[ "$(q 'select parent_id from models where id = 1')" = None ] || fail "model 1 has a parent"
+
+# 2. From the project's current model: parent recorded.
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/m2.safetensors" $ft > "$tmp/out2" \
+  || fail "finetune from the project exited $?"
+no_temp "finetune 2"
+[ "$(q 'select count(*) from models')" = 2 ] || fail "model 2 not stored"
+[ "$(q 'select parent_id from models where id = 2')" = 1 ] || fail "model 2's parent is not 1"
+[ "$(q 'select json_extract(config, "$.train_images") from models where id = 2')" = 6 ] \
+  || fail "model 2 not trained on the 6 train images"
+grep -q "^val (2 images" "$tmp/out2" || fail "no val metrics printed: $(cat "$tmp/out2")"
+
+# 3. The stored metrics: ranges, K x K confusion over every non-void val pixel, and the same
+# numbers as relabel predict + relabel eval of the written model file; the stored blob is m2.
+mkdir "$tmp/pred" "$tmp/gt"
+for n in $(sed 's|.*/val/\([^ ]*\) .*|\1|' "$tmp/ds/val.txt"); do
+  ln -s "$RELABEL_CAMVID/valannot/$n" "$tmp/gt/$n"
+done
+"$RELABEL_BIN" predict --model "$tmp/m2.safetensors" --out "$tmp/pred" --threads 1 \
+  --list "$tmp/ds/val.txt" >/dev/null || fail "predict"
+"$RELABEL_BIN" eval --gt "$tmp/gt" --pred "$tmp/pred" --dataset camvid --json > "$tmp/eval.json" \
+  || fail "eval"
+/usr/bin/python3 - "$P" "$tmp/gt" "$tmp/eval.json" "$tmp/m2.safetensors" <<'PY' || exit 1
+import json, os, sqlite3, struct, sys, zlib
+import numpy as np
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select model_id, split, metrics from metrics_runs order by id").fetchall()
+assert [(r[0], r[1]) for r in rows] == [(1, "val"), (2, "val")], rows
+m = json.loads(rows[1][2])
+assert m["images"] == 2, m["images"]
+for k in ("global_accuracy", "class_accuracy", "miou", "bf"):
+    assert 0 <= m[k] <= 1, (k, m[k])
+for c in m["per_class"]:
+    for k in ("accuracy", "iou", "bf"):
+        assert c[k] is None or 0 <= c[k] <= 1, (c, k)
+conf = np.array(m["confusion"])
+assert conf.shape == (11, 11), conf.shape
+
+def read_png(path):  # 8-bit gray or palette, no interlace: undo the row filters by hand
+    data = open(path, "rb").read()
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, t = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if t == b"IHDR":
+            w, h, depth, ctype, _, _, inter = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and ctype in (0, 3) and inter == 0, (path, depth, ctype)
+        elif t == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    out = np.zeros((h, w), np.uint8)
+    prev = np.zeros(w, np.int32)
+    for y in range(h):
+        f, line = raw[y * (w + 1)], np.frombuffer(raw[y * (w + 1) + 1:(y + 1) * (w + 1)], np.uint8)
+        if f == 0:
+            cur = line.astype(np.int32)
+        elif f == 1:
+            cur = np.cumsum(line, dtype=np.int64).astype(np.int32) & 255
+        elif f == 2:
+            cur = (line.astype(np.int32) + prev) & 255
+        else:  # average and Paeth depend on the reconstructed left neighbour: pixel by pixel
+            cur = np.zeros(w, np.int32)
+            for x in range(w):
+                a = int(cur[x - 1]) if x else 0
+                b, c = int(prev[x]), (int(prev[x - 1]) if x else 0)
+                if f == 3:
+                    p = (a + b) // 2
+                else:
+                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                    p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                cur[x] = (int(line[x]) + p) & 255
+        out[y] = cur
+        prev = cur
+    return out
+
+labels = [read_png(os.path.join(sys.argv[2], n)) for n in sorted(os.listdir(sys.argv[2]))]
+nonvoid = sum(int((l < 11).sum()) for l in labels)
+assert conf.sum() == nonvoid, (conf.sum(), nonvoid)
+assert sum(c["pixels"] for c in m["per_class"]) == nonvoid
+ref = json.load(open(sys.argv[3]))
+assert ref["confusion"] == m["confusion"], "confusion differs from relabel eval of the model file"
+for k in ("global_accuracy", "class_accuracy", "miou", "bf"):
+    assert abs(ref[k] - m[k]) < 1e-9, (k, ref[k], m[k])
+assert [i["name"] for i in m["per_image"]] == [i["name"] for i in ref["per_image"]]
+blob = db.execute("select weights from models where id = 2").fetchone()[0]
+assert blob == open(sys.argv[4], "rb").read(), "stored weights differ from the written file"
+print(f"val G {m['global_accuracy']:.3f} mIoU {m['miou']:.3f}; {nonvoid} non-void pixels")
+PY
+
+# 4. --corrected-only: nothing corrected yet is an error; after one stroke, one training image.
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/x.safetensors" $ft --corrected-only \
+  2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "--corrected-only without corrections exited $rc"
+grep -q "human-corrected" "$tmp/err" || fail "--corrected-only: $(cat "$tmp/err")"
+first=$(head -1 "$tmp/ds/train.txt" | sed 's|.*/train/\([^ ]*\)\.png .*|\1|')
+"$RELABEL_BIN" paint --project "$P" --image "$first" --class 3 --radius 20 \
+  --stroke "100,100 300,100" >/dev/null || fail "paint"
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/m3.safetensors" $ft --corrected-only \
+  --val-split= >/dev/null || fail "--corrected-only after a stroke exited $?"
+[ "$(q 'select json_extract(config, "$.train_images") from models where id = 3')" = 1 ] \
+  || fail "--corrected-only did not train on the one corrected image"
+[ "$(q 'select count(*) from metrics_runs')" = 2 ] || fail "--val-split= stored metrics"
+
+# 5. Cancel (SIGINT mid-training): exit 1, no new model or metrics, no temp files.
+before=$(q 'select count(*) from models')
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/c.safetensors" --iters 100000 --scale 0.125 \
+  --threads 1 -q 2>"$tmp/err" &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 1 ] || fail "cancelled finetune exited $rc"
+grep -q "cancelled" "$tmp/err" || fail "cancel: $(cat "$tmp/err")"
+[ "$(q 'select count(*) from models')" = "$before" ] || fail "cancel added a model"
+[ ! -e "$tmp/c.safetensors" ] || fail "cancel wrote the model file"
+no_temp "cancel"
+
+# 6. Bad input: one line, exit 1; usage errors exit 2; the project is unchanged.
+state() { q "select count(*) || '/' || (select count(*) from metrics_runs) from models"; }
+state_before=$(state)
+"$RELABEL_BIN" finetune --project "$tmp/nope.relabel" --out "$tmp/x.safetensors" 2>"$tmp/err"
+rc=$?; [ $rc -eq 1 ] || fail "missing project exited $rc"
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "nope.relabel" "$tmp/err" \
+  || fail "missing project: $(cat "$tmp/err")"
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/x.safetensors" --split test $ft 2>"$tmp/err"
+rc=$?; [ $rc -eq 1 ] || fail "no labelled images exited $rc"
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "no labelled images" "$tmp/err" \
+  || fail "no labelled images: $(cat "$tmp/err")"
+/usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" --retag \
+  "$tmp/base.safetensors" "$tmp/five.safetensors" 5 || fail "could not make a 5-class model"
+"$RELABEL_BIN" finetune --project "$P" --model "$tmp/five.safetensors" --out "$tmp/x.safetensors" \
+  $ft 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "5-class model exited $rc"
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "5 classes" "$tmp/err" \
+  || fail "5-class model: $(cat "$tmp/err")"
+"$RELABEL_BIN" finetune --project "$P" --model "$tmp/nothere.safetensors" \
+  --out "$tmp/x.safetensors" $ft 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "missing model file exited $rc"
+grep -q "nothere.safetensors" "$tmp/err" || fail "missing model file: $(cat "$tmp/err")"
+"$RELABEL_BIN" finetune --project "$P" 2>/dev/null; rc=$?
+[ $rc -eq 2 ] || fail "missing --out exited $rc"
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/x.safetensors" --crop 3x3 2>/dev/null; rc=$?
+[ $rc -eq 2 ] || fail "bad --crop exited $rc"
+[ "$(state)" = "$state_before" ] || fail "a refused run changed the project"
+[ ! -e "$tmp/x.safetensors" ] || fail "a refused run wrote a model file"
+no_temp "bad input"
+echo "ok: new versions with parents, val metrics = predict + eval, corrected-only, cancel, bad input"
