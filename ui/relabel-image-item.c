@@ -16,6 +16,7 @@ struct _RelabelImageItem
   int n_edits;
   gboolean has_prediction;
   gboolean missing;
+  GdkPaintable *thumbnail;
 };
 
 G_DEFINE_FINAL_TYPE (RelabelImageItem, relabel_image_item, G_TYPE_OBJECT)
@@ -33,6 +34,7 @@ relabel_image_item_finalize (GObject *object)
   RelabelImageItem *self = RELABEL_IMAGE_ITEM (object);
   g_free (self->name);
   g_free (self->split);
+  g_clear_object (&self->thumbnail);
   G_OBJECT_CLASS (relabel_image_item_parent_class)->finalize (object);
 }
 
@@ -134,6 +136,20 @@ gboolean
 relabel_image_item_get_missing (RelabelImageItem *self)
 {
   return self->missing;
+}
+
+GdkPaintable *
+relabel_image_item_get_thumbnail (RelabelImageItem *self)
+{
+  return self->thumbnail;
+}
+
+void
+relabel_image_item_set_thumbnail (RelabelImageItem *self, GdkPaintable *thumbnail)
+{
+  g_return_if_fail (RELABEL_IS_IMAGE_ITEM (self));
+  g_set_object (&self->thumbnail, thumbnail);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
 const char *

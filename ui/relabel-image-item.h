@@ -2,7 +2,7 @@
  * project changes so the list view and its sorter follow. */
 #pragma once
 
-#include <glib-object.h>
+#include <gdk/gdk.h>
 #include "rl-project.h"
 
 G_BEGIN_DECLS
@@ -24,6 +24,10 @@ double relabel_image_item_get_bf (RelabelImageItem *self);
 int relabel_image_item_get_n_edits (RelabelImageItem *self);
 gboolean relabel_image_item_get_has_prediction (RelabelImageItem *self);
 gboolean relabel_image_item_get_missing (RelabelImageItem *self);
+
+/* A small picture of the image, or NULL until loaded. Setting it emits ::changed. */
+GdkPaintable *relabel_image_item_get_thumbnail (RelabelImageItem *self);
+void relabel_image_item_set_thumbnail (RelabelImageItem *self, GdkPaintable *thumbnail);
 
 const char *relabel_image_status_name (RlImageStatus status);
 

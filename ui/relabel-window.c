@@ -55,6 +55,7 @@ struct _RelabelWindow
   GtkCustomFilter *filter;
   GtkSingleSelection *selection;
   GCancellable *job_cancellable;
+  GCancellable *thumb_cancellable;
   GArray *palette_values;     /* int: label value of palette row i */
   char *tool;
   FILE *frame_log;
@@ -263,9 +264,11 @@ static void
 row_sync (GtkListItem *list_item)
 {
   RelabelImageItem *item = gtk_list_item_get_item (list_item);
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  if (item == NULL || box == NULL)
+  GtkWidget *row = gtk_list_item_get_child (list_item);
+  if (item == NULL || row == NULL)
     return;
+  GtkWidget *picture = gtk_widget_get_first_child (row);
+  GtkWidget *box = gtk_widget_get_next_sibling (picture);
   GtkWidget *top = gtk_widget_get_first_child (box);
   GtkWidget *name = gtk_widget_get_first_child (top);
   GtkWidget *pill = gtk_widget_get_next_sibling (name);
@@ -275,6 +278,7 @@ row_sync (GtkListItem *list_item)
   };
   RlImageStatus st = relabel_image_item_get_status (item);
 
+  gtk_picture_set_paintable (GTK_PICTURE (picture), relabel_image_item_get_thumbnail (item));
   gtk_label_set_text (GTK_LABEL (name), relabel_image_item_get_name (item));
   for (guint i = 0; i < G_N_ELEMENTS (pill_classes); i++)
     gtk_widget_remove_css_class (pill, pill_classes[i]);
@@ -307,14 +311,22 @@ row_sync (GtkListItem *list_item)
 static void
 row_setup (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer data)
 {
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *picture = gtk_picture_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *name = gtk_label_new (NULL);
   GtkWidget *pill = gtk_label_new (NULL);
   GtkWidget *detail = gtk_label_new (NULL);
 
-  gtk_widget_set_margin_top (box, 4);
-  gtk_widget_set_margin_bottom (box, 4);
+  gtk_widget_set_size_request (picture, 56, 42);
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_widget_set_valign (picture, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (picture, "thumbnail");
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
+  gtk_widget_set_margin_top (row, 3);
+  gtk_widget_set_margin_bottom (row, 3);
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_set_hexpand (name, TRUE);
@@ -329,7 +341,9 @@ row_setup (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer d
   gtk_box_append (GTK_BOX (top), pill);
   gtk_box_append (GTK_BOX (box), top);
   gtk_box_append (GTK_BOX (box), detail);
-  gtk_list_item_set_child (list_item, box);
+  gtk_box_append (GTK_BOX (row), picture);
+  gtk_box_append (GTK_BOX (row), box);
+  gtk_list_item_set_child (list_item, row);
 }
 
 static void
@@ -599,6 +613,52 @@ build_palette (RelabelWindow *self, const RlClassSpec *spec)
   gtk_list_box_select_row (self->palette_list, gtk_list_box_get_row_at_index (self->palette_list, 0));
 }
 
+/* ---- thumbnails */
+
+static void
+on_thumbnail (gint64 image_id, int width, int height, GBytes *rgb, gpointer data)
+{
+  RelabelWindow *self = data;
+  RelabelImageItem *item = self->project ? find_item (self, image_id, NULL) : NULL;
+  if (item == NULL)
+    return;
+  g_autoptr (GdkTexture) texture = gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8,
+                                                           rgb, (gsize) width * 3);
+  relabel_image_item_set_thumbnail (item, GDK_PAINTABLE (texture));
+}
+
+static void
+on_thumbnails_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* a project that cannot be reopened was already reported when it was opened */
+  rl_thumbnails_finish (result, &error);
+}
+
+static void
+start_thumbnails (RelabelWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  g_autofree gint64 *ids = g_new (gint64, MAX (n, 1));
+  g_auto (GStrv) paths = g_new0 (char *, n + 1);
+  /* paths come from this connection: the worker only reads files, it opens no connection */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (RelabelImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      ids[i] = relabel_image_item_get_id (item);
+      paths[i] = rl_project_image_path (self->project, ids[i]);
+      if (paths[i] == NULL)
+        paths[i] = g_strdup ("");
+    }
+  if (self->thumb_cancellable != NULL)
+    g_cancellable_cancel (self->thumb_cancellable);
+  g_clear_object (&self->thumb_cancellable);
+  self->thumb_cancellable = g_cancellable_new ();
+  if (n > 0)
+    rl_thumbnails_async (self, (const char *const *) paths, ids, n, 64, on_thumbnail,
+                         self, self->thumb_cancellable, on_thumbnails_done, NULL);
+}
+
 /* ---- opening */
 
 gboolean
@@ -645,6 +705,7 @@ relabel_window_open_project (RelabelWindow *self, const char *path)
       g_list_store_append (self->store, item);
     }
   update_summary (self);
+  start_thumbnails (self);
   if (images->len == 0)
     relabel_window_show_message (self, GTK_MESSAGE_INFO,
                                  "This project has no images yet: use New Project from Dataset.");
@@ -1227,6 +1288,8 @@ relabel_window_dispose (GObject *object)
   RelabelWindow *self = RELABEL_WINDOW (object);
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
+  if (self->thumb_cancellable != NULL)
+    g_cancellable_cancel (self->thumb_cancellable);
   g_clear_pointer (&self->project, rl_project_close);
   g_clear_object (&self->settings);
   g_clear_object (&self->selection);
@@ -1240,6 +1303,7 @@ relabel_window_finalize (GObject *object)
 {
   RelabelWindow *self = RELABEL_WINDOW (object);
   g_clear_object (&self->job_cancellable);
+  g_clear_object (&self->thumb_cancellable);
   g_array_unref (self->palette_values);
   g_free (self->tool);
   g_free (self->pointer_text);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #endif
 
+#include "rl-image-io.h"
 #include "rl-model.h"
 #include "rl-project.h"
 
@@ -310,4 +311,132 @@ rl_guess_dataset_kind (const char *path)
   if (g_file_test (cls, G_FILE_TEST_IS_REGULAR))
     return "folder";
   return "sunrgbd";
+}
+
+/* ---- thumbnails */
+
+typedef struct
+{
+  JobHead head;          /* unused: thumbnails are delivered by ThumbMsg */
+  char **paths;
+  gint64 *ids;
+  guint n;
+  int max_size;
+  RlThumbnailFunc func;
+  gpointer func_data;
+} ThumbData;
+
+typedef struct
+{
+  GTask *task;
+  gint64 id;
+  int width, height;
+  GBytes *rgb;
+} ThumbMsg;
+
+static void
+thumb_data_free (ThumbData *d)
+{
+  g_strfreev (d->paths);
+  g_free (d->ids);
+  g_free (d);
+}
+
+static gboolean
+deliver_thumb (gpointer user_data)
+{
+  ThumbMsg *m = user_data;
+  ThumbData *d = g_task_get_task_data (m->task);
+  if (!g_cancellable_is_cancelled (g_task_get_cancellable (m->task)))
+    d->func (m->id, m->width, m->height, m->rgb, d->func_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+thumb_msg_free (gpointer user_data)
+{
+  ThumbMsg *m = user_data;
+  g_object_unref (m->task);
+  g_bytes_unref (m->rgb);
+  g_free (m);
+}
+
+/* Box-filter downscale of (h, w, 3) to (th, tw, 3). */
+static guint8 *
+downscale (const guint8 *rgb, int w, int h, int tw, int th)
+{
+  guint8 *out = g_malloc ((gsize) tw * th * 3);
+  for (int ty = 0; ty < th; ty++)
+    {
+      int y0 = (int) ((gint64) ty * h / th);
+      int y1 = MAX ((int) ((gint64) (ty + 1) * h / th), y0 + 1);
+      for (int tx = 0; tx < tw; tx++)
+        {
+          int x0 = (int) ((gint64) tx * w / tw);
+          int x1 = MAX ((int) ((gint64) (tx + 1) * w / tw), x0 + 1);
+          guint sum[3] = { 0 }, n = 0;
+          for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++, n++)
+              for (int c = 0; c < 3; c++)
+                sum[c] += rgb[((gsize) y * w + x) * 3 + c];
+          for (int c = 0; c < 3; c++)
+            out[((gsize) ty * tw + tx) * 3 + c] = (guint8) (sum[c] / n);
+        }
+    }
+  return out;
+}
+
+static void
+thumbnails_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ThumbData *d = task_data;
+  lower_thread_priority ();
+  for (guint i = 0; i < d->n; i++)
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *rgb = NULL;
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      if (d->paths[i] == NULL || !rl_image_read_rgb (d->paths[i], &w, &h, &rgb, NULL))
+        continue;
+      double s = MIN (1.0, (double) d->max_size / MAX (w, h));
+      int tw = MAX (1, (int) (w * s)), th = MAX (1, (int) (h * s));
+      ThumbMsg *m = g_new0 (ThumbMsg, 1);
+      m->task = g_object_ref (task);
+      m->id = d->ids[i];
+      m->width = tw;
+      m->height = th;
+      m->rgb = g_bytes_new_take (downscale (rgb, w, h, tw, th), (gsize) tw * th * 3);
+      g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT_IDLE,
+                                  deliver_thumb, m, thumb_msg_free);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+rl_thumbnails_async (gpointer source_object, const char *const *paths, const gint64 *image_ids,
+                     guint n_images, int max_size, RlThumbnailFunc func, gpointer func_data,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  ThumbData *d = g_new0 (ThumbData, 1);
+
+  g_task_set_source_tag (task, rl_thumbnails_async);
+  d->paths = g_new0 (char *, n_images + 1);
+  for (guint i = 0; i < n_images; i++)
+    d->paths[i] = g_strdup (paths[i]);
+  d->ids = g_memdup2 (image_ids, sizeof (gint64) * n_images);
+  d->n = n_images;
+  d->max_size = MAX (max_size, 1);
+  d->func = func;
+  d->func_data = func_data;
+  g_task_set_task_data (task, d, (GDestroyNotify) thumb_data_free);
+  g_task_run_in_thread (task, thumbnails_thread);
+}
+
+gboolean
+rl_thumbnails_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -34,3 +34,16 @@ gboolean rl_import_finish (GAsyncResult *result, guint *n_added, GPtrArray **pro
 /* The dataset kind a folder looks like: "camvid" (train.txt/val.txt/test.txt list files),
  * "folder" (a classes.json), else "sunrgbd". */
 const char *rl_guess_dataset_kind (const char *path);
+
+/* Called in the caller's main context with a small RGB copy (H, W, 3) of one image. */
+typedef void (*RlThumbnailFunc) (gint64 image_id, int width, int height, GBytes *rgb,
+                                 gpointer data);
+
+/* Reads the image files paths[0..n) (from rl_project_image_path) on a worker thread and scales
+ * each down (box filter) to fit max_size x max_size; image_ids[i] names paths[i] in the
+ * callback. No project connection is opened. Unreadable images are skipped. */
+void rl_thumbnails_async (gpointer source_object, const char *const *paths,
+                          const gint64 *image_ids, guint n_images, int max_size,
+                          RlThumbnailFunc func, gpointer func_data, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean rl_thumbnails_finish (GAsyncResult *result, GError **error);

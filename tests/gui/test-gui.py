@@ -52,6 +52,17 @@ def dump(project, path):
     return np.fromfile(path, dtype=np.uint8).reshape(h, w)
 
 
+def dump_until(project, path, done, timeout=15):
+    """Reads the mask until done(mask) holds (the app commits when the stroke ends, which may
+    take a moment on a loaded machine) or the timeout passes; returns the last mask read."""
+    end = time.time() + timeout
+    while True:
+        mask = dump(project, path)
+        if done(mask) or time.time() > end:
+            return mask
+        time.sleep(0.3)
+
+
 def screenshot(name):
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, name)
@@ -128,8 +139,8 @@ def test_paint(tmp):
     time.sleep(0.3)
     # a horizontal stroke across the middle of the canvas (window coordinates)
     drag(wid, [(460 + 40 * i, 420 + (i % 2)) for i in range(12)])
-    time.sleep(1.0)
-    after = dump(project, os.path.join(tmp, "after.raw"))
+    after = dump_until(project, os.path.join(tmp, "after.raw"),
+                       lambda m: not np.array_equal(m, before))
     changed = after != before
     n = int(changed.sum())
     check(n > 1500, "the stroke changed %d pixels" % n)
@@ -142,12 +153,12 @@ def test_paint(tmp):
     screenshot("gui-paint.png")
 
     xdo("key", "--window", wid, "ctrl+z")
-    time.sleep(1.0)
-    undone = dump(project, os.path.join(tmp, "undone.raw"))
+    undone = dump_until(project, os.path.join(tmp, "undone.raw"),
+                        lambda m: np.array_equal(m, before))
     check(bool(np.array_equal(undone, before)), "Ctrl+Z restores every pixel")
     xdo("key", "--window", wid, "ctrl+shift+z")
-    time.sleep(1.0)
-    redone = dump(project, os.path.join(tmp, "redone.raw"))
+    redone = dump_until(project, os.path.join(tmp, "redone.raw"),
+                        lambda m: np.array_equal(m, after))
     check(bool(np.array_equal(redone, after)), "Ctrl+Shift+Z repeats the stroke")
 
     # views and tools must not crash: cycle views, flood fill, toggle overlay
