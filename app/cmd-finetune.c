@@ -75,7 +75,7 @@ rl_cmd_finetune (int argc, char **argv)
   RlFinetuneOptions opt;
   rl_finetune_options_init (&opt);
   g_autofree char *project = NULL, *model = NULL, *out = NULL, *crop = NULL, *name = NULL;
-  g_autofree char *split = NULL, *val_split = NULL;
+  g_autofree char *split = NULL, *val_split = NULL, *engine = NULL;
   int iters = opt.iters, batch = opt.batch, threads = 0;
   double lr = opt.lr, scale = opt.scale;
   gint64 seed = 1;
@@ -87,12 +87,11 @@ rl_cmd_finetune (int argc, char **argv)
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Also write the new model here",
       "M2.safetensors" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the new model version", "NAME" },
-    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "SGD steps (default 300)", "N" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "SGD steps (default 100)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default 4)", "B" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (default 0.01)", "LR" },
-    { "crop", 0, 0, G_OPTION_ARG_STRING, &crop, "Random crops of HxW pixels (after --scale)",
-      "HxW" },
-    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Train at this scale (default 0.5)", "S" },
+    { "crop", 0, 0, G_OPTION_ARG_STRING, &crop, "Random crops of HxW pixels after --scale (default 192x256; 0x0: none)", "HxW" },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Train at this scale (default 1)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default: all cores)", "T" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split,
       "Train on this split (default train, or every labelled image when train has none; "
@@ -102,6 +101,8 @@ rl_cmd_finetune (int argc, char **argv)
     { "corrected-only", 0, 0, G_OPTION_ARG_NONE, &corrected_only,
       "Train only on images a human corrected or reviewed", NULL },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "S" },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine,
+      "Training convolutions: auto, reference, fp32 or bf16", "PATH" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress lines", NULL },
     { NULL }
   };
@@ -130,12 +131,28 @@ rl_cmd_finetune (int argc, char **argv)
       fprintf (stderr, "relabel finetune: an option is out of range (see --help)\n");
       return 2;
     }
-  if (crop != NULL && (sscanf (crop, "%dx%d", &opt.crop_h, &opt.crop_w) != 2 || opt.crop_h < 16
-                       || opt.crop_w < 16))
+  if (crop != NULL && strcmp (crop, "0x0") != 0
+      && (sscanf (crop, "%dx%d", &opt.crop_h, &opt.crop_w) != 2 || opt.crop_h < 16
+          || opt.crop_w < 16))
     {
-      fprintf (stderr, "relabel finetune: --crop wants HxW of at least 16x16, not '%s'\n", crop);
+      fprintf (stderr, "relabel finetune: --crop wants HxW of at least 16x16 (or 0x0), not '%s'\n", crop);
       return 2;
     }
+  if (engine == NULL || strcmp (engine, "auto") == 0)
+    opt.path = RL_ENGINE_PATH_DEFAULT;
+  else if (strcmp (engine, "reference") == 0)
+    opt.path = RL_ENGINE_PATH_REFERENCE;
+  else if (strcmp (engine, "fp32") == 0)
+    opt.path = RL_ENGINE_PATH_FP32;
+  else if (strcmp (engine, "bf16") == 0)
+    opt.path = RL_ENGINE_PATH_BF16;
+  else
+    {
+      fprintf (stderr, "relabel finetune: --engine wants auto, reference, fp32 or bf16\n");
+      return 2;
+    }
+  if (crop != NULL && strcmp (crop, "0x0") == 0)
+    opt.crop_h = opt.crop_w = 0;
   opt.model = model;
   opt.out = out;
   opt.name = name;

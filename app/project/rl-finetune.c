@@ -20,13 +20,16 @@ void
 rl_finetune_options_init (RlFinetuneOptions *opt)
 {
   memset (opt, 0, sizeof *opt);
-  opt->iters = 300;
+  opt->iters = 100;
   opt->batch = 4;
   opt->lr = 0.01;
   opt->momentum = 0.9;
   opt->weight_decay = 5e-4;
-  opt->scale = 0.5;
+  opt->crop_h = 192;
+  opt->crop_w = 256;
+  opt->scale = 1.0;
   opt->seed = 1;
+  opt->path = RL_ENGINE_PATH_DEFAULT;
 }
 
 /* Everything one run owns, freed by job_clear whatever happened. */
@@ -172,8 +175,7 @@ is_labelled (const RlImageInfo *info, gboolean corrected_only)
   return info->status != RL_IMAGE_UNLABELLED;
 }
 
-/* Writes the current mask of info to tmpdir/labels/ID.png and adds a sample of split (the
- * dataset's own naming, "train" or "val"). */
+/* Writes the current mask of info to tmpdir/labels/SPLIT-ID.png and adds a sample of split. */
 static gboolean
 add_sample (Job *job, const RlImageInfo *info, const char *split, GError **error)
 {
@@ -200,7 +202,7 @@ add_sample (Job *job, const RlImageInfo *info, const char *split, GError **error
   return TRUE;
 }
 
-/* Chooses the training and validation images and writes their labels. */
+/* Chooses the training and validation images and writes the training labels. */
 static gboolean
 prepare_data (Job *job, const RlClassSpec *spec, GError **error)
 {
@@ -267,22 +269,13 @@ prepare_data (Job *job, const RlClassSpec *spec, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  int total = (int) (train->len + job->val_images->len), done = 0;
   for (guint i = 0; i < train->len; i++)
     {
       if (job_should_stop (job))
         return set_cancelled (error);
       if (!add_sample (job, train->pdata[i], "train", error))
         return FALSE;
-      job_progress (job, RL_FINETUNE_PREPARE, ++done, total);
-    }
-  for (guint i = 0; i < job->val_images->len; i++)
-    {
-      if (job_should_stop (job))
-        return set_cancelled (error);
-      if (!add_sample (job, job->val_images->pdata[i], "val", error))
-        return FALSE;
-      job_progress (job, RL_FINETUNE_PREPARE, ++done, total);
+      job_progress (job, RL_FINETUNE_PREPARE, (int) i + 1, (int) train->len);
     }
   job->n_train = train->len;
   return TRUE;
@@ -500,6 +493,11 @@ config_json (Job *job, const RlTrainOptions *t, double train_s)
   json_builder_add_int_value (b, (gint64) t->seed);
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, t->threads);
+  json_builder_set_member_name (b, "engine");
+  json_builder_add_string_value (b, t->path == RL_ENGINE_PATH_FP32 ? "fp32"
+                                    : t->path == RL_ENGINE_PATH_BF16 ? "bf16"
+                                    : t->path == RL_ENGINE_PATH_REFERENCE ? "reference"
+                                    : "default");
   add_number (b, "train_seconds", train_s);
   json_builder_end_object (b);
   return builder_to_string (b);
@@ -551,7 +549,9 @@ run (Job *job, gint64 *new_model_id, GError **error)
   t.checkpoint = ckpt;
   t.log = log;
   t.train_split = "train";
-  t.val_split = job->val_images->len > 0 ? "val" : NULL;
+  /* No validation inside the loop: the last weights are the new model, scored once below at
+   * full resolution, so the stored metrics are not biased by choosing among steps on val. */
+  t.val_split = NULL;
   t.iters = opt->iters;
   t.batch = MIN (opt->batch, (int) job->n_train);
   t.lr = opt->lr;
@@ -563,11 +563,8 @@ run (Job *job, gint64 *new_model_id, GError **error)
   t.flip = TRUE;
   t.seed = opt->seed;
   t.threads = opt->threads;
+  t.path = opt->path;
   t.checkpoint_minutes = 1e9;   /* the job is short: only the final checkpoint, in tmpdir */
-  /* Validate about four times (each epoch end, when epochs are few) and at the end. */
-  int per_epoch = MAX (1, (int) job->n_train / MAX (1, t.batch));
-  int epochs = (opt->iters + per_epoch - 1) / per_epoch;
-  t.val_every = MAX (1, epochs / 4);
   t.quiet = opt->quiet;
   RlTrainCallbacks tcb = { train_progress, train_should_stop, job };
   gint64 start = g_get_monotonic_time ();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "rl-layers.h"
 
 typedef struct
 {
@@ -25,16 +26,17 @@ typedef struct
   double scale;             /* training resolution, (0, 1]; validation scoring is always full */
   int threads;              /* engine threads; 0 = all cores */
   guint64 seed;
+  RlEnginePath path;        /* convolution path of the trainer (default: RELABEL_ENGINE_PATH) */
   gboolean quiet;           /* no training progress lines on stderr */
 } RlFinetuneOptions;
 
-/* Defaults for a quick retrain on 2 cores: 300 steps of batch 4 at half resolution, lr 0.01,
- * momentum 0.9, weight decay 5e-4, flips, no crop. */
+/* Defaults for a quick retrain on 2 cores: 100 steps of batch 4, random 192x256 crops at full
+ * resolution (the scale the model predicts at), flips, lr 0.01, momentum 0.9, weight decay 5e-4. */
 void rl_finetune_options_init (RlFinetuneOptions *opt);
 
 typedef enum
 {
-  RL_FINETUNE_PREPARE,      /* done/total: training and validation labels written */
+  RL_FINETUNE_PREPARE,      /* done/total: training labels written */
   RL_FINETUNE_TRAIN,        /* done/total: SGD steps */
   RL_FINETUNE_EVAL,         /* done/total: validation images scored at full resolution */
 } RlFinetunePhase;
@@ -61,9 +63,9 @@ typedef struct
 /* Fine-tunes and registers the result. Opens its own connection to the project at project_path
  * (safe next to the GUI's). Steps: pick the base model (opt->model, or the current model exported
  * to a temporary file, which becomes the parent of the new version); write the training and
- * validation labels to a temporary folder; train (validating at the training scale a few times
- * and keeping the best step by validation G, or the last without validation); score the new
- * model on the validation images at full resolution against their current masks; write opt->out;
+ * labels to a temporary folder; train (the last step's weights are the new model: nothing is
+ * chosen on val, so its scores are not biased); score the new model on the validation images at
+ * full resolution against their current masks; write opt->out;
  * store the model (config JSON: the options, base, image counts, time) and a metrics run for
  * the validation split (`relabel eval --json`'s object). Temporary files are removed in all
  * cases. On failure or cancel (G_IO_ERROR_CANCELLED) nothing was added to the project.
