@@ -85,29 +85,14 @@ relabel_application_ensure_demo (GError **error)
 /* ---- windows */
 
 static void
-register_model (RelabelApplication *self, RelabelWindow *win, const char *project_path)
-{
-  g_autoptr (GError) error = NULL;
-  if (self->model_path == NULL)
-    return;
-  g_autoptr (RlProject) project = rl_project_open (project_path, FALSE, &error);
-  g_autofree char *base = g_path_get_basename (self->model_path);
-  if (project == NULL
-      || rl_project_add_model (project, base, self->model_path, 0, NULL, &error) == 0)
-    {
-      g_autofree char *msg = g_strdup_printf ("%s: %s", self->model_path, error->message);
-      relabel_window_show_message (win, GTK_MESSAGE_ERROR, msg);
-    }
-}
-
-static void
 open_in_window (RelabelApplication *self, const char *path)
 {
   RelabelWindow *win = relabel_window_new (GTK_APPLICATION (self), self->settings);
   gtk_window_present (GTK_WINDOW (win));
-  /* after opening, so a bad --model's message stays on screen */
-  if (relabel_window_open_project (win, path))
-    register_model (self, win, path);
+  /* after opening, so a bad --model's message stays on screen; through the window's own
+   * connection: the project file is never opened twice in one process */
+  if (relabel_window_open_project (win, path) && self->model_path != NULL)
+    relabel_window_add_model (win, self->model_path);
 }
 
 static void

@@ -16,6 +16,10 @@ RelabelWindow *relabel_window_new (GtkApplication *app, GSettings *settings);
  * error in its message bar and returns FALSE. */
 gboolean relabel_window_open_project (RelabelWindow *self, const char *path);
 
+/* Registers a model file (safetensors) in the open project, through the window's connection.
+ * Failures are shown in the message bar. */
+gboolean relabel_window_add_model (RelabelWindow *self, const char *path);
+
 /* Shows a one-line message in the window's message bar (error or information). */
 void relabel_window_show_message (RelabelWindow *self, GtkMessageType type, const char *message);
 

@@ -1,5 +1,5 @@
-/* Background jobs: pre-label runs SegNet inference on a worker thread (GTask), opening its own
- * project connection, and reports progress to the caller's main context after every image. */
+/* Background jobs: pre-label runs SegNet inference on a worker thread (GTask) and hands each
+ * prediction to the caller's main context, which stores it on its own project connection. */
 #include "rl-jobs.h"
 
 #include <glib/gstdio.h>
@@ -23,7 +23,9 @@ typedef struct
 typedef struct
 {
   JobHead head;
-  char *project_path;
+  RlPredictionFunc result_func;
+  char *model_path;
+  char **paths;
   gint64 *ids;
   guint n;
   int n_threads;
@@ -35,12 +37,15 @@ typedef struct
   GTask *task;   /* keeps the source object (owner of progress_data) alive */
   guint done, total;
   gint64 image_id;
+  int width, height;
+  GBytes *labels;  /* prelabel only: the prediction, handed to result_func first */
 } ProgressMsg;
 
 static void
 prelabel_data_free (PrelabelData *d)
 {
-  g_free (d->project_path);
+  g_free (d->model_path);
+  g_strfreev (d->paths);
   g_free (d->ids);
   g_free (d);
 }
@@ -50,6 +55,11 @@ deliver_progress (gpointer user_data)
 {
   ProgressMsg *m = user_data;
   JobHead *head = g_task_get_task_data (m->task);
+  if (m->labels != NULL)
+    {
+      PrelabelData *d = (PrelabelData *) head;
+      d->result_func (m->image_id, m->width, m->height, m->labels, head->progress_data);
+    }
   if (head->progress != NULL)
     head->progress (m->done, m->total, m->image_id, head->progress_data);
   return G_SOURCE_REMOVE;
@@ -60,19 +70,30 @@ progress_msg_free (gpointer user_data)
 {
   ProgressMsg *m = user_data;
   g_object_unref (m->task);
+  g_clear_pointer (&m->labels, g_bytes_unref);
   g_free (m);
 }
 
 static void
-post_progress (GTask *task, guint done, guint total, gint64 image_id)
+post_progress_full (GTask *task, guint done, guint total, gint64 image_id, int width, int height,
+                    GBytes *labels)
 {
   ProgressMsg *m = g_new0 (ProgressMsg, 1);
   m->task = g_object_ref (task);
   m->done = done;
   m->total = total;
   m->image_id = image_id;
+  m->width = width;
+  m->height = height;
+  m->labels = labels;
   g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, deliver_progress, m,
                               progress_msg_free);
+}
+
+static void
+post_progress (GTask *task, guint done, guint total, gint64 image_id)
+{
+  post_progress_full (task, done, total, image_id, 0, 0, NULL);
 }
 
 static int
@@ -95,91 +116,43 @@ static void
 prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   PrelabelData *d = task_data;
-  lower_thread_priority ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (RlProject) project = rl_project_open (d->project_path, FALSE, &error);
-  if (project == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  gint64 model_id = rl_project_current_model (project);
-  if (model_id == 0)
-    {
-      g_task_return_new_error (task, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                               "%s: the project has no model to pre-label with",
-                               d->project_path);
-      return;
-    }
-
-  /* the engine loads from a file: write the model blob to a private temporary file */
-  g_autofree char *tmp_dir = g_dir_make_tmp ("relabel-prelabel-XXXXXX", &error);
-  if (tmp_dir == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  g_autofree char *model_path = g_build_filename (tmp_dir, "model.safetensors", NULL);
   RlModel *model = NULL;
   RlError err = { { 0 } };
-  gboolean ok = rl_project_export_model (project, model_id, model_path, &error);
-  if (ok && rl_model_load (model_path, &model, &err) != RL_OK)
+  lower_thread_priority ();
+
+  if (rl_model_load (d->model_path, &model, &err) != RL_OK)
     {
-      g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "model %" G_GINT64_FORMAT
-                   ": %s", model_id, err.text);
-      ok = FALSE;
-    }
-  g_unlink (model_path);
-  g_rmdir (tmp_dir);
-  if (!ok)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_new_error (task, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s", err.text);
       return;
     }
-
+  gboolean ok = TRUE;
   for (guint i = 0; i < d->n && ok; i++)
     {
       int w = 0, h = 0;
       g_autofree guint8 *rgb = NULL;
-      g_autofree guint8 *labels = NULL;
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error)
+          || !rl_image_read_rgb (d->paths[i], &w, &h, &rgb, &error))
         {
           ok = FALSE;
           break;
         }
-      if (!rl_project_load_rgb (project, d->ids[i], &w, &h, &rgb, &error))
-        {
-          ok = FALSE;
-          break;
-        }
-      labels = g_malloc ((gsize) w * h);
+      guint8 *labels = g_malloc ((gsize) w * h);
       RlStatus st = rl_model_predict_rgb8 (model, rgb, h, w, labels, d->n_threads,
                                            abort_if_cancelled, cancellable, &err);
-      if (st == RL_ERR_CANCELLED || g_cancellable_is_cancelled (cancellable))
-        {
-          g_cancellable_set_error_if_cancelled (cancellable, &error);
-          if (error == NULL)
-            g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-          ok = FALSE;
-          break;
-        }
       if (st != RL_OK)
         {
-          g_autoptr (RlImageInfo) info = rl_project_get_image (project, d->ids[i], NULL);
-          g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s",
-                       info ? info->name : "image", err.text);
-          ok = FALSE;
-          break;
-        }
-      if (!rl_project_set_prediction (project, d->ids[i], model_id, labels, w, h, &error))
-        {
+          g_free (labels);
+          if (!g_cancellable_set_error_if_cancelled (cancellable, &error))
+            g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s",
+                         d->paths[i], err.text);
           ok = FALSE;
           break;
         }
       d->n_done++;
-      post_progress (task, i + 1, d->n, d->ids[i]);
+      post_progress_full (task, i + 1, d->n, d->ids[i], w, h,
+                          g_bytes_new_take (labels, (gsize) w * h));
     }
   rl_model_free (model);
 
@@ -190,23 +163,27 @@ prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
 }
 
 void
-rl_prelabel_async (gpointer source_object, const char *project_path, const gint64 *image_ids,
-                   guint n_images, int n_threads, RlJobProgress progress,
-                   gpointer progress_data, GCancellable *cancellable,
-                   GAsyncReadyCallback callback, gpointer user_data)
+rl_prelabel_async (gpointer source_object, const char *model_path,
+                   const char *const *image_paths, const gint64 *image_ids, guint n_images,
+                   int n_threads, RlPredictionFunc result_func, RlJobProgress progress,
+                   gpointer data, GCancellable *cancellable, GAsyncReadyCallback callback,
+                   gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
   PrelabelData *d = g_new0 (PrelabelData, 1);
 
   g_task_set_source_tag (task, rl_prelabel_async);
-  d->project_path = g_strdup (project_path);
+  d->model_path = g_strdup (model_path);
+  d->paths = g_new0 (char *, n_images + 1);
+  for (guint i = 0; i < n_images; i++)
+    d->paths[i] = g_strdup (image_paths[i]);
   d->ids = g_memdup2 (image_ids, sizeof (gint64) * n_images);
   d->n = n_images;
   d->n_threads = n_threads;
+  d->result_func = result_func;
   d->head.progress = progress;
-  d->head.progress_data = progress_data;
+  d->head.progress_data = data;
   g_task_set_task_data (task, d, (GDestroyNotify) prelabel_data_free);
-  /* errors are reported as they are, never turned into a cancellation */
   g_task_set_return_on_cancel (task, FALSE);
   g_task_run_in_thread (task, prelabel_thread);
 }

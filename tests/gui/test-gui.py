@@ -228,6 +228,13 @@ def test_frames(tmp):
                        text=True).stdout.strip()
     check(n == "5", "the project holds 5 predictions (got %s)" % n)
     screenshot("gui-prelabelled.png")
+    # a stroke after the job must still reach the file (another process reads it here)
+    before = dump(project, os.path.join(tmp, "before.raw"))
+    xdo("key", "--window", wid, "3")
+    drag(wid, [(460 + 40 * i, 420) for i in range(8)])
+    after = dump_until(project, os.path.join(tmp, "after.raw"),
+                       lambda m: not np.array_equal(m, before))
+    check(int((after != before).sum()) > 500, "a stroke after pre-labelling is saved")
     # the prediction-dependent views: errors, then boundary errors (V cycles from labels)
     xdo("key", "--window", wid, "v", "v", "v")
     time.sleep(1.0)
