@@ -754,11 +754,18 @@ on_prediction (gint64 image_id, int width, int height, GBytes *labels, gpointer 
   g_autoptr (GError) error = NULL;
   if (self->project == NULL)
     return;
+  gint64 t0 = g_get_monotonic_time ();
   if (!rl_project_set_prediction (self->project, image_id, self->job_model_id,
                                   g_bytes_get_data (labels, NULL), width, height, &error))
     {
       g_autofree char *msg = g_strdup_printf ("A prediction was not saved: %s", error->message);
       relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
+    }
+  if (self->frame_log != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("# stored %.1f ms",
+                                               (g_get_monotonic_time () - t0) / 1000.0);
+      frame_log (self, line);
     }
 }
 
