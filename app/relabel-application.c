@@ -84,7 +84,7 @@ relabel_application_ensure_demo (GError **error)
 
 /* ---- windows */
 
-static void
+static RelabelWindow *
 open_in_window (RelabelApplication *self, const char *path)
 {
   RelabelWindow *win = relabel_window_new (GTK_APPLICATION (self), self->settings);
@@ -93,6 +93,7 @@ open_in_window (RelabelApplication *self, const char *path)
    * connection: the project file is never opened twice in one process */
   if (relabel_window_open_project (win, path) && self->model_path != NULL)
     relabel_window_add_model (win, self->model_path);
+  return win;
 }
 
 static void
@@ -117,7 +118,13 @@ relabel_application_activate (GApplication *app)
       relabel_window_show_message (win, GTK_MESSAGE_ERROR, msg);
       return;
     }
-  open_in_window (self, demo);
+  RelabelWindow *win = open_in_window (self, demo);
+  g_autofree char *data_dir = relabel_find_data_dir ();
+  if (data_dir != NULL)
+    {
+      g_autofree char *model = g_build_filename (data_dir, "models", DEMO_MODEL, NULL);
+      relabel_window_ensure_model (win, model);
+    }
 }
 
 static void

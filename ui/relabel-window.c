@@ -1054,6 +1054,15 @@ relabel_window_add_model (RelabelWindow *self, const char *path)
   return TRUE;
 }
 
+void
+relabel_window_ensure_model (RelabelWindow *self, const char *path)
+{
+  g_return_if_fail (RELABEL_IS_WINDOW (self));
+  if (self->project != NULL && rl_project_current_model (self->project) == 0
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    relabel_window_add_model (self, path);
+}
+
 static void
 on_add_model_response (GtkNativeDialog *dialog, int response, RelabelWindow *self)
 {

@@ -20,6 +20,10 @@ gboolean relabel_window_open_project (RelabelWindow *self, const char *path);
  * Failures are shown in the message bar. */
 gboolean relabel_window_add_model (RelabelWindow *self, const char *path);
 
+/* Adds path as the project's model when the project has none and the file exists (the demo
+ * picks up a model shipped after it was created). */
+void relabel_window_ensure_model (RelabelWindow *self, const char *path);
+
 /* Shows a one-line message in the window's message bar (error or information). */
 void relabel_window_show_message (RelabelWindow *self, GtkMessageType type, const char *message);
 
