@@ -22,13 +22,17 @@ static RlEnginePath
 path_from_env (void)
 {
   const char *v = getenv ("RELABEL_ENGINE_PATH");
-  if (v == NULL)
+  if (v != NULL && strcmp (v, "reference") == 0)
     return RL_ENGINE_PATH_REFERENCE;
-  if (strcmp (v, "fp32") == 0)
-    return RL_ENGINE_PATH_FP32;
-  if (strcmp (v, "bf16") == 0)
+  if (v != NULL && strcmp (v, "bf16") == 0)
     return RL_ENGINE_PATH_BF16;
-  return RL_ENGINE_PATH_REFERENCE;  /* "reference", "auto" (for now), anything else */
+#ifdef RL_HAVE_DNNL_CONV
+  /* "auto" (or unset): oneDNN fp32, checked against the reference in tests/speed. bf16 becomes
+   * the automatic choice once its label-agreement test on CamVid val exists. */
+  return RL_ENGINE_PATH_FP32;
+#else
+  return v != NULL && strcmp (v, "fp32") == 0 ? RL_ENGINE_PATH_FP32 : RL_ENGINE_PATH_REFERENCE;
+#endif
 }
 
 RlStatus

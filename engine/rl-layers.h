@@ -9,7 +9,7 @@
 
 /* Which convolution code runs: the im2col + sgemm reference (always there, the oracle), or
  * oneDNN fp32 / bf16 when built with it. RELABEL_ENGINE_PATH=reference|fp32|bf16|auto picks the
- * default; auto currently means reference. */
+ * default; unset or auto means oneDNN fp32 when built with it, else the reference. */
 typedef enum
 {
   RL_ENGINE_PATH_DEFAULT = -1,  /* from RELABEL_ENGINE_PATH, else reference */
