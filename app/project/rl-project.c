@@ -247,23 +247,22 @@ check_writable (const char *path, gboolean exists, GError **error)
 static gboolean
 check_header (const char *path, gboolean create, gboolean *empty, GError **error)
 {
-  FILE *f = g_fopen (path, "rb");
-  if (f == NULL)
+  /* stat(), never open(): closing any descriptor of a database file drops every POSIX lock
+   * this process holds on it, including those of connections already open, which lets another
+   * process checkpoint and delete the WAL under them. SQLite itself reports a file that is not
+   * a database (SQLITE_NOTADB) on the first query. */
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_OPEN, "%s: %s", path,
                    g_strerror (errno));
       return FALSE;
     }
-  char head[16];
-  size_t n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  *empty = n == 0;
-  if (n == 0 && create)
-    return TRUE;
-  if (n < sizeof head || memcmp (head, "SQLite format 3", 16) != 0)
+  *empty = st.st_size == 0;
+  if (*empty && !create)
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_OPEN,
-                   "%s: not a Relabel project (not an SQLite database)", path);
+                   "%s: not a Relabel project (an empty file)", path);
       return FALSE;
     }
   return TRUE;
