@@ -230,6 +230,9 @@ prepare_data (Job *job, const RlClassSpec *spec, GError **error)
         if (is_labelled (images->pdata[i], opt->corrected_only))
           g_ptr_array_add (train, images->pdata[i]);
       job->n_train_fallback = train->len;
+      if (!opt->quiet && train->len > 0)
+        g_printerr ("note: no labelled 'train' images: training on all %u labelled images\n",
+                    train->len);
     }
   if (train->len == 0)
     {

@@ -133,7 +133,23 @@ first=$(head -1 "$tmp/ds/train.txt" | sed 's|.*/train/\([^ ]*\)\.png .*|\1|')
   || fail "--corrected-only did not train on the one corrected image"
 [ "$(q 'select count(*) from metrics_runs')" = 2 ] || fail "--val-split= stored metrics"
 
-# 5. Cancel (SIGINT mid-training): exit 1, no new model or metrics, no temp files.
+# 5. A project with only val images (like the demo) trains on every labelled image, and says so.
+mkdir "$tmp/valonly"
+for d in val valannot; do ln -s "$RELABEL_CAMVID/$d" "$tmp/valonly/$d"; done
+cp "$tmp/ds/val.txt" "$tmp/valonly/val.txt"
+"$RELABEL_BIN" import --project "$tmp/v.relabel" --dataset camvid "$tmp/valonly" >/dev/null \
+  || fail "import val only"
+"$RELABEL_BIN" finetune --project "$tmp/v.relabel" --model "$tmp/base.safetensors" \
+  --out "$tmp/v.safetensors" --iters 1 --scale 0.125 --threads 1 > /dev/null 2>"$tmp/err" \
+  || fail "val-only project exited $?: $(cat "$tmp/err")"
+grep -q "training on all 2 labelled images" "$tmp/err" || fail "no fallback note: $(cat "$tmp/err")"
+/usr/bin/python3 -c "
+import json, sqlite3, sys
+c = json.loads(sqlite3.connect(sys.argv[1]).execute('select config from models').fetchone()[0])
+assert (c['train_split'], c['train_images'], c['val_overlaps_train']) == ('*', 2, True), c" \
+  "$tmp/v.relabel" || fail "val-only config"
+
+# 6. Cancel (SIGINT mid-training): exit 1, no new model or metrics, no temp files.
 before=$(q 'select count(*) from models')
 "$RELABEL_BIN" finetune --project "$P" --out "$tmp/c.safetensors" --iters 100000 --scale 0.125 \
   --threads 1 -q 2>"$tmp/err" &
@@ -147,7 +163,7 @@ grep -q "cancelled" "$tmp/err" || fail "cancel: $(cat "$tmp/err")"
 [ ! -e "$tmp/c.safetensors" ] || fail "cancel wrote the model file"
 no_temp "cancel"
 
-# 6. Bad input: one line, exit 1; usage errors exit 2; the project is unchanged.
+# 7. Bad input: one line, exit 1; usage errors exit 2; the project is unchanged.
 state() { q "select count(*) || '/' || (select count(*) from metrics_runs) from models"; }
 state_before=$(state)
 "$RELABEL_BIN" finetune --project "$tmp/nope.relabel" --out "$tmp/x.safetensors" 2>"$tmp/err"
