@@ -90,7 +90,8 @@ rl_cmd_finetune (int argc, char **argv)
     { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "SGD steps (default 100)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default 4)", "B" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (default 0.01)", "LR" },
-    { "crop", 0, 0, G_OPTION_ARG_STRING, &crop, "Random crops of HxW pixels after --scale (default 192x256; 0x0: none)", "HxW" },
+    { "crop", 0, 0, G_OPTION_ARG_STRING, &crop,
+      "Random crops of HxW pixels after --scale (default 192x256; 0x0: none)", "HxW" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Train at this scale (default 1)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default: all cores)", "T" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split,
@@ -135,7 +136,8 @@ rl_cmd_finetune (int argc, char **argv)
       && (sscanf (crop, "%dx%d", &opt.crop_h, &opt.crop_w) != 2 || opt.crop_h < 16
           || opt.crop_w < 16))
     {
-      fprintf (stderr, "relabel finetune: --crop wants HxW of at least 16x16 (or 0x0), not '%s'\n", crop);
+      fprintf (stderr, "relabel finetune: --crop wants HxW of at least 16x16 (or 0x0), not '%s'\n",
+               crop);
       return 2;
     }
   if (engine == NULL || strcmp (engine, "auto") == 0)

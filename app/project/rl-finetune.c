@@ -1,5 +1,5 @@
-/* The "Retrain" job: fine-tunes the project's model on its corrected masks with rl_train_run, scores
- * it at full resolution on the validation images and stores it as a new model version + metrics. */
+/* The "Retrain" job: fine-tunes the project's model on its corrected masks with rl_train_run,
+ * scores it at full resolution on the val images and stores it as a new model version + metrics. */
 #include "rl-finetune.h"
 
 #include <errno.h>

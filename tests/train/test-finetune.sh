@@ -15,7 +15,10 @@ P="$tmp/p.relabel"
 # The job's temporary folder goes under TMPDIR: it must be empty again after every run.
 export TMPDIR="$tmp/tmpdir"
 no_temp() { [ -z "$(ls -A "$TMPDIR")" ] || fail "temporary files left after $1: $(ls "$TMPDIR")"; }
-q() { /usr/bin/python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$P" "$1"; }
+q() {
+  /usr/bin/python3 -c "import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$P" "$1"
+}
 
 "$RELABEL_BIN" import --project "$P" --dataset camvid "$tmp/ds" >/dev/null || fail "import"
 "$RELABEL_BIN" train --dataset camvid:"$tmp/ds" --out "$tmp/base.safetensors" --iters 3 \
@@ -192,4 +195,4 @@ grep -q "nothere.safetensors" "$tmp/err" || fail "missing model file: $(cat "$tm
 [ "$(state)" = "$state_before" ] || fail "a refused run changed the project"
 [ ! -e "$tmp/x.safetensors" ] || fail "a refused run wrote a model file"
 no_temp "bad input"
-echo "ok: new versions with parents, val metrics = predict + eval, corrected-only, cancel, bad input"
+echo "ok: versions with parents, val metrics = predict + eval, corrected-only, cancel, bad input"
