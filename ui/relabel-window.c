@@ -57,8 +57,6 @@ struct _RelabelWindow
   GtkSingleSelection *selection;
   GCancellable *job_cancellable;
   GCancellable *thumb_cancellable;
-  char *job_model_dir;        /* temporary folder holding the exported model during pre-label */
-  gint64 job_model_id;
   GArray *palette_values;     /* int: label value of palette row i */
   char *tool;
   FILE *frame_log;
@@ -746,40 +744,6 @@ set_job_visible (RelabelWindow *self, gboolean visible, const char *what)
   update_actions (self);
 }
 
-/* Stores one prediction on this window's connection (the worker never opens the project). */
-static void
-on_prediction (gint64 image_id, int width, int height, GBytes *labels, gpointer data)
-{
-  RelabelWindow *self = data;
-  g_autoptr (GError) error = NULL;
-  if (self->project == NULL)
-    return;
-  gint64 t0 = g_get_monotonic_time ();
-  if (!rl_project_set_prediction (self->project, image_id, self->job_model_id,
-                                  g_bytes_get_data (labels, NULL), width, height, &error))
-    {
-      g_autofree char *msg = g_strdup_printf ("A prediction was not saved: %s", error->message);
-      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
-    }
-  if (self->frame_log != NULL)
-    {
-      g_autofree char *line = g_strdup_printf ("# stored %.1f ms",
-                                               (g_get_monotonic_time () - t0) / 1000.0);
-      frame_log (self, line);
-    }
-}
-
-static void
-remove_job_model (RelabelWindow *self)
-{
-  if (self->job_model_dir == NULL)
-    return;
-  g_autofree char *file = g_build_filename (self->job_model_dir, "model.safetensors", NULL);
-  g_unlink (file);
-  g_rmdir (self->job_model_dir);
-  g_clear_pointer (&self->job_model_dir, g_free);
-}
-
 static void
 on_prelabel_progress (guint done, guint total, gint64 image_id, gpointer data)
 {
@@ -819,7 +783,6 @@ on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
   gboolean ok = rl_prelabel_finish (result, &n_done, &error);
 
   g_clear_object (&self->job_cancellable);
-  remove_job_model (self);
   g_autofree char *line = g_strdup_printf ("# job-end %u %s", n_done, ok ? "ok" : "failed");
   frame_log (self, line);
   if (self->project == NULL)
@@ -853,7 +816,6 @@ start_prelabel (RelabelWindow *self, gboolean all)
       return;
     }
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   if (all)
     {
       guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
@@ -868,30 +830,6 @@ start_prelabel (RelabelWindow *self, gboolean all)
     g_array_append_val (ids, self->current_id);
   if (ids->len == 0)
     return;
-  for (guint i = 0; i < ids->len; i++)
-    {
-      char *path = rl_project_image_path (self->project, g_array_index (ids, gint64, i));
-      g_ptr_array_add (paths, path != NULL ? path : g_strdup (""));
-    }
-  g_ptr_array_add (paths, NULL);
-
-  /* the engine loads from a file: export the model once, through this connection */
-  g_autoptr (GError) error = NULL;
-  remove_job_model (self);
-  self->job_model_dir = g_dir_make_tmp ("relabel-prelabel-XXXXXX", &error);
-  g_autofree char *model_path = self->job_model_dir
-                                ? g_build_filename (self->job_model_dir, "model.safetensors", NULL)
-                                : NULL;
-  if (model_path == NULL
-      || !rl_project_export_model (self->project, model_id, model_path, &error))
-    {
-      g_autofree char *msg = g_strdup_printf ("Cannot pre-label: %s", error->message);
-      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
-      remove_job_model (self);
-      return;
-    }
-  self->job_model_id = model_id;
-
   /* leave a core to the interface: 0 threads means all cores but one */
   int threads = self->settings ? g_settings_get_int (self->settings, "threads") : 0;
   if (threads <= 0)
@@ -900,9 +838,11 @@ start_prelabel (RelabelWindow *self, gboolean all)
   self->job_cancellable = g_cancellable_new ();
   set_job_visible (self, TRUE, "Pre-labelling…");
   frame_log (self, "# job-start");
-  rl_prelabel_async (self, model_path, (const char *const *) paths->pdata,
-                     (const gint64 *) ids->data, ids->len, threads, on_prediction,
-                     on_prelabel_progress, self, self->job_cancellable, on_prelabel_done, NULL);
+  /* the worker exports the model and stores each prediction on its own connection: this
+   * thread only refreshes the list and the canvas when a result lands */
+  rl_prelabel_async (self, rl_project_get_path (self->project), model_id,
+                     (const gint64 *) ids->data, ids->len, threads, on_prelabel_progress, self,
+                     self->job_cancellable, on_prelabel_done, NULL);
 }
 
 static void
@@ -1388,7 +1328,6 @@ relabel_window_finalize (GObject *object)
   RelabelWindow *self = RELABEL_WINDOW (object);
   g_clear_object (&self->job_cancellable);
   g_clear_object (&self->thumb_cancellable);
-  remove_job_model (self);
   g_array_unref (self->palette_values);
   g_free (self->tool);
   g_free (self->pointer_text);

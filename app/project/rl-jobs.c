@@ -1,5 +1,5 @@
-/* Background jobs: pre-label runs SegNet inference on a worker thread (GTask) and hands each
- * prediction to the caller's main context, which stores it on its own project connection. */
+/* Background jobs: pre-label runs SegNet inference on a worker thread (GTask) with its own
+ * project connection, stores each prediction there and tells the caller's main context. */
 #include "rl-jobs.h"
 
 #include <glib/gstdio.h>
@@ -23,9 +23,8 @@ typedef struct
 typedef struct
 {
   JobHead head;
-  RlPredictionFunc result_func;
-  char *model_path;
-  char **paths;
+  char *project_path;
+  gint64 model_id;
   gint64 *ids;
   guint n;
   int n_threads;
@@ -37,15 +36,12 @@ typedef struct
   GTask *task;   /* keeps the source object (owner of progress_data) alive */
   guint done, total;
   gint64 image_id;
-  int width, height;
-  GBytes *labels;  /* prelabel only: the prediction, handed to result_func first */
 } ProgressMsg;
 
 static void
 prelabel_data_free (PrelabelData *d)
 {
-  g_free (d->model_path);
-  g_strfreev (d->paths);
+  g_free (d->project_path);
   g_free (d->ids);
   g_free (d);
 }
@@ -55,11 +51,6 @@ deliver_progress (gpointer user_data)
 {
   ProgressMsg *m = user_data;
   JobHead *head = g_task_get_task_data (m->task);
-  if (m->labels != NULL)
-    {
-      PrelabelData *d = (PrelabelData *) head;
-      d->result_func (m->image_id, m->width, m->height, m->labels, head->progress_data);
-    }
   if (head->progress != NULL)
     head->progress (m->done, m->total, m->image_id, head->progress_data);
   return G_SOURCE_REMOVE;
@@ -70,30 +61,19 @@ progress_msg_free (gpointer user_data)
 {
   ProgressMsg *m = user_data;
   g_object_unref (m->task);
-  g_clear_pointer (&m->labels, g_bytes_unref);
   g_free (m);
 }
 
 static void
-post_progress_full (GTask *task, guint done, guint total, gint64 image_id, int width, int height,
-                    GBytes *labels)
+post_progress (GTask *task, guint done, guint total, gint64 image_id)
 {
   ProgressMsg *m = g_new0 (ProgressMsg, 1);
   m->task = g_object_ref (task);
   m->done = done;
   m->total = total;
   m->image_id = image_id;
-  m->width = width;
-  m->height = height;
-  m->labels = labels;
   g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, deliver_progress, m,
                               progress_msg_free);
-}
-
-static void
-post_progress (GTask *task, guint done, guint total, gint64 image_id)
-{
-  post_progress_full (task, done, total, image_id, 0, 0, NULL);
 }
 
 static int
@@ -112,6 +92,32 @@ lower_thread_priority (void)
 #endif
 }
 
+/* Exports the model to a fresh temporary folder; returns the file (folder = its dirname). */
+static char *
+export_model (RlProject *project, gint64 model_id, GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("relabel-prelabel-XXXXXX", error);
+  if (dir == NULL)
+    return NULL;
+  char *path = g_build_filename (dir, "model.safetensors", NULL);
+  if (!rl_project_export_model (project, model_id, path, error))
+    {
+      g_unlink (path);
+      g_rmdir (dir);
+      g_free (path);
+      return NULL;
+    }
+  return path;
+}
+
+static void
+remove_model_file (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -121,8 +127,25 @@ prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   RlError err = { { 0 } };
   lower_thread_priority ();
 
-  if (rl_model_load (d->model_path, &model, &err) != RL_OK)
+  /* this thread's own connection: an RlProject is used from one thread only */
+  RlProject *project = rl_project_open (d->project_path, FALSE, &error);
+  if (project == NULL)
     {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_autofree char *model_path = export_model (project, d->model_id, &error);
+  if (model_path == NULL)
+    {
+      rl_project_close (project);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  RlStatus loaded = rl_model_load (model_path, &model, &err);
+  remove_model_file (model_path);
+  if (loaded != RL_OK)
+    {
+      rl_project_close (project);
       g_task_return_new_error (task, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s", err.text);
       return;
     }
@@ -131,30 +154,46 @@ prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
     {
       int w = 0, h = 0;
       g_autofree guint8 *rgb = NULL;
+      g_autofree char *path = rl_project_image_path (project, d->ids[i]);
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error)
-          || !rl_image_read_rgb (d->paths[i], &w, &h, &rgb, &error))
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
         {
           ok = FALSE;
           break;
         }
-      guint8 *labels = g_malloc ((gsize) w * h);
+      if (path == NULL)
+        {
+          g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                       "%s: no image %" G_GINT64_FORMAT, d->project_path, d->ids[i]);
+          ok = FALSE;
+          break;
+        }
+      if (!rl_image_read_rgb (path, &w, &h, &rgb, &error))
+        {
+          ok = FALSE;
+          break;
+        }
+      g_autofree guint8 *labels = g_malloc ((gsize) w * h);
       RlStatus st = rl_model_predict_rgb8 (model, rgb, h, w, labels, d->n_threads,
                                            abort_if_cancelled, cancellable, &err);
       if (st != RL_OK)
         {
-          g_free (labels);
           if (!g_cancellable_set_error_if_cancelled (cancellable, &error))
-            g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s",
-                         d->paths[i], err.text);
+            g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s", path,
+                         err.text);
+          ok = FALSE;
+          break;
+        }
+      if (!rl_project_set_prediction (project, d->ids[i], d->model_id, labels, w, h, &error))
+        {
           ok = FALSE;
           break;
         }
       d->n_done++;
-      post_progress_full (task, i + 1, d->n, d->ids[i], w, h,
-                          g_bytes_new_take (labels, (gsize) w * h));
+      post_progress (task, i + 1, d->n, d->ids[i]);
     }
   rl_model_free (model);
+  rl_project_close (project);
 
   if (!ok)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -163,24 +202,20 @@ prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
 }
 
 void
-rl_prelabel_async (gpointer source_object, const char *model_path,
-                   const char *const *image_paths, const gint64 *image_ids, guint n_images,
-                   int n_threads, RlPredictionFunc result_func, RlJobProgress progress,
-                   gpointer data, GCancellable *cancellable, GAsyncReadyCallback callback,
-                   gpointer user_data)
+rl_prelabel_async (gpointer source_object, const char *project_path, gint64 model_id,
+                   const gint64 *image_ids, guint n_images, int n_threads,
+                   RlJobProgress progress, gpointer data, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
   PrelabelData *d = g_new0 (PrelabelData, 1);
 
   g_task_set_source_tag (task, rl_prelabel_async);
-  d->model_path = g_strdup (model_path);
-  d->paths = g_new0 (char *, n_images + 1);
-  for (guint i = 0; i < n_images; i++)
-    d->paths[i] = g_strdup (image_paths[i]);
-  d->ids = g_memdup2 (image_ids, sizeof (gint64) * n_images);
+  d->project_path = g_strdup (project_path);
+  d->model_id = model_id;
+  d->ids = g_memdup2 (image_ids, sizeof (gint64) * MAX (n_images, 1));
   d->n = n_images;
   d->n_threads = n_threads;
-  d->result_func = result_func;
   d->head.progress = progress;
   d->head.progress_data = data;
   g_task_set_task_data (task, d, (GDestroyNotify) prelabel_data_free);

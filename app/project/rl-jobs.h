@@ -8,21 +8,16 @@
  * done of total images finished, image_id is the image just predicted (0 when skipped). */
 typedef void (*RlJobProgress) (guint done, guint total, gint64 image_id, gpointer data);
 
-/* Called in the caller's main context with the labels (H, W) predicted for one image; the
- * caller stores them (rl_project_set_prediction on its own connection). */
-typedef void (*RlPredictionFunc) (gint64 image_id, int width, int height, GBytes *labels,
-                                  gpointer data);
-
-/* Predicts the labels of the image files image_paths[0..n) (image_ids[i] names paths[i]) with
- * the model file model_path, on a worker thread; each result goes to result_func, then progress.
- * The worker opens no project connection: the caller exports the model and stores the results
- * on its own, so the project file is only ever open once in the process.
- * n_threads: engine threads, 0 = all cores. func/progress data must stay valid until callback
- * runs (pass their owner as source_object). Cancel with cancellable: the engine stops between
- * layers. */
-void rl_prelabel_async (gpointer source_object, const char *model_path,
-                        const char *const *image_paths, const gint64 *image_ids,
-                        guint n_images, int n_threads, RlPredictionFunc result_func,
+/* Pre-labels the images image_ids[0..n) of the project at project_path with its model model_id
+ * on a worker thread, which opens its own RlProject connection (one connection per thread; the
+ * project's busy timeout serialises writers): it exports the model to a temporary file, predicts
+ * each image and stores the result with rl_project_set_prediction. progress runs in the
+ * caller's main context after each stored image (image_id 0 when skipped) so the caller can
+ * refresh its views. n_threads: engine threads, 0 = all cores. progress data must stay valid
+ * until callback runs (pass its owner as source_object). Cancel with cancellable: the engine
+ * stops between layers. */
+void rl_prelabel_async (gpointer source_object, const char *project_path, gint64 model_id,
+                        const gint64 *image_ids, guint n_images, int n_threads,
                         RlJobProgress progress, gpointer data, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
 /* Number of images predicted; FALSE with G_IO_ERROR_CANCELLED when cancelled. */

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # GUI tests under Xvfb with real input (xdotool): "paint" selects a class by number key, drags a
 # brush stroke, checks the saved mask through the project, undoes/redoes, takes a screenshot;
-# "frames" pre-labels every demo image in the background and checks that the frame clock never
+# "frames" pre-labels every demo image in the background (the worker stores the predictions on
+# its own connection) and checks that the frame clock never
 # stalls for more than 100 ms. Any GTK warning or critical on the app's stderr fails the test.
 import os
 import shutil
