@@ -1,6 +1,7 @@
 /* The "Retrain" job: fine-tunes the project's model on its corrected masks with rl_train_run,
  * scores it at full resolution on the val images and stores it as a new model version + metrics. */
 #include "rl-finetune.h"
+#include "rl-metrics-json.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -326,71 +327,6 @@ builder_to_string (JsonBuilder *b)
   return json_generator_to_data (gen, NULL);
 }
 
-/* `relabel eval --json`'s object (app/cmd-eval.c, same keys and order). */
-static char *
-metrics_json (const RlMetrics *m, const RlClassSpec *spec, GPtrArray *images)
-{
-  int K = rl_metrics_n_classes (m), ignore = rl_metrics_ignore_index (m);
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "images");
-  json_builder_add_int_value (b, rl_metrics_n_images (m));
-  add_number (b, "global_accuracy", rl_metrics_global_accuracy (m));
-  add_number (b, "class_accuracy", rl_metrics_class_accuracy (m));
-  add_number (b, "miou", rl_metrics_miou (m));
-  add_number (b, "bf", rl_metrics_bf (m));
-  json_builder_set_member_name (b, "per_class");
-  json_builder_begin_array (b);
-  for (int c = 0; c < K; c++)
-    {
-      if (c == ignore)
-        continue;
-      RlClassScores s;
-      rl_metrics_class (m, c, &s);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "index");
-      json_builder_add_int_value (b, c);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, spec->classes[c].name);
-      add_number (b, "accuracy", s.accuracy);
-      add_number (b, "iou", s.iou);
-      add_number (b, "bf", s.bf);
-      json_builder_set_member_name (b, "pixels");
-      json_builder_add_int_value (b, s.pixels);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  const int64_t *conf = rl_metrics_confusion (m);
-  json_builder_set_member_name (b, "confusion");
-  json_builder_begin_array (b);
-  for (int i = 0; i < K; i++)
-    {
-      json_builder_begin_array (b);
-      for (int j = 0; j < K; j++)
-        json_builder_add_int_value (b, conf[(gsize) i * K + j]);
-      json_builder_end_array (b);
-    }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "per_image");
-  json_builder_begin_array (b);
-  for (gint64 i = 0; i < rl_metrics_n_images (m); i++)
-    {
-      RlImageScores s;
-      rl_metrics_image_scores (m, i, &s);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, ((RlImageInfo *) images->pdata[i])->name);
-      add_number (b, "global_accuracy", s.global_accuracy);
-      add_number (b, "class_accuracy", s.class_accuracy);
-      add_number (b, "miou", s.miou);
-      add_number (b, "bf", s.bf);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return builder_to_string (b);
-}
-
 /* Scores job->model on the validation images at full resolution against their current masks. */
 static char *
 evaluate (Job *job, const RlClassSpec *spec, GError **error)
@@ -437,7 +373,10 @@ evaluate (Job *job, const RlClassSpec *spec, GError **error)
       g_ptr_array_add (scored, info);
       job_progress (job, RL_FINETUNE_EVAL, (int) i + 1, (int) n);
     }
-  char *json = ok ? metrics_json (m, spec, scored) : NULL;
+  g_autofree const char **names = g_new0 (const char *, scored->len + 1);
+  for (guint i = 0; i < scored->len; i++)
+    names[i] = ((RlImageInfo *) scored->pdata[i])->name;
+  char *json = ok ? rl_metrics_to_json (m, spec, names, FALSE) : NULL;
   rl_metrics_free (m);
   return json;
 }
