@@ -47,6 +47,7 @@ struct _RelabelWindow
   GtkLabel *zoom_label;
   GtkListBox *palette_list;
   GtkLabel *image_info_label;
+  GMenu *recent_menu;
 
   /* owned */
   RlProject *project;
@@ -660,6 +661,58 @@ start_thumbnails (RelabelWindow *self)
                          self, self->thumb_cancellable, on_thumbnails_done, NULL);
 }
 
+/* ---- recent projects */
+
+#define RECENT_MENU_MAX 8
+
+/* File > Open Recent: the newest RECENT_MENU_MAX projects of the "recent-projects" setting whose
+ * file still exists, each labelled with its file name (the full path as a tooltip is not
+ * possible in a GMenu, so a name shared by two folders gets its folder added). */
+static void
+update_recent_menu (RelabelWindow *self)
+{
+  g_menu_remove_all (self->recent_menu);
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) recent = g_settings_get_strv (self->settings, "recent-projects");
+  g_autoptr (GPtrArray) shown = g_ptr_array_new ();
+  for (guint i = 0; recent[i] != NULL && shown->len < RECENT_MENU_MAX; i++)
+    if (g_path_is_absolute (recent[i]) && g_file_test (recent[i], G_FILE_TEST_IS_REGULAR))
+      g_ptr_array_add (shown, recent[i]);
+  for (guint i = 0; i < shown->len; i++)
+    {
+      const char *path = g_ptr_array_index (shown, i);
+      g_autofree char *base = g_path_get_basename (path);
+      gboolean shared = FALSE;
+      for (guint j = 0; j < shown->len && !shared; j++)
+        {
+          g_autofree char *other = g_path_get_basename (g_ptr_array_index (shown, j));
+          shared = j != i && g_str_equal (other, base);
+        }
+      g_autofree char *text = NULL;
+      if (shared)
+        {
+          g_autofree char *dir = g_path_get_dirname (path);
+          g_autofree char *dir_base = g_path_get_basename (dir);
+          text = g_strdup_printf ("%s (%s)", base, dir_base);
+        }
+      else
+        text = g_strdup (base);
+      /* a GMenu label reads "_" as a mnemonic marker: double it */
+      g_auto (GStrv) parts = g_strsplit (text, "_", -1);
+      g_autofree char *label = g_strjoinv ("__", parts);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "win.open-recent",
+                                               g_variant_new_string (path));
+      g_menu_append_item (self->recent_menu, item);
+    }
+  if (shown->len == 0)
+    {
+      /* an item without an action is shown insensitive */
+      g_menu_append (self->recent_menu, "No Recent Projects", NULL);
+    }
+}
+
 /* ---- opening */
 
 gboolean
@@ -898,6 +951,14 @@ on_open_response (GtkNativeDialog *dialog, int response, RelabelWindow *self)
         relabel_window_open_project (self, path);
     }
   g_object_unref (dialog);
+}
+
+static void
+action_open_recent (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  /* like Open Project…: a running job on the current project is cancelled */
+  relabel_window_open_project (self, g_variant_get_string (param, NULL));
 }
 
 static void
@@ -1391,9 +1452,11 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, zoom_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, palette_list);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_info_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, recent_menu);
   gtk_widget_class_bind_template_callback (widget_class, on_info_response);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s", action_open_recent);
   gtk_widget_class_install_action (widget_class, "win.new-project", NULL, action_new_project);
   gtk_widget_class_install_action (widget_class, "win.add-model", NULL, action_add_model);
   gtk_widget_class_install_action (widget_class, "win.undo", NULL, action_undo);
@@ -1531,6 +1594,9 @@ relabel_window_new (GtkApplication *app, GSettings *settings)
   if (settings != NULL)
     {
       self->settings = g_object_ref (settings);
+      g_signal_connect_object (settings, "changed::recent-projects",
+                               G_CALLBACK (update_recent_menu), self, G_CONNECT_SWAPPED);
+      update_recent_menu (self);
       gtk_adjustment_set_value (self->opacity_adjustment,
                                 g_settings_get_double (settings, "overlay-opacity"));
     }

@@ -3,7 +3,8 @@
 # brush stroke, checks the saved mask through the project, undoes/redoes, takes a screenshot;
 # "frames" pre-labels every demo image in the background (the worker stores the predictions on
 # its own connection) and checks that the frame clock never
-# stalls for more than 100 ms. Any GTK warning or critical on the app's stderr fails the test.
+# stalls for more than 100 ms; "recent" opens two projects and goes back to the first through
+# File > Open Recent (keyboard), skipping a deleted one. Any GTK warning or critical on the app's stderr fails the test.
 import os
 import shutil
 import subprocess
@@ -246,11 +247,84 @@ def test_frames(tmp):
     stop_app(proc, tmp, wid)
 
 
+def window_name(wid, want, timeout=10):
+    """The window's title once it is `want` (or the last title read after the timeout)."""
+    end = time.time() + timeout
+    while True:
+        name = xdo("getwindowname", wid)
+        if name == want or time.time() > end:
+            return name
+        time.sleep(0.3)
+
+
+def test_recent(tmp):
+    # settings in a key file under XDG_CONFIG_HOME, so they outlive the app and can be read here
+    env = {"GSETTINGS_BACKEND": "keyfile"}
+    proc, demo = start_app(tmp, [], env)           # first run: opens the demo (project A)
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears")
+    if wid is None:
+        proc.kill()
+        return
+    time.sleep(1.0)
+    xdo("windowfocus", "--sync", wid)
+    stop_app(proc, tmp, wid)
+    other = os.path.join(tmp, "other.relabel")     # project B: a copy of the closed demo
+    shutil.copy(demo, other)
+    missing = os.path.join(tmp, "gone.relabel")    # a recent project whose file went away
+    shutil.copy(demo, missing)
+
+    proc, _ = start_app(tmp, [missing], env)
+    wid = find_window()
+    check(wid is not None and window_name(wid, "gone.relabel — Relabel") == "gone.relabel — Relabel",
+          "the app opens gone.relabel")
+    if wid is None:
+        proc.kill()
+        return
+    time.sleep(1.0)
+    xdo("windowfocus", "--sync", wid)
+    stop_app(proc, tmp, wid)
+    os.remove(missing)
+
+    proc, _ = start_app(tmp, [other], env)
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears")
+    if wid is None:
+        proc.kill()
+        print(open(os.path.join(tmp, "app.stderr")).read())
+        return
+    check(window_name(wid, "other.relabel — Relabel") == "other.relabel — Relabel",
+          "the app opens other.relabel")
+    time.sleep(1.0)
+    xdo("windowfocus", "--sync", wid)
+    # F10 opens the primary menu; the 2nd item is Open Recent; its 2nd entry is the demo (the
+    # 1st is other.relabel, the missing gone.relabel is skipped)
+    xdo("key", "--window", wid, "F10")
+    time.sleep(0.8)
+    xdo("key", "--window", wid, "Down", "Right")
+    time.sleep(0.8)
+    xdo("key", "--window", wid, "Down", "Down")   # the first moves onto the list
+    time.sleep(0.5)
+    screenshot("gui-open-recent.png")
+    xdo("key", "--window", wid, "Return")
+    name = window_name(wid, "demo.relabel — Relabel")
+    check(name == "demo.relabel — Relabel", "Open Recent > 2nd entry opens the demo (%s)" % name)
+    stop_app(proc, tmp, wid)
+
+    with open(os.path.join(tmp, "config", "glib-2.0", "settings", "keyfile")) as f:
+        text = f.read()
+    line = next((l for l in text.splitlines() if l.startswith("recent-projects=")), "")
+    listed = [p.strip().strip("'") for p in line.partition("=")[2].strip("[]").split(",")]
+    print("recent-projects:", listed)
+    check(listed[:3] == [demo, other, missing],
+          "recent-projects lists the demo, other.relabel, gone.relabel newest first")
+
+
 def main():
     mode = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="relabel-gui-")
     try:
-        {"paint": test_paint, "frames": test_frames}[mode](tmp)
+        {"paint": test_paint, "frames": test_frames, "recent": test_recent}[mode](tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
