@@ -233,6 +233,128 @@ rl_prelabel_finish (GAsyncResult *result, guint *n_done, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* ---- retrain */
+
+typedef struct
+{
+  GTask *task;
+  RlRetrainProgress progress;
+  gpointer progress_data;
+  RlFinetuneProgress p;
+} RetrainMsg;
+
+typedef struct
+{
+  RlRetrainProgress progress;
+  gpointer progress_data;
+  char *project_path;
+  char *model, *out, *name, *train_split, *val_split;  /* owned copies of opt's strings */
+  RlFinetuneOptions opt;
+  gint64 new_model_id;
+  GCancellable *cancellable;
+} RetrainData;
+
+static void
+retrain_data_free (RetrainData *d)
+{
+  g_free (d->project_path);
+  g_free (d->model);
+  g_free (d->out);
+  g_free (d->name);
+  g_free (d->train_split);
+  g_free (d->val_split);
+  g_clear_object (&d->cancellable);
+  g_free (d);
+}
+
+static gboolean
+deliver_retrain_progress (gpointer user_data)
+{
+  RetrainMsg *m = user_data;
+  m->progress (&m->p, m->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+retrain_msg_free (gpointer user_data)
+{
+  RetrainMsg *m = user_data;
+  g_object_unref (m->task);
+  g_free (m);
+}
+
+/* Runs on the worker: marshal a copy to the caller's main context. */
+static void
+retrain_progress (const RlFinetuneProgress *p, gpointer data)
+{
+  GTask *task = data;
+  RetrainData *d = g_task_get_task_data (task);
+  if (d->progress == NULL)
+    return;
+  RetrainMsg *m = g_new0 (RetrainMsg, 1);
+  m->task = g_object_ref (task);
+  m->progress = d->progress;
+  m->progress_data = d->progress_data;
+  m->p = *p;
+  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
+                              deliver_retrain_progress, m, retrain_msg_free);
+}
+
+static gboolean
+retrain_should_stop (gpointer data)
+{
+  RetrainData *d = g_task_get_task_data (G_TASK (data));
+  return g_cancellable_is_cancelled (d->cancellable);
+}
+
+static void
+retrain_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RetrainData *d = task_data;
+  g_autoptr (GError) error = NULL;
+  RlFinetuneCallbacks cb = { retrain_progress, retrain_should_stop, task };
+  lower_thread_priority ();
+  if (!rl_finetune_run (d->project_path, &d->opt, &cb, &d->new_model_id, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+rl_retrain_async (gpointer source_object, const char *project_path,
+                  const RlFinetuneOptions *opt, RlRetrainProgress progress, gpointer data,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  RetrainData *d = g_new0 (RetrainData, 1);
+
+  g_task_set_source_tag (task, rl_retrain_async);
+  d->progress = progress;
+  d->progress_data = data;
+  d->project_path = g_strdup (project_path);
+  d->opt = *opt;
+  d->opt.model = d->model = g_strdup (opt->model);
+  d->opt.out = d->out = g_strdup (opt->out);
+  d->opt.name = d->name = g_strdup (opt->name);
+  d->opt.train_split = d->train_split = g_strdup (opt->train_split);
+  d->opt.val_split = d->val_split = g_strdup (opt->val_split);
+  d->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
+  g_task_set_task_data (task, d, (GDestroyNotify) retrain_data_free);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, retrain_thread);
+}
+
+gboolean
+rl_retrain_finish (GAsyncResult *result, gint64 *new_model_id, GError **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  RetrainData *d = g_task_get_task_data (G_TASK (result));
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), error);
+  if (new_model_id != NULL)
+    *new_model_id = ok ? d->new_model_id : 0;
+  return ok;
+}
+
 /* ---- import */
 
 typedef struct

@@ -1,8 +1,10 @@
-/* Background jobs on a project: pre-labelling images with the project's current model.
+/* Background jobs on a project: pre-labelling images with the project's current model,
+ * retraining it, importing a dataset, thumbnails.
  * Each job runs in a GTask worker thread with its own RlProject connection (same file). */
 #pragma once
 
 #include <gio/gio.h>
+#include "rl-finetune.h"
 
 /* Called in the thread-default main context of the caller of _async after each image:
  * done of total images finished, image_id is the image just predicted (0 when skipped). */
@@ -22,6 +24,25 @@ void rl_prelabel_async (gpointer source_object, const char *project_path, gint64
                         GAsyncReadyCallback callback, gpointer user_data);
 /* Number of images predicted; FALSE with G_IO_ERROR_CANCELLED when cancelled. */
 gboolean rl_prelabel_finish (GAsyncResult *result, guint *n_done, GError **error);
+
+/* Called in the caller's main context with the progress of a retrain (a copy of what
+ * rl_finetune_run reported on the worker). */
+typedef void (*RlRetrainProgress) (const RlFinetuneProgress *p, gpointer data);
+
+/* Retrains ("fine-tunes") the current model of the project at project_path on its labelled
+ * images with rl_finetune_run on a worker thread (which opens its own connection) and registers
+ * the result, with its val metrics, as a new model version, which becomes the current model.
+ * opt: the finetune options (copied; its string fields too), e.g. rl_finetune_options_init with
+ * fewer iters. progress data must stay valid until callback runs (pass its owner as
+ * source_object). Cancel with cancellable: the trainer stops at the next step or image and
+ * nothing is added to the project. */
+void rl_retrain_async (gpointer source_object, const char *project_path,
+                       const RlFinetuneOptions *opt, RlRetrainProgress progress, gpointer data,
+                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data);
+/* new_model_id (may be NULL): the id of the new model version; FALSE with G_IO_ERROR_CANCELLED
+ * when cancelled. */
+gboolean rl_retrain_finish (GAsyncResult *result, gint64 *new_model_id, GError **error);
 
 /* Creates (or opens) the project at project_path and imports the dataset (kind "camvid" |
  * "sunrgbd" | "folder") at dataset_path into it, on a worker thread. progress gets (done, total,

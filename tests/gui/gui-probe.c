@@ -1,7 +1,8 @@
 /* Test helper for the GUI tests: reads a project through the RlProject API (never SQL) so the
  * tests check what the window saved. Usage:
  *   gui-probe dump PROJECT IMAGE OUT.raw     current mask of IMAGE as raw bytes (W*H), prints W H
- *   gui-probe predicted PROJECT              number of images that have a prediction */
+ *   gui-probe predicted PROJECT              number of images that have a prediction
+ *   gui-probe model PROJECT                  current model id, then 1 if it has val metrics */
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,19 @@ main (int argc, char **argv)
       printf ("%u\n", n);
       return 0;
     }
+  if (argc == 3 && strcmp (argv[1], "model") == 0)
+    {
+      g_autoptr (RlProject) project = rl_project_open (argv[2], FALSE, &error);
+      if (project == NULL)
+        {
+          fprintf (stderr, "gui-probe: %s\n", error->message);
+          return 1;
+        }
+      gint64 id = rl_project_current_model (project);
+      g_autofree char *metrics = id ? rl_project_get_metrics (project, id, "val") : NULL;
+      printf ("%" G_GINT64_FORMAT " %d\n", id, metrics != NULL ? 1 : 0);
+      return 0;
+    }
   if (argc == 5 && strcmp (argv[1], "dump") == 0)
     {
       int w = 0, h = 0;
@@ -43,6 +57,7 @@ main (int argc, char **argv)
       printf ("%d %d\n", w, h);
       return 0;
     }
-  fprintf (stderr, "usage: gui-probe dump PROJECT IMAGE OUT.raw | predicted PROJECT\n");
+  fprintf (stderr,
+           "usage: gui-probe dump PROJECT IMAGE OUT.raw | predicted PROJECT | model PROJECT\n");
   return 2;
 }
