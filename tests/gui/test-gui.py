@@ -95,13 +95,20 @@ def start_app(tmp, extra_args=(), extra_env=None):
 
 def stop_app(proc, tmp, wid):
     if proc.poll() is None:
-        try:
-            xdo("key", "--window", wid, "ctrl+q")
-        except subprocess.CalledProcessError:
-            pass
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        # A key sent while the window is still mapping or without focus can be lost on a loaded
+        # machine: focus it first, and press again if the app is still running after a while.
+        for attempt in range(4):
+            try:
+                xdo("windowfocus", "--sync", wid)
+                xdo("key", "--window", wid, "ctrl+q")
+            except subprocess.CalledProcessError:
+                pass
+            try:
+                proc.wait(timeout=8)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if proc.poll() is None:
             proc.kill()
             proc.wait()
             check(False, "the app quits on Ctrl+Q")
