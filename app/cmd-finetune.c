@@ -3,29 +3,13 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-stop.h"
 #include "relabel-cli.h"
 #include "rl-finetune.h"
 #include "rl-project.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  stop_requested = 1;
-}
-
-static gboolean
-should_stop (gpointer data)
-{
-  (void) data;
-  return stop_requested != 0;
-}
 
 static void
 progress (const RlFinetuneProgress *p, gpointer data)
@@ -169,12 +153,8 @@ rl_cmd_finetune (int argc, char **argv)
   opt.seed = (guint64) seed;
   opt.quiet = quiet;
 
-  struct sigaction sa;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  RlFinetuneCallbacks cb = { progress, should_stop, &quiet };
+  rl_cli_catch_stop_signals ();
+  RlFinetuneCallbacks cb = { progress, rl_cli_should_stop, &quiet };
   gint64 id = 0;
   if (!rl_finetune_run (project, &opt, &cb, &id, &error))
     {

@@ -2,29 +2,13 @@
  * Ctrl+C (SIGINT) or SIGTERM writes a checkpoint before exiting; --resume continues exactly. */
 #include <errno.h>
 #include <gio/gio.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-stop.h"
 #include "relabel-cli.h"
 #include "rl-dataset.h"
 #include "rl-train-loop.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  stop_requested = 1;
-}
-
-static gboolean
-should_stop (gpointer data)
-{
-  (void) data;
-  return stop_requested != 0;
-}
 
 static gboolean
 parse_engine_path (const char *s, RlEnginePath *path)
@@ -160,12 +144,8 @@ rl_cmd_train (int argc, char **argv)
   opt.val_max_images = val_images;
   opt.quiet = quiet;
 
-  struct sigaction sa;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  RlTrainCallbacks cb = { NULL, should_stop, NULL };
+  rl_cli_catch_stop_signals ();
+  RlTrainCallbacks cb = { NULL, rl_cli_should_stop, NULL };
   if (!rl_train_run (ds, &opt, &cb, &error))
     {
       fprintf (stderr, "relabel: %s\n", error->message);
