@@ -158,16 +158,18 @@ action_about (GSimpleAction *action, GVariant *param, gpointer data)
                          NULL);
 }
 
+/* Closes every window as its close button would: a window whose job is still running hides,
+ * cancels the job and goes away when the worker has returned (see relabel-window.c), so the
+ * process never exits under a worker thread. The application quits with its last window. */
 static void
 action_quit (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (data));
-  while (windows != NULL)
-    {
-      GList *next = windows->next;
-      gtk_window_destroy (windows->data);
-      windows = next;
-    }
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (data)));
+  for (GList *l = windows; l != NULL; l = l->next)
+    g_object_ref (l->data);
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+  g_list_free_full (windows, g_object_unref);
 }
 
 static GtkWidget *

@@ -71,6 +71,8 @@ struct _RelabelWindow
   gint64 current_id;
   gint64 last_frame_time;
   char *pointer_text;
+  guint n_thumb_jobs;         /* thumbnail workers not yet returned */
+  gboolean closing;           /* closed while a worker ran: hidden, destroyed when it returns */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelWindow, relabel_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -87,6 +89,7 @@ static GParamSpec *properties[N_PROPS];
 
 static void update_actions (RelabelWindow *self);
 static void update_status (RelabelWindow *self);
+static void finish_close (RelabelWindow *self);
 
 /* ---- messages */
 
@@ -634,9 +637,12 @@ on_thumbnail (gint64 image_id, int width, int height, GBytes *rgb, gpointer data
 static void
 on_thumbnails_done (GObject *source, GAsyncResult *result, gpointer data)
 {
+  RelabelWindow *self = RELABEL_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  /* a project that cannot be reopened was already reported when it was opened */
+  /* unreadable images were skipped: their rows simply keep no thumbnail */
   rl_thumbnails_finish (result, &error);
+  self->n_thumb_jobs--;
+  finish_close (self);
 }
 
 static void
@@ -659,8 +665,11 @@ start_thumbnails (RelabelWindow *self)
   g_clear_object (&self->thumb_cancellable);
   self->thumb_cancellable = g_cancellable_new ();
   if (n > 0)
-    rl_thumbnails_async (self, (const char *const *) paths, ids, n, 64, on_thumbnail,
-                         self, self->thumb_cancellable, on_thumbnails_done, NULL);
+    {
+      self->n_thumb_jobs++;
+      rl_thumbnails_async (self, (const char *const *) paths, ids, n, 64, on_thumbnail,
+                           self, self->thumb_cancellable, on_thumbnails_done, NULL);
+    }
 }
 
 /* ---- recent projects */
@@ -840,8 +849,11 @@ on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
   g_clear_object (&self->job_cancellable);
   g_autofree char *line = g_strdup_printf ("# job-end %u %s", n_done, ok ? "ok" : "failed");
   frame_log (self, line);
-  if (self->project == NULL)
-    return;
+  if (self->closing || self->project == NULL)
+    {
+      finish_close (self);
+      return;
+    }
   set_job_visible (self, FALSE, NULL);
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -860,7 +872,7 @@ on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
 static void
 start_prelabel (RelabelWindow *self, gboolean all)
 {
-  if (self->project == NULL || self->job_cancellable != NULL)
+  if (self->project == NULL || self->job_cancellable != NULL || self->closing)
     return;
   gint64 model_id = rl_project_current_model (self->project);
   if (model_id == 0)
@@ -957,8 +969,11 @@ on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
   frame_log (self, ok ? "# retrain-end ok"
                       : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
                       ? "# retrain-end cancelled" : "# retrain-end failed");
-  if (self->project == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
-    return;
+  if (self->closing || self->project == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    {
+      finish_close (self);
+      return;
+    }
   set_job_visible (self, FALSE, NULL);
   if (!ok)
     {
@@ -995,7 +1010,7 @@ on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
 static void
 start_retrain (RelabelWindow *self)
 {
-  if (self->project == NULL || self->job_cancellable != NULL)
+  if (self->project == NULL || self->job_cancellable != NULL || self->closing)
     return;
   if (rl_project_current_model (self->project) == 0)
     {
@@ -1046,8 +1061,11 @@ on_import_done (GObject *source, GAsyncResult *result, gpointer data)
   gboolean ok = rl_import_finish (result, &n_added, &problems, &error);
 
   g_clear_object (&self->job_cancellable);
-  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
-    return;
+  if (self->closing || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    {
+      finish_close (self);
+      return;
+    }
   set_job_visible (self, FALSE, NULL);
   if (!ok)
     {
@@ -1460,6 +1478,43 @@ on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- closing */
+
+/* Destroys a window closed while workers ran, once the last of them has returned. */
+static void
+finish_close (RelabelWindow *self)
+{
+  if (self->closing && self->job_cancellable == NULL && self->n_thumb_jobs == 0
+      && !gtk_widget_in_destruction (GTK_WIDGET (self)))
+    {
+      frame_log (self, "# closed");
+      gtk_window_destroy (GTK_WINDOW (self));
+    }
+}
+
+/* Closing (window close, Ctrl+Q) while a job runs: the worker still reports to this window and
+ * writes the project, and the process must not exit under it. Hide the window, cancel, and
+ * destroy it when the job's GTask completes (the main loop keeps running meanwhile; the
+ * application lives as long as it has a window). */
+static gboolean
+relabel_window_close_request (GtkWindow *window)
+{
+  RelabelWindow *self = RELABEL_WINDOW (window);
+  if (self->job_cancellable == NULL && self->n_thumb_jobs == 0)
+    return GTK_WINDOW_CLASS (relabel_window_parent_class)->close_request (window);
+  if (!self->closing)
+    {
+      self->closing = TRUE;
+      frame_log (self, "# close-deferred");
+      if (self->job_cancellable != NULL)
+        g_cancellable_cancel (self->job_cancellable);
+      if (self->thumb_cancellable != NULL)
+        g_cancellable_cancel (self->thumb_cancellable);
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+    }
+  return TRUE;
+}
+
 /* ---- GObject */
 
 static void
@@ -1550,6 +1605,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   object_class->set_property = relabel_window_set_property;
   object_class->dispose = relabel_window_dispose;
   object_class->finalize = relabel_window_finalize;
+  GTK_WINDOW_CLASS (klass)->close_request = relabel_window_close_request;
 
   properties[PROP_TOOL] = g_param_spec_string ("tool", NULL, NULL, "brush",
                                                G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);

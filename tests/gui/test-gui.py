@@ -6,9 +6,13 @@
 # "recent" opens two projects and goes back to the first through File > Open Recent (keyboard),
 # skipping a deleted one; "retrain" cancels a Retrain Model (Ctrl+R) with the job bar's Cancel
 # button, then runs one (2 steps) on the demo and checks that a new model version with val
-# metrics lands. Any GTK warning or critical on the app's stderr fails the test.
+# metrics lands; "quit-job" presses Ctrl+Q while pre-label all runs, then while a retrain runs,
+# and checks that the app cancels the job, waits for its worker and exits with status 0, leaving
+# an intact project (SQLite integrity_check) that holds every prediction stored before the quit.
+# Any GTK warning or critical on the app's stderr fails the test.
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -37,6 +41,24 @@ def xdo(*args):
                           capture_output=True, text=True).stdout.strip()
 
 
+def quit_key(wid):
+    """Focuses the window and presses Ctrl+Q through XTEST (xdotool key without --window). With
+    --window, xdotool looks the window up again before each event: when the press has already
+    closed the window the lookup fails, xdotool exits before releasing Ctrl and Q, and the X
+    server keeps them held down; Q's autorepeat then quits the next app started on the display
+    as soon as its window maps (the cause of the flaky 'recent' test)."""
+    try:
+        xdo("windowfocus", "--sync", wid)
+    finally:
+        subprocess.run(["xdotool", "key", "ctrl+q"], capture_output=True)
+        release_keys()
+
+
+def release_keys():
+    """Releases the keys a test presses, in case an earlier xdotool call left one held."""
+    subprocess.run(["xdotool", "keyup", "q", "Control_L", "Shift_L"], capture_output=True)
+
+
 def find_window(timeout=60):
     end = time.time() + timeout
     while time.time() < end:
@@ -47,6 +69,19 @@ def find_window(timeout=60):
             return ids[0]
         time.sleep(0.3)
     return None
+
+
+def no_window(proc, tmp):
+    """Reports why no window appeared (the app's state, stack and stderr), then stops it."""
+    print("no window; the app %s" % ("is still running" if proc.poll() is None
+                                     else "exited with status %s" % proc.returncode))
+    if proc.poll() is None and shutil.which("eu-stack"):
+        subprocess.run(["eu-stack", "-p", str(proc.pid)])
+    with open(os.path.join(tmp, "app.stderr")) as f:
+        print(f.read())
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def dump(project, path):
@@ -398,12 +433,115 @@ def test_recent(tmp):
           "recent-projects lists the demo, other.relabel, gone.relabel newest first")
 
 
+def wait_log(log, want, timeout):
+    """The frame log's text once it contains `want` (or the last text read after the timeout)."""
+    end = time.time() + timeout
+    text = ""
+    while True:
+        if os.path.exists(log):
+            with open(log) as f:
+                text = f.read()
+        if want in text or time.time() > end:
+            return text
+        time.sleep(0.2)
+
+
+def quit_while_running(proc, tmp, wid, project, timeout=60):
+    """Presses Ctrl+Q once and checks a clean exit within the timeout (the window hides at once;
+    the process ends when the worker has returned)."""
+    t0 = time.time()
+    try:
+        quit_key(wid)
+    except subprocess.CalledProcessError:
+        check(False, "Ctrl+Q reaches the window (the app is still running: %s)" % proc.poll())
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if shutil.which("eu-stack"):
+            subprocess.run(["eu-stack", "-p", str(proc.pid)])
+        proc.kill()
+        proc.wait()
+        check(False, "the app exits within %d s of Ctrl+Q during a job" % timeout)
+    print("exit %.1f s after Ctrl+Q" % (time.time() - t0))
+    check(proc.returncode == 0, "the app exits with status 0 (got %s)" % proc.returncode)
+    with open(os.path.join(tmp, "app.stderr")) as f:
+        log = f.read()
+    bad = [l for l in log.splitlines() if "WARNING" in l or "CRITICAL" in l or "rror" in l]
+    check(not bad, "nothing on stderr about warnings, criticals or errors"
+          + (": " + bad[0] if bad else ""))
+    if bad:
+        print(log)
+    db = sqlite3.connect(project)
+    try:
+        result = db.execute("PRAGMA integrity_check").fetchall()
+    finally:
+        db.close()
+    check(result == [("ok",)], "project integrity_check: %s" % result)
+
+
+def test_quit_job(tmp):
+    model = os.path.join(tmp, "segnet-basic-random.safetensors")
+    subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
+                   check=True)
+    log = os.path.join(tmp, "frames.log")
+    env = {"RELABEL_FRAME_LOG": log, "RELABEL_FINETUNE_ITERS": "50"}
+    proc, project = start_app(tmp, ["--model", model], env)
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears")
+    if wid is None:
+        proc.kill()
+        return
+    time.sleep(1.5)
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "ctrl+shift+l")
+    # quit after the first prediction is stored, while the second is being computed
+    text = wait_log(log, "# progress 1/5", 60)
+    check("# progress 1/5" in text, "pre-label all stored its first prediction")
+    quit_while_running(proc, tmp, wid, project)
+    text = wait_log(log, "# job-end", 0)
+    marks = [l for l in text.splitlines() if l.startswith("# ") and "progress" not in l]
+    print("frame log:", marks)
+    ends = [l for l in marks if l.startswith("# job-end")]
+    check(len(marks) >= 3 and marks[-3] == "# close-deferred" and marks[-1] == "# closed"
+          and marks[-2] in ends, "the window hid, waited for the worker, then closed")
+    stored = int(ends[0].split()[2]) if ends else -1
+    check(bool(ends) and ends[0].endswith("failed") and 1 <= stored < 5,
+          "the quit cancelled pre-label mid-run (%s)" % (ends[0] if ends else "no job-end"))
+    n = subprocess.run([PROBE, "predicted", project], check=True, capture_output=True,
+                       text=True).stdout.strip()
+    check(n == str(stored), "the project holds the %d prediction(s) stored before the quit "
+          "(got %s)" % (stored, n))
+
+    # the same during a retrain (50 steps: far longer than the test waits)
+    os.remove(log)
+    proc, project = start_app(tmp, [], env)
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears (second start)")
+    if wid is None:
+        no_window(proc, tmp)
+        return
+    time.sleep(1.5)
+    base, _ = current_model(project)
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "ctrl+r")
+    text = wait_log(log, "# retrain-start", 10)
+    check("# retrain-start" in text, "Ctrl+R started a retrain")
+    time.sleep(3.0)
+    quit_while_running(proc, tmp, wid, project)
+    text = wait_log(log, "# retrain-end", 0)
+    marks = [l for l in text.splitlines() if l.startswith("# ")]
+    print("frame log:", marks)
+    check(marks[-3:] == ["# close-deferred", "# retrain-end cancelled", "# closed"],
+          "the quit cancelled the retrain and waited for it")
+    check(current_model(project)[0] == base, "a retrain cancelled by quitting adds no model")
+
+
 def main():
     mode = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="relabel-gui-")
     try:
         {"paint": test_paint, "frames": test_frames, "recent": test_recent,
-         "retrain": test_retrain}[mode](tmp)
+         "retrain": test_retrain, "quit-job": test_quit_job}[mode](tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
