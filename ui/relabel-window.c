@@ -72,6 +72,11 @@ struct _RelabelWindow
   gint64 last_frame_time;
   char *pointer_text;
   guint n_thumb_jobs;         /* thumbnail workers not yet returned */
+  GArray *rescore_queue;      /* gint64: images whose prediction scores wait for a rescore */
+  GCancellable *rescore_cancellable;
+  gboolean rescore_running;
+  gint64 rescore_start;       /* monotonic µs, for the frame log */
+  guint project_generation;   /* bumped when another project opens: late results are dropped */
   gboolean closing;           /* closed while a worker ran: hidden, destroyed when it returns */
 };
 
@@ -90,6 +95,7 @@ static GParamSpec *properties[N_PROPS];
 static void update_actions (RelabelWindow *self);
 static void update_status (RelabelWindow *self);
 static void finish_close (RelabelWindow *self);
+static void queue_rescore (RelabelWindow *self, gint64 id);
 
 /* ---- messages */
 
@@ -517,6 +523,8 @@ on_stroke_finished (RelabelCanvas *canvas, const char *tool, RelabelWindow *self
     }
   refresh_item (self, self->current_id);
   update_actions (self);
+  if (n_changed > 0)
+    queue_rescore (self, self->current_id);
 }
 
 static void
@@ -748,6 +756,10 @@ relabel_window_open_project (RelabelWindow *self, const char *path)
 
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
+  if (self->rescore_cancellable != NULL)
+    g_cancellable_cancel (self->rescore_cancellable);
+  g_array_set_size (self->rescore_queue, 0);
+  self->project_generation++;
   self->current_id = 0;
   g_clear_pointer (&self->project, rl_project_close);
   self->project = project;
@@ -1284,6 +1296,7 @@ undo_redo (RelabelWindow *self, gboolean redo)
   reload_current_mask (self);
   refresh_item (self, self->current_id);
   update_actions (self);
+  queue_rescore (self, self->current_id);
 }
 
 static void
@@ -1338,6 +1351,8 @@ action_accept_prediction (GtkWidget *widget, const char *name, GVariant *param)
   reload_current_mask (self);
   refresh_item (self, self->current_id);
   update_actions (self);
+  if (n > 0)
+    queue_rescore (self, self->current_id);
   g_autofree char *msg = g_strdup_printf ("Prediction accepted: %u pixels changed (Ctrl+Z undoes)",
                                           n);
   gtk_label_set_text (self->status_label, msg);
@@ -1478,6 +1493,86 @@ on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- prediction scores after an edit */
+
+static void start_rescore (RelabelWindow *self);
+
+static void
+on_rescore_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RelabelWindow *self = RELABEL_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  double miou = NAN, bf = NAN;
+  gboolean ok = rl_rescore_finish (result, &id, &miou, &bf, &error);
+
+  self->rescore_running = FALSE;
+  if (self->closing || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    {
+      finish_close (self);
+      return;
+    }
+  if (GPOINTER_TO_UINT (data) != self->project_generation || self->project == NULL)
+    {
+      start_rescore (self);   /* a result for the project shown before: drop it */
+      return;
+    }
+  if (self->frame_log != NULL)
+    {
+      g_autofree char *line =
+        g_strdup_printf ("# rescore %" G_GINT64_FORMAT " %s miou %.6f bf %.6f %.1f ms", id,
+                         ok ? "ok" : "failed", miou, bf,
+                         (g_get_monotonic_time () - self->rescore_start) / 1000.0);
+      frame_log (self, line);
+    }
+  if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *msg = g_strdup_printf ("The prediction's scores were not updated: %s",
+                                              error->message);
+      relabel_window_show_message (self, GTK_MESSAGE_WARNING, msg);
+    }
+  else if (ok)
+    refresh_item (self, id);   /* reads the stored scores back into the list row */
+  start_rescore (self);
+}
+
+/* Starts the next queued rescore unless one runs: one at a time, so the last one stored is the
+ * one that read the newest labels. */
+static void
+start_rescore (RelabelWindow *self)
+{
+  if (self->rescore_running || self->closing || self->project == NULL
+      || self->rescore_queue->len == 0)
+    return;
+  gint64 id = g_array_index (self->rescore_queue, gint64, 0);
+  g_array_remove_index (self->rescore_queue, 0);
+  if (self->rescore_cancellable == NULL || g_cancellable_is_cancelled (self->rescore_cancellable))
+    {
+      g_clear_object (&self->rescore_cancellable);
+      self->rescore_cancellable = g_cancellable_new ();
+    }
+  self->rescore_running = TRUE;
+  self->rescore_start = g_get_monotonic_time ();
+  rl_rescore_async (self, rl_project_get_path (self->project), id, self->rescore_cancellable,
+                    on_rescore_done, GUINT_TO_POINTER (self->project_generation));
+}
+
+/* After an edit of image id: its prediction's mIoU/BF are scored again against the new labels
+ * on a worker (10-21 ms from request to stored scores on a 480 x 360 demo image, measured by
+ * the gui-rescore test), and the row is refreshed when the new scores are stored. */
+static void
+queue_rescore (RelabelWindow *self, gint64 id)
+{
+  RelabelImageItem *item = id != 0 ? find_item (self, id, NULL) : NULL;
+  if (item == NULL || !relabel_image_item_get_has_prediction (item))
+    return;
+  for (guint i = 0; i < self->rescore_queue->len; i++)
+    if (g_array_index (self->rescore_queue, gint64, i) == id)
+      return;
+  g_array_append_val (self->rescore_queue, id);
+  start_rescore (self);
+}
+
 /* ---- closing */
 
 /* Destroys a window closed while workers ran, once the last of them has returned. */
@@ -1485,7 +1580,7 @@ static void
 finish_close (RelabelWindow *self)
 {
   if (self->closing && self->job_cancellable == NULL && self->n_thumb_jobs == 0
-      && !gtk_widget_in_destruction (GTK_WIDGET (self)))
+      && !self->rescore_running && !gtk_widget_in_destruction (GTK_WIDGET (self)))
     {
       frame_log (self, "# closed");
       gtk_window_destroy (GTK_WINDOW (self));
@@ -1500,7 +1595,7 @@ static gboolean
 relabel_window_close_request (GtkWindow *window)
 {
   RelabelWindow *self = RELABEL_WINDOW (window);
-  if (self->job_cancellable == NULL && self->n_thumb_jobs == 0)
+  if (self->job_cancellable == NULL && self->n_thumb_jobs == 0 && !self->rescore_running)
     return GTK_WINDOW_CLASS (relabel_window_parent_class)->close_request (window);
   if (!self->closing)
     {
@@ -1510,6 +1605,8 @@ relabel_window_close_request (GtkWindow *window)
         g_cancellable_cancel (self->job_cancellable);
       if (self->thumb_cancellable != NULL)
         g_cancellable_cancel (self->thumb_cancellable);
+      if (self->rescore_cancellable != NULL)
+        g_cancellable_cancel (self->rescore_cancellable);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
     }
   return TRUE;
@@ -1563,6 +1660,8 @@ relabel_window_dispose (GObject *object)
     g_cancellable_cancel (self->job_cancellable);
   if (self->thumb_cancellable != NULL)
     g_cancellable_cancel (self->thumb_cancellable);
+  if (self->rescore_cancellable != NULL)
+    g_cancellable_cancel (self->rescore_cancellable);
   g_clear_pointer (&self->project, rl_project_close);
   g_clear_object (&self->settings);
   g_clear_object (&self->selection);
@@ -1577,6 +1676,8 @@ relabel_window_finalize (GObject *object)
   RelabelWindow *self = RELABEL_WINDOW (object);
   g_clear_object (&self->job_cancellable);
   g_clear_object (&self->thumb_cancellable);
+  g_clear_object (&self->rescore_cancellable);
+  g_array_unref (self->rescore_queue);
   g_array_unref (self->palette_values);
   g_free (self->tool);
   g_free (self->pointer_text);
@@ -1724,6 +1825,7 @@ relabel_window_init (RelabelWindow *self)
   /* the tool buttons read the "tool" property while the template is built */
   self->tool = g_strdup ("brush");
   self->palette_values = g_array_new (FALSE, FALSE, sizeof (int));
+  self->rescore_queue = g_array_new (FALSE, FALSE, sizeof (gint64));
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->store = g_list_store_new (RELABEL_TYPE_IMAGE_ITEM);

@@ -3,6 +3,7 @@
 #include "rl-jobs.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #ifdef __linux__
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -10,6 +11,7 @@
 #endif
 
 #include "rl-image-io.h"
+#include "rl-image-metrics.h"
 #include "rl-model.h"
 #include "rl-project.h"
 
@@ -572,5 +574,66 @@ gboolean
 rl_thumbnails_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- rescore after an edit */
+
+typedef struct
+{
+  char *project_path;
+  gint64 image_id;
+  double miou, bf;
+} RescoreData;
+
+static void
+rescore_data_free (RescoreData *d)
+{
+  g_free (d->project_path);
+  g_free (d);
+}
+
+static void
+rescore_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RescoreData *d = task_data;
+  g_autoptr (GError) error = NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error)
+      || !rl_image_metrics_rescore (d->project_path, d->image_id, &d->miou, &d->bf, NULL,
+                                    &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+rl_rescore_async (gpointer source_object, const char *project_path, gint64 image_id,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  RescoreData *d = g_new0 (RescoreData, 1);
+
+  g_task_set_source_tag (task, rl_rescore_async);
+  d->project_path = g_strdup (project_path);
+  d->image_id = image_id;
+  d->miou = NAN;
+  d->bf = NAN;
+  g_task_set_task_data (task, d, (GDestroyNotify) rescore_data_free);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, rescore_thread);
+}
+
+gboolean
+rl_rescore_finish (GAsyncResult *result, gint64 *image_id, double *miou, double *bf,
+                   GError **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  RescoreData *d = g_task_get_task_data (G_TASK (result));
+  if (image_id != NULL)
+    *image_id = d->image_id;
+  if (miou != NULL)
+    *miou = d->miou;
+  if (bf != NULL)
+    *bf = d->bf;
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -71,3 +71,14 @@ void rl_thumbnails_async (gpointer source_object, const char *const *paths,
                           RlThumbnailFunc func, gpointer func_data, GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean rl_thumbnails_finish (GAsyncResult *result, GError **error);
+
+/* Rescores the newest prediction of image_id against its current labels and stores the scores
+ * (rl_image_metrics_rescore) on a worker thread with its own connections: run it after an edit
+ * so the image's mIoU/BF stay true. */
+void rl_rescore_async (gpointer source_object, const char *project_path, gint64 image_id,
+                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data);
+/* image_id, miou, bf (may be NULL): the image and its new scores (NaN when undefined or when
+ * nothing was stored: no prediction, or a newer one landed meanwhile). */
+gboolean rl_rescore_finish (GAsyncResult *result, gint64 *image_id, double *miou, double *bf,
+                            GError **error);

@@ -9,7 +9,10 @@
 # metrics lands; "quit-job" presses Ctrl+Q while pre-label all runs, then while a retrain runs,
 # and checks that the app cancels the job, waits for its worker and exits with status 0, leaving
 # an intact project (SQLite integrity_check) that holds every prediction stored before the quit.
-# Any GTK warning or critical on the app's stderr fails the test.
+# "rescore" pre-labels the shown image (Ctrl+L), then paints a stroke, undoes it and flood-fills,
+# and checks after each that the prediction's stored mIoU and BF were scored again against the
+# new labels (compared with an independent NumPy/SciPy computation of the SegNet paper's
+# definitions). Any GTK warning or critical on the app's stderr fails the test.
 import os
 import shutil
 import sqlite3
@@ -536,12 +539,138 @@ def test_quit_job(tmp):
     check(current_model(project)[0] == base, "a retrain cancelled by quitting adds no model")
 
 
+def scores(project):
+    out = subprocess.run([PROBE, "scores", project, IMAGE], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2]), int(out[3])
+
+
+def boundary(m):
+    """Boundary map as engine/rl-metrics.h defines it: the 2x2 block at (i, j) is not constant;
+    on the last row/column only the right/lower neighbour counts; bottom-right never."""
+    b = np.zeros(m.shape, dtype=bool)
+    b[:-1, :-1] = ((m[:-1, :-1] != m[:-1, 1:]) | (m[:-1, :-1] != m[1:, :-1])
+                   | (m[:-1, :-1] != m[1:, 1:]))
+    b[-1, :-1] = m[-1, :-1] != m[-1, 1:]
+    b[:-1, -1] = m[:-1, -1] != m[1:, -1]
+    return b
+
+
+def reference_scores(truth, pred, k, ignore):
+    """mIoU and BF of pred against truth (NaN where the project stores NULL)."""
+    from scipy.ndimage import distance_transform_edt
+    valid = (truth < k) & (truth != ignore)
+    ious = []
+    for c in range(k):
+        if c == ignore:
+            continue
+        t = valid & (truth == c)
+        p = valid & (pred == c)
+        den = t.sum() + p.sum() - (t & p).sum()
+        if den > 0:
+            ious.append((t & p).sum() / den)
+    miou = float(np.mean(ious)) if ious else float("nan")
+    h, w = truth.shape
+    d = 0.0075 * np.hypot(h, w)
+    f1s = []
+    for c in range(k):
+        if c == ignore:
+            continue
+        bt, bp = boundary(truth == c), boundary(pred == c)
+        if not bt.any() and not bp.any():
+            continue
+        dist_t = distance_transform_edt(~bt) if bt.any() else np.full(bt.shape, np.inf)
+        dist_p = distance_transform_edt(~bp) if bp.any() else np.full(bp.shape, np.inf)
+        prec = float((dist_t[bp] <= d).mean()) if bp.any() else 0.0
+        rec = float((dist_p[bt] <= d).mean()) if bt.any() else 0.0
+        f1s.append(2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0)
+    bf = float(np.mean(f1s)) if f1s else 0.0
+    if not valid.any():
+        bf = float("nan")
+    return miou, bf
+
+
+def same(a, b, tol=1e-9):
+    return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol
+
+
+def scores_until(project, done, timeout=20):
+    end = time.time() + timeout
+    while True:
+        s = scores(project)
+        if done(s) or time.time() > end:
+            return s
+        time.sleep(0.3)
+
+
+def check_scores(project, tmp, what, stored):
+    truth = dump(project, os.path.join(tmp, "truth.raw"))
+    pred = subprocess.run([PROBE, "dump", project, IMAGE, os.path.join(tmp, "pred.raw"),
+                           "prediction"], check=True, capture_output=True, text=True)
+    pred = np.fromfile(os.path.join(tmp, "pred.raw"), dtype=np.uint8).reshape(truth.shape)
+    miou, bf = reference_scores(truth, pred, stored[2], stored[3])
+    print("%s: stored mIoU %.6f BF %.6f, reference mIoU %.6f BF %.6f"
+          % (what, stored[0], stored[1], miou, bf))
+    check(same(stored[0], miou) and same(stored[1], bf),
+          "%s: the stored mIoU/BF match the reference" % what)
+    return truth
+
+
+def test_rescore(tmp):
+    log = os.path.join(tmp, "frames.log")
+    proc, project = start_app(tmp, [], {"RELABEL_FRAME_LOG": log})   # the shipped model
+    wid = find_window()
+    check(wid is not None, "a window titled Relabel appears")
+    if wid is None:
+        no_window(proc, tmp)
+        return
+    time.sleep(1.5)
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "ctrl+l")
+    first = scores_until(project, lambda s: not np.isnan(s[0]), 60)
+    check(not np.isnan(first[0]), "Ctrl+L stored a scored prediction (mIoU %.4f)" % first[0])
+    if np.isnan(first[0]):
+        stop_app(proc, tmp, wid)
+        return
+    before = check_scores(project, tmp, "pre-labelled", first)
+
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "3")           # Pole
+    drag(wid, [(460 + 40 * i, 420 + (i % 2)) for i in range(12)])
+    painted = scores_until(project, lambda s: not same(s[0], first[0]))
+    check(not same(painted[0], first[0]),
+          "the stroke changed the stored mIoU (%.4f -> %.4f)" % (first[0], painted[0]))
+    truth = check_scores(project, tmp, "after the stroke", painted)
+    check(int((truth != before).sum()) > 1500, "the stroke changed the labels")
+    time.sleep(0.5)
+    screenshot("gui-rescore.png")             # the row: the new mIoU/BF and "1 edit"
+
+    xdo("key", "--window", wid, "ctrl+z")
+    undone = scores_until(project, lambda s: same(s[0], first[0]))
+    check(same(undone[0], first[0], 1e-12) and same(undone[1], first[1], 1e-12),
+          "Ctrl+Z brings back the first mIoU/BF (%.6f, %.6f)" % undone[:2])
+
+    xdo("key", "--window", wid, "f")           # flood fill with Pole where the stroke was
+    time.sleep(0.3)
+    xdo("mousemove", "--window", wid, 700, 420, "click", "1")
+    filled = scores_until(project, lambda s: not same(s[0], first[0]))
+    check(not same(filled[0], first[0]),
+          "the fill changed the stored mIoU (%.4f -> %.4f)" % (first[0], filled[0]))
+    check_scores(project, tmp, "after the fill", filled)
+    with open(log) as f:
+        lines = [l for l in f.read().splitlines() if l.startswith("# rescore")]
+    print("\n".join(lines))
+    check(len(lines) >= 3 and all(" ok " in l for l in lines),
+          "the window rescored after each edit (%d rescores)" % len(lines))
+    stop_app(proc, tmp, wid)
+
+
 def main():
     mode = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="relabel-gui-")
     try:
         {"paint": test_paint, "frames": test_frames, "recent": test_recent,
-         "retrain": test_retrain, "quit-job": test_quit_job}[mode](tmp)
+         "retrain": test_retrain, "quit-job": test_quit_job, "rescore": test_rescore}[mode](tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
