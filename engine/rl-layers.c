@@ -35,6 +35,12 @@ path_from_env (void)
 #endif
 }
 
+RlEnginePath
+rl_engine_path_default (void)
+{
+  return path_from_env ();
+}
+
 RlStatus
 rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err)
 {

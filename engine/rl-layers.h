@@ -22,6 +22,9 @@ typedef enum
  * oneDNN context. Never share one workspace between threads. */
 typedef struct RlWorkspace RlWorkspace;
 
+/* What RL_ENGINE_PATH_DEFAULT resolves to (RELABEL_ENGINE_PATH, else the build's default). */
+RlEnginePath rl_engine_path_default (void);
+
 RlStatus rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err);
 void rl_workspace_free (RlWorkspace *ws);  /* accepts NULL */
 RlEnginePath rl_workspace_path (const RlWorkspace *ws);

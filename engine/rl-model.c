@@ -1,13 +1,22 @@
-/* Inference on a loaded, read-only SegNet: batch norm folded into the convs at load time, one
- * workspace per call, so several threads may predict with one model at once. */
+/* Inference on a loaded, read-only SegNet: batch norm folded into the convs at load time. On the
+ * oneDNN paths a whole-network plan (rl-dnnl-net.h) runs the image; built plans are kept for the
+ * next image of the same size. Several threads may predict with one model at once: each call
+ * takes a plan (or a workspace) of its own. */
 #include "rl-model.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rl-layers.h"
 #include "rl-net.h"
+#ifdef RL_HAVE_DNNL_CONV
+#include "rl-dnnl-net.h"
+#endif
+
+/* Idle plans kept for reuse: one per concurrent job is enough (inference + retrain at once). */
+#define IDLE_PLANS 2
 
 struct RlModel
 {
@@ -15,6 +24,10 @@ struct RlModel
   RlNetMeta meta;
   float *params;   /* as in the file */
   float *folded;   /* same layout; conv weight/bias slots hold the BN-folded values */
+#ifdef RL_HAVE_DNNL_CONV
+  pthread_mutex_t lock;               /* guards idle */
+  RlDnnlPlan *idle[IDLE_PLANS];
+#endif
 };
 
 static RlStatus
@@ -48,6 +61,9 @@ rl_model_load (const char *path, RlModel **out, RlError *err)
   RlModel *m = calloc (1, sizeof *m);
   if (m == NULL)
     return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+#ifdef RL_HAVE_DNNL_CONV
+  pthread_mutex_init (&m->lock, NULL);
+#endif
   RlStatus st = rl_net_load (path, &m->net, &m->meta, &m->params, err);
   if (st == RL_OK)
     st = model_fold (m, err);
@@ -65,6 +81,10 @@ rl_model_free (RlModel *model)
 {
   if (model == NULL)
     return;
+#ifdef RL_HAVE_DNNL_CONV
+  rl_model_release_cache (model);
+  pthread_mutex_destroy (&model->lock);
+#endif
   rl_net_meta_clear (&model->meta);
   free (model->params);
   free (model->folded);
@@ -109,10 +129,66 @@ rl_model_input_std (const RlModel *model)
   return model->meta.std;
 }
 
+void
+rl_model_release_cache (const RlModel *model)
+{
+#ifdef RL_HAVE_DNNL_CONV
+  RlModel *m = (RlModel *) model;  /* the cache is not part of the model's value */
+  if (m == NULL)
+    return;
+  pthread_mutex_lock (&m->lock);
+  for (int i = 0; i < IDLE_PLANS; i++)
+    {
+      rl_dnnl_plan_free (m->idle[i]);
+      m->idle[i] = NULL;
+    }
+  pthread_mutex_unlock (&m->lock);
+#else
+  (void) model;
+#endif
+}
+
+#ifdef RL_HAVE_DNNL_CONV
+/* The whole network as one oneDNN plan: an idle one of the right size if there is one, else a new
+ * one; afterwards it goes back to the idle list (replacing the oldest). */
 static RlStatus
-model_forward (const RlModel *model, const float *x, int height, int width, float *logits,
-               int n_threads, RlAbortFunc abort, void *abort_data, int32_t **pool_indices,
-               RlError *err)
+plan_forward (const RlModel *model, RlPrecision prec, const float *x, int height, int width,
+              float *logits, int n_threads, RlAbortFunc abort, void *abort_data, RlError *err)
+{
+  RlModel *m = (RlModel *) model;
+  RlDnnlPlan *plan = NULL, *drop = NULL;
+  RlStatus st;
+
+  pthread_mutex_lock (&m->lock);
+  for (int i = 0; i < IDLE_PLANS && plan == NULL; i++)
+    if (rl_dnnl_plan_matches (m->idle[i], height, width, prec, n_threads))
+      {
+        plan = m->idle[i];
+        m->idle[i] = NULL;
+      }
+  pthread_mutex_unlock (&m->lock);
+  if (plan == NULL)
+    {
+      st = rl_dnnl_plan_new (&m->net, m->folded, height, width, prec, n_threads, &plan, err);
+      if (st != RL_OK)
+        return st;
+    }
+  st = rl_dnnl_plan_run (plan, x, logits, abort, abort_data, err);
+  pthread_mutex_lock (&m->lock);
+  drop = m->idle[IDLE_PLANS - 1];
+  for (int i = IDLE_PLANS - 1; i > 0; i--)
+    m->idle[i] = m->idle[i - 1];
+  m->idle[0] = plan;
+  pthread_mutex_unlock (&m->lock);
+  rl_dnnl_plan_free (drop);
+  return st;
+}
+#endif
+
+static RlStatus
+model_forward (const RlModel *model, RlEnginePath path, const float *x, int height, int width,
+               float *logits, int n_threads, RlAbortFunc abort, void *abort_data,
+               int32_t **pool_indices, RlError *err)
 {
   const RlNet *net = &model->net;
   int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS];
@@ -120,6 +196,14 @@ model_forward (const RlModel *model, const float *x, int height, int width, floa
   RlStatus st = rl_net_plan (net, height, width, oc, oh, ow, pre_h, pre_w, err);
   if (st != RL_OK)
     return st;
+  if (path == RL_ENGINE_PATH_DEFAULT)
+    path = rl_engine_path_default ();
+#ifdef RL_HAVE_DNNL_CONV
+  if (pool_indices == NULL && path != RL_ENGINE_PATH_REFERENCE)
+    return plan_forward (model, path == RL_ENGINE_PATH_BF16 ? RL_PRECISION_BF16
+                                                            : RL_PRECISION_FP32,
+                         x, height, width, logits, n_threads, abort, abort_data, err);
+#endif
   int want = n_threads > 0 ? n_threads : openblas_get_num_procs ();
   if (openblas_get_num_threads () != want)
     openblas_set_num_threads (want);
@@ -145,7 +229,7 @@ model_forward (const RlModel *model, const float *x, int height, int width, floa
   if (buf[0] == NULL || buf[1] == NULL || idx == NULL)
     st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
   if (st == RL_OK)
-    st = rl_workspace_new (RL_ENGINE_PATH_DEFAULT, &ws, err);
+    st = rl_workspace_new (path, &ws, err);
   const float *cur = x;
   int c = 3, h = height, w = width, which = 0;
   for (int i = 0; st == RL_OK && i < net->n_ops; i++)
@@ -200,15 +284,25 @@ RlStatus
 rl_model_forward (const RlModel *model, const float *x, int height, int width, float *logits,
                   int n_threads, RlAbortFunc abort, void *abort_data, RlError *err)
 {
-  return model_forward (model, x, height, width, logits, n_threads, abort, abort_data, NULL, err);
+  return model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits, n_threads,
+                        abort, abort_data, NULL, err);
+}
+
+RlStatus
+rl_model_forward_on (const RlModel *model, int path, const float *x, int height, int width,
+                     float *logits, int n_threads, RlAbortFunc abort, void *abort_data,
+                     RlError *err)
+{
+  return model_forward (model, (RlEnginePath) path, x, height, width, logits, n_threads, abort,
+                        abort_data, NULL, err);
 }
 
 RlStatus
 rl_model_forward_with_indices (const RlModel *model, const float *x, int height, int width,
                                float *logits, int n_threads, int32_t **pool_indices, RlError *err)
 {
-  return model_forward (model, x, height, width, logits, n_threads, NULL, NULL, pool_indices,
-                        err);
+  return model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits, n_threads, NULL,
+                        NULL, pool_indices, err);
 }
 
 RlStatus
@@ -229,8 +323,8 @@ rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int
       return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
     }
   rl_normalize_rgb8 (rgb, height, width, model->meta.mean, model->meta.std, x);
-  RlStatus st = model_forward (model, x, height, width, logits, n_threads, abort, abort_data,
-                               NULL, err);
+  RlStatus st = model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits,
+                               n_threads, abort, abort_data, NULL, err);
   if (st == RL_OK)
     for (size_t i = 0; i < hw; i++)
       {

@@ -40,8 +40,17 @@ const float *rl_model_input_std (const RlModel *model);
 RlStatus rl_model_forward (const RlModel *model, const float *x, int height, int width,
                            float *logits, int n_threads, RlAbortFunc abort, void *abort_data,
                            RlError *err);
-/* The same; pool_indices has room for one pointer per pooling stage (at most 8), each receiving
- * a malloc'd copy (1, C, h, w) of that stage's argmax indices (the parity test compares them). */
+/* Frees the oneDNN plans kept for the next image (they hold the activation buffers, about
+ * 2 x 64 x H x W floats). Safe to call at any time; the next call builds a new plan. */
+void rl_model_release_cache (const RlModel *model);
+/* The same on a given path (RL_ENGINE_PATH_DEFAULT: rl_engine_path_default ()). The oneDNN paths
+ * run the whole network as one plan; RL_ERR_UNSUPPORTED when this build or CPU lacks the path. */
+RlStatus rl_model_forward_on (const RlModel *model, int path, const float *x, int height,
+                              int width, float *logits, int n_threads, RlAbortFunc abort,
+                              void *abort_data, RlError *err);
+/* rl_model_forward layer by layer (per-convolution oneDNN or the reference), also returning the
+ * pooling indices: pool_indices has room for one pointer per pooling stage (at most 8), each
+ * receiving a malloc'd copy (1, C, h, w) of that stage's argmax indices (the parity test compares them). */
 RlStatus rl_model_forward_with_indices (const RlModel *model, const float *x, int height,
                                         int width, float *logits, int n_threads,
                                         int32_t **pool_indices, RlError *err);

@@ -38,6 +38,10 @@ def read_safetensors(path):
     return out, meta
 
 
+# How close to 0 (relative to the layer's largest value) a ReLU input must be where the C side
+# decided differently; the oneDNN fp32 run loosens it (tests/engine/meson.build).
+KINK_TOL = float(os.environ.get("RELABEL_PARITY_KINK_TOL", "1e-4"))
+
 class ConvBN(nn.Module):
     def __init__(self, c_in, c_out, k, relu):
         super().__init__()
@@ -59,7 +63,7 @@ class ConvBN(nn.Module):
         if differ.any():
             worst = x[differ].abs().max().item()
             scale = x.abs().max().item()
-            ok = worst <= 1e-4 * scale
+            ok = worst <= KINK_TOL * scale
             self.report.append((int(differ.sum()), worst, scale, ok))
         return x * mask
 
