@@ -12,12 +12,15 @@
 #include "rl-model.h"
 
 static const char usage[] =
-  "Usage: relabel predict --model M.safetensors --out DIR [--threads T] (IMAGE... | --list FILE)\n"
+  "Usage: relabel predict --model M.safetensors --out DIR [--threads T] [--engine PATH]\n"
+  "                       (IMAGE... | --list FILE)\n"
   "Writes DIR/NAME.png (8-bit indexed, class index per pixel) for each input IMAGE (PNG or\n"
   "JPEG, any size). --list FILE: one image per line (first field; further fields such as a\n"
   "label path are ignored); relative paths, and absolute ones that do not exist (e.g. CamVid's\n"
   "/SegNet/CamVid/... prefix), are resolved against the list file's folder.\n"
-  "--threads T: OpenBLAS threads (default: all cores).\n";
+  "--threads T: engine threads (default: all cores).\n"
+  "--engine PATH: auto (default; also RELABEL_ENGINE_PATH), reference (im2col + OpenBLAS),\n"
+  "fp32 or bf16 (oneDNN, whole network in one blocked layout; bf16 needs AVX512-BF16 or AMX).\n";
 
 /* The palette of a dataset whose class names the model carries, else NULL (grayscale). */
 static RlClassSpec *
@@ -109,7 +112,7 @@ rl_cmd_predict (int argc, char **argv)
           return 0;
         }
       if (strcmp (a, "--model") == 0 || strcmp (a, "--out") == 0 || strcmp (a, "--list") == 0
-          || strcmp (a, "--threads") == 0)
+          || strcmp (a, "--threads") == 0 || strcmp (a, "--engine") == 0)
         {
           if (i + 1 >= argc)
             {
@@ -123,6 +126,18 @@ rl_cmd_predict (int argc, char **argv)
             out_dir = v;
           else if (strcmp (a, "--list") == 0)
             list = v;
+          else if (strcmp (a, "--engine") == 0)
+            {
+              /* The engine reads its path from the environment on every call. */
+              if (strcmp (v, "auto") != 0 && strcmp (v, "reference") != 0
+                  && strcmp (v, "fp32") != 0 && strcmp (v, "bf16") != 0)
+                {
+                  fprintf (stderr, "relabel: predict: --engine wants auto, reference, fp32 or "
+                           "bf16, not '%s'\n", v);
+                  return 2;
+                }
+              g_setenv ("RELABEL_ENGINE_PATH", v, TRUE);
+            }
           else
             {
               char *end;

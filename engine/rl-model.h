@@ -34,9 +34,10 @@ const float *rl_model_input_std (const RlModel *model);
 
 /* x (1, 3, H, W) normalised -> logits (1, C, H, W), eval mode with batch norm folded into the
  * convs. Any H, W >= 1: ceil-mode pooling and unpooling to the remembered size run odd sizes as
- * PyTorch does, so nothing is padded or cropped. n_threads sets OpenBLAS's thread count (0: all
- * cores), which is process-global (openblas_set_num_threads): concurrent jobs asking for different
- * counts share whichever was set last. */
+ * PyTorch does, so nothing is padded or cropped. n_threads (0: all cores): on the oneDNN paths
+ * the OpenMP thread count of this call only (each job keeps its own); on the reference path
+ * OpenBLAS's, which is process-global (openblas_set_num_threads): concurrent jobs asking for
+ * different counts share whichever was set last. */
 RlStatus rl_model_forward (const RlModel *model, const float *x, int height, int width,
                            float *logits, int n_threads, RlAbortFunc abort, void *abort_data,
                            RlError *err);
