@@ -281,6 +281,9 @@ relabel_application_startup (GApplication *app)
                                          (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences",
                                          (const char *[]) { "<Control>comma", NULL });
+  /* GtkApplication binds Ctrl+? to the shortcuts window (resources/ui/help-overlay.ui); F1 too */
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay",
+                                         (const char *[]) { "<Control>question", "F1", NULL });
   self->settings = lookup_settings ();
 
   g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();

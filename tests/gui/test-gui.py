@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # GUI tests under Xvfb with real input (xdotool): "paint" selects a class by number key, drags a
-# brush stroke, checks the saved mask through the project, undoes/redoes, takes a screenshot;
+# brush stroke, checks the saved mask through the project, undoes/redoes, takes a screenshot,
+# shows the shortcuts window with Ctrl+? and F1 (GTK must print no warning);
 # "frames" pre-labels every demo image in the background (the worker stores the predictions on
 # its own connection) and checks that the frame clock never stalls for more than 100 ms;
 # "recent" opens two projects and goes back to the first through File > Open Recent (keyboard),
@@ -216,6 +217,38 @@ def test_paint(tmp):
         time.sleep(0.2)
     xdo("key", "--window", wid, "o", "o", "bracketright", "bracketleft", "d", "a")
     time.sleep(0.5)
+
+    # the shortcuts window (Ctrl+? and F1): GTK must not warn while showing it (the app runs
+    # with G_DEBUG=fatal-warnings, so a warning would also abort it)
+    for key, shot in (("ctrl+question", "gui-shortcuts.png"), ("F1", None)):
+        xdo("windowfocus", "--sync", wid)
+        xdo("key", "--window", wid, key)
+        help_wid = None
+        end = time.time() + 10
+        while help_wid is None and time.time() < end:
+            time.sleep(0.3)
+            r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Relabel"],
+                               capture_output=True, text=True)
+            help_wid = next((w for w in r.stdout.split() if w != wid), None)
+        check(help_wid is not None, "%s shows the shortcuts window" % key)
+        if help_wid is None:
+            continue
+        time.sleep(1.0)
+        if shot:
+            screenshot(shot)
+        closed = False
+        for attempt in range(5):
+            subprocess.run(["xdotool", "windowfocus", "--sync", help_wid], capture_output=True)
+            subprocess.run(["xdotool", "key", "Escape"], capture_output=True)
+            time.sleep(0.8)
+            r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Relabel"],
+                               capture_output=True, text=True)
+            closed = help_wid not in r.stdout.split()
+            if closed:
+                break
+            screenshot("gui-shortcuts-not-closed.png")
+        check(closed, "Escape closes the shortcuts window")
+    check(proc.poll() is None, "the app is still running after the shortcuts window")
     stop_app(proc, tmp, wid)
 
 
