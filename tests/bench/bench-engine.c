@@ -1,22 +1,59 @@
-/* Benchmark of the engine's SegNet-Basic at 360x480: inference latency (median), peak resident
- * memory, a training step at batch 4, achieved GFLOP/s, then PyTorch 1.13 in the same run. */
+/* Engine benchmark of issue 8: SegNet-Basic and SegNet (VGG-16) at 360x480 on each engine path
+ * and on PyTorch 1.13 in the same run: latency, training step, peak memory, GFLOP/s, ratios. */
 #include <cblas.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#ifdef RL_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+#include "rl-dnnl.h"
+#include "rl-layers.h"
 #include "rl-model.h"
 #include "rl-net.h"
 #include "rl-train.h"
 
-#define PEAK_FP32_GFLOPS 415.0  /* 2 cores with AVX-512 FMA, as measured for the issue */
 #define H 360
 #define W 480
+#define N_CLASSES 11
+#define TRAIN_BATCH 4
+#define MAX_RUNS 200
+
+/* FP32 peak of 2 cores as measured for the issue (2 AVX-512 FMA units x 16 lanes x 2 flops x
+ * about 3.24 GHz per core); scaled per thread. bf16 on AVX512-BF16 (vdpbf16ps: 2 products per
+ * fp32 lane) is 2x that; AMX (a TMUL does 1024 bf16 MACs per cycle) 32x. */
+#define PEAK_FP32_2CORES 415.0
+
+enum { P_REFERENCE, P_FP32, P_BF16, N_PATHS };
+static const char *const path_names[N_PATHS] = { "reference", "fp32", "bf16" };
+static const RlEnginePath path_ids[N_PATHS] = {
+  RL_ENGINE_PATH_REFERENCE, RL_ENGINE_PATH_FP32, RL_ENGINE_PATH_BF16
+};
+
+enum { T_FP32_NCHW, T_FP32_CL, T_BF16_CL, N_TORCH };
+static const char *const torch_names[N_TORCH] = { "fp32-nchw", "fp32-cl", "bf16-cl" };
+
+typedef struct
+{
+  int ok;               /* measured */
+  double first, median, min;
+  double hwm_mb, start_mb;
+} Measure;
+
+typedef struct
+{
+  const char *arch;     /* rl_trainer_new's name */
+  const char *flag;     /* --arch value */
+  const char *title;
+  double fwd_gflop, train_gflop;  /* per image */
+  Measure ours[N_PATHS][2], torch[N_TORCH][2];  /* [..][0] inference, [..][1] training */
+} Arch;
 
 static double
 now (void)
@@ -40,15 +77,64 @@ median (double *v, int n)
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Multiply-adds x 2 of every conv for one (H, W) image; training adds the data and weight
- * gradients (2x forward) except the first layer's data gradient, which is never computed. */
-static void
-count_flops (double *fwd, double *train)
+/* A /proc/self/status field in kB (VmHWM: peak resident set of this process image; unlike
+ * ru_maxrss it starts again at exec, so a child does not inherit its parent's peak). */
+static double
+status_kb (const char *field)
+{
+  FILE *f = fopen ("/proc/self/status", "r");
+  char line[256];
+  double kb = -1;
+  size_t n = strlen (field);
+  if (f == NULL)
+    return -1;
+  while (fgets (line, sizeof line, f) != NULL)
+    if (strncmp (line, field, n) == 0 && line[n] == ':')
+      {
+        kb = atof (line + n + 1);
+        break;
+      }
+  fclose (f);
+  return kb;
+}
+
+static int
+cpu_flag (const char *flag)
+{
+  FILE *f = fopen ("/proc/cpuinfo", "r");
+  char line[8192];
+  int found = 0;
+  if (f == NULL)
+    return 0;
+  while (!found && fgets (line, sizeof line, f) != NULL)
+    if (strncmp (line, "flags", 5) == 0)
+      {
+        for (char *tok = strtok (line + 5, " :\n"); tok; tok = strtok (NULL, " \n"))
+          if (strcmp (tok, flag) == 0)
+            found = 1;
+        break;
+      }
+  fclose (f);
+  return found;
+}
+
+/* Multiply-adds x 2 of every convolution for one (H, W) image, from the network's own shapes.
+ * Training = forward + data gradient + weight gradient (each as many MACs as the forward), except
+ * the first conv's data gradient, which nobody computes. Not counted: batch norm, ReLU, pooling,
+ * unpooling, the loss, the SGD update, and nothing is discounted for the zeros unpooling makes. */
+static int
+count_flops (const char *arch, double *fwd, double *train)
 {
   RlNet net;
-  int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS], ph[8], pw[8];
-  rl_net_init (&net, "segnet-basic", 11, NULL);
-  rl_net_plan (&net, H, W, oc, oh, ow, ph, pw, NULL);
+  RlError err;
+  int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS];
+  int ph[RL_NET_MAX_STAGES], pw[RL_NET_MAX_STAGES];
+  if (rl_net_init (&net, arch, N_CLASSES, &err) != RL_OK
+      || rl_net_plan (&net, H, W, oc, oh, ow, ph, pw, &err) != RL_OK)
+    {
+      fprintf (stderr, "relabel: %s: %s\n", arch, err.text);
+      return 1;
+    }
   *fwd = *train = 0;
   for (int i = 0; i < net.n_ops; i++)
     if (net.op[i].kind == RL_OP_CONV)
@@ -56,183 +142,573 @@ count_flops (double *fwd, double *train)
         const RlConvSpec *c = &net.conv[net.op[i].index];
         double f = 2.0 * c->c_in * c->k * c->k * c->c_out * oh[i] * ow[i];
         *fwd += f;
-        *train += net.op[i].index == 0 ? 2 * f : 3 * f;
+        *train += i == 0 ? 2 * f : 3 * f;
       }
+  *fwd /= 1e9;
+  *train /= 1e9;
+  return 0;
 }
 
-static long
-peak_rss_kb (void)
+/* ---- children: one measurement each, in a freshly exec'd process ------------------------- */
+
+static void
+print_result (double *t, int runs, double first, double start_kb)
 {
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
+  double med = median (t, runs);
+  printf ("RESULT %.6f %.6f %.6f %.0f %.0f\n", first, med, t[0], status_kb ("VmHWM"), start_kb);
 }
 
-/* Each measurement runs in a child so its peak RSS is its own. */
+/* Normalised random image -> logits on the given path, then the argmax labels (as
+ * rl_model_predict_rgb8 does, which has no path argument). Run 0 builds the oneDNN plan. */
 static int
-run_inference (const char *model_path, int threads, int runs, double gflop, double *result)
+child_infer (const char *model_path, RlEnginePath path, int threads, int runs)
 {
+  double start_kb = status_kb ("VmRSS");
   RlModel *m = NULL;
   RlError err;
   if (rl_model_load (model_path, &m, &err) != RL_OK)
     {
-      fprintf (stderr, "%s\n", err.text);
+      fprintf (stderr, "relabel: %s: %s\n", model_path, err.text);
       return 1;
     }
-  uint8_t *rgb = malloc (H * W * 3), *labels = malloc (H * W);
+  int nc = rl_model_num_classes (m);
+  float *x = malloc (sizeof (float) * 3 * H * W), *logits = malloc (sizeof (float) * nc * H * W);
+  uint8_t *labels = malloc (H * W);
+  double *t = malloc (sizeof (double) * (runs + 1));
+  if (x == NULL || logits == NULL || labels == NULL || t == NULL)
+    {
+      fprintf (stderr, "relabel: bench-engine: out of memory\n");
+      return 1;
+    }
   RlRng rng;
   rl_rng_seed (&rng, 1);
-  for (int i = 0; i < H * W * 3; i++)
-    rgb[i] = (uint8_t) (rl_rng_next (&rng) >> 56);
-  double t[64];
+  for (int i = 0; i < 3 * H * W; i++)
+    x[i] = (float) rl_rng_normal (&rng);
+  double first = 0;
   for (int r = 0; r <= runs; r++)
     {
       double t0 = now ();
-      if (rl_model_predict_rgb8 (m, rgb, H, W, labels, threads, NULL, NULL, &err) != RL_OK)
+      if (rl_model_forward_on (m, path, x, H, W, logits, threads, NULL, NULL, &err) != RL_OK)
         {
-          fprintf (stderr, "%s\n", err.text);
+          fprintf (stderr, "relabel: %s: %s\n", model_path, err.text);
           return 1;
         }
-      if (r > 0)
-        t[r - 1] = now () - t0;   /* run 0 warms up */
+      for (int p = 0; p < H * W; p++)
+        {
+          int best = 0;
+          for (int c = 1; c < nc; c++)
+            if (logits[(size_t) c * H * W + p] > logits[(size_t) best * H * W + p])
+              best = c;
+          labels[p] = (uint8_t) best;
+        }
+      double dt = now () - t0;
+      if (r == 0)
+        first = dt;
+      else
+        t[r - 1] = dt;
     }
-  double med = median (t, runs);
-  printf ("C engine inference: median %.3f s of %d (min %.3f), %.1f GFLOP/s = %.1f%% of %.0f peak,"
-          " peak RSS %.0f MB\n", med, runs, t[0], gflop / med, 100 * gflop / med / PEAK_FP32_GFLOPS,
-          PEAK_FP32_GFLOPS, peak_rss_kb () / 1024.0);
-  *result = med;
+  print_result (t, runs, first, start_kb);
   rl_model_free (m);
-  free (rgb);
+  free (x);
+  free (logits);
   free (labels);
+  free (t);
   return 0;
 }
 
+/* One SGD step at batch 4 on random data: train-mode forward, backward, update. Step 0 warms up. */
 static int
-run_training (int threads, int runs, double gflop_per_image, double *result)
+child_train (const char *arch, RlEnginePath path, int runs)
 {
-  openblas_set_num_threads (threads);
-  RlTrainer *t = NULL;
+  double start_kb = status_kb ("VmRSS");
+  RlTrainer *tr = NULL;
   RlError err;
-  if (rl_trainer_new ("segnet-basic", 11, 1, RL_ENGINE_PATH_DEFAULT, &t, &err) != RL_OK)
+  if (rl_trainer_new (arch, N_CLASSES, 1, path, &tr, &err) != RL_OK)
     {
-      fprintf (stderr, "%s\n", err.text);
+      fprintf (stderr, "relabel: %s: %s\n", arch, err.text);
       return 1;
     }
-  int n = 4;
+  size_t n = TRAIN_BATCH;
   float *x = malloc (sizeof (float) * n * 3 * H * W);
-  uint8_t *labels = malloc ((size_t) n * H * W);
+  uint8_t *labels = malloc (n * H * W);
+  double *t = malloc (sizeof (double) * (runs + 1));
+  if (x == NULL || labels == NULL || t == NULL)
+    {
+      fprintf (stderr, "relabel: bench-engine: out of memory\n");
+      return 1;
+    }
   RlRng rng;
   rl_rng_seed (&rng, 2);
-  for (size_t i = 0; i < (size_t) n * 3 * H * W; i++)
+  for (size_t i = 0; i < n * 3 * H * W; i++)
     x[i] = (float) rl_rng_normal (&rng);
-  for (size_t i = 0; i < (size_t) n * H * W; i++)
-    labels[i] = (uint8_t) (rl_rng_next (&rng) % 11);
-  double tm[16];
+  for (size_t i = 0; i < n * H * W; i++)
+    labels[i] = (uint8_t) (rl_rng_next (&rng) % N_CLASSES);
+  double first = 0;
   for (int r = 0; r <= runs; r++)
     {
       double t0 = now (), loss;
-      if (rl_trainer_forward (t, x, n, H, W, 1, &err) != RL_OK
-          || rl_trainer_backward (t, labels, NULL, &loss, &err) != RL_OK)
+      if (rl_trainer_forward (tr, x, (int) n, H, W, 1, &err) != RL_OK
+          || rl_trainer_backward (tr, labels, NULL, &loss, &err) != RL_OK)
         {
-          fprintf (stderr, "%s\n", err.text);
+          fprintf (stderr, "relabel: %s: %s\n", arch, err.text);
           return 1;
         }
-      rl_trainer_sgd_step (t, 0.01f, 0.9f, 5e-4f);
-      if (r > 0)
-        tm[r - 1] = now () - t0;
+      rl_trainer_sgd_step (tr, 0.01f, 0.9f, 5e-4f);
+      double dt = now () - t0;
+      if (r == 0)
+        first = dt;
+      else
+        t[r - 1] = dt;
     }
-  double med = median (tm, runs);
-  printf ("C engine training step, batch 4: median %.2f s of %d = %.2f s per image, %.1f GFLOP/s"
-          " = %.1f%% of peak, peak RSS %.0f MB\n", med, runs, med / n,
-          gflop_per_image * n / med, 100 * gflop_per_image * n / med / PEAK_FP32_GFLOPS,
-          peak_rss_kb () / 1024.0);
-  *result = med;
-  rl_trainer_free (t);
+  print_result (t, runs, first, start_kb);
+  rl_trainer_free (tr);
   free (x);
   free (labels);
+  free (t);
   return 0;
+}
+
+/* ---- parent ------------------------------------------------------------------------------ */
+
+static char self_exe[4096];
+
+/* Runs argv (argv[0] the program) with OMP/OpenBLAS thread counts set, echoes its output except
+ * RESULT lines, which go to on_result. Returns the child's exit status (or 1). */
+static int
+run_child (char *const argv[], int threads, void (*on_result) (const char *line, void *data),
+           void *data)
+{
+  int fd[2];
+  if (pipe (fd) != 0)
+    return 1;
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    return 1;
+  if (pid == 0)
+    {
+      char n[16];
+      snprintf (n, sizeof n, "%d", threads);
+      setenv ("OMP_NUM_THREADS", n, 1);
+      setenv ("OPENBLAS_NUM_THREADS", n, 1);
+      dup2 (fd[1], STDOUT_FILENO);
+      close (fd[0]);
+      close (fd[1]);
+      execv (argv[0], argv);
+      fprintf (stderr, "relabel: %s: %s\n", argv[0], strerror (errno));
+      _exit (127);
+    }
+  close (fd[1]);
+  FILE *f = fdopen (fd[0], "r");
+  char line[1024];
+  while (f != NULL && fgets (line, sizeof line, f) != NULL)
+    {
+      if (strncmp (line, "RESULT ", 7) == 0)
+        on_result (line + 7, data);
+      else
+        {
+          fputs (line, stdout);
+          fflush (stdout);
+        }
+    }
+  if (f != NULL)
+    fclose (f);
+  else
+    close (fd[0]);
+  int ws;
+  if (waitpid (pid, &ws, 0) < 0)
+    return 1;
+  return WIFEXITED (ws) ? WEXITSTATUS (ws) : 1;
+}
+
+static void
+ours_result (const char *line, void *data)
+{
+  Measure *m = data;
+  double hwm_kb, start_kb;
+  if (sscanf (line, "%lf %lf %lf %lf %lf", &m->first, &m->median, &m->min, &hwm_kb,
+              &start_kb) == 5)
+    {
+      m->hwm_mb = hwm_kb / 1024;
+      m->start_mb = start_kb / 1024;
+      m->ok = 1;
+    }
+}
+
+/* "ARCH CONFIG infer|train first median min hwm_mb start_mb" from bench_torch.py */
+static void
+torch_result (const char *line, void *data)
+{
+  Arch *a = data;
+  char arch[32], config[32], mode[16];
+  Measure m = { 1, 0, 0, 0, 0, 0 };
+  if (sscanf (line, "%31s %31s %15s %lf %lf %lf %lf %lf", arch, config, mode, &m.first,
+              &m.median, &m.min, &m.hwm_mb, &m.start_mb) != 8)
+    return;
+  for (int c = 0; c < N_TORCH; c++)
+    if (strcmp (config, torch_names[c]) == 0)
+      a->torch[c][strcmp (mode, "train") == 0] = m;
+}
+
+static double peak_fp32, peak_bf16;
+
+static void
+print_measure (const char *who, const Measure *m, int train, double gflop, double peak)
+{
+  if (!m->ok)
+    {
+      printf ("  %-22s %-9s failed\n", who, train ? "training" : "inference");
+      return;
+    }
+  printf ("  %-22s %-9s median %7.3f s (min %.3f; first call %.3f s)  %6.1f GFLOP/s = %5.1f%%"
+          " of %.0f  peak RSS %5.0f MB (%.0f at start)\n", who, train ? "training" : "inference",
+          m->median, m->min, m->first, gflop / m->median, 100 * gflop / m->median / peak, peak,
+          m->hwm_mb, m->start_mb);
+  fflush (stdout);
+}
+
+static int
+save_model (const char *arch, const char *path)
+{
+  /* In a forked child, so the trainer's memory never touches the parent. */
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    return 1;
+  if (pid == 0)
+    {
+      RlTrainer *t = NULL;
+      RlError err;
+      if (rl_trainer_new (arch, N_CLASSES, 1, RL_ENGINE_PATH_REFERENCE, &t, &err) != RL_OK
+          || rl_trainer_save (t, path, &err) != RL_OK)
+        {
+          fprintf (stderr, "relabel: %s: %s\n", path, err.text);
+          _exit (1);
+        }
+      rl_trainer_free (t);
+      _exit (0);
+    }
+  int ws;
+  return waitpid (pid, &ws, 0) < 0 || !WIFEXITED (ws) || WEXITSTATUS (ws) != 0;
+}
+
+static void
+usage (FILE *f)
+{
+  fprintf (f, "usage: bench-engine [--arch basic|vgg|both] [--paths reference,fp32,bf16] "
+           "[--runs N] [--train-runs N] [--threads T] [--no-torch] [--quick]\n");
+}
+
+/* Best of our measured paths among those listed (mask), or -1. */
+static int
+best_ours (const Arch *a, int mode, unsigned mask)
+{
+  int best = -1;
+  for (int p = 0; p < N_PATHS; p++)
+    if ((mask >> p & 1) && a->ours[p][mode].ok
+        && (best < 0 || a->ours[p][mode].median < a->ours[best][mode].median))
+      best = p;
+  return best;
+}
+
+static int
+best_torch (const Arch *a, int mode, unsigned mask)
+{
+  int best = -1;
+  for (int c = 0; c < N_TORCH; c++)
+    if ((mask >> c & 1) && a->torch[c][mode].ok
+        && (best < 0 || a->torch[c][mode].median < a->torch[best][mode].median))
+      best = c;
+  return best;
+}
+
+/* "ours X s vs PyTorch Y s: Z x faster (target ...: met)"; the target is a minimum speed-up. */
+static void
+print_ratio (const Arch *a, const char *what, int mode, unsigned ours_mask, unsigned torch_mask,
+             double target)
+{
+  int p = best_ours (a, mode, ours_mask), c = best_torch (a, mode, torch_mask);
+  printf ("  %-16s ", what);
+  if (p < 0 || c < 0)
+    {
+      printf ("n/a (%s not measured)\n", p < 0 ? "our path" : "PyTorch");
+      return;
+    }
+  double ours = a->ours[p][mode].median, torch = a->torch[c][mode].median;
+  printf ("ours %-9s %7.3f s  PyTorch %-9s %7.3f s  ours/PyTorch time %.2f = %.2fx faster"
+          "  (target >= %.1fx: %s)\n", path_names[p], ours, torch_names[c], torch, ours / torch,
+          torch / ours, target, torch / ours >= target ? "MET" : "not met");
 }
 
 int
 main (int argc, char **argv)
 {
+  if (argc >= 2 && strcmp (argv[1], "--child") == 0)
+    {
+      /* --child infer|train ARCH PATH MODEL_FILE RUNS THREADS */
+      if (argc != 8)
+        return 2;
+      int path = atoi (argv[4]), runs = atoi (argv[6]), threads = atoi (argv[7]);
+      openblas_set_num_threads (threads);
+      return strcmp (argv[2], "infer") == 0
+               ? child_infer (argv[5], (RlEnginePath) path, threads, runs)
+               : child_train (argv[3], (RlEnginePath) path, runs);
+    }
+
   int threads = 2, runs = 5, train_runs = 3, torch = 1;
+  unsigned paths = 0, archs = 3;
   for (int i = 1; i < argc; i++)
     {
-      if (strcmp (argv[i], "--threads") == 0 && i + 1 < argc)
+      const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+      if (strcmp (a, "--threads") == 0 && v)
         threads = atoi (argv[++i]);
-      else if (strcmp (argv[i], "--runs") == 0 && i + 1 < argc)
+      else if (strcmp (a, "--runs") == 0 && v)
         runs = atoi (argv[++i]);
-      else if (strcmp (argv[i], "--train-runs") == 0 && i + 1 < argc)
+      else if (strcmp (a, "--train-runs") == 0 && v)
         train_runs = atoi (argv[++i]);
-      else if (strcmp (argv[i], "--no-torch") == 0)
+      else if (strcmp (a, "--no-torch") == 0)
         torch = 0;
+      else if (strcmp (a, "--quick") == 0)
+        runs = train_runs = 1;
+      else if (strcmp (a, "--arch") == 0 && v)
+        {
+          i++;
+          archs = strcmp (v, "basic") == 0 ? 1 : strcmp (v, "vgg") == 0 ? 2
+                  : strcmp (v, "both") == 0 ? 3 : 0;
+          if (archs == 0)
+            {
+              fprintf (stderr, "relabel: --arch: '%s' is not basic, vgg or both\n", v);
+              return 2;
+            }
+        }
+      else if (strcmp (a, "--paths") == 0 && v)
+        {
+          char buf[256];
+          snprintf (buf, sizeof buf, "%s", argv[++i]);
+          for (char *tok = strtok (buf, ","); tok; tok = strtok (NULL, ","))
+            {
+              int p = 0;
+              while (p < N_PATHS && strcmp (tok, path_names[p]) != 0)
+                p++;
+              if (p == N_PATHS)
+                {
+                  fprintf (stderr, "relabel: --paths: '%s' is not reference, fp32 or bf16\n", tok);
+                  return 2;
+                }
+              paths |= 1u << p;
+            }
+        }
+      else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+        {
+          usage (stdout);
+          return 0;
+        }
       else
         {
-          fprintf (stderr, "usage: bench-engine [--threads T] [--runs N] [--train-runs N] "
-                   "[--no-torch]\n");
+          usage (stderr);
           return 2;
         }
     }
-  if (runs < 1 || runs > 63 || train_runs < 1 || train_runs > 15 || threads < 1)
-    return 2;
-  double fwd, train;
-  count_flops (&fwd, &train);
-  fwd /= 1e9;
-  train /= 1e9;
-  const char *path_env = getenv ("RELABEL_ENGINE_PATH");
-  printf ("SegNet-Basic, 11 classes, %dx%d, %d threads, engine path %s, OpenBLAS core %s\n"
-          "forward %.1f GFLOP per image, training step %.1f GFLOP per image\n", W, H, threads,
-          path_env ? path_env : "reference", openblas_get_corename (), fwd, train);
-  fflush (stdout);
-
-  char model_path[] = "/tmp/bench-engine-XXXXXX";
-  int fd = mkstemp (model_path);
-  if (fd < 0)
-    return 1;
-  close (fd);
-  RlTrainer *t = NULL;
-  RlError err;
-  if (rl_trainer_new ("segnet-basic", 11, 1, RL_ENGINE_PATH_REFERENCE, &t, &err) != RL_OK
-      || rl_trainer_save (t, model_path, &err) != RL_OK)
+  if (runs < 1 || runs > MAX_RUNS || train_runs < 1 || train_runs > MAX_RUNS || threads < 1)
     {
-      fprintf (stderr, "%s\n", err.text);
+      fprintf (stderr, "relabel: runs must be 1..%d and threads at least 1\n", MAX_RUNS);
+      return 2;
+    }
+  ssize_t len = readlink ("/proc/self/exe", self_exe, sizeof self_exe - 1);
+  if (len <= 0)
+    {
+      fprintf (stderr, "relabel: /proc/self/exe: %s\n", strerror (errno));
       return 1;
     }
-  rl_trainer_free (t);
+  self_exe[len] = 0;
 
-  /* The children hand their medians back through shared memory. */
-  double *medians = mmap (NULL, 2 * sizeof (double), PROT_READ | PROT_WRITE,
-                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (medians == MAP_FAILED)
-    return 1;
+  /* Which of our paths this build and CPU run. */
+  if (paths == 0)
+    paths = (1u << N_PATHS) - 1;
+  const char *why_not[N_PATHS] = { NULL, NULL, NULL };
+#ifdef RL_HAVE_DNNL
+  if (!rl_dnnl_supports (RL_PRECISION_BF16))
+    why_not[P_BF16] = "oneDNN reports no AVX512-BF16/AMX on this CPU";
+  const char *isa_name = "unknown";
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa ();
+  if (((unsigned) isa & (unsigned) dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx)
+    isa_name = "avx512_core_amx";
+  else if (((unsigned) isa & (unsigned) dnnl_cpu_isa_avx512_core_bf16)
+           == dnnl_cpu_isa_avx512_core_bf16)
+    isa_name = "avx512_core_bf16";
+  else if (((unsigned) isa & (unsigned) dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core)
+    isa_name = "avx512_core";
+  else if (((unsigned) isa & (unsigned) dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2)
+    isa_name = "avx2";
+  const dnnl_version_t *ver = dnnl_version ();
+  char dnnl_text[128];
+  snprintf (dnnl_text, sizeof dnnl_text, "oneDNN %d.%d.%d, effective ISA %s", ver->major,
+            ver->minor, ver->patch, isa_name);
+#else
+  why_not[P_FP32] = why_not[P_BF16] = "this build has no oneDNN";
+  const char *dnnl_text = "no oneDNN in this build";
+#endif
+
+  int amx = cpu_flag ("amx_bf16"), avx512bf16 = cpu_flag ("avx512_bf16");
+  long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+  int cores = threads < ncpu ? threads : (int) ncpu;
+  peak_fp32 = PEAK_FP32_2CORES / 2 * cores;
+  peak_bf16 = peak_fp32 * (amx ? 32 : avx512bf16 ? 2 : 1);
+  printf ("Relabel engine benchmark (issue 8): %dx%d, %d classes, %d threads on %ld CPUs, "
+          "inference median of %d after 1 warm-up, training step batch %d median of %d after 1"
+          " warm-up\n", W, H, N_CLASSES, threads, ncpu, runs, TRAIN_BATCH, train_runs);
+  printf ("CPU flags: avx512f %s, avx512_bf16 %s, amx_bf16 %s; %s; OpenBLAS core %s\n",
+          cpu_flag ("avx512f") ? "yes" : "no", avx512bf16 ? "yes" : "no", amx ? "yes" : "no",
+          dnnl_text, openblas_get_corename ());
+  printf ("Peak used: fp32 %.0f GFLOP/s (415 for 2 cores: 2 AVX-512 FMA units x 16 lanes x 2 "
+          "flops x ~3.24 GHz, scaled to %d core%s); bf16 %.0f GFLOP/s (%s)\n", peak_fp32, cores,
+          cores > 1 ? "s" : "", peak_bf16,
+          amx ? "AMX: 1024 bf16 MACs per cycle per core, 32x fp32"
+              : avx512bf16 ? "AVX512-BF16 vdpbf16ps, 2x fp32; no AMX on this CPU"
+                           : "no bf16 instructions: same as fp32");
+  printf ("FLOPs: 2 x conv multiply-adds from the network's shapes; training = forward + data "
+          "gradient (not for the first conv) + weight gradient; batch norm, ReLU, pooling, "
+          "unpooling, loss and SGD not counted; unpooled zeros counted as dense.\n"
+          "Inference is logits on the given path (rl_model_forward_on) + argmax, on normalised "
+          "random input; peak RSS = VmHWM of a freshly exec'd child per measurement.\n");
+  for (int p = 0; p < N_PATHS; p++)
+    if ((paths >> p & 1) && why_not[p] != NULL)
+      {
+        printf ("(path %s skipped: %s)\n", path_names[p], why_not[p]);
+        paths &= ~(1u << p);
+      }
+
+  Arch arch_tab[2] = {
+    { .arch = "segnet-basic", .flag = "basic", .title = "SegNet-Basic" },
+    { .arch = "segnet", .flag = "vgg", .title = "SegNet (VGG-16)" },
+  };
   int status = 0;
-  for (int mode = 0; mode < 2; mode++)
+  char threads_s[16], runs_s[16], train_runs_s[16];
+  snprintf (threads_s, sizeof threads_s, "%d", threads);
+  snprintf (runs_s, sizeof runs_s, "%d", runs);
+  snprintf (train_runs_s, sizeof train_runs_s, "%d", train_runs);
+  for (int ai = 0; ai < 2; ai++)
     {
+      if (!(archs >> ai & 1))
+        continue;
+      Arch *a = &arch_tab[ai];
+      if (count_flops (a->arch, &a->fwd_gflop, &a->train_gflop) != 0)
+        return 1;
+      printf ("\n== %s: forward %.1f GFLOP per image, training step %.1f GFLOP per image "
+              "(%.1f per batch of %d)\n", a->title, a->fwd_gflop, a->train_gflop,
+              a->train_gflop * TRAIN_BATCH, TRAIN_BATCH);
       fflush (stdout);
-      pid_t pid = fork ();
-      if (pid == 0)
+      char model_path[] = "/tmp/bench-engine-XXXXXX";
+      int fd = mkstemp (model_path);
+      if (fd >= 0)
+        close (fd);
+      if (fd < 0 || save_model (a->arch, model_path) != 0)
         {
-          int rc = mode == 0 ? run_inference (model_path, threads, runs, fwd, &medians[0])
-                             : run_training (threads, train_runs, train, &medians[1]);
-          fflush (stdout);
-          _exit (rc);
+          fprintf (stderr, "relabel: %s: cannot write the benchmark model\n", model_path);
+          unlink (model_path);
+          return 1;
         }
-      int ws;
-      waitpid (pid, &ws, 0);
-      if (!WIFEXITED (ws) || WEXITSTATUS (ws) != 0)
-        status = 1;
+      for (int p = 0; p < N_PATHS; p++)
+        {
+          if (!(paths >> p & 1))
+            continue;
+          char pid_s[8];
+          snprintf (pid_s, sizeof pid_s, "%d", (int) path_ids[p]);
+          double peak = p == P_BF16 ? peak_bf16 : peak_fp32;
+          char who[32];
+          snprintf (who, sizeof who, "ours %s", path_names[p]);
+          for (int mode = 0; mode < 2; mode++)
+            {
+              char *cargv[] = { self_exe, "--child", mode ? "train" : "infer", (char *) a->arch,
+                                pid_s, model_path, mode ? train_runs_s : runs_s, threads_s, NULL };
+              if (run_child (cargv, threads, ours_result, &a->ours[p][mode]) != 0
+                  || !a->ours[p][mode].ok)
+                {
+                  a->ours[p][mode].ok = 0;
+                  status = 1;
+                }
+              print_measure (who, &a->ours[p][mode], mode,
+                             mode ? a->train_gflop * TRAIN_BATCH : a->fwd_gflop, peak);
+            }
+        }
+      unlink (model_path);
+      if (torch)
+        {
+          char *targv[] = { "/usr/bin/python3", BENCH_TORCH_PY, "--arch", (char *) a->flag,
+                            "--threads", threads_s, "--runs", runs_s, "--train-runs",
+                            train_runs_s, "--quiet", NULL };
+          if (run_child (targv, threads, torch_result, a) != 0)
+            printf ("  (PyTorch comparison failed or unavailable)\n");
+          for (int c = 0; c < N_TORCH; c++)
+            for (int mode = 0; mode < 2; mode++)
+              if (a->torch[c][mode].ok)
+                {
+                  char who[32];
+                  snprintf (who, sizeof who, "PyTorch %s", torch_names[c]);
+                  print_measure (who, &a->torch[c][mode], mode,
+                                 mode ? a->train_gflop * TRAIN_BATCH : a->fwd_gflop,
+                                 c == T_BF16_CL ? peak_bf16 : peak_fp32);
+                }
+        }
     }
-  unlink (model_path);
-  if (torch)
+
+  /* The summary table, the ratios and the targets. */
+  printf ("\n== Summary (%d threads; s = median seconds; %%pk = fraction of the fp32 or bf16 peak;"
+          " RSS = peak MB)\n", threads);
+  printf ("%-16s %-18s | %8s %8s %7s %5s %6s | %8s %7s %5s %6s\n", "network", "implementation",
+          "infer s", "first s", "GFLOP/s", "%pk", "RSS", "train s", "GFLOP/s", "%pk", "RSS");
+  for (int ai = 0; ai < 2; ai++)
     {
-      char cmd[1024];
-      snprintf (cmd, sizeof cmd, "/usr/bin/python3 %s --threads %d --runs %d --train-runs %d"
-                " --c-infer %.4f --c-train %.4f", BENCH_TORCH_PY, threads, runs, train_runs,
-                medians[0], medians[1]);
-      fflush (stdout);
-      if (system (cmd) != 0)
-        printf ("(PyTorch comparison unavailable)\n");
+      if (!(archs >> ai & 1))
+        continue;
+      Arch *a = &arch_tab[ai];
+      for (int row = 0; row < N_PATHS + N_TORCH; row++)
+        {
+          int ours = row < N_PATHS, k = ours ? row : row - N_PATHS;
+          Measure *m = ours ? a->ours[k] : a->torch[k];
+          if (!m[0].ok && !m[1].ok)
+            continue;
+          int bf16 = ours ? k == P_BF16 : k == T_BF16_CL;
+          double peak = bf16 ? peak_bf16 : peak_fp32;
+          char who[32];
+          snprintf (who, sizeof who, "%s %s", ours ? "ours" : "PyTorch",
+                    ours ? path_names[k] : torch_names[k]);
+          printf ("%-16s %-18s |", a->title, who);
+          if (m[0].ok)
+            printf (" %8.3f %8.3f %7.1f %5.1f %6.0f |", m[0].median, m[0].first,
+                    a->fwd_gflop / m[0].median, 100 * a->fwd_gflop / m[0].median / peak,
+                    m[0].hwm_mb);
+          else
+            printf (" %8s %8s %7s %5s %6s |", "-", "-", "-", "-", "-");
+          double g = a->train_gflop * TRAIN_BATCH;
+          if (m[1].ok)
+            printf (" %8.2f %7.1f %5.1f %6.0f\n", m[1].median, g / m[1].median,
+                    100 * g / m[1].median / peak, m[1].hwm_mb);
+          else
+            printf (" %8s %7s %5s %6s\n", "-", "-", "-", "-");
+        }
     }
+  unsigned ours_fp32 = 1u << P_REFERENCE | 1u << P_FP32, ours_bf16 = 1u << P_BF16;
+  unsigned torch_fp32 = 1u << T_FP32_NCHW | 1u << T_FP32_CL, torch_bf16 = 1u << T_BF16_CL;
+  printf ("\n== Ratios and issue 8's targets (our fastest path of the precision vs PyTorch's "
+          "fastest of it)\n");
+  for (int ai = 0; ai < 2; ai++)
+    {
+      if (!(archs >> ai & 1))
+        continue;
+      Arch *a = &arch_tab[ai];
+      printf ("%s\n", a->title);
+      print_ratio (a, "fp32 inference", 0, ours_fp32, torch_fp32, 1.4);
+      print_ratio (a, "bf16 inference", 0, ours_bf16, torch_bf16, 1.4);
+      print_ratio (a, "fp32 training", 1, ours_fp32, torch_fp32, 1.0);
+      print_ratio (a, "bf16 training", 1, ours_bf16, torch_bf16, 1.0);
+      for (int p = 0; p < N_PATHS; p++)
+        if (a->ours[p][0].ok)
+          printf ("  %-16s ours %-9s %5.0f MB  (target < 150 MB: %s)\n", "inference memory",
+                  path_names[p], a->ours[p][0].hwm_mb,
+                  a->ours[p][0].hwm_mb < 150 ? "MET" : "not met");
+    }
+  if (runs < 3 || train_runs < 3)
+    printf ("\n(fewer than 3 timed runs: smoke-test figures, not a measurement)\n");
   return status;
 }
