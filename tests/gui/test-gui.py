@@ -50,11 +50,12 @@ def quit_key(wid):
     --window, xdotool looks the window up again before each event: when the press has already
     closed the window the lookup fails, xdotool exits before releasing Ctrl and Q, and the X
     server keeps them held down; Q's autorepeat then quits the next app started on the display
-    as soon as its window maps (the cause of the flaky 'recent' test)."""
+    as soon as its window maps (the cause of the flaky 'recent' test). Raises
+    CalledProcessError when the window cannot be focused (e.g. it is already gone)."""
+    xdo("windowfocus", "--sync", wid)
     try:
-        xdo("windowfocus", "--sync", wid)
+        xdo("key", "ctrl+q")
     finally:
-        subprocess.run(["xdotool", "key", "ctrl+q"], capture_output=True)
         release_keys()
 
 
@@ -63,14 +64,20 @@ def release_keys():
     subprocess.run(["xdotool", "keyup", "q", "Control_L", "Shift_L"], capture_output=True)
 
 
-def find_window(timeout=60):
+def find_window(timeout=60, pid=None):
+    """The visible Relabel window (of process pid when given: X reuses window ids from one
+    client to the next, so an id alone could name a window of an app that just quit)."""
     end = time.time() + timeout
     while time.time() < end:
         r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Relabel"],
                            capture_output=True, text=True)
-        ids = r.stdout.split()
-        if ids:
-            return ids[0]
+        for wid in r.stdout.split():
+            if pid is None:
+                return wid
+            owner = subprocess.run(["xdotool", "getwindowpid", wid], capture_output=True,
+                                   text=True).stdout.strip()
+            if owner == str(pid):
+                return wid
         time.sleep(0.3)
     return None
 
@@ -138,8 +145,7 @@ def stop_app(proc, tmp, wid):
         # machine: focus it first, and press again if the app is still running after a while.
         for attempt in range(4):
             try:
-                xdo("windowfocus", "--sync", wid)
-                xdo("key", "--window", wid, "ctrl+q")
+                quit_key(wid)
             except subprocess.CalledProcessError:
                 pass
             try:
@@ -174,7 +180,7 @@ def drag(wid, points):
 
 def test_paint(tmp):
     proc, project = start_app(tmp)
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         proc.kill()
@@ -258,7 +264,7 @@ def test_frames(tmp):
                    check=True)
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, ["--model", model], {"RELABEL_FRAME_LOG": log})
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         proc.kill()
@@ -340,7 +346,7 @@ def test_retrain(tmp):
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, ["--model", model],
                               {"RELABEL_FINETUNE_ITERS": "2", "RELABEL_FRAME_LOG": log})
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         proc.kill()
@@ -409,7 +415,7 @@ def test_recent(tmp):
     # settings in a key file under XDG_CONFIG_HOME, so they outlive the app and can be read here
     env = {"GSETTINGS_BACKEND": "keyfile"}
     proc, demo = start_app(tmp, [], env)           # first run: opens the demo (project A)
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         proc.kill()
@@ -423,7 +429,7 @@ def test_recent(tmp):
     shutil.copy(demo, missing)
 
     proc, _ = start_app(tmp, [missing], env)
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     gone_title = "gone.relabel — Relabel"
     check(wid is not None and window_name(wid, gone_title) == gone_title,
           "the app opens gone.relabel")
@@ -436,7 +442,7 @@ def test_recent(tmp):
     os.remove(missing)
 
     proc, _ = start_app(tmp, [other], env)
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         proc.kill()
@@ -522,7 +528,7 @@ def test_quit_job(tmp):
     log = os.path.join(tmp, "frames.log")
     env = {"RELABEL_FRAME_LOG": log, "RELABEL_FINETUNE_ITERS": "50"}
     proc, project = start_app(tmp, ["--model", model], env)
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         proc.kill()
@@ -551,7 +557,7 @@ def test_quit_job(tmp):
     # the same during a retrain (50 steps: far longer than the test waits)
     os.remove(log)
     proc, project = start_app(tmp, [], env)
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears (second start)")
     if wid is None:
         no_window(proc, tmp)
@@ -652,7 +658,7 @@ def check_scores(project, tmp, what, stored):
 def test_rescore(tmp):
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, [], {"RELABEL_FRAME_LOG": log})   # the shipped model
-    wid = find_window()
+    wid = find_window(pid=proc.pid)
     check(wid is not None, "a window titled Relabel appears")
     if wid is None:
         no_window(proc, tmp)
