@@ -1558,8 +1558,9 @@ start_rescore (RelabelWindow *self)
 }
 
 /* After an edit of image id: its prediction's mIoU/BF are scored again against the new labels
- * on a worker (10-21 ms from request to stored scores on a 480 x 360 demo image, measured by
- * the gui-rescore test), and the row is refreshed when the new scores are stored. */
+ * on a worker (7 to 96 ms from request to stored scores for a 480 x 360 demo image in two
+ * gui-rescore runs on a loaded 2-core machine: too long for the main thread), and the row is
+ * refreshed when the new scores are stored. */
 static void
 queue_rescore (RelabelWindow *self, gint64 id)
 {
