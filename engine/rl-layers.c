@@ -7,6 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The loops around the convolutions (batch norm, ReLU, pooling) run on every core with OpenMP
+ * when the build has it: split over channels or planes, so each reduction keeps its order and
+ * results do not depend on the thread count. Small tensors stay on the calling thread. */
+#ifdef _OPENMP
+#define OMP_FOR _Pragma ("omp parallel for schedule (static) if (par_)")
+#else
+#define OMP_FOR
+#endif
+/* Declares par_: whether a loop over `work` elements in total is worth the threads. */
+#define PAR(work) const int par_ = (size_t) (work) >= 32768; (void) par_
+
 struct RlWorkspace
 {
   RlEnginePath path;
@@ -329,6 +340,8 @@ rl_batchnorm_forward_train (int n, int c, int hw, const float *x, const float *g
   if (m < 2)
     return rl_error_set (err, RL_ERR_INVALID,
                          "batch norm in training needs more than one value per channel");
+  PAR ((size_t) c * m);
+  OMP_FOR
   for (int ch = 0; ch < c; ch++)
     {
       double sum = 0.0, sq = 0.0;
@@ -372,6 +385,8 @@ rl_batchnorm_forward_eval (int n, int c, int hw, const float *x, const float *ga
                            const float *beta, const float *running_mean, const float *running_var,
                            float eps, float *y)
 {
+  PAR ((size_t) c * n * hw);
+  OMP_FOR
   for (int ch = 0; ch < c; ch++)
     {
       double invstd = 1.0 / sqrt ((double) running_var[ch] + eps);
@@ -393,6 +408,8 @@ rl_batchnorm_backward (int n, int c, int hw, const float *x, const float *dy, co
                        float *dgamma, float *dbeta)
 {
   double m = (double) n * hw;
+  PAR ((size_t) c * n * hw);
+  OMP_FOR
   for (int ch = 0; ch < c; ch++)
     {
       double sdy = 0.0, sdyx = 0.0;
@@ -443,6 +460,8 @@ rl_batchnorm_fold (int c_out, int fan_in, const float *w, const float *b, const 
 void
 rl_relu_forward (size_t n, float *x)
 {
+  PAR (n);
+  OMP_FOR
   for (size_t i = 0; i < n; i++)
     x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
@@ -450,6 +469,8 @@ rl_relu_forward (size_t n, float *x)
 void
 rl_relu_backward (size_t n, const float *y, const float *dy, float *dx)
 {
+  PAR (n);
+  OMP_FOR
   for (size_t i = 0; i < n; i++)
     dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
@@ -458,6 +479,8 @@ void
 rl_maxpool_forward (int n, int c, int h, int w, const float *x, float *y, int32_t *idx)
 {
   int ho = (h + 1) / 2, wo = (w + 1) / 2;
+  PAR ((size_t) n * c * h * w);
+  OMP_FOR
   for (size_t pl = 0; pl < (size_t) n * c; pl++)
     {
       const float *p = x + pl * h * w;
@@ -493,12 +516,14 @@ void
 rl_maxpool_backward (int n, int c, int h, int w, const float *dy, const int32_t *idx, float *dx)
 {
   int ho = (h + 1) / 2, wo = (w + 1) / 2;
-  memset (dx, 0, (size_t) n * c * h * w * sizeof (float));
+  PAR ((size_t) n * c * h * w);
+  OMP_FOR
   for (size_t pl = 0; pl < (size_t) n * c; pl++)
     {
       const float *g = dy + pl * ho * wo;
       const int32_t *ix = idx + pl * ho * wo;
       float *d = dx + pl * h * w;
+      memset (d, 0, (size_t) h * w * sizeof (float));
       for (int i = 0; i < ho * wo; i++)
         d[ix[i]] += g[i];
     }
@@ -509,10 +534,14 @@ rl_maxunpool_forward (int n, int c, int h, int w, int out_h, int out_w, const fl
                       const int32_t *idx, float *y)
 {
   size_t in_pl = (size_t) h * w, out_pl = (size_t) out_h * out_w;
-  memset (y, 0, (size_t) n * c * out_pl * sizeof (float));
+  PAR ((size_t) n * c * out_pl);
+  OMP_FOR
   for (size_t pl = 0; pl < (size_t) n * c; pl++)
-    for (size_t i = 0; i < in_pl; i++)
-      y[pl * out_pl + (size_t) idx[pl * in_pl + i]] = x[pl * in_pl + i];
+    {
+      memset (y + pl * out_pl, 0, out_pl * sizeof (float));
+      for (size_t i = 0; i < in_pl; i++)
+        y[pl * out_pl + (size_t) idx[pl * in_pl + i]] = x[pl * in_pl + i];
+    }
 }
 
 void
@@ -520,6 +549,8 @@ rl_maxunpool_backward (int n, int c, int h, int w, int out_h, int out_w, const f
                        const int32_t *idx, float *dx)
 {
   size_t in_pl = (size_t) h * w, out_pl = (size_t) out_h * out_w;
+  PAR ((size_t) n * c * in_pl);
+  OMP_FOR
   for (size_t pl = 0; pl < (size_t) n * c; pl++)
     for (size_t i = 0; i < in_pl; i++)
       dx[pl * in_pl + i] = dy[pl * out_pl + (size_t) idx[pl * in_pl + i]];
@@ -586,6 +617,8 @@ void
 rl_sgd_update (size_t n, float *p, const float *g, float *buf, float lr, float momentum,
                float weight_decay)
 {
+  PAR (n);
+  OMP_FOR
   for (size_t i = 0; i < n; i++)
     {
       float d = g[i] + weight_decay * p[i];
