@@ -1942,6 +1942,78 @@ rl_project_set_prediction (RlProject *project, gint64 image_id, gint64 model_id,
 }
 
 gboolean
+rl_project_rescore_prediction (RlProject *project, gint64 image_id, double *miou, double *bf,
+                               gboolean *stored, GError **error)
+{
+  RlProject *p = project;
+  g_auto (ImageRow) row = { 0 };
+  double m = NAN, b = NAN;
+  gint64 model_id = 0;
+  guint8 *pred = NULL;
+
+  if (miou != NULL)
+    *miou = NAN;
+  if (bf != NULL)
+    *bf = NAN;
+  if (stored != NULL)
+    *stored = FALSE;
+  if (!read_image_row (p, image_id, &row, error))
+    return FALSE;
+  /* One transaction: the prediction scored is the one whose row is updated. */
+  if (!tx_begin (p, error))
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT model_id, png FROM predictions WHERE image_id = ?"
+                   " ORDER BY model_id DESC LIMIT 1", error);
+  gboolean ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_int64 (stmt, 1, image_id);
+      int rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          model_id = sqlite3_column_int64 (stmt, 0);
+          ok = decode_mask (p, sqlite3_column_blob (stmt, 1), sqlite3_column_bytes (stmt, 1),
+                            row.width, row.height, "prediction", &pred, error);
+        }
+      else if (rc != SQLITE_DONE)
+        ok = db_fail (p, error, "cannot read a prediction");
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (ok && pred != NULL)
+    {
+      score_prediction (p, &row, pred, &m, &b);
+      stmt = db_prepare (p, "UPDATE predictions SET miou = ?, bf = ?"
+                            " WHERE image_id = ? AND model_id = ?", error);
+      ok = stmt != NULL;
+      if (ok)
+        {
+          if (isfinite (m))
+            sqlite3_bind_double (stmt, 1, m);
+          if (isfinite (b))
+            sqlite3_bind_double (stmt, 2, b);
+          sqlite3_bind_int64 (stmt, 3, image_id);
+          sqlite3_bind_int64 (stmt, 4, model_id);
+          ok = db_step_done (p, stmt, error, "cannot store a prediction's scores");
+        }
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+  g_free (pred);
+  if (!tx_end (p, ok, error))
+    return FALSE;
+  if (model_id != 0)
+    {
+      if (miou != NULL)
+        *miou = m;
+      if (bf != NULL)
+        *bf = b;
+      if (stored != NULL)
+        *stored = TRUE;
+    }
+  return TRUE;
+}
+
+gboolean
 rl_project_add_metrics (RlProject *project, gint64 model_id, const char *split,
                         const char *metrics_json, GError **error)
 {

@@ -156,6 +156,11 @@ gboolean rl_project_export_model (RlProject *project, gint64 model_id, const cha
 gint64 rl_project_current_model (RlProject *project);
 gboolean rl_project_set_prediction (RlProject *project, gint64 image_id, gint64 model_id,
                                     const guint8 *mask, int width, int height, GError **error);
+/* Scores the image's newest prediction again against its current labels (after an edit) and
+ * stores the new mIoU / BF with it. *stored is FALSE when the image has no prediction (not an
+ * error); miou / bf get NaN where undefined (e.g. no labels). Any pointer may be NULL. */
+gboolean rl_project_rescore_prediction (RlProject *project, gint64 image_id, double *miou,
+                                        double *bf, gboolean *stored, GError **error);
 
 /* --- metrics runs: metrics_json is `relabel eval --json`'s object. */
 gboolean rl_project_add_metrics (RlProject *project, gint64 model_id, const char *split,
