@@ -10,6 +10,31 @@
 #include "rl-mask-ops.h"
 #include "rl-project.h"
 
+/* mIoU of pred against truth over non-void (11) pixels, classes present in either. */
+static double
+hand_miou (const guint8 *truth, const guint8 *pred, gsize n)
+{
+  double sum = 0;
+  int counted = 0;
+  for (int c = 0; c < 11; c++)
+    {
+      guint64 inter = 0, uni = 0;
+      for (gsize k = 0; k < n; k++)
+        if (truth[k] != 11)
+          {
+            inter += truth[k] == c && pred[k] == c;
+            uni += truth[k] == c || pred[k] == c;
+          }
+      if (uni > 0)
+        {
+          sum += (double) inter / uni;
+          counted++;
+        }
+    }
+  g_assert_cmpint (counted, >, 1);
+  return sum / counted;
+}
+
 static const char *camvid;
 static const char *relabel_bin;
 
@@ -719,25 +744,7 @@ test_history (void)
   /* pred_miou: the prediction against the labels current when it was stored, by hand. */
   {
     g_autofree guint8 *truth = mask_of (p, id, RL_MASK_CURRENT);
-    double sum = 0;
-    int counted = 0;
-    for (int c = 0; c < 11; c++)
-      {
-        guint64 inter = 0, uni = 0;
-        for (gsize k = 0; k < n; k++)
-          if (truth[k] != 11)
-            {
-              inter += truth[k] == c && pred[k] == c;
-              uni += truth[k] == c || pred[k] == c;
-            }
-        if (uni > 0)
-          {
-            sum += (double) inter / uni;
-            counted++;
-          }
-      }
-    g_assert_cmpint (counted, >, 1);
-    g_assert_cmpfloat_with_epsilon (i3->pred_miou, sum / counted, 1e-9);
+    g_assert_cmpfloat_with_epsilon (i3->pred_miou, hand_miou (truth, pred, n), 1e-9);
     g_assert_true (i3->pred_bf >= 0.0 && i3->pred_bf <= 1.0);
   }
   g_autofree guint8 *got_pred = mask_of (p, id, RL_MASK_PREDICTION);
@@ -748,6 +755,28 @@ test_history (void)
   for (gsize k = 0; k < n; k++)
     g_assert_cmpuint (cur[k], !=, 11);
   g_assert_true (rl_project_undo (p, id, &done, &error) && done);
+  /* An edit, then a rescore: the stored scores follow the labels. */
+  {
+    double stroke[] = { 100.5, 100.5, 300.5, 200.5 }, m = NAN, b = NAN;
+    gboolean stored = FALSE;
+    g_assert_true (rl_project_paint (p, id, 3, 40, stroke, 2, FALSE, &changed, &error));
+    g_assert_cmpuint (changed, >, 1000);
+    g_assert_true (rl_project_rescore_prediction (p, id, &m, &b, &stored, &error));
+    g_assert_no_error (error);
+    g_assert_true (stored);
+    g_autofree guint8 *truth = mask_of (p, id, RL_MASK_CURRENT);
+    g_autoptr (RlImageInfo) i4 = rl_project_get_image (p, id, &error);
+    g_assert_cmpfloat_with_epsilon (m, hand_miou (truth, pred, n), 1e-9);
+    g_assert_cmpfloat_with_epsilon (i4->pred_miou, m, 1e-12);
+    g_assert_cmpfloat_with_epsilon (i4->pred_bf, b, 1e-12);
+    g_assert_true (fabs (i4->pred_miou - i3->pred_miou) > 1e-4);
+    g_assert_true (rl_project_undo (p, id, &done, &error) && done);
+    /* An image without a prediction: nothing stored, not an error. */
+    gint64 other_id = ((RlImageInfo *) list->pdata[1])->id;
+    g_assert_true (rl_project_rescore_prediction (p, other_id, &m, &b, &stored, &error));
+    g_assert_false (stored);
+    g_assert_true (isnan (m));
+  }
 
   g_assert_true (rl_project_add_metrics (p, child, "val", "{\"miou\": 0.5}", &error));
   g_assert_true (rl_project_add_metrics (p, child, "val", "{\"miou\": 0.6}", &error));
