@@ -398,7 +398,11 @@ static void
 usage (FILE *f)
 {
   fprintf (f, "usage: bench-engine [--arch basic|vgg|both] [--paths reference,fp32,bf16] "
-           "[--runs N] [--train-runs N] [--threads T] [--no-torch] [--quick]\n");
+           "[--runs N] [--train-runs N] [--threads T] [--no-torch] [--quick]\n"
+           "                    [--model SEGNET-BASIC.safetensors | --random-weights]\n"
+           "SegNet-Basic inference runs with trained weights (default: the shipped model) on\n"
+           "both sides: freshly initialised weights run PyTorch's bf16 path slower (measured\n"
+           "0.32 s fresh vs 0.24 s after one training step), so they would flatter us.\n");
 }
 
 /* Best of our measured paths among those listed (mask), or -1. */
@@ -459,6 +463,7 @@ main (int argc, char **argv)
 
   int threads = 2, runs = 5, train_runs = 3, torch = 1;
   unsigned paths = 0, archs = 3;
+  const char *basic_model = BENCH_SHIPPED_MODEL;
   for (int i = 1; i < argc; i++)
     {
       const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -472,6 +477,10 @@ main (int argc, char **argv)
         torch = 0;
       else if (strcmp (a, "--quick") == 0)
         runs = train_runs = 1;
+      else if (strcmp (a, "--model") == 0 && v)
+        basic_model = argv[++i];
+      else if (strcmp (a, "--random-weights") == 0)
+        basic_model = NULL;
       else if (strcmp (a, "--arch") == 0 && v)
         {
           i++;
@@ -600,15 +609,28 @@ main (int argc, char **argv)
               "(%.1f per batch of %d); %.1f MB of fp32 weights\n", a->title, a->fwd_gflop,
               a->train_gflop, a->train_gflop * TRAIN_BATCH, TRAIN_BATCH, a->weights_mb);
       fflush (stdout);
-      char model_path[] = "/tmp/bench-engine-XXXXXX";
-      int fd = mkstemp (model_path);
-      if (fd >= 0)
-        close (fd);
-      if (fd < 0 || save_model (a->arch, model_path) != 0)
+      char tmp_path[] = "/tmp/bench-engine-XXXXXX";
+      const char *model_path = tmp_path;
+      int own_model = 1;
+      if (ai == 0 && basic_model != NULL && access (basic_model, R_OK) == 0)
         {
-          fprintf (stderr, "relabel: %s: cannot write the benchmark model\n", model_path);
-          unlink (model_path);
-          return 1;
+          model_path = basic_model;
+          own_model = 0;
+          printf ("inference weights: %s (trained); training steps start from He init\n",
+                  basic_model);
+        }
+      else
+        {
+          int fd = mkstemp (tmp_path);
+          if (fd >= 0)
+            close (fd);
+          if (fd < 0 || save_model (a->arch, tmp_path) != 0)
+            {
+              fprintf (stderr, "relabel: %s: cannot write the benchmark model\n", tmp_path);
+              unlink (tmp_path);
+              return 1;
+            }
+          printf ("weights: He init (random), the same kind on both sides\n");
         }
       for (int p = 0; p < N_PATHS; p++)
         {
@@ -622,7 +644,7 @@ main (int argc, char **argv)
           for (int mode = 0; mode < 2; mode++)
             {
               char *cargv[] = { self_exe, "--child", mode ? "train" : "infer", (char *) a->arch,
-                                pid_s, model_path, mode ? train_runs_s : runs_s, threads_s, NULL };
+                                pid_s, (char *) model_path, mode ? train_runs_s : runs_s, threads_s, NULL };
               if (run_child (cargv, threads, ours_result, &a->ours[p][mode]) != 0
                   || !a->ours[p][mode].ok)
                 {
@@ -633,12 +655,14 @@ main (int argc, char **argv)
                              mode ? a->train_gflop * TRAIN_BATCH : a->fwd_gflop, peak);
             }
         }
-      unlink (model_path);
+      if (own_model)
+        unlink (model_path);
       if (torch)
         {
           char *targv[] = { "/usr/bin/python3", BENCH_TORCH_PY, "--arch", (char *) a->flag,
                             "--threads", threads_s, "--runs", runs_s, "--train-runs",
-                            train_runs_s, "--quiet", NULL };
+                            train_runs_s, "--quiet", own_model ? NULL : "--model",
+                            (char *) model_path, NULL };
           if (run_child (targv, threads, torch_result, a) != 0)
             printf ("  (PyTorch comparison failed or unavailable)\n");
           for (int c = 0; c < N_TORCH; c++)

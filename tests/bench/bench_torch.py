@@ -30,7 +30,7 @@ def median(v):
     return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
-def measure(arch, config, mode, threads, runs):
+def measure(arch, config, mode, threads, runs, weights=None):
     import contextlib
     import torch
     import torch.nn as nn
@@ -46,7 +46,13 @@ def measure(arch, config, mode, threads, runs):
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    model = getattr(parity, ARCHS[arch])(CLASSES).to(memory_format=fmt)
+    model = getattr(parity, ARCHS[arch])(CLASSES)
+    if weights and mode == "infer":
+        # The same trained weights bench-engine's inference uses (PyTorch state_dict names).
+        tensors, _ = parity.read_safetensors(weights)
+        model.load_state_dict({k: torch.from_numpy(v).float() for k, v in tensors.items()},
+                              strict=False)
+    model = model.to(memory_format=fmt)
     times = []
     if mode == "infer":
         model.eval()
@@ -87,10 +93,12 @@ def main():
     ap.add_argument("--quiet", action="store_true",
                     help="only RESULT lines per measurement (bench-engine prints them itself)")
     ap.add_argument("--child", nargs=3, metavar=("ARCH", "CONFIG", "MODE"))
+    ap.add_argument("--model", help="SegNet-Basic safetensors for inference (trained weights)")
     a = ap.parse_args()
     if a.child:
         arch, config, mode = a.child
-        measure(arch, config, mode, a.threads, a.runs if mode == "infer" else a.train_runs)
+        measure(arch, config, mode, a.threads, a.runs if mode == "infer" else a.train_runs,
+                a.model if arch == "basic" else None)
         return
     try:
         import torch
@@ -115,7 +123,7 @@ def main():
             for mode in ("infer", "train"):
                 cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(a.threads),
                        "--runs", str(a.runs), "--train-runs", str(a.train_runs),
-                       "--child", arch, config, mode]
+                       "--child", arch, config, mode] + (["--model", a.model] if a.model else [])
                 p = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 results = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
                 if p.returncode != 0 or not results:
