@@ -2,17 +2,12 @@
  * first convolution to the logits (see rl-dnnl-net.h); primitives are built once per plan. */
 #include "rl-dnnl-net.h"
 
-#include <oneapi/dnnl/dnnl.h>
-#include <oneapi/dnnl/dnnl_debug.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP && defined(RL_DNNL_GOMP)
-#include <omp.h>
-#define RL_DNNL_OMP 1
-#endif
+#include "rl-dnnl-private.h"
 
 typedef struct
 {
@@ -47,26 +42,6 @@ struct RlDnnlPlan
   dnnl_memory_t scratch_mem;
   size_t bytes;
 };
-
-static RlStatus
-dn_fail (RlError *err, dnnl_status_t st, const char *what)
-{
-  RlStatus code = st == dnnl_out_of_memory ? RL_ERR_NOMEM
-                  : st == dnnl_invalid_arguments ? RL_ERR_INVALID : RL_ERR_UNSUPPORTED;
-  return rl_error_set (err, code, "oneDNN: %s failed: %s", what, dnnl_status2str (st));
-}
-
-#define DN(call, what)                                 \
-  do                                                   \
-    {                                                  \
-      dnnl_status_t st_ = (call);                      \
-      if (st_ != dnnl_success)                         \
-        {                                              \
-          status = dn_fail (err, st_, (what));         \
-          goto out;                                    \
-        }                                              \
-    }                                                  \
-  while (0)
 
 /* 64-byte aligned, counted in plan->bytes; NULL on failure. */
 static void *

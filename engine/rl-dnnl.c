@@ -2,18 +2,13 @@
  * (and bf16 when asked) inside, with primitives cached per shape in the RlDnnl context. */
 #include "rl-dnnl.h"
 
-#include <oneapi/dnnl/dnnl.h>
-#include <oneapi/dnnl/dnnl_debug.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP && defined(RL_DNNL_GOMP)
-#include <omp.h>
-#define RL_DNNL_OMP 1
-#endif
+#include "rl-dnnl-private.h"
 
 /* Which convolution a cache entry computes. */
 typedef enum
@@ -67,32 +62,6 @@ struct RlDnnl
   void *scratch[N_SLOTS];  /* blocked copies and primitive scratchpad, grown on demand */
   size_t scratch_size[N_SLOTS];
 };
-
-/* Turns a failed oneDNN call into an RlStatus and a message naming the call. */
-static RlStatus
-dn_fail (RlError *err, dnnl_status_t st, const char *what)
-{
-  RlStatus code;
-  switch (st)
-    {
-    case dnnl_out_of_memory: code = RL_ERR_NOMEM; break;
-    case dnnl_invalid_arguments: code = RL_ERR_INVALID; break;
-    default: code = RL_ERR_UNSUPPORTED; break;
-    }
-  return rl_error_set (err, code, "oneDNN: %s failed: %s", what, dnnl_status2str (st));
-}
-
-#define DN(call, what)                                 \
-  do                                                   \
-    {                                                  \
-      dnnl_status_t st_ = (call);                      \
-      if (st_ != dnnl_success)                         \
-        {                                              \
-          status = dn_fail (err, st_, (what));         \
-          goto out;                                    \
-        }                                              \
-    }                                                  \
-  while (0)
 
 int
 rl_dnnl_supports (RlPrecision precision)

@@ -11,25 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_failed, n_checks;
-
-static void
-check (int ok, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-check (int ok, const char *fmt, ...)
-{
-  va_list ap;
-  n_checks++;
-  if (!ok)
-    n_failed++;
-  printf ("%s %d - ", ok ? "ok" : "not ok", n_checks);
-  va_start (ap, fmt);
-  vprintf (fmt, ap);
-  va_end (ap);
-  printf ("\n");
-  fflush (stdout);
-}
+#include "tap.h"
 
 /* A small explicit RNG so the test needs no global state. */
 static double

@@ -1,7 +1,6 @@
 /* test-paths: the whole SegNet-Basic network on each fast engine path (oneDNN fp32, bf16) against
  * the reference path, on real CamVid images with the shipped model: logits, loss, every gradient. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +10,9 @@
 #include "rl-model.h"
 #include "rl-net.h"
 #include "rl-train.h"
+#include "tap.h"
 
 enum { N = 2, H = 120, W = 160 };
-
-static int n_failed, n_checks;
-
-static void
-check (int ok, const char *fmt, ...)
-{
-  va_list ap;
-  n_checks++;
-  if (!ok)
-    n_failed++;
-  printf ("%s - ", ok ? "ok" : "not ok");
-  va_start (ap, fmt);
-  vprintf (fmt, ap);
-  va_end (ap);
-  printf ("\n");
-}
 
 /* ||a - b|| / ||b|| */
 static double
