@@ -265,13 +265,8 @@ rl_conv2d_backward (RlWorkspace *ws, const RlConvShape *s, const float *x, const
   if (st != RL_OK)
     return st;
 #ifdef RL_HAVE_DNNL_CONV
-  if (ws->dnnl != NULL)
-    {
-      st = rl_dnnl_conv2d_backward_weights (ws->dnnl, s, x, dy, dw, db, err);
-      if (st == RL_OK && dx != NULL)
-        st = rl_dnnl_conv2d_backward_data (ws->dnnl, s, w, dy, dx, err);
-      return st;
-    }
+  if (ws->dnnl != NULL)  /* both passes in one call: dy is converted to oneDNN's layout once */
+    return rl_dnnl_conv2d_backward (ws->dnnl, s, x, w, dy, dx, dw, db, err);
 #endif
   size_t hw_out = (size_t) h_out * w_out, in_plane = (size_t) s->c_in * s->h * s->w;
   int ckk = s->c_in * s->k * s->k;
