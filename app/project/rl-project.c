@@ -135,6 +135,30 @@ db_prepare (RlProject *p, const char *sql, GError **error)
   return stmt;
 }
 
+/* Prepares sql (one "?" for the id), binds id and steps: the statement on its row, or NULL with
+ * RL_PROJECT_ERROR_NOT_FOUND ("no <thing> with id N") or a database error. */
+static sqlite3_stmt *
+select_by_id (RlProject *p, const char *sql, gint64 id, const char *thing, GError **error)
+{
+  sqlite3_stmt *stmt = db_prepare (p, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return stmt;
+  if (rc == SQLITE_DONE)
+    g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                 "%s: no %s with id %" G_GINT64_FORMAT, p->path, thing, id);
+  else
+    {
+      g_autofree char *what = g_strdup_printf ("cannot read the %s", thing);
+      db_fail (p, error, what);
+    }
+  sqlite3_finalize (stmt);
+  return NULL;
+}
+
 static gboolean
 db_exec (RlProject *p, const char *sql, GError **error)
 {
@@ -561,19 +585,9 @@ rl_project_find_image (RlProject *project, const char *name, GError **error)
 RlImageInfo *
 rl_project_get_image (RlProject *project, gint64 image_id, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = db_prepare (project, IMAGE_COLUMNS "WHERE i.id = ?", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, image_id);
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return image_from_row (stmt);
-  if (rc == SQLITE_DONE)
-    g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                 "%s: no image with id %" G_GINT64_FORMAT, project->path, image_id);
-  else
-    db_fail (project, error, "cannot read images");
-  return NULL;
+  g_autoptr (sqlite3_stmt) stmt =
+    select_by_id (project, IMAGE_COLUMNS "WHERE i.id = ?", image_id, "image", error);
+  return stmt != NULL ? image_from_row (stmt) : NULL;
 }
 
 char *
@@ -1023,20 +1037,10 @@ static gboolean
 read_image_row (RlProject *p, gint64 image_id, ImageRow *row, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt =
-    db_prepare (p, "SELECT width, height, status, edit_pos, rev, name FROM images WHERE id = ?",
-                error);
+    select_by_id (p, "SELECT width, height, status, edit_pos, rev, name FROM images WHERE id = ?",
+                  image_id, "image", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, image_id);
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                   "%s: no image with id %" G_GINT64_FORMAT, p->path, image_id);
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (p, error, "cannot read an image");
   row->id = image_id;
   row->width = sqlite3_column_int (stmt, 0);
   row->height = sqlite3_column_int (stmt, 1);
@@ -1828,19 +1832,9 @@ gboolean
 rl_project_export_model (RlProject *project, gint64 model_id, const char *path, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt =
-    db_prepare (project, "SELECT weights FROM models WHERE id = ?", error);
+    select_by_id (project, "SELECT weights FROM models WHERE id = ?", model_id, "model", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, model_id);
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                   "%s: no model with id %" G_GINT64_FORMAT, project->path, model_id);
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (project, error, "cannot read a model");
   g_autoptr (GError) local = NULL;
   if (!rl_file_write_atomic (path, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
                              &local))
