@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-options.h"
 #include "cli-stop.h"
 #include "relabel-cli.h"
 #include "rl-finetune.h"
@@ -95,16 +96,8 @@ rl_cmd_finetune (int argc, char **argv)
     g_option_context_new ("- fine-tune the project's model on its corrected masks");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      fprintf (stderr, "relabel finetune: %s\n", error->message);
-      return 2;
-    }
-  if (argc > 1)
-    {
-      fprintf (stderr, "relabel finetune: unexpected argument '%s'\n", argv[1]);
-      return 2;
-    }
+  if (!rl_cli_parse ("finetune", ctx, &argc, &argv))
+    return 2;
   if (project == NULL || out == NULL)
     {
       fprintf (stderr, "relabel finetune: --project P and --out M2.safetensors are required\n");
@@ -124,19 +117,8 @@ rl_cmd_finetune (int argc, char **argv)
                crop);
       return 2;
     }
-  if (engine == NULL || strcmp (engine, "auto") == 0)
-    opt.path = RL_ENGINE_PATH_DEFAULT;
-  else if (strcmp (engine, "reference") == 0)
-    opt.path = RL_ENGINE_PATH_REFERENCE;
-  else if (strcmp (engine, "fp32") == 0)
-    opt.path = RL_ENGINE_PATH_FP32;
-  else if (strcmp (engine, "bf16") == 0)
-    opt.path = RL_ENGINE_PATH_BF16;
-  else
-    {
-      fprintf (stderr, "relabel finetune: --engine wants auto, reference, fp32 or bf16\n");
-      return 2;
-    }
+  if (!rl_cli_engine_path ("finetune", engine, &opt.path))
+    return 2;
   if (crop != NULL && strcmp (crop, "0x0") == 0)
     opt.crop_h = opt.crop_w = 0;
   opt.model = model;

@@ -5,26 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-options.h"
 #include "cli-stop.h"
 #include "relabel-cli.h"
 #include "rl-dataset.h"
 #include "rl-train-loop.h"
-
-static gboolean
-parse_engine_path (const char *s, RlEnginePath *path)
-{
-  if (s == NULL || strcmp (s, "auto") == 0)
-    *path = RL_ENGINE_PATH_DEFAULT;
-  else if (strcmp (s, "reference") == 0)
-    *path = RL_ENGINE_PATH_REFERENCE;
-  else if (strcmp (s, "fp32") == 0)
-    *path = RL_ENGINE_PATH_FP32;
-  else if (strcmp (s, "bf16") == 0)
-    *path = RL_ENGINE_PATH_BF16;
-  else
-    return FALSE;
-  return TRUE;
-}
 
 int
 rl_cmd_train (int argc, char **argv)
@@ -73,16 +58,8 @@ rl_cmd_train (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- train a SegNet on a dataset");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      fprintf (stderr, "relabel train: %s\n", error->message);
-      return 2;
-    }
-  if (argc > 1)
-    {
-      fprintf (stderr, "relabel train: unexpected argument '%s'\n", argv[1]);
-      return 2;
-    }
+  if (!rl_cli_parse ("train", ctx, &argc, &argv))
+    return 2;
   if (dataset == NULL || out == NULL || strchr (dataset, ':') == NULL)
     {
       fprintf (stderr, "relabel train: --dataset KIND:PATH and --out M.safetensors are required\n");
@@ -100,11 +77,8 @@ rl_cmd_train (int argc, char **argv)
       fprintf (stderr, "relabel train: --crop wants HxW of at least 16x16, not '%s'\n", crop);
       return 2;
     }
-  if (!parse_engine_path (engine, &opt.path))
-    {
-      fprintf (stderr, "relabel train: --engine wants auto, reference, fp32 or bf16\n");
-      return 2;
-    }
+  if (!rl_cli_engine_path ("train", engine, &opt.path))
+    return 2;
   if (arch != NULL && strcmp (arch, "segnet-basic") != 0 && strcmp (arch, "segnet") != 0)
     {
       fprintf (stderr, "relabel train: --arch wants segnet-basic or segnet\n");
