@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rl-layers.h"
 #include "rl-net.h"
@@ -196,6 +197,20 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
   RlStatus st = rl_net_plan (net, height, width, oc, oh, ow, pre_h, pre_w, err);
   if (st != RL_OK)
     return st;
+  /* An image whose activations cannot fit in this machine's memory is refused up front: with
+   * overcommit the allocations would succeed and the process be killed while touching them. */
+  size_t need = 0;
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      size_t sz = (size_t) (oc[i] + 15) / 16 * 16 * oh[i] * ow[i] * sizeof (float);
+      need = sz > need ? sz : need;
+    }
+  need = 2 * need + (size_t) (3 + net->num_classes) * height * width * sizeof (float);
+  long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && need / (size_t) page > (size_t) pages)
+    return rl_error_set (err, RL_ERR_NOMEM, "%dx%d image: its activations need %zu MB, "
+                         "more than this machine's %zu MB of memory", width, height,
+                         need >> 20, ((size_t) pages * (size_t) page) >> 20);
   if (path == RL_ENGINE_PATH_DEFAULT)
     path = rl_engine_path_default ();
 #ifdef RL_HAVE_DNNL_CONV

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rl-model.h"
 #include "rl-net.h"
@@ -235,6 +236,19 @@ test_abort (void)
   g_assert_cmpint (rl_model_predict_rgb8 (m, rgb, 1, 1, labels, 1, NULL, NULL, &err), ==, RL_OK);
   g_assert_cmpint (rl_model_predict_rgb8 (m, rgb, 0, 5, labels, 1, NULL, NULL, &err), ==,
                    RL_ERR_INVALID);
+  /* Activations beyond this machine's memory: refused before anything is allocated (the
+   * buffers are never read, so tiny ones do). 8192x8192 (the largest size the engine takes)
+   * needs 2 x 64 x 67M floats, 36 GB. */
+  double mem_gb = (double) sysconf (_SC_PHYS_PAGES) * sysconf (_SC_PAGESIZE) / 1e9;
+  if (mem_gb < 36)
+    {
+      float x1[3] = { 0 }, l1[3] = { 0 };
+      err.text[0] = 0;
+      g_assert_cmpint (rl_model_forward (m, x1, 8192, 8192, l1, 1, NULL, NULL, &err), ==,
+                       RL_ERR_NOMEM);
+      g_test_message ("%s", err.text);
+      g_assert_nonnull (strstr (err.text, "8192x8192 image: its activations need"));
+    }
   rl_model_free (m);
 }
 
