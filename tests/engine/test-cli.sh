@@ -59,7 +59,7 @@ def rows(path):  # 8-bit palette PNG -> bytes of the unfiltered rows (filters un
     return b''.join(out)
 a, b = rows(sys.argv[1]), rows(sys.argv[2])
 print(sum(x == y for x, y in zip(a, b)) / len(a))" "$TMP/pe-reference/0016E5_07959.png" "$TMP/pe-$p/0016E5_07959.png")
-  want=0.999; [ $p = bf16 ] && want=0.98
+  want=0.999; [ $p = bf16 ] && want=0.95  # bf16: margin-dependent, the val-wide bar is test-bf16-val
   echo "# --engine $p: labels agree with the reference on $same of the pixels"
   /usr/bin/python3 -c "import sys; sys.exit(0 if $same >= $want else 1)" \
     || fail "--engine $p agrees with the reference on only $same of the pixels"
