@@ -308,16 +308,6 @@ predict_abort (void *data)
   return job_should_stop (data);
 }
 
-static void
-add_number (JsonBuilder *b, const char *key, double v)
-{
-  json_builder_set_member_name (b, key);
-  if (isnan (v))
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_double_value (b, v);
-}
-
 static char *
 builder_to_string (JsonBuilder *b)
 {
@@ -420,15 +410,15 @@ config_json (Job *job, const RlTrainOptions *t, double train_s)
   json_builder_add_int_value (b, t->iters);
   json_builder_set_member_name (b, "batch");
   json_builder_add_int_value (b, t->batch);
-  add_number (b, "lr", t->lr);
-  add_number (b, "momentum", t->momentum);
-  add_number (b, "weight_decay", t->weight_decay);
+  rl_json_add_number (b, "lr", t->lr);
+  rl_json_add_number (b, "momentum", t->momentum);
+  rl_json_add_number (b, "weight_decay", t->weight_decay);
   json_builder_set_member_name (b, "crop");
   json_builder_begin_array (b);
   json_builder_add_int_value (b, t->crop_h);
   json_builder_add_int_value (b, t->crop_w);
   json_builder_end_array (b);
-  add_number (b, "scale", t->scale);
+  rl_json_add_number (b, "scale", t->scale);
   json_builder_set_member_name (b, "flip");
   json_builder_add_boolean_value (b, t->flip);
   json_builder_set_member_name (b, "seed");
@@ -440,7 +430,7 @@ config_json (Job *job, const RlTrainOptions *t, double train_s)
                                     : t->path == RL_ENGINE_PATH_BF16 ? "bf16"
                                     : t->path == RL_ENGINE_PATH_REFERENCE ? "reference"
                                     : "default");
-  add_number (b, "train_seconds", train_s);
+  rl_json_add_number (b, "train_seconds", train_s);
   json_builder_end_object (b);
   return builder_to_string (b);
 }

@@ -5,8 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 
-static void
-add_number (JsonBuilder *b, const char *key, double v)
+void
+rl_json_add_number (JsonBuilder *b, const char *key, double v)
 {
   json_builder_set_member_name (b, key);
   if (isnan (v))
@@ -30,10 +30,10 @@ rl_metrics_to_json (const RlMetrics *m, const RlClassSpec *spec,
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "images");
   json_builder_add_int_value (b, rl_metrics_n_images (m));
-  add_number (b, "global_accuracy", rl_metrics_global_accuracy (m));
-  add_number (b, "class_accuracy", rl_metrics_class_accuracy (m));
-  add_number (b, "miou", rl_metrics_miou (m));
-  add_number (b, "bf", rl_metrics_bf (m));
+  rl_json_add_number (b, "global_accuracy", rl_metrics_global_accuracy (m));
+  rl_json_add_number (b, "class_accuracy", rl_metrics_class_accuracy (m));
+  rl_json_add_number (b, "miou", rl_metrics_miou (m));
+  rl_json_add_number (b, "bf", rl_metrics_bf (m));
 
   json_builder_set_member_name (b, "per_class");
   json_builder_begin_array (b);
@@ -51,9 +51,9 @@ rl_metrics_to_json (const RlMetrics *m, const RlClassSpec *spec,
           json_builder_set_member_name (b, "name");
           json_builder_add_string_value (b, class_name (spec, c));
         }
-      add_number (b, "accuracy", s.accuracy);
-      add_number (b, "iou", s.iou);
-      add_number (b, "bf", s.bf);
+      rl_json_add_number (b, "accuracy", s.accuracy);
+      rl_json_add_number (b, "iou", s.iou);
+      rl_json_add_number (b, "bf", s.bf);
       json_builder_set_member_name (b, "pixels");
       json_builder_add_int_value (b, s.pixels);
       json_builder_end_object (b);
@@ -81,10 +81,10 @@ rl_metrics_to_json (const RlMetrics *m, const RlClassSpec *spec,
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "name");
       json_builder_add_string_value (b, image_names[i]);
-      add_number (b, "global_accuracy", s.global_accuracy);
-      add_number (b, "class_accuracy", s.class_accuracy);
-      add_number (b, "miou", s.miou);
-      add_number (b, "bf", s.bf);
+      rl_json_add_number (b, "global_accuracy", s.global_accuracy);
+      rl_json_add_number (b, "class_accuracy", s.class_accuracy);
+      rl_json_add_number (b, "miou", s.miou);
+      rl_json_add_number (b, "bf", s.bf);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "rl-class-spec.h"
 #include "rl-metrics.h"
 
@@ -13,3 +14,6 @@
  * Returns a newly allocated string. */
 char *rl_metrics_to_json (const RlMetrics *m, const RlClassSpec *spec,
                           const char *const *image_names, gboolean pretty);
+
+/* Adds key: v to the object being built, null when v is NaN (JSON has no NaN). */
+void rl_json_add_number (JsonBuilder *b, const char *key, double v);
