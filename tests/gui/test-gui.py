@@ -82,6 +82,15 @@ def find_window(timeout=60, pid=None):
     return None
 
 
+def app_window(proc, tmp, what="a window titled Relabel appears"):
+    """The new app's window id, checked as `what`; None (diagnosed and stopped) when none came."""
+    wid = find_window(pid=proc.pid)
+    check(wid is not None, what)
+    if wid is None:
+        no_window(proc, tmp)
+    return wid
+
+
 def no_window(proc, tmp):
     """Reports why no window appeared (the app's state, stack and stderr), then stops it."""
     print("no window; the app %s" % ("is still running" if proc.poll() is None
@@ -180,10 +189,8 @@ def drag(wid, points):
 
 def test_paint(tmp):
     proc, project = start_app(tmp)
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        proc.kill()
         return
     time.sleep(1.5)
     check(os.path.isfile(project), "first run created the demo project " + project)
@@ -264,10 +271,8 @@ def test_frames(tmp):
                    check=True)
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, ["--model", model], {"RELABEL_FRAME_LOG": log})
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        proc.kill()
         return
     time.sleep(1.5)
     xdo("windowfocus", "--sync", wid)
@@ -346,10 +351,8 @@ def test_retrain(tmp):
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, ["--model", model],
                               {"RELABEL_FINETUNE_ITERS": "2", "RELABEL_FRAME_LOG": log})
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        proc.kill()
         return
     time.sleep(1.5)
     base, _ = current_model(project)
@@ -415,10 +418,8 @@ def test_recent(tmp):
     # settings in a key file under XDG_CONFIG_HOME, so they outlive the app and can be read here
     env = {"GSETTINGS_BACKEND": "keyfile"}
     proc, demo = start_app(tmp, [], env)           # first run: opens the demo (project A)
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        proc.kill()
         return
     time.sleep(1.0)
     xdo("windowfocus", "--sync", wid)
@@ -442,11 +443,8 @@ def test_recent(tmp):
     os.remove(missing)
 
     proc, _ = start_app(tmp, [other], env)
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        proc.kill()
-        print(open(os.path.join(tmp, "app.stderr")).read())
         return
     check(window_name(wid, "other.relabel — Relabel") == "other.relabel — Relabel",
           "the app opens other.relabel")
@@ -528,10 +526,8 @@ def test_quit_job(tmp):
     log = os.path.join(tmp, "frames.log")
     env = {"RELABEL_FRAME_LOG": log, "RELABEL_FINETUNE_ITERS": "50"}
     proc, project = start_app(tmp, ["--model", model], env)
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        proc.kill()
         return
     time.sleep(1.5)
     xdo("windowfocus", "--sync", wid)
@@ -557,10 +553,8 @@ def test_quit_job(tmp):
     # the same during a retrain (50 steps: far longer than the test waits)
     os.remove(log)
     proc, project = start_app(tmp, [], env)
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears (second start)")
+    wid = app_window(proc, tmp, "a window titled Relabel appears (second start)")
     if wid is None:
-        no_window(proc, tmp)
         return
     time.sleep(1.5)
     base, _ = current_model(project)
@@ -658,10 +652,8 @@ def check_scores(project, tmp, what, stored):
 def test_rescore(tmp):
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, [], {"RELABEL_FRAME_LOG": log})   # the shipped model
-    wid = find_window(pid=proc.pid)
-    check(wid is not None, "a window titled Relabel appears")
+    wid = app_window(proc, tmp)
     if wid is None:
-        no_window(proc, tmp)
         return
     time.sleep(1.5)
     xdo("windowfocus", "--sync", wid)
