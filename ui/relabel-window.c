@@ -1486,7 +1486,10 @@ on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   gint64 t = gdk_frame_clock_get_frame_time (clock);
   if (self->last_frame_time != 0 && self->frame_log != NULL)
     {
-      fprintf (self->frame_log, "%.3f\n", (t - self->last_frame_time) / 1000.0);
+      /* the gap since the last frame, and when this tick ran (CLOCK_MONOTONIC, ms): the GUI
+       * test compares stalls with those another process saw at the same time */
+      fprintf (self->frame_log, "%.3f %.3f\n", (t - self->last_frame_time) / 1000.0,
+               g_get_monotonic_time () / 1000.0);
       fflush (self->frame_log);
     }
   self->last_frame_time = t;

@@ -28,10 +28,10 @@ BIN = os.environ["RELABEL_BIN"]
 BUILD = os.environ["RELABEL_BUILD_ROOT"]
 SRC = os.environ["RELABEL_SOURCE_ROOT"]
 PROBE = os.path.join(BUILD, "tests", "gui", "gui-probe")
+TIMER_PROBE = os.path.join(BUILD, "tests", "gui", "timer-probe")
 OUT_DIR = os.path.join(BUILD, "tests", "gui", "output")
 IMAGE = "0016E5_07959"   # first demo image, shown when the demo opens
 failures = []
-skipped = False
 
 
 def check(cond, what):
@@ -265,6 +265,12 @@ def test_paint(tmp):
     stop_app(proc, tmp, wid)
 
 
+def frame_gap(line):
+    """A frame log line: (gap since the previous frame, when the tick ran), both in ms."""
+    gap, t = line.split()
+    return float(gap), float(t)
+
+
 def test_frames(tmp):
     model = os.path.join(tmp, "segnet-basic-random.safetensors")
     subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
@@ -279,6 +285,8 @@ def test_frames(tmp):
     with open(log, "a") as f:
         f.write("# baseline\n")   # the app appends; a separate marker is safe
     time.sleep(5.0)                # idle frames: how steady is this machine without the job?
+    # a process of its own that only sleeps: its late wake-ups are the machine's stalls
+    probe = subprocess.Popen([TIMER_PROBE, "280"], stdout=subprocess.PIPE, text=True)
     xdo("key", "--window", wid, "ctrl+shift+l")
     end = time.time() + 240
     text = ""
@@ -288,35 +296,47 @@ def test_frames(tmp):
         if "# job-end" in text:
             break
         time.sleep(0.5)
+    probe.terminate()
+    machine = [tuple(map(float, l.split())) for l in probe.communicate()[0].splitlines()]
     check("# job-start" in text, "Ctrl+Shift+L started pre-labelling")
     check("# job-end 5 ok" in text, "pre-labelling all 5 demo images finished")
     lines = text.splitlines()
     baseline = []
     if "# job-start" in lines:
         head = lines[:lines.index("# job-start")]
-        baseline = [float(l) for l in head[-300:] if not l.startswith("#")]
+        baseline = [frame_gap(l)[0] for l in head[-300:] if not l.startswith("#")]
     try:
         a = lines.index("# job-start")
         b = next(i for i, l in enumerate(lines) if l.startswith("# job-end"))
-        gaps = [float(l) for l in lines[a + 1:b] if not l.startswith("#")]
-        print("\n".join(l for l in lines[a:b + 1] if l.startswith("#") or float(l) > 50))
+        ticks = [frame_gap(l) for l in lines[a + 1:b] if not l.startswith("#")]
+        print("\n".join(l for l in lines[a:b + 1] if l.startswith("#") or frame_gap(l)[0] > 50))
     except (ValueError, StopIteration):
-        gaps = []
-    check(len(gaps) >= 20, "the frame clock ticked %d times during the job" % len(gaps))
-    if gaps:
-        g = np.array(gaps)
+        ticks = []
+    check(len(ticks) >= 20, "the frame clock ticked %d times during the job" % len(ticks))
+    if ticks:
+        g = np.array([gap for gap, _ in ticks])
         print("frame gaps during pre-label: n %d, median %.1f ms, p99 %.1f ms, max %.1f ms"
               % (len(g), np.median(g), np.percentile(g, 99), g.max()))
         if baseline:
             print("frame gaps while idle before the job: n %d, max %.1f ms"
                   % (len(baseline), max(baseline)))
-        if g.max() > 100.0 and baseline and max(baseline) > 100.0:
-            # the machine itself stalls the idle window: the measurement means nothing here
-            print("SKIP: frame gaps above 100 ms even without the job (machine overloaded)")
-            global skipped
-            skipped = True
-        else:
-            check(g.max() <= 100.0, "no frame gap above 100 ms (max %.1f ms)" % g.max())
+        print("the timer probe's late wake-ups (another process, sleeping 10 ms at a time): %s"
+              % (", ".join("%.0f ms" % m for m, _ in machine) or "none"))
+        # A frame gap counts against the app unless the probe stalled at the same time: then the
+        # machine ran nobody (this virtual machine stalls every process while one faults in or
+        # frees a few hundred MB, measured: 80-160 ms when 2 GB are unmapped).
+        own = []
+        for gap, t in ticks:
+            if gap <= 100.0:
+                continue
+            shared = [m for m, mt in machine if mt - m < t + 20 and mt > t - gap - 20 and m >= 50]
+            if shared:
+                print("frame gap of %.0f ms at the same time as a %.0f ms stall of the timer "
+                      "probe: the machine's, not the app's" % (gap, max(shared)))
+            else:
+                own.append(gap)
+        check(not own, "no frame gap above 100 ms that the machine did not share (%s)"
+              % (", ".join("%.0f ms" % x for x in own) or "max %.1f ms" % g.max()))
     n = subprocess.run([PROBE, "predicted", project], check=True, capture_output=True,
                        text=True).stdout.strip()
     check(n == "5", "the project holds 5 predictions (got %s)" % n)
@@ -388,7 +408,7 @@ def test_retrain(tmp):
         lines = f.read().splitlines()
     starts = [i for i, l in enumerate(lines) if l == "# retrain-start"]
     if starts and "# retrain-end ok" in lines:
-        gaps = [float(l) for l in lines[starts[-1] + 1:lines.index("# retrain-end ok")]
+        gaps = [frame_gap(l)[0] for l in lines[starts[-1] + 1:lines.index("# retrain-end ok")]
                 if not l.startswith("#")]
         if gaps:   # a figure for the report: the window keeps drawing while it trains
             print("frame gaps during retrain: n %d, max %.1f ms" % (len(gaps), max(gaps)))
@@ -707,8 +727,6 @@ def main():
     if failures:
         print("%d check(s) failed" % len(failures))
         sys.exit(1)
-    if skipped:
-        sys.exit(77)
 
 
 if __name__ == "__main__":
