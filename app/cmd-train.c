@@ -21,6 +21,7 @@ rl_cmd_train (int argc, char **argv)
   g_autofree char *checkpoint = NULL;
   int epochs = 0, iters = 0, batch = opt.batch, threads = 0, val_every = 1, val_images = 0;
   double lr = opt.lr, scale = 1.0, ckpt_minutes = opt.checkpoint_minutes;
+  double cw_power = opt.class_weight_power;
   gint64 seed = 1;
   gboolean no_flip = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
@@ -38,6 +39,8 @@ rl_cmd_train (int argc, char **argv)
     { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "Total SGD steps (instead of epochs)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default 4)", "B" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (default 0.1)", "LR" },
+    { "class-weight-power", 0, 0, G_OPTION_ARG_DOUBLE, &cw_power,
+      "Median-frequency class weights raised to P: 1 (default), 0.5 softer, 0 none", "P" },
     { "crop", 0, 0, G_OPTION_ARG_STRING, &crop, "Random crops of HxW pixels", "HxW" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Scale images by S first (default 1)", "S" },
     { "no-flip", 0, 0, G_OPTION_ARG_NONE, &no_flip, "No random horizontal flips", NULL },
@@ -66,7 +69,8 @@ rl_cmd_train (int argc, char **argv)
       return 2;
     }
   if (epochs < 0 || iters < 0 || batch < 1 || batch > 256 || !(lr > 0) || !(scale > 0)
-      || scale > 1 || threads < 0 || val_every < 1 || val_images < 0 || !(ckpt_minutes > 0))
+      || scale > 1 || threads < 0 || val_every < 1 || val_images < 0 || !(ckpt_minutes > 0)
+      || !(cw_power >= 0 && cw_power <= 2))
     {
       fprintf (stderr, "relabel train: an option is out of range (see --help)\n");
       return 2;
@@ -109,6 +113,7 @@ rl_cmd_train (int argc, char **argv)
   opt.iters = iters;
   opt.batch = batch;
   opt.lr = lr;
+  opt.class_weight_power = cw_power;
   opt.scale = scale;
   opt.flip = !no_flip;
   opt.seed = (guint64) seed;

@@ -217,6 +217,14 @@ rl_train_set_class_weights (const RlTrainSet *set, float *weights)
 }
 
 void
+rl_class_weights_power (float *weights, int n, double power)
+{
+  for (int c = 0; c < n; c++)
+    if (weights[c] > 0.0f)
+      weights[c] = (float) pow (weights[c], power);
+}
+
+void
 rl_train_set_input_stats (const RlTrainSet *set, float mean[3], float std[3])
 {
   double sum[3] = { 0, 0, 0 }, sq[3] = { 0, 0, 0 };

@@ -46,6 +46,10 @@ void rl_train_set_free (RlTrainSet *set);
  * that never occur get weight 0. weights has n_classes entries. */
 void rl_train_set_class_weights (const RlTrainSet *set, float *weights);
 
+/* Raises the n weights to power: 1 leaves them, 0.5 softens them (square roots), 0 makes every
+ * present class weigh 1 (unweighted). A weight of 0 (a class that never occurs) stays 0. */
+void rl_class_weights_power (float *weights, int n, double power);
+
 /* Per-channel mean and standard deviation of the RGB values scaled to 0..1. */
 void rl_train_set_input_stats (const RlTrainSet *set, float mean[3], float std[3]);
 

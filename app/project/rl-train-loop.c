@@ -28,6 +28,7 @@ rl_train_options_init (RlTrainOptions *opt)
   opt->lr = 0.1;
   opt->momentum = 0.9;
   opt->weight_decay = 5e-4;
+  opt->class_weight_power = 1.0;
   opt->scale = 1.0;
   opt->flip = TRUE;
   opt->seed = 1;
@@ -346,6 +347,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
   int k = ds->spec->n_classes;
   g_autofree float *weights = g_new0 (float, k);
   rl_train_set_class_weights (train, weights);
+  rl_class_weights_power (weights, k, opt->class_weight_power);
 
   /* The model: resumed, initialised from a file, or He-initialised. */
   RlTrainer *t = NULL;
@@ -425,6 +427,18 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       rl_trainer_free (t);
       return FALSE;
     }
+
+  {
+    /* each leg (a start or a resume) records the loss weights it trains with */
+    g_autoptr (GString) line = g_string_new (NULL);
+    g_string_append_printf (line, "{\"type\": \"start\", \"iter\": %d, \"lr\": %g, "
+                            "\"class_weight_power\": %g, \"class_weights\": [", st.iter, opt->lr,
+                            opt->class_weight_power);
+    for (int c = 0; c < k; c++)
+      g_string_append_printf (line, "%s%.6f", c ? ", " : "", weights[c]);
+    g_string_append (line, "]}");
+    log_line (log, line->str);
+  }
 
   g_autofree int *perm = g_new (int, train->n);
   epoch_permutation (seed, st.epoch, train->n, perm);

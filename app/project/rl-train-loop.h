@@ -21,6 +21,8 @@ typedef struct
   int iters;                  /* total SGD steps; wins over epochs when > 0 */
   int batch;
   double lr, momentum, weight_decay;
+  double class_weight_power;  /* median-frequency weights raised to this: 1 (the paper's), 0.5
+                               * softer, 0 unweighted */
   int crop_h, crop_w;         /* random crops of the (scaled) images; 0 = whole image */
   double scale;               /* images scaled by this before cropping, (0, 1] */
   gboolean flip;              /* random horizontal flips */

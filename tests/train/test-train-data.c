@@ -40,6 +40,22 @@ test_camvid_class_weights (void)
   for (int c = 0; c < 11; c++)
     g_assert_cmpfloat_with_epsilon (w[c], expect[c], 0.00051);
 
+  /* --class-weight-power: 0.5 gives the square roots (by hand: sqrt 4.7865 = 2.1878), 0 every
+   * present class 1; a class that never occurs keeps 0 */
+  float soft[12], none[12];
+  memcpy (soft, w, sizeof w);
+  memcpy (none, w, sizeof w);
+  soft[11] = none[11] = 0.0f;
+  rl_class_weights_power (soft, 12, 0.5);
+  rl_class_weights_power (none, 12, 0.0);
+  g_assert_cmpfloat_with_epsilon (soft[2], 2.1878f, 0.0003);
+  g_assert_cmpfloat_with_epsilon (soft[3], 0.3860f, 0.0003);    /* sqrt 0.1490 */
+  g_assert_cmpfloat_with_epsilon (soft[10], 2.9764f, 0.0003);   /* sqrt 8.8587 */
+  for (int c = 0; c < 11; c++)
+    g_assert_cmpfloat (none[c], ==, 1.0f);
+  g_assert_cmpfloat (soft[11], ==, 0.0f);
+  g_assert_cmpfloat (none[11], ==, 0.0f);
+
   /* Void (11) stays the ignore value after scaling; no other value appears. */
   gsize npix = (gsize) set->n * set->height * set->width;
   for (gsize p = 0; p < npix; p++)
