@@ -1,7 +1,10 @@
-/* Whole-network SegNet inference in oneDNN: one blocked layout (nChw16c, fp32 or bf16) from the
- * first convolution to the logits, batch norm folded and ReLU fused into each convolution, max-pool
+/* Whole-network SegNet inference in oneDNN: one blocked layout (nChw16c) from the first
+ * convolution to the logits, batch norm folded and ReLU fused into each convolution, max-pool
  * with a workspace and max-unpool as that pool's backward pass. Only the input and the logits are
- * reordered. A plan is built for one image size, precision and thread count, and reused.
+ * reordered. fp32 computes everything in f32; bf16 computes in bf16 except the convolutions before
+ * the first max-pool, and keeps every max-pool in f32 (its argmax decides where the unpool puts
+ * each value), converting a pool's output to bf16 for the next convolution. A plan is built for one
+ * image size, precision and thread count, and reused.
  *
  *   RlDnnlPlan *p;
  *   rl_dnnl_plan_new (&net, folded_params, h, w, RL_PRECISION_BF16, 2, &p, &err);

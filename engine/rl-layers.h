@@ -9,7 +9,8 @@
 
 /* Which convolution code runs: the im2col + sgemm reference (always there, the oracle), or
  * oneDNN fp32 / bf16 when built with it. RELABEL_ENGINE_PATH=reference|fp32|bf16|auto picks the
- * default; unset or auto means oneDNN fp32 when built with it, else the reference. */
+ * default; unset or auto means, when built with oneDNN, bf16 for inference on a CPU that has it
+ * (rl_engine_path_default) and fp32 for training (rl_workspace_new), else the reference. */
 typedef enum
 {
   RL_ENGINE_PATH_DEFAULT = -1,  /* from RELABEL_ENGINE_PATH, else reference */
