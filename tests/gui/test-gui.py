@@ -3,7 +3,8 @@
 # brush stroke, checks the saved mask through the project, undoes/redoes, takes a screenshot,
 # shows the shortcuts window with Ctrl+? and F1 (GTK must print no warning);
 # "frames" pre-labels every demo image in the background (the worker stores the predictions on
-# its own connection) and checks that the frame clock never stalls for more than 100 ms;
+# its own connection) and checks that the frame clock never stalls for more than 100 ms unless a
+# timer probe in another process stalled at the same time (then the machine ran nobody);
 # "recent" opens two projects and goes back to the first through File > Open Recent (keyboard),
 # skipping a deleted one; "retrain" cancels a Retrain Model (Ctrl+R) with the job bar's Cancel
 # button, then runs one (2 steps) on the demo and checks that a new model version with val
