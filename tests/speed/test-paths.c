@@ -427,7 +427,10 @@ main (void)
       else
         check (worst_rel <= 1e-3, "%s gradients: max rel. L2 error %.2e, worst cosine %.7f",
                name, worst_rel, worst_cos);
-      check (worst_bias <= (bf16 ? 1e-2 : 1e-4), "%s conv bias gradients before batch norm are "
+      /* exactly 0 in exact arithmetic (batch norm removes the mean); a bug that let them through
+       * would make them as large as the batch norm bias gradient (ratio ~1). Measured with two
+       * of session 3's models: fp32 1.0e-5 and 1.2e-4, bf16 2.7e-3 and 3.3e-3. */
+      check (worst_bias <= (bf16 ? 1e-2 : 1e-3), "%s conv bias gradients before batch norm are "
              "rounding noise: at most %.2e of the batch norm bias gradient", name, worst_bias);
     }
   check_inference (model, ds);
