@@ -1,10 +1,14 @@
-/* timer-probe SECONDS: sleeps 10 ms at a time for SECONDS and prints every wake-up that came more
- * than 30 ms after the previous one as "GAP_MS END_MS" (CLOCK_MONOTONIC, the clock of
- * g_get_monotonic_time). A process that does nothing else cannot stall on its own: a gap here
- * means the machine did not run it (on this project's CI machine, a virtual machine, that happens
- * while another process faults in or frees a few hundred MB). The GUI frame test uses it to tell
- * such stalls from the app's own. */
-#define _POSIX_C_SOURCE 200809L
+/* timer-probe SECONDS [CPU]: sleeps 10 ms at a time for SECONDS (on CPU only, if given) and
+ * prints every wake-up that came more than 30 ms after the previous one as "GAP_MS END_MS"
+ * (CLOCK_MONOTONIC, the clock of g_get_monotonic_time). A process that does nothing else cannot
+ * stall on its own: a gap here means the machine did not run that CPU (on this project's CI
+ * machine, a virtual machine, a vCPU stops while the thread on it faults in fresh memory, and
+ * every timer queued on it fires late). The GUI frame test runs one per CPU to tell such stalls
+ * from the app's own. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -21,10 +25,21 @@ int
 main (int argc, char **argv)
 {
   double seconds = argc > 1 ? atof (argv[1]) : 0;
-  if (argc != 2 || !(seconds > 0))
+  if (argc < 2 || argc > 3 || !(seconds > 0))
     {
-      fprintf (stderr, "usage: timer-probe SECONDS\n");
+      fprintf (stderr, "usage: timer-probe SECONDS [CPU]\n");
       return 2;
+    }
+  if (argc == 3)
+    {
+      cpu_set_t set;
+      CPU_ZERO (&set);
+      CPU_SET (atoi (argv[2]), &set);
+      if (sched_setaffinity (0, sizeof set, &set) != 0)
+        {
+          perror ("timer-probe: sched_setaffinity");
+          return 1;
+        }
     }
   setvbuf (stdout, NULL, _IOLBF, 0);
   double prev = now_ms (), end = prev + seconds * 1e3;
