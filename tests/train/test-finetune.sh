@@ -55,8 +55,9 @@ done
 "$RELABEL_BIN" eval --gt "$tmp/gt" --pred "$tmp/pred" --dataset camvid --json > "$tmp/eval.json" \
   || fail "eval"
 /usr/bin/python3 - "$P" "$tmp/gt" "$tmp/eval.json" "$tmp/m2.safetensors" <<'PY' || exit 1
-import json, os, sqlite3, struct, sys, zlib
+import json, os, sqlite3, sys
 import numpy as np
+from PIL import Image
 db = sqlite3.connect(sys.argv[1])
 rows = db.execute("select model_id, split, metrics from metrics_runs order by id").fetchall()
 assert [(r[0], r[1]) for r in rows] == [(1, "val"), (2, "val")], rows
@@ -70,45 +71,7 @@ for c in m["per_class"]:
 conf = np.array(m["confusion"])
 assert conf.shape == (11, 11), conf.shape
 
-def read_png(path):  # 8-bit gray or palette, no interlace: undo the row filters by hand
-    data = open(path, "rb").read()
-    pos, idat = 8, b""
-    while pos < len(data):
-        n, t = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if t == b"IHDR":
-            w, h, depth, ctype, _, _, inter = struct.unpack(">IIBBBBB", body)
-            assert depth == 8 and ctype in (0, 3) and inter == 0, (path, depth, ctype)
-        elif t == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw = zlib.decompress(idat)
-    out = np.zeros((h, w), np.uint8)
-    prev = np.zeros(w, np.int32)
-    for y in range(h):
-        f, line = raw[y * (w + 1)], np.frombuffer(raw[y * (w + 1) + 1:(y + 1) * (w + 1)], np.uint8)
-        if f == 0:
-            cur = line.astype(np.int32)
-        elif f == 1:
-            cur = np.cumsum(line, dtype=np.int64).astype(np.int32) & 255
-        elif f == 2:
-            cur = (line.astype(np.int32) + prev) & 255
-        else:  # average and Paeth depend on the reconstructed left neighbour: pixel by pixel
-            cur = np.zeros(w, np.int32)
-            for x in range(w):
-                a = int(cur[x - 1]) if x else 0
-                b, c = int(prev[x]), (int(prev[x - 1]) if x else 0)
-                if f == 3:
-                    p = (a + b) // 2
-                else:
-                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                    p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                cur[x] = (int(line[x]) + p) & 255
-        out[y] = cur
-        prev = cur
-    return out
-
-labels = [read_png(os.path.join(sys.argv[2], n)) for n in sorted(os.listdir(sys.argv[2]))]
+labels = [np.array(Image.open(os.path.join(sys.argv[2], n))) for n in sorted(os.listdir(sys.argv[2]))]
 nonvoid = sum(int((l < 11).sum()) for l in labels)
 assert conf.sum() == nonvoid, (conf.sum(), nonvoid)
 assert sum(c["pixels"] for c in m["per_class"]) == nonvoid
