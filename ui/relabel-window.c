@@ -1488,9 +1488,9 @@ on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     {
       /* the gap since the last frame, and when this tick ran (CLOCK_MONOTONIC, ms): the GUI
        * test compares stalls with those another process saw at the same time */
-      fprintf (self->frame_log, "%.3f %.3f\n", (t - self->last_frame_time) / 1000.0,
-               g_get_monotonic_time () / 1000.0);
-      fflush (self->frame_log);
+      g_autofree char *line = g_strdup_printf ("%.3f %.3f", (t - self->last_frame_time) / 1000.0,
+                                               g_get_monotonic_time () / 1000.0);
+      frame_log (self, line);
     }
   self->last_frame_time = t;
   return G_SOURCE_CONTINUE;
