@@ -1,6 +1,7 @@
 /* Whole-network SegNet inference in oneDNN: every activation stays in one blocked layout from the
  * first convolution to the logits (see rl-dnnl-net.h); primitives are built once per plan. */
 #include "rl-dnnl-net.h"
+#include "rl-mem.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -50,8 +51,8 @@ struct RlDnnlPlan
 static void *
 plan_alloc (RlDnnlPlan *p, size_t bytes)
 {
-  void *q = NULL;
-  if (posix_memalign (&q, 64, bytes > 0 ? bytes : 64) != 0)
+  void *q = rl_mem_alloc (bytes > 0 ? bytes : 64, 64);
+  if (q == NULL)
     return NULL;
   p->bytes += bytes;
   return q;
@@ -84,18 +85,18 @@ rl_dnnl_plan_free (RlDnnlPlan *p)
     dnnl_primitive_destroy (p->x_reorder);
   if (p->logits_reorder != NULL)
     dnnl_primitive_destroy (p->logits_reorder);
-  free (p->in_buf);
-  free (p->cvt_buf);
-  free (p->act[0]);
-  free (p->act[1]);
+  rl_mem_free (p->in_buf);
+  rl_mem_free (p->cvt_buf);
+  rl_mem_free (p->act[0]);
+  rl_mem_free (p->act[1]);
   for (int i = 0; i < RL_NET_MAX_STAGES; i++)
-    free (p->ws_buf[i]);
+    rl_mem_free (p->ws_buf[i]);
   for (int i = 0; i < RL_NET_MAX_CONVS; i++)
     {
-      free (p->wei_buf[i]);
-      free (p->bias_buf[i]);
+      rl_mem_free (p->wei_buf[i]);
+      rl_mem_free (p->bias_buf[i]);
     }
-  free (p->scratch);
+  rl_mem_free (p->scratch);
   if (p->stream != NULL)
     dnnl_stream_destroy (p->stream);
   if (p->engine != NULL)

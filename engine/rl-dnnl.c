@@ -1,6 +1,7 @@
 /* oneDNN convolution backend: plain NCHW float buffers in and out, oneDNN's own blocked layouts
  * (and bf16 when asked) inside, with primitives cached per shape in the RlDnnl context. */
 #include "rl-dnnl.h"
+#include "rl-mem.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -154,7 +155,7 @@ rl_dnnl_free (RlDnnl *ctx)
   cache_clear (ctx);
   free (ctx->entries);
   for (int i = 0; i < N_SLOTS; i++)
-    free (ctx->scratch[i]);
+    rl_mem_free (ctx->scratch[i]);
   if (ctx->stream != NULL)
     dnnl_stream_destroy (ctx->stream);
   if (ctx->engine != NULL)
@@ -188,7 +189,7 @@ rl_dnnl_release_scratch (RlDnnl *ctx)
     return;
   for (int i = 0; i < N_SLOTS; i++)
     {
-      free (ctx->scratch[i]);
+      rl_mem_free (ctx->scratch[i]);
       ctx->scratch[i] = NULL;
       ctx->scratch_size[i] = 0;
     }
@@ -516,7 +517,7 @@ scratch (RlDnnl *ctx, int slot, size_t size)
       const size_t huge = (size_t) 2 << 20;
       size_t align = size >= huge ? huge : 4096;
       size_t rounded = (size + align - 1) & ~(align - 1);
-      void *p = aligned_alloc (align, rounded);
+      void *p = rl_mem_alloc (rounded, align);
       if (p == NULL)
         return NULL;
 #ifdef MADV_HUGEPAGE
@@ -524,7 +525,7 @@ scratch (RlDnnl *ctx, int slot, size_t size)
       if (align == huge)
         (void) madvise (p, rounded, MADV_HUGEPAGE);
 #endif
-      free (ctx->scratch[slot]);
+      rl_mem_free (ctx->scratch[slot]);
       ctx->scratch[slot] = p;
       ctx->scratch_size[slot] = rounded;
     }

@@ -1,6 +1,7 @@
 /* Reference layers: convolution by im2col + sgemm tiled over output rows, batch norm, ReLU,
  * max-pool/unpool with indices, softmax cross-entropy, SGD. Dispatches conv to oneDNN if asked. */
 #include "rl-layers.h"
+#include "rl-mem.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -96,7 +97,7 @@ rl_workspace_free (RlWorkspace *ws)
 #ifdef RL_HAVE_DNNL_CONV
   rl_dnnl_free (ws->dnnl);
 #endif
-  free (ws->col);
+  rl_mem_free (ws->col);
   free (ws);
 }
 
@@ -126,8 +127,8 @@ tile_rows (RlWorkspace *ws, const RlConvShape *s, int h_out, int w_out, int *row
   size_t need = r * per_row;
   if (need > ws->col_cap)
     {
-      free (ws->col);
-      ws->col = malloc (need * sizeof (float));
+      rl_mem_free (ws->col);
+      ws->col = rl_mem_alloc (need * sizeof (float), 64);
       ws->col_cap = ws->col != NULL ? need : 0;
       if (ws->col == NULL)
         return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %zu-byte conv tile",

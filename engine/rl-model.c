@@ -3,6 +3,7 @@
  * next image of the same size. Several threads may predict with one model at once: each call
  * takes a plan (or a workspace) of its own. */
 #include "rl-model.h"
+#include "rl-mem.h"
 
 #include <cblas.h>
 #include <pthread.h>
@@ -35,7 +36,7 @@ static RlStatus
 model_fold (RlModel *m, RlError *err)
 {
   const RlNet *net = &m->net;
-  m->folded = malloc (net->total * sizeof (float));
+  m->folded = rl_mem_alloc (net->total * sizeof (float), 64);
   if (m->folded == NULL)
     return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
   memcpy (m->folded, m->params, net->total * sizeof (float));
@@ -87,8 +88,8 @@ rl_model_free (RlModel *model)
   pthread_mutex_destroy (&model->lock);
 #endif
   rl_net_meta_clear (&model->meta);
-  free (model->params);
-  free (model->folded);
+  rl_mem_free (model->params);
+  rl_mem_free (model->folded);
   free (model);
 }
 
@@ -238,8 +239,9 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
             pool_indices[net->op[i].index] = NULL;
         }
     }
-  float *buf[2] = { malloc (biggest * sizeof (float)), malloc (biggest * sizeof (float)) };
-  int32_t *idx = malloc ((idx_total + 1) * sizeof (int32_t));
+  float *buf[2] = { rl_mem_alloc (biggest * sizeof (float), 64),
+                    rl_mem_alloc (biggest * sizeof (float), 64) };
+  int32_t *idx = rl_mem_alloc ((idx_total + 1) * sizeof (int32_t), 64);
   RlWorkspace *ws = NULL;
   if (buf[0] == NULL || buf[1] == NULL || idx == NULL)
     st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
@@ -289,9 +291,9 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
       w = ow[i];
     }
   rl_workspace_free (ws);
-  free (buf[0]);
-  free (buf[1]);
-  free (idx);
+  rl_mem_free (buf[0]);
+  rl_mem_free (buf[1]);
+  rl_mem_free (idx);
   return st;
 }
 
@@ -329,6 +331,8 @@ rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int
     return rl_error_set (err, RL_ERR_INVALID, "empty image (%dx%d)", width, height);
   size_t hw = (size_t) height * width;
   int nc = model->net.num_classes;
+  /* From malloc, not rl_mem: these are per image, and malloc hands the same warm pages back
+   * for the next one, where a fresh mapping would fault ~2400 pages in again each time. */
   float *x = malloc (3 * hw * sizeof (float));
   float *logits = malloc ((size_t) nc * hw * sizeof (float));
   if (x == NULL || logits == NULL)

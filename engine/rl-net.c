@@ -1,6 +1,7 @@
 /* SegNet layer lists, parameter layout, He initialisation and model-file I/O.
  * The loader checks every tensor and metadata key before handing anything out. */
 #include "rl-net.h"
+#include "rl-mem.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -434,7 +435,7 @@ rl_net_load (const char *path, RlNet *net, RlNetMeta *meta, float **params, RlEr
   RlNetMeta m = { 0 };
   status = read_meta (path, st, net, &m, err);
   float *p = NULL;
-  if (status == RL_OK && (p = malloc (net->total * sizeof (float))) == NULL)
+  if (status == RL_OK && (p = rl_mem_alloc (net->total * sizeof (float), 64)) == NULL)
     status = rl_error_set (err, RL_ERR_NOMEM, "%s: out of memory", path);
   for (int i = 0; status == RL_OK && i < net->n_params; i++)
     {
@@ -494,7 +495,7 @@ rl_net_load (const char *path, RlNet *net, RlNetMeta *meta, float **params, RlEr
   rl_safetensors_free (st);
   if (status != RL_OK)
     {
-      free (p);
+      rl_mem_free (p);
       rl_net_meta_clear (&m);
       return status;
     }

@@ -86,7 +86,8 @@ RlStatus rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes
 void rl_net_init_params (const RlNet *net, uint64_t seed, float *params);
 
 /* Reads a model file: every tensor present, F32, right shape; metadata complete. On success
- * *params (net->total floats, malloc'd) and meta are filled; on failure nothing is. */
+ * *params (net->total floats, freed with rl_mem_free) and meta are filled; on failure nothing
+ * is. */
 RlStatus rl_net_load (const char *path, RlNet *net, RlNetMeta *meta, float **params,
                       RlError *err);
 RlStatus rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta,

@@ -1,6 +1,7 @@
 /* The SegNet trainer: forward in train or eval mode keeping activations, backward through every
  * layer to parameter gradients, SGD, and the input statistics helper. */
 #include "rl-train.h"
+#include "rl-mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,9 +42,9 @@ trainer_alloc (RlTrainer *t, RlEnginePath path, RlError *err)
       bn_total += (size_t) t->net.conv[j].c_out;
     }
   if (t->params == NULL)
-    t->params = malloc (t->net.total * sizeof (float));
-  t->grads = calloc (t->net.total, sizeof (float));
-  t->momentum = calloc (t->net.total, sizeof (float));
+    t->params = rl_mem_alloc (t->net.total * sizeof (float), 64);
+  t->grads = rl_mem_alloc0 (t->net.total * sizeof (float), 64);
+  t->momentum = rl_mem_alloc0 (t->net.total * sizeof (float), 64);
   t->bn_mean = calloc (bn_total, sizeof (float));
   t->bn_invstd = calloc (bn_total, sizeof (float));
   if (t->params == NULL || t->grads == NULL || t->momentum == NULL || t->bn_mean == NULL
@@ -100,13 +101,13 @@ rl_trainer_free (RlTrainer *t)
   if (t == NULL)
     return;
   rl_net_meta_clear (&t->meta);
-  free (t->params);
-  free (t->grads);
-  free (t->momentum);
+  rl_mem_free (t->params);
+  rl_mem_free (t->grads);
+  rl_mem_free (t->momentum);
   free (t->bn_mean);
   free (t->bn_invstd);
-  free (t->arena);
-  free (t->idx_arena);
+  rl_mem_free (t->arena);
+  rl_mem_free (t->idx_arena);
   rl_workspace_free (t->ws);
   free (t);
 }
@@ -180,14 +181,14 @@ plan_activations (RlTrainer *t, int n, int h, int w, RlError *err)
   total += 2 * biggest;
   if (total > t->arena_cap)
     {
-      free (t->arena);
-      t->arena = malloc (total * sizeof (float));
+      rl_mem_free (t->arena);
+      t->arena = rl_mem_alloc (total * sizeof (float), 64);
       t->arena_cap = t->arena != NULL ? total : 0;
     }
   if (idx_total > t->idx_cap)
     {
-      free (t->idx_arena);
-      t->idx_arena = malloc (idx_total * sizeof (int32_t));
+      rl_mem_free (t->idx_arena);
+      t->idx_arena = rl_mem_alloc (idx_total * sizeof (int32_t), 64);
       t->idx_cap = t->idx_arena != NULL ? idx_total : 0;
     }
   if (t->arena == NULL || t->idx_arena == NULL)

@@ -329,21 +329,23 @@ def test_frames(tmp):
               % (", ".join("%.0f ms" % m for m, _ in machine) or "none"))
         # A frame gap counts against the app unless a probe stalled at the same time: then the
         # machine did not run that CPU (on this virtual machine a vCPU stops while its thread
-        # faults in fresh memory, and timers queued on it, the app's frame timer among them, fire
-        # late: measured 80-160 ms for another process while 2 GB were unmapped).
-        # Known and open (issue 7): the first frame after the job starts, before the first
-        # prediction lands, comes 250-370 ms late in about half the runs on this machine, with the
-        # main thread asleep in poll and neither probe late; it is reported here and bounded at
-        # 400 ms, not yet fixed. Every later frame must keep the 100 ms bar.
+        # faults in fresh memory, and timers queued on it fire late: measured 80-160 ms for
+        # another process while 2 GB were unmapped).
+        # The first frames after the job starts, while the worker loads the model and builds its
+        # plan, are reported on their own: they used to come 250-1300 ms late in about half the
+        # runs, the main thread blocked in calloc on the malloc arena lock that the worker held
+        # while glibc filled a fresh activation buffer of the plan (meson test sets
+        # MALLOC_PERTURB_).
+        # The engine now maps its large buffers itself (engine/rl-mem.c); they get the same
+        # 100 ms bar as every other frame.
         first = next((i for i, l in enumerate(lines[a:b]) if l.startswith("# progress")), 0) + a
         n_start = sum(1 for l in lines[a + 1:first] if not l.startswith("#"))
         hitch = max([gap for gap, _ in ticks[:n_start]] or [0.0])
         print("job start-up: the largest frame gap before the first prediction landed: %.0f ms"
               % hitch)
-        check(hitch <= 400.0, "the job's start-up frame gap stays under 400 ms (%.0f ms)" % hitch)
         own = []
-        for i, (gap, t) in enumerate(ticks):
-            if gap <= 100.0 or (i < n_start and gap <= 400.0):
+        for gap, t in ticks:
+            if gap <= 100.0:
                 continue
             shared = [m for m, mt in machine if mt - m < t + 20 and mt > t - gap - 20 and m >= 50]
             if shared:
@@ -351,8 +353,7 @@ def test_frames(tmp):
                       "probe: the machine's, not the app's" % (gap, max(shared)))
             else:
                 own.append(gap)
-        check(not own, "no frame gap above 100 ms after the start-up that the machine did not "
-              "share (%s)"
+        check(not own, "no frame gap above 100 ms that the machine did not share (%s)"
               % (", ".join("%.0f ms" % x for x in own) or "max %.1f ms" % g.max()))
     n = subprocess.run([PROBE, "predicted", project], check=True, capture_output=True,
                        text=True).stdout.strip()
