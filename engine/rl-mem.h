@@ -4,7 +4,7 @@
  * thread that runs the engine may share a malloc arena with the interface thread (glibc hands
  * out at most 8 arenas per core and then reuses them, the main thread's among them), and a
  * large arena allocation can hold that arena's lock while pages are touched (with
- * MALLOC_PERTURB_ set, malloc fills every new block under the lock: measured 300-1300 ms for a
+ * MALLOC_PERTURB_ set, malloc fills every new block under the lock: measured 250-1300 ms for a
  * SegNet plan in fresh memory, with the GTK main thread blocked in calloc all that time).
  * Mapped buffers also go back to the system when freed. Smaller ones come from malloc. */
 #pragma once
