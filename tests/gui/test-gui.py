@@ -436,6 +436,13 @@ def test_retrain(tmp):
             break
         time.sleep(0.5)
     new, has_metrics = current_model(project)
+    # the worker stores the model before it returns; the window logs the job's end after that
+    end = time.time() + 10
+    while time.time() < end:
+        with open(log) as f:
+            if "# retrain-end ok" in f.read():
+                break
+        time.sleep(0.2)
     machine = stop_probes(probes)
     print("retrain took %.1f s" % (time.time() - t0))
     check(new > base, "Ctrl+R registered a new model version (%d -> %d)" % (base, new))
