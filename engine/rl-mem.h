@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-/* size bytes aligned to align (a power of two, 16 to 2 MiB); NULL when out of memory. Contents
- * are unspecified. */
+/* size bytes aligned to align (a power of two; less than 16 counts as 16); NULL when out of
+ * memory or when align is not a power of two. Contents are unspecified. */
 void *rl_mem_alloc (size_t size, size_t align);
 
 /* Zero-filled (mapped buffers are zero already; small ones are cleared). */

@@ -323,14 +323,7 @@ def test_frames(tmp):
     time.sleep(5.0)                # idle frames: how steady is this machine without the job?
     probes = start_probes()
     xdo("key", "--window", wid, "ctrl+shift+l")
-    end = time.time() + 240
-    text = ""
-    while time.time() < end:
-        with open(log) as f:
-            text = f.read()
-        if "# job-end" in text:
-            break
-        time.sleep(0.5)
+    text = wait_log(log, "# job-end", 240)
     machine = stop_probes(probes)
     check("# job-start" in text, "Ctrl+Shift+L started pre-labelling")
     check("# job-end 5 ok" in text, "pre-labelling all 5 demo images finished")
@@ -418,12 +411,7 @@ def test_retrain(tmp):
     time.sleep(1.0)
     screenshot("gui-retrain-running.png")   # the job bar while the job runs
     xdo("mousemove", "--window", wid, 996, 774, "click", "1")
-    end = time.time() + 30
-    text = ""
-    while time.time() < end and "# retrain-end" not in text:
-        time.sleep(0.3)
-        with open(log) as f:
-            text = f.read()
+    text = wait_log(log, "# retrain-end", 30)
     check("# retrain-end cancelled" in text, "Cancel stops the retrain")
     check(current_model(project)[0] == base, "a cancelled retrain adds no model")
 
@@ -437,18 +425,11 @@ def test_retrain(tmp):
         time.sleep(0.5)
     new, has_metrics = current_model(project)
     # the worker stores the model before it returns; the window logs the job's end after that
-    end = time.time() + 10
-    while time.time() < end:
-        with open(log) as f:
-            if "# retrain-end ok" in f.read():
-                break
-        time.sleep(0.2)
+    lines = wait_log(log, "# retrain-end ok", 10).splitlines()
     machine = stop_probes(probes)
     print("retrain took %.1f s" % (time.time() - t0))
     check(new > base, "Ctrl+R registered a new model version (%d -> %d)" % (base, new))
     check(has_metrics, "the new model has a val metrics run")
-    with open(log) as f:
-        lines = f.read().splitlines()
     starts = [i for i, l in enumerate(lines) if l == "# retrain-start"]
     ticks = []
     if starts and "# retrain-end ok" in lines:
