@@ -32,6 +32,8 @@ struct RlDnnlPlan
   dnnl_stream_t stream;
   Step step[RL_NET_MAX_OPS];
   int n_steps;
+  dnnl_format_tag_t block;    /* the activations' layout: nChw16c on AVX-512, else nChw8c */
+  char impl[RL_NET_MAX_OPS][48];  /* oneDNN's implementation of each step */
   /* Input: the caller's NCHW f32, reordered into in_buf when the first convolution wants another
    * layout or bf16. Output: the last step's layout, reordered into the caller's NCHW f32. */
   dnnl_memory_t x_user, x_conv, logits_user, logits_conv;
@@ -110,6 +112,18 @@ rl_dnnl_plan_matches (const RlDnnlPlan *p, int height, int width, RlPrecision pr
 {
   return p != NULL && p->height == height && p->width == width && p->precision == precision
          && p->n_threads == n_threads;
+}
+
+const char *
+rl_dnnl_plan_impl (const RlDnnlPlan *p, int i)
+{
+  return p != NULL && i >= 0 && i < p->n_steps ? p->impl[i] : NULL;
+}
+
+int
+rl_dnnl_plan_num_steps (const RlDnnlPlan *p)
+{
+  return p != NULL ? p->n_steps : 0;
 }
 
 size_t
@@ -201,6 +215,24 @@ conv_type (const RlDnnlPlan *p, const RlNet *net, int i)
   return dnnl_f32;
 }
 
+/* Records the implementation oneDNN chose for step i and refuses its reference kernels: they are
+ * correct but 20-50x slower than the reference path's im2col + OpenBLAS (a 480x360 image took
+ * over 120 s on an AVX2 CPU when the plan forced 16-channel blocks there), so a plan that would
+ * use one is not built and the caller falls back. */
+static RlStatus
+check_impl (RlDnnlPlan *p, int i, const_dnnl_primitive_desc_t pd, const char *what, RlError *err)
+{
+  const char *impl = NULL;
+  if (dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success
+      || impl == NULL)
+    impl = "unknown";
+  snprintf (p->impl[i], sizeof p->impl[i], "%s", impl);
+  if (strncmp (impl, "ref", 3) == 0)
+    return rl_error_set (err, RL_ERR_UNSUPPORTED, "oneDNN plan: layer %s would run on oneDNN's "
+                         "reference kernel (%s) on this CPU", what, impl);
+  return RL_OK;
+}
+
 static RlStatus
 build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
 {
@@ -264,7 +296,7 @@ build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
           else if (cur.data_type == dt)
             src_md = cur;
           else
-            DN (dnnl_memory_desc_init_by_tag (&src_md, 4, sd, dt, dnnl_nChw16c),
+            DN (dnnl_memory_desc_init_by_tag (&src_md, 4, sd, dt, p->block),
                 "describing a convolution input");
           DN (dnnl_memory_desc_init_by_tag (&wei_md, 4, wd, dt, dnnl_format_tag_any),
               "describing weights");
@@ -272,7 +304,7 @@ build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
               "describing a bias");
           /* Logits in f32, in whatever layout the kernel writes best (reordered once). */
           DN (dnnl_memory_desc_init_by_tag (&dst_md, 4, dd, f32_out ? dnnl_f32 : dnnl_bf16,
-                                            last ? dnnl_format_tag_any : dnnl_nChw16c),
+                                            last ? dnnl_format_tag_any : p->block),
               "describing a convolution output");
           DN (dnnl_convolution_forward_desc_init (&cd, dnnl_forward_inference,
                                                   dnnl_convolution_direct, &src_md, &wei_md,
@@ -280,6 +312,9 @@ build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
               "describing a convolution");
           DN (dnnl_primitive_desc_create (&pd, &cd, cv->relu ? relu_attr : attr, p->engine, NULL),
               "creating a convolution");
+          status = check_impl (p, p->n_steps - 1, pd, cv->name, err);
+          if (status != RL_OK)
+            goto out;
           DN (dnnl_primitive_create (&s->prim, pd), "creating a convolution primitive");
           note_scratchpad (&scratch_need, pd);
           /* Weights and bias from the folded parameters. */
@@ -368,6 +403,9 @@ build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
               "describing a max-pool");
           DN (dnnl_primitive_desc_create (&pool_pd[op->index], &pdsc, attr, p->engine, NULL),
               "creating a max-pool");
+          status = check_impl (p, p->n_steps - 1, pool_pd[op->index], "max-pool", err);
+          if (status != RL_OK)
+            goto out;
           DN (dnnl_primitive_create (&s->prim, pool_pd[op->index]), "creating a max-pool primitive");
           note_scratchpad (&scratch_need, pool_pd[op->index]);
           wmd = dnnl_primitive_desc_query_md (pool_pd[op->index], dnnl_query_workspace_md, 0);
@@ -407,7 +445,7 @@ build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
           dnnl_dims_t sd = { 1, c, pre_h[g], pre_w[g] };
           pr[0] = 2 * h - pre_h[g];
           pr[1] = 2 * w - pre_w[g];
-          DN (dnnl_memory_desc_init_by_tag (&src_md, 4, sd, cur.data_type, dnnl_nChw16c),
+          DN (dnnl_memory_desc_init_by_tag (&src_md, 4, sd, cur.data_type, p->block),
               "describing an unpool output");
           dst_md = cur;
           DN (dnnl_pooling_v2_backward_desc_init (&pdsc, dnnl_pooling_max, &src_md, &dst_md, st,
@@ -415,6 +453,9 @@ build (RlDnnlPlan *p, const RlNet *net, const float *params, RlError *err)
               "describing a max-unpool");
           DN (dnnl_primitive_desc_create (&pd, &pdsc, attr, p->engine, pool_pd[g]),
               "creating a max-unpool");
+          status = check_impl (p, p->n_steps - 1, pd, "max-unpool", err);
+          if (status != RL_OK)
+            goto out;
           DN (dnnl_primitive_create (&s->prim, pd), "creating a max-unpool primitive");
           note_scratchpad (&scratch_need, pd);
           for (int j = 0; j < p->n_steps; j++)
@@ -546,6 +587,7 @@ rl_dnnl_plan_new (const RlNet *net, const float *params, int height, int width,
   p->width = width;
   p->precision = precision;
   p->n_threads = n_threads > 0 ? n_threads : 0;
+  p->block = rl_dnnl_block_tag ();
 #ifdef RL_DNNL_OMP
   /* Kernels are created for the thread count they run with. */
   int saved_threads = omp_get_max_threads ();

@@ -59,6 +59,13 @@ rl_engine_path_default (void)
   return path_from_env (1);
 }
 
+int
+rl_engine_path_is_auto (void)
+{
+  const char *v = getenv ("RELABEL_ENGINE_PATH");
+  return v == NULL || *v == '\0' || strcmp (v, "auto") == 0;
+}
+
 RlStatus
 rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err)
 {

@@ -25,6 +25,10 @@ typedef struct RlWorkspace RlWorkspace;
 
 /* What RL_ENGINE_PATH_DEFAULT resolves to (RELABEL_ENGINE_PATH, else the build's default). */
 RlEnginePath rl_engine_path_default (void);
+/* 1 when RELABEL_ENGINE_PATH is unset, empty or "auto": the default path is then the engine's
+ * choice, and a oneDNN plan this CPU can only run on reference kernels falls back (bf16 -> fp32
+ * -> reference) instead of failing. */
+int rl_engine_path_is_auto (void);
 
 RlStatus rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err);
 void rl_workspace_free (RlWorkspace *ws);  /* accepts NULL */

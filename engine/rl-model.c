@@ -29,6 +29,7 @@ struct RlModel
 #ifdef RL_HAVE_DNNL_CONV
   pthread_mutex_t lock;               /* guards idle */
   RlDnnlPlan *idle[IDLE_PLANS];
+  int refused[2];                     /* per RlPrecision: a plan was refused on this CPU */
 #endif
 };
 
@@ -212,13 +213,33 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
     return rl_error_set (err, RL_ERR_NOMEM, "%dx%d image: its activations need %zu MB, "
                          "more than this machine's %zu MB of memory", width, height,
                          need >> 20, ((size_t) pages * (size_t) page) >> 20);
+  int automatic = path == RL_ENGINE_PATH_DEFAULT && rl_engine_path_is_auto ();
   if (path == RL_ENGINE_PATH_DEFAULT)
     path = rl_engine_path_default ();
 #ifdef RL_HAVE_DNNL_CONV
-  if (pool_indices == NULL && path != RL_ENGINE_PATH_REFERENCE)
-    return plan_forward (model, path == RL_ENGINE_PATH_BF16 ? RL_PRECISION_BF16
-                                                            : RL_PRECISION_FP32,
-                         x, height, width, logits, n_threads, abort, abort_data, err);
+  /* Automatic choice: a plan refused on this CPU (it would run on oneDNN's reference kernels)
+   * is remembered, and the next path down is tried: bf16, fp32, then the reference. */
+  RlModel *mm = (RlModel *) model;
+  while (pool_indices == NULL && path != RL_ENGINE_PATH_REFERENCE)
+    {
+      RlPrecision prec = path == RL_ENGINE_PATH_BF16 ? RL_PRECISION_BF16 : RL_PRECISION_FP32;
+      int refused;
+      pthread_mutex_lock (&mm->lock);
+      refused = mm->refused[prec];
+      pthread_mutex_unlock (&mm->lock);
+      if (!refused || !automatic)
+        {
+          st = plan_forward (model, prec, x, height, width, logits, n_threads, abort,
+                             abort_data, err);
+          if (st != RL_ERR_UNSUPPORTED || !automatic)
+            return st;
+          pthread_mutex_lock (&mm->lock);
+          mm->refused[prec] = 1;
+          pthread_mutex_unlock (&mm->lock);
+        }
+      path = path == RL_ENGINE_PATH_BF16 ? RL_ENGINE_PATH_FP32 : RL_ENGINE_PATH_REFERENCE;
+      st = RL_OK;
+    }
 #endif
   int want = n_threads > 0 ? n_threads : openblas_get_num_procs ();
   if (openblas_get_num_threads () != want)
@@ -303,6 +324,41 @@ rl_model_forward (const RlModel *model, const float *x, int height, int width, f
 {
   return model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits, n_threads,
                         abort, abort_data, NULL, err);
+}
+
+RlStatus
+rl_model_plan_info (const RlModel *model, int path, int height, int width, char *buf,
+                    size_t size, RlError *err)
+{
+  if (buf != NULL && size > 0)
+    buf[0] = '\0';
+#ifdef RL_HAVE_DNNL_CONV
+  RlDnnlPlan *plan = NULL;
+  RlPrecision prec = path == RL_ENGINE_PATH_BF16 ? RL_PRECISION_BF16 : RL_PRECISION_FP32;
+  if (path != RL_ENGINE_PATH_FP32 && path != RL_ENGINE_PATH_BF16)
+    return rl_error_set (err, RL_ERR_INVALID, "rl_model_plan_info: path must be fp32 or bf16");
+  RlStatus st = rl_dnnl_plan_new (&model->net, model->folded, height, width, prec, 1, &plan,
+                                  err);
+  if (st != RL_OK)
+    return st;
+  size_t used = 0;
+  for (int i = 0; i < rl_dnnl_plan_num_steps (plan) && buf != NULL && used < size; i++)
+    {
+      const RlOp *op = &model->net.op[i];
+      const char *kind = op->kind == RL_OP_CONV ? model->net.conv[op->index].name
+                         : op->kind == RL_OP_POOL ? "max-pool" : "max-unpool";
+      int n = snprintf (buf + used, size - used, "%s %s\n", kind, rl_dnnl_plan_impl (plan, i));
+      used += n > 0 ? (size_t) n : 0;
+    }
+  rl_dnnl_plan_free (plan);
+  return RL_OK;
+#else
+  (void) model;
+  (void) path;
+  (void) height;
+  (void) width;
+  return rl_error_set (err, RL_ERR_UNSUPPORTED, "this build has no oneDNN");
+#endif
 }
 
 RlStatus

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <stddef.h>
 #include "rl-status.h"
 
 typedef struct RlModel RlModel;
@@ -49,6 +50,12 @@ void rl_model_release_cache (const RlModel *model);
 RlStatus rl_model_forward_on (const RlModel *model, int path, const float *x, int height,
                               int width, float *logits, int n_threads, RlAbortFunc abort,
                               void *abort_data, RlError *err);
+/* Builds the oneDNN plan of that path (fp32 or bf16) for a height x width image and writes one
+ * line per layer into buf, "NAME IMPLEMENTATION" (e.g. "enc1.conv jit:avx2", "max-pool
+ * jit:avx2"), for benchmarks and logs. RL_ERR_UNSUPPORTED (naming the layer) when a layer would
+ * run on oneDNN's reference kernels on this CPU, or without oneDNN. */
+RlStatus rl_model_plan_info (const RlModel *model, int path, int height, int width, char *buf,
+                             size_t size, RlError *err);
 /* rl_model_forward layer by layer (per-convolution oneDNN or the reference), also returning the
  * pooling indices: pool_indices has room for one pointer per pooling stage (at most 8), each
  * receiving a malloc'd copy (1, C, h, w) of that stage's argmax indices (the parity test compares them). */

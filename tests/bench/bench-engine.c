@@ -394,6 +394,53 @@ save_model (const char *arch, const char *path)
   return waitpid (pid, &ws, 0) < 0 || !WIFEXITED (ws) || WEXITSTATUS (ws) != 0;
 }
 
+/* The oneDNN implementation of each layer of the fp32 and bf16 plans at the benchmark's size, and
+ * the path the automatic choice (RELABEL_ENGINE_PATH unset, what the app uses) runs on. */
+static void
+print_plans (const char *model_path)
+{
+  RlModel *m = NULL;
+  RlError err;
+  static char info[2][4096];
+  int ok[2];
+  if (rl_model_load (model_path, &m, &err) != RL_OK)
+    {
+      printf ("(plans: %s: %s)\n", model_path, err.text);
+      return;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      ok[k] = rl_model_plan_info (m, k ? RL_ENGINE_PATH_BF16 : RL_ENGINE_PATH_FP32, H, W,
+                                  info[k], sizeof info[k], &err) == RL_OK;
+      if (!ok[k])
+        snprintf (info[k], sizeof info[k], "%s\n", err.text);
+    }
+  const char *env = getenv ("RELABEL_ENGINE_PATH");
+  RlEnginePath dflt = rl_engine_path_default ();
+  /* The automatic choice falls back from a plan this CPU refuses (rl-model.c). */
+  if (rl_engine_path_is_auto ())
+    {
+      if (dflt == RL_ENGINE_PATH_BF16 && !ok[1])
+        dflt = RL_ENGINE_PATH_FP32;
+      if (dflt == RL_ENGINE_PATH_FP32 && !ok[0])
+        dflt = RL_ENGINE_PATH_REFERENCE;
+    }
+  printf ("default inference path (RELABEL_ENGINE_PATH=%s): %s\n", env != NULL ? env : "unset",
+          dflt == RL_ENGINE_PATH_BF16 ? "bf16" : dflt == RL_ENGINE_PATH_FP32 ? "fp32"
+                                                                               : "reference");
+  printf ("oneDNN implementation per layer (fp32 plan | bf16 plan):\n");
+  char *a = info[0], *b = info[1];
+  while (*a != '\0' || *b != '\0')
+    {
+      char *ea = strchr (a, '\n'), *eb = strchr (b, '\n');
+      int la = ea ? (int) (ea - a) : (int) strlen (a), lb = eb ? (int) (eb - b) : (int) strlen (b);
+      printf ("  %-40.*s | %.*s\n", la, a, lb, b);
+      a += la + (ea != NULL);
+      b += lb + (eb != NULL);
+    }
+  rl_model_free (m);
+}
+
 static void
 usage (FILE *f)
 {
@@ -632,6 +679,7 @@ main (int argc, char **argv)
             }
           printf ("weights: He init (random), the same kind on both sides\n");
         }
+      print_plans (model_path);
       for (int p = 0; p < N_PATHS; p++)
         {
           if (!(paths >> p & 1))
