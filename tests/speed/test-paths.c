@@ -5,7 +5,8 @@
  * implementations differ only in rounding: each convolution's dot products (K = C_in k^2 terms,
  * summed in an order the kernel chooses) carry a relative error of about sqrt(K) u under the
  * probabilistic model of rounding (Higham and Mary, 2019; u the unit roundoff, 2^-24 in f32), and
- * bf16 adds the rounding of its inputs and weights (2^-9 relative each, accumulated in f32). Over
+ * bf16 adds the rounding of its inputs and weights (8 significant bits: 2^-8 relative each, so
+ * 2^-7 per product, accumulated in f32). Over
  * a network of depth L that is a relative budget
  *     eta = L (sqrt(K_max) u_acc + u_in).
  * How much such an error grows by the time it reaches the logits, the loss and each gradient
@@ -32,7 +33,7 @@
 enum { N = 2, H = 120, W = 160 };
 
 #define U_F32 (1.0 / 16777216.0)   /* 2^-24 */
-#define U_BF16_IN (1.0 / 512.0)    /* bf16 rounding of an input or weight, 2^-9 */
+#define U_BF16_IN (1.0 / 128.0)    /* bf16 rounding of both factors of a product, 2 x 2^-8 */
 /* How much further than the perturbation's effect a path may be: the perturbation enters once, at
  * the input, while rounding enters at every layer; 4 covers that difference of where the noise
  * enters without letting an O(1) error through. */
