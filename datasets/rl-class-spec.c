@@ -3,6 +3,7 @@
 #include "rl-class-spec.h"
 #include "rl-dataset.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
 
@@ -267,6 +268,30 @@ spec_from_node (JsonNode *root, const char *name, GError **error)
   return g_steal_pointer (&spec);
 }
 
+/* json-glib's parse errors quote the offending text, which may span lines or run long: keep the
+ * one-line contract of our messages (control characters become spaces, at most 160 bytes). */
+static char *
+one_line (const char *message)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *c = message; *c != '\0'; c++)
+    {
+      if (out->len >= 160)
+        {
+          /* Cut on a character boundary, never inside a UTF-8 sequence. */
+          while (out->len > 0 && (out->str[out->len - 1] & 0xc0) == 0x80)
+            g_string_truncate (out, out->len - 1);
+          if (out->len > 0 && (out->str[out->len - 1] & 0x80))
+            g_string_truncate (out, out->len - 1);
+          g_string_append (out, "...");
+          break;
+        }
+      g_string_append_c (out, g_ascii_iscntrl (*c) ? ' ' : *c);
+    }
+  return g_string_free (out, FALSE);
+}
+
 RlClassSpec *
 rl_class_spec_from_json (const char *json, GError **error)
 {
@@ -276,8 +301,8 @@ rl_class_spec_from_json (const char *json, GError **error)
   g_return_val_if_fail (json != NULL, NULL);
   if (!json_parser_load_from_data (parser, json, -1, &local))
     {
-      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT, "class spec: %s",
-                   local->message);
+      g_autofree char *why = one_line (local->message);
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT, "class spec: %s", why);
       return NULL;
     }
   return spec_from_node (json_parser_get_root (parser), "class spec", error);
@@ -292,6 +317,16 @@ rl_class_spec_load_json (const char *path, GError **error)
   gsize len;
 
   g_return_val_if_fail (path != NULL, NULL);
+  /* Checked before reading: a classes.json is a few KB, and a file named so by mistake (or on
+   * purpose) could be gigabytes. */
+  GStatBuf st;
+  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > RL_CLASS_SPEC_MAX_BYTES)
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                   "%s: too large for a class list (%lld bytes, at most %d)", path,
+                   (long long) st.st_size, RL_CLASS_SPEC_MAX_BYTES);
+      return NULL;
+    }
   if (!g_file_get_contents (path, &contents, &len, &local))
     {
       g_set_error (error, RL_DATASET_ERROR,
@@ -304,8 +339,9 @@ rl_class_spec_load_json (const char *path, GError **error)
     }
   if (!json_parser_load_from_data (parser, contents, (gssize) len, &local))
     {
+      g_autofree char *why = one_line (local->message);
       g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT, "%s: invalid JSON: %s",
-                   path, local->message);
+                   path, why);
       return NULL;
     }
   return spec_from_node (json_parser_get_root (parser), path, error);

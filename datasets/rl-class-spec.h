@@ -35,7 +35,9 @@ gboolean rl_class_spec_is_class (const RlClassSpec *spec, guint value);
  *  "void_color": [0,0,0]}
  * Optional members: "id" (string), "ignore_index" (0..255, default 255), "void_color" (default
  * black), "high_is_void" (default false). Errors are RL_DATASET_ERROR_NOT_FOUND / _FORMAT
- * (rl-dataset.h) with messages naming the file and the cause. */
+ * (rl-dataset.h) with messages naming the file and the cause. A file over
+ * RL_CLASS_SPEC_MAX_BYTES is refused before it is read. */
+#define RL_CLASS_SPEC_MAX_BYTES (1 << 20)
 RlClassSpec *rl_class_spec_load_json (const char *path, GError **error);
 char *rl_class_spec_to_json (const RlClassSpec *spec);
 RlClassSpec *rl_class_spec_from_json (const char *json, GError **error);

@@ -33,6 +33,9 @@ typedef struct
   GPtrArray *problems;    /* char*: one line per bad sample/line ("file: cause") */
 } RlDataset;
 
+/* A CamVid list file above this is refused (a problem line) before it is read. */
+#define RL_DATASET_MAX_LIST_BYTES (64 << 20)
+
 /* kind: "camvid" | "sunrgbd" | "folder"; the accepted layouts are described in rl-dataset.c
  * (camvid: a folder with train/val/test.txt, or one list file; sunrgbd: SPLIT/color/NAME.jpg
  * with optional labels; folder: classes.json + images/[SPLIT/] + optional labels/[SPLIT/]).

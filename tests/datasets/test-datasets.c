@@ -5,6 +5,7 @@
 #include "ds-testutil.h"
 
 #include <string.h>
+#include <unistd.h>
 #include <png.h>
 
 /* Per-class pixel counts of trainannot, from ../shared/datasets/camvid/README.md. */
@@ -458,7 +459,8 @@ test_classes_json (void)
     { "{\"classes\": [{\"name\": \"a\", \"color\": [1, 2, 3]}], \"ignore_index\": -1}",
       "\"ignore_index\" must be" },
     { "{\"classes\": [{\"name\": \"a\", \"color\": [1, 2, 3]}], \"void_color\": \"black\"}",
-      "\"void_color\" must be" },
+      "\"void_color\" must be" },    /* json-glib quotes the text it choked on, newlines included: still one line here. */
+    { "{\"classes   },\n    {\n      \"name\": 1}", "invalid JSON" },
   };
   g_autofree char *dir = ds_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "classes.json", NULL);
@@ -501,6 +503,18 @@ test_classes_json (void)
   g_assert_null (rl_class_spec_load_json (missing, &error));
   g_assert_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_NOT_FOUND);
   ds_assert_message (error, missing, "no such file");
+  /* Over RL_CLASS_SPEC_MAX_BYTES: refused on its size (sparse, so nothing is written or read). */
+  g_clear_error (&error);
+  ds_write_text (path, "{\"classes\": [{\"name\": \"a\", \"color\": [1, 2, 3]}]}");
+  {
+    g_autoptr (RlClassSpec) small = rl_class_spec_load_json (path, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (small);
+  }
+  g_assert_cmpint (truncate (path, RL_CLASS_SPEC_MAX_BYTES + 1), ==, 0);
+  g_assert_null (rl_class_spec_load_json (path, &error));
+  g_assert_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT);
+  ds_assert_message (error, path, "too large for a class list");
   ds_rmtree (dir);
 }
 
@@ -596,6 +610,18 @@ test_load_errors (void)
   g_assert_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_EMPTY);
   ds_assert_message (error, allbad, "train.txt:1: one field");
   g_clear_error (&error);
+
+  /* A list file over RL_DATASET_MAX_LIST_BYTES (sparse) is refused unread. */
+  {
+    g_autofree char *big = g_build_filename (dir, "biglist", NULL);
+    g_autofree char *list = ds_path (big, "train.txt");
+    ds_write_text (list, "train/a.png trainannot/a.png\n");
+    g_assert_cmpint (truncate (list, RL_DATASET_MAX_LIST_BYTES + 1), ==, 0);
+    g_assert_null (rl_dataset_load ("camvid", big, &error));
+    g_assert_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_EMPTY);
+    ds_assert_message (error, list, "too large for a list file");
+    g_clear_error (&error);
+  }
 
   g_assert_null (rl_dataset_load ("sunrgbd", empty, &error));
   g_assert_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_EMPTY);
