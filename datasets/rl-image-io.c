@@ -16,8 +16,8 @@
 
 G_DEFINE_QUARK (rl-image-error-quark, rl_image_error)
 
-/* RL_IMAGE_MAX_SIDE is checked right after the header, before anything is allocated: a header
- * alone can ask for 4 G pixels, and no segmentation dataset needs more. */
+/* RL_IMAGE_MAX_SIDE and RL_IMAGE_MAX_PIXELS are checked right after the header, before anything
+ * is allocated: a header alone can ask for 4 G pixels, and no segmentation dataset needs more. */
 /* Whole files are read into memory; refuse anything no image of the allowed size can need. */
 #define RL_IMAGE_MAX_FILE ((gsize) 1 << 30)
 
@@ -114,6 +114,14 @@ check_dimensions (const char *name, const char *what, guint64 w, guint64 h, GErr
       g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_SIZE,
                    "%s: unsupported %s size %" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT
                    " (each side must be 1..%d)", name, what, w, h, RL_IMAGE_MAX_SIDE);
+      return FALSE;
+    }
+  if (w * h > RL_IMAGE_MAX_PIXELS)
+    {
+      g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_SIZE,
+                   "%s: %s of %" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT " pixels is over "
+                   "the pixel budget (at most %d pixels, e.g. 8192x8192)", name, what, w, h,
+                   RL_IMAGE_MAX_PIXELS);
       return FALSE;
     }
   return TRUE;
@@ -230,6 +238,19 @@ png_decode (const guint8 *data, gsize len, const char *name, PngWant want, int *
 
     if (!check_dimensions (name, "image", w, h, error))
       goto out;
+    {
+      /* zlib inflates at most 1032:1, so the bytes left bound the pixels they can hold: a
+       * header claiming more is refused here, not after allocating for it. */
+      guint64 bits = (guint64) w * h * depth * png_get_channels (png, info);
+      guint64 left = ctx->len - ctx->pos;
+      if (bits / 8 > left * 1032 + 1032)
+        {
+          g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT,
+                       "%s: truncated PNG (%" G_GUINT64_FORMAT " bytes of data cannot hold "
+                       "%ux%u pixels)", name, left, (guint) w, (guint) h);
+          goto out;
+        }
+    }
 
     if (want == PNG_WANT_RGB)
       {
@@ -310,12 +331,14 @@ typedef struct
   jmp_buf jump;
   char message[JMSG_LENGTH_MAX + 64];
   gboolean truncated;
+  gboolean too_many_scans;
 } JpegErrorMgr;
 
 typedef struct
 {
   struct jpeg_decompress_struct cinfo;
   JpegErrorMgr err;
+  struct jpeg_progress_mgr progress;
   guint8 *pixels;
   guint8 *row;      /* scratch row for CMYK */
 } JpegReadCtx;
@@ -362,6 +385,21 @@ jpeg_ctx_output_message (j_common_ptr cinfo)
 {
 }
 
+/* Each scan of a progressive JPEG is a pass over the whole image, and a few KB can hold
+ * thousands of them: a decompression bomb for time rather than memory. */
+static void
+jpeg_ctx_progress (j_common_ptr cinfo)
+{
+  JpegErrorMgr *err = (JpegErrorMgr *) cinfo->err;
+  j_decompress_ptr d = (j_decompress_ptr) cinfo;
+
+  if (cinfo->is_decompressor && d->input_scan_number > RL_IMAGE_MAX_JPEG_SCANS)
+    {
+      err->too_many_scans = TRUE;
+      longjmp (err->jump, 1);
+    }
+}
+
 static gboolean
 jpeg_decode (const guint8 *data, gsize len, const char *name, int *width, int *height,
              guint8 **out, GError **error)
@@ -380,6 +418,11 @@ jpeg_decode (const guint8 *data, gsize len, const char *name, int *width, int *h
       if (ctx->err.truncated)
         g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_FORMAT,
                      "%s: truncated JPEG (premature end of data)", name);
+      else if (ctx->err.too_many_scans)
+        g_set_error (error, RL_IMAGE_ERROR, RL_IMAGE_ERROR_SIZE,
+                     "%s: progressive JPEG of more than %d scans refused (a decompression "
+                     "bomb: each scan is a pass over the whole image)", name,
+                     RL_IMAGE_MAX_JPEG_SCANS);
       else
         {
           const char *msg = ctx->err.message;
@@ -392,6 +435,8 @@ jpeg_decode (const guint8 *data, gsize len, const char *name, int *width, int *h
     }
 
   jpeg_create_decompress (cinfo);
+  ctx->progress.progress_monitor = jpeg_ctx_progress;
+  cinfo->progress = &ctx->progress;
   jpeg_mem_src (cinfo, data, (unsigned long) len);
   jpeg_read_header (cinfo, TRUE);
 

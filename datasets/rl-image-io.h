@@ -29,8 +29,15 @@ typedef enum
 RlImageFormat rl_image_detect_format (const void *data, gsize len);
 const char *rl_image_format_name (RlImageFormat format);   /* "PNG", "JPEG", "unknown" */
 
-/* Sides above this are refused before any pixel memory is allocated. */
+/* The pixel budget, checked as soon as an image's header is read, before any pixel memory is
+ * allocated: each side 1..RL_IMAGE_MAX_SIDE and at most RL_IMAGE_MAX_PIXELS pixels in all
+ * (8192 x 8192 = 67108864 pixels, 192 MiB as RGB; a CamVid frame is 172800 pixels, a SUN RGB-D
+ * one 307200). A PNG whose compressed data is too short to hold its pixels (zlib inflates at
+ * most 1032:1) and a progressive JPEG of more than RL_IMAGE_MAX_JPEG_SCANS scans (each one a
+ * pass over the whole image) are refused too. Messages name the file and the limit. */
 #define RL_IMAGE_MAX_SIDE 16384
+#define RL_IMAGE_MAX_PIXELS (8192 * 8192)
+#define RL_IMAGE_MAX_JPEG_SCANS 500
 
 /* Reads any PNG (8/16-bit, gray, palette, alpha) or JPEG as 8-bit RGB.
  * *rgb is (H, W, 3) interleaved, g_free() it. Messages name the file and the cause. */

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <png.h>
+#include <stdio.h>
+#include <jpeglib.h>
 
 #define W 13
 #define H 7
@@ -577,6 +579,56 @@ corrupt_free (gpointer p)
   g_free (c);
 }
 
+/* A grayscale progressive JPEG of rgb's red channel (W x H): the DC, then each of the 63 AC
+ * coefficients in its own scan, first at bit al and then refined bit by bit down to bit 0:
+ * 1 + 63 * (al + 1) scans. */
+static GBytes *
+progressive_jpeg (const guint8 *rgb, int al)
+{
+  struct jpeg_compress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  unsigned char *out = NULL;
+  unsigned long out_len = 0;
+  g_autofree jpeg_scan_info *scans = g_new0 (jpeg_scan_info, 1 + 63 * (al + 1));
+  g_autofree guint8 *gray = g_malloc (W * H);
+  int n = 0;
+
+  for (int i = 0; i < W * H; i++)
+    gray[i] = rgb[3 * i];
+  scans[n].comps_in_scan = 1;
+  scans[n++].Se = 0;
+  for (int k = 1; k < 64; k++)
+    for (int bit = al; bit >= 0; bit--)
+      {
+        scans[n].comps_in_scan = 1;
+        scans[n].Ss = k;
+        scans[n].Se = k;
+        scans[n].Ah = bit == al ? 0 : bit + 1;
+        scans[n++].Al = bit;
+      }
+  cinfo.err = jpeg_std_error (&jerr);
+  jpeg_create_compress (&cinfo);
+  jpeg_mem_dest (&cinfo, &out, &out_len);
+  cinfo.image_width = W;
+  cinfo.image_height = H;
+  cinfo.input_components = 1;
+  cinfo.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults (&cinfo);
+  cinfo.scan_info = scans;
+  cinfo.num_scans = n;
+  jpeg_start_compress (&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height)
+    {
+      JSAMPROW row = gray + (gsize) cinfo.next_scanline * W;
+      jpeg_write_scanlines (&cinfo, &row, 1);
+    }
+  jpeg_finish_compress (&cinfo);
+  jpeg_destroy_compress (&cinfo);
+  GBytes *bytes = g_bytes_new (out, out_len);
+  free (out);
+  return bytes;
+}
+
 static void
 test_corrupt_table (void)
 {
@@ -669,6 +721,43 @@ test_corrupt_table (void)
     j[sof + 5] = 0x4e;   /* height 0x4e20 = 20000 */
     j[sof + 6] = 0x20;
     add_case (cases, dir, "jpeg-huge.jpg", j, (gssize) jlen, READ_RGB, "unsupported image size");
+  }
+  /* Within the side limit but over the pixel budget, and a header whose few data bytes cannot
+   * hold its pixels: refused on the header, before the pixel buffer is allocated. */
+  {
+    g_autofree guint8 *p = png_with_size (png, 9000, 9000, &n);
+    g_autofree guint8 *f = png_with_size (png, 8000, 8000, &n);
+    g_autofree guint8 *j = g_memdup2 (jp, jlen);
+    gsize sof = find (j, jlen, "\xff\xc0", 2);
+    g_assert_cmpint (9000, <=, RL_IMAGE_MAX_SIDE);
+    g_assert_cmpint (8000 * 8000, <=, RL_IMAGE_MAX_PIXELS);
+    add_case (cases, dir, "png-budget.png", p, (gssize) n, READ_RGB,
+              "over the pixel budget (at most 67108864 pixels");
+    add_case (cases, dir, "png-budget-label.png", p, (gssize) n, READ_LABEL,
+              "over the pixel budget");
+    add_case (cases, dir, "png-forged.png", f, (gssize) n, READ_RGB, "cannot hold 8000x8000");
+    add_case (cases, dir, "png-forged-label.png", f, (gssize) n, READ_LABEL, "cannot hold");
+    j[sof + 5] = 0x23;   /* 0x2328 x 0x2328 = 9000 x 9000 */
+    j[sof + 6] = 0x28;
+    j[sof + 7] = 0x23;
+    j[sof + 8] = 0x28;
+    add_case (cases, dir, "jpeg-budget.jpg", j, (gssize) jlen, READ_RGB,
+              "image of 9000x9000 pixels is over the pixel budget");
+  }
+  /* A progressive JPEG of 631 small scans (each AC coefficient sent alone, bit by bit): every
+   * scan is a pass over the image, so such files are time bombs. 64 scans still decode. */
+  {
+    g_autoptr (GBytes) bomb = progressive_jpeg (rgb, 9);
+    g_autoptr (GBytes) fine = progressive_jpeg (rgb, 0);
+    add_case (cases, dir, "jpeg-scans.jpg", g_bytes_get_data (bomb, NULL),
+              (gssize) g_bytes_get_size (bomb), READ_RGB, "progressive JPEG of more than 500 scans refused");
+    g_autoptr (GError) error = NULL;
+    g_autofree guint8 *out = NULL;
+    int w = 0, h = 0;
+    g_assert_true (rl_image_decode_rgb (g_bytes_get_data (fine, NULL), g_bytes_get_size (fine),
+                                        "fine.jpg", &w, &h, &out, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (w, ==, W);
   }
   /* Labels of the wrong kind. */
   add_case (cases, dir, "label16.png", g_bytes_get_data (png16, NULL),
