@@ -273,6 +273,14 @@ rl_safetensors_read (const char *path, RlSafetensors **out, RlError *err)
       status = rl_error_set (err, RL_ERR_IO, "%s: cannot seek: %s", path, strerror (errno));
       goto out;
     }
+  /* Checked before anything is read: the whole file is held in memory while it is checked. */
+  if ((unsigned long long) file_size > RL_ST_MAX_FILE)
+    {
+      status = rl_error_set (err, RL_ERR_FORMAT,
+                             "%s: %ld bytes is too large for a model file (at most %llu)", path,
+                             file_size, (unsigned long long) RL_ST_MAX_FILE);
+      goto out;
+    }
   if (file_size < 8 || fread (lenbuf, 1, 8, f) != 8)
     {
       status = rl_error_set (err, RL_ERR_FORMAT, "%s: too short for a safetensors file", path);

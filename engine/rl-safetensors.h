@@ -27,9 +27,14 @@ typedef struct
   char **meta_values;
 } RlSafetensors;
 
-/* Reads and validates path: header length against file size (and a 100 MB cap), well-formed
- * JSON, known dtypes, shapes, byte ranges in range and matching the shape, no gaps or overlap,
- * string metadata. *out is NULL on failure; the message names the file and the cause. */
+/* Files above this are refused before any of them is read (the whole file is held in memory):
+ * SegNet's largest model is about 120 MB. */
+#define RL_ST_MAX_FILE (2ull << 30)
+
+/* Reads and validates path: file size (RL_ST_MAX_FILE), header length against file size (and a
+ * 100 MB cap), well-formed JSON, known dtypes, shapes, byte ranges in range and matching the
+ * shape, no gaps or overlap, string metadata. *out is NULL on failure; the message names the
+ * file and the cause. */
 RlStatus rl_safetensors_read (const char *path, RlSafetensors **out, RlError *err);
 void rl_safetensors_free (RlSafetensors *st);  /* accepts NULL */
 

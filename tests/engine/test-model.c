@@ -355,6 +355,34 @@ test_corrupt (void)
   expect_refused (bad, nan_file, len, "NaN");
 }
 
+/* A model file over RL_ST_MAX_FILE is refused on its size alone, before any of it is read or
+ * allocated: the file here is sparse (a valid small model, then a hole to past the limit), so
+ * reading it would take seconds and allocating it would fail under ASan's default limits. */
+static void
+test_oversize_file (void)
+{
+  g_autofree char *path = tmp_path ("huge.safetensors");
+  float a[2] = { 1, 2 };
+  RlStWrite t[1] = { { "a", 1, { 2 }, a } };
+  g_assert_cmpint (rl_safetensors_write (path, t, 1, NULL, 0, NULL), ==, RL_OK);
+  g_assert_cmpint (truncate (path, (off_t) RL_ST_MAX_FILE + 1), ==, 0);
+  RlSafetensors *st = (RlSafetensors *) 0x1;
+  RlError err = { { 0 } };
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_cmpint (rl_safetensors_read (path, &st, &err), ==, RL_ERR_FORMAT);
+  g_test_message ("%s", err.text);
+  g_assert_null (st);
+  g_assert_nonnull (strstr (err.text, path));
+  g_assert_nonnull (strstr (err.text, "too large for a model file"));
+  g_assert_null (strchr (err.text, '\n'));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
+  RlModel *m = (RlModel *) 0x1;
+  g_assert_cmpint (rl_model_load (path, &m, &err), ==, RL_ERR_FORMAT);
+  g_assert_null (m);
+  g_assert_nonnull (strstr (err.text, "too large for a model file"));
+  g_unlink (path);
+}
+
 static void
 test_safetensors_write_read (void)
 {
@@ -389,6 +417,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/two-threads", test_two_threads);
   g_test_add_func ("/engine/abort-and-sizes", test_abort);
   g_test_add_func ("/engine/corrupt", test_corrupt);
+  g_test_add_func ("/engine/oversize-file", test_oversize_file);
   int rc = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_dir);
   if (system (cmd) != 0)
