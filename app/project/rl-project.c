@@ -110,6 +110,18 @@ G_STATIC_ASSERT (RL_APPLICATION_ID == 1380729420);
 /* ------------------------------------------------------------------------------------------ */
 /* Small SQLite helpers: every failure becomes a GError naming the project file. */
 
+/* SQLite's message, on one line: it may quote a damaged file's own schema text, newlines and
+ * all. g_free() it. */
+static char *
+db_errmsg (sqlite3 *db)
+{
+  char *m = g_strdup (db != NULL ? sqlite3_errmsg (db) : "out of memory");
+  for (char *c = m; *c != '\0'; c++)
+    if (g_ascii_iscntrl (*c))
+      *c = ' ';
+  return m;
+}
+
 static gboolean
 db_fail (RlProject *p, GError **error, const char *what)
 {
@@ -119,7 +131,8 @@ db_fail (RlProject *p, GError **error, const char *what)
     e = RL_PROJECT_ERROR_OPEN;
   else if (code == SQLITE_READONLY)
     e = RL_PROJECT_ERROR_READONLY;
-  g_set_error (error, RL_PROJECT_ERROR, e, "%s: %s: %s", p->path, what, sqlite3_errmsg (p->db));
+  g_autofree char *why = db_errmsg (p->db);
+  g_set_error (error, RL_PROJECT_ERROR, e, "%s: %s: %s", p->path, what, why);
   return FALSE;
 }
 
@@ -393,8 +406,9 @@ rl_project_open (const char *path, gboolean create, GError **error)
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2 (path, &p->db, flags, NULL) != SQLITE_OK)
     {
+      g_autofree char *why = db_errmsg (p->db);
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_OPEN, "%s: cannot open: %s", path,
-                   p->db ? sqlite3_errmsg (p->db) : "out of memory");
+                   why);
       goto fail;
     }
   sqlite3_extended_result_codes (p->db, 0);
@@ -408,8 +422,9 @@ rl_project_open (const char *path, gboolean create, GError **error)
         || !query_int (p, "PRAGMA user_version", &version, &local)
         || !query_int (p, "SELECT count(*) FROM sqlite_master", &n_tables, &local))
       {
+        g_autofree char *why = db_errmsg (p->db);
         g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_OPEN,
-                     "%s: not a Relabel project (%s)", path, sqlite3_errmsg (p->db));
+                     "%s: not a Relabel project (%s)", path, why);
         g_error_free (local);
         goto fail;
       }
@@ -1170,8 +1185,9 @@ get_varint (const guint8 **pos, const guint8 *end, guint64 *v)
   return FALSE;
 }
 
+/* max_out (0: no limit) stops a decompression bomb before it is held in memory. */
 static GBytes *
-zlib_convert (GConverter *conv, const guint8 *in, gsize len, GError **error)
+zlib_convert (GConverter *conv, const guint8 *in, gsize len, gsize max_out, GError **error)
 {
   g_autoptr (GByteArray) out = g_byte_array_new ();
   guint8 buf[16384];
@@ -1184,6 +1200,12 @@ zlib_convert (GConverter *conv, const guint8 *in, gsize len, GError **error)
       if (res == G_CONVERTER_ERROR)
         return NULL;
       off += r;
+      if (max_out != 0 && w > max_out - out->len)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                       "inflates to more than %" G_GSIZE_FORMAT " bytes", max_out);
+          return NULL;
+        }
       g_byte_array_append (out, buf, w);
       if (res == G_CONVERTER_FINISHED)
         break;
@@ -1225,16 +1247,24 @@ diff_encode (const guint8 *old, const guint8 *new, gsize n, guint *n_changed)
     }
   *n_changed = changed;
   g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 6);
-  return zlib_convert (G_CONVERTER (z), raw->data, raw->len, NULL);
+  return zlib_convert (G_CONVERTER (z), raw->data, raw->len, 0, NULL);
 }
 
+/* The longest raw diff of n pixels: magic, the count, then at most n runs of one pixel, each a
+ * 10-byte gap, a 10-byte length and its old and new byte. */
+#define DIFF_MAX_RAW(n) (4 + 10 + (n) * (gsize) 22)
+
 /* Applies a diff to mask (n pixels): forward (redo) writes the new values where the old ones
- * are, backward (undo) the reverse. Refuses if the mask does not hold the expected values. */
+ * are, backward (undo) the reverse. Refuses if the mask does not hold the expected values, and
+ * a blob that inflates beyond any diff of n pixels (*bomb set) before inflating it all. */
 static gboolean
-diff_apply (const void *blob, gsize len, guint8 *mask, gsize n, gboolean forward)
+diff_apply (const void *blob, gsize len, guint8 *mask, gsize n, gboolean forward,
+            gboolean *bomb)
 {
   g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB);
-  g_autoptr (GBytes) raw = zlib_convert (G_CONVERTER (z), blob, len, NULL);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) raw = zlib_convert (G_CONVERTER (z), blob, len, DIFF_MAX_RAW (n), &local);
+  *bomb = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
   if (raw == NULL)
     return FALSE;
   gsize rlen = 0;
@@ -1625,12 +1655,15 @@ history_body (RlProject *p, gint64 image_id, gboolean forward, gboolean *done, g
   g_autofree guint8 *mask = read_current (p, &row, error);
   if (mask == NULL)
     return FALSE;
+  gboolean bomb = FALSE;
   if (!diff_apply (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), mask,
-                   (gsize) row.width * row.height, forward))
+                   (gsize) row.width * row.height, forward, &bomb))
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_DB,
-                   "%s: edit %" G_GINT64_FORMAT " of '%s' does not match the mask; the "
-                   "history is damaged", p->path, seq, row.name);
+                   "%s: edit %" G_GINT64_FORMAT " of '%s' %s; the history is damaged", p->path,
+                   seq, row.name,
+                   bomb ? "inflates to more than any edit of the image could"
+                   : "does not match the mask");
       return FALSE;
     }
   if (!store_current (p, &row, mask, error))

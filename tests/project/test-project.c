@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include "rl-image-io.h"
 #include "rl-mask-ops.h"
@@ -796,6 +797,101 @@ test_history (void)
   rm_rf (tmp);
 }
 
+/* An edit whose diff is a zlib bomb (a few KB inflating to 64 MiB, where no diff of the image can
+ * exceed 22 bytes a pixel) is refused while it inflates: undo fails with a one-line error naming
+ * the project, and the mask is untouched. */
+static void
+deflate_feed (z_stream *zs, GByteArray *out, const guint8 *in, gsize len, int flush)
+{
+  guint8 buf[1 << 16];
+  zs->next_in = (guint8 *) in;
+  zs->avail_in = (uInt) len;
+  do
+    {
+      zs->next_out = buf;
+      zs->avail_out = sizeof buf;
+      g_assert_cmpint (deflate (zs, flush), !=, Z_STREAM_ERROR);
+      g_byte_array_append (out, buf, sizeof buf - zs->avail_out);
+    }
+  while (zs->avail_out == 0);
+}
+
+static GBytes *
+zlib_bomb (gsize n_pixels, gsize zeros)
+{
+  static const guint8 chunk[1 << 16];
+  guint8 head[16] = { 'R', 'L', 'D', '1' };
+  gsize hlen = 4;
+  for (gsize v = n_pixels;; v >>= 7)
+    {
+      head[hlen++] = (guint8) ((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+      if (v < 0x80)
+        break;
+    }
+  z_stream zs = { 0 };
+  g_assert_cmpint (deflateInit (&zs, 9), ==, Z_OK);
+  GByteArray *out = g_byte_array_new ();
+  deflate_feed (&zs, out, head, hlen, Z_NO_FLUSH);
+  for (gsize done = 0; done < zeros; done += sizeof chunk)
+    deflate_feed (&zs, out, chunk, MIN (sizeof chunk, zeros - done),
+                  done + sizeof chunk >= zeros ? Z_FINISH : Z_NO_FLUSH);
+  deflateEnd (&zs);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
+test_diff_bomb (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-project-XXXXXX", NULL);
+  g_autofree char *ds = make_small_camvid (tmp, 1, FALSE);
+  g_autofree char *proj = g_build_filename (tmp, "b.relabel", NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+  g_autofree guint8 *before = NULL;
+  {
+    g_autoptr (RlProject) p = rl_project_open (proj, TRUE, &error);
+    g_assert_no_error (error);
+    g_assert_true (rl_project_import (p, "camvid", ds, NULL, NULL, NULL, NULL, NULL, &error));
+    g_autoptr (GPtrArray) list = rl_project_list_images (p, &error);
+    id = ((RlImageInfo *) list->pdata[0])->id;
+    guint changed = 0;
+    double stroke[] = { 10, 10, 60, 40 };
+    g_assert_true (rl_project_paint (p, id, 2, 5, stroke, 2, FALSE, &changed, &error));
+    g_assert_cmpuint (changed, >, 0);
+    before = mask_of (p, id, RL_MASK_CURRENT);
+  }
+  g_autoptr (GBytes) bomb = zlib_bomb (480 * 360, 64u << 20);
+  g_test_message ("bomb: %zu bytes inflating to 64 MiB", g_bytes_get_size (bomb));
+  g_assert_cmpuint (g_bytes_get_size (bomb), <, 256 << 10);
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (proj, &db), ==, SQLITE_OK);
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "UPDATE edits SET diff = ? WHERE image_id = ?", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_blob (stmt, 1, g_bytes_get_data (bomb, NULL), (int) g_bytes_get_size (bomb),
+                     SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, id);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+  g_assert_no_error (error);
+  gboolean done = TRUE;
+  g_assert_false (rl_project_undo (p, id, &done, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_DB);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, proj));
+  g_assert_nonnull (strstr (error->message, "inflates to more than any edit of the image could"));
+  g_assert_null (strchr (error->message, '\n'));
+  g_assert_false (done);
+  g_autofree guint8 *after = mask_of (p, id, RL_MASK_CURRENT);
+  g_assert_cmpmem (after, 480 * 360, before, 480 * 360);
+  g_clear_pointer (&p, rl_project_close);
+  rm_rf (tmp);
+}
+
 static void
 test_missing_files (void)
 {
@@ -1063,6 +1159,7 @@ main (int argc, char **argv)
   g_test_add_func ("/project/schema", test_schema);
   g_test_add_func ("/project/bad-input", test_bad_input);
   g_test_add_func ("/project/history", test_history);
+  g_test_add_func ("/project/diff-bomb", test_diff_bomb);
   g_test_add_func ("/project/missing-files", test_missing_files);
   g_test_add_func ("/project/second-open-keeps-locks", test_second_open_keeps_locks);
   g_test_add_func ("/project/two-connections", test_two_connections);
