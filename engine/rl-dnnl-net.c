@@ -578,8 +578,8 @@ rl_dnnl_plan_new (const RlNet *net, const float *params, int height, int width,
     return rl_error_set (err, RL_ERR_INVALID, "rl_dnnl_plan_new: bad image size %dx%d", width,
                          height);
   if (!rl_dnnl_supports (precision))
-    return rl_error_set (err, RL_ERR_UNSUPPORTED, "rl_dnnl_plan_new: precision not supported "
-                         "on this CPU");
+    return rl_error_set (err, RL_ERR_UNSUPPORTED, "the bf16 engine path: this CPU has no native "
+                         "bf16 (needs AVX512-BF16 or AMX)");
   p = calloc (1, sizeof *p);
   if (p == NULL)
     return rl_error_set (err, RL_ERR_NOMEM, "rl_dnnl_plan_new: out of memory");
