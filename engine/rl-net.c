@@ -151,6 +151,7 @@ rl_net_meta_clear (RlNetMeta *meta)
     for (int i = 0; meta->class_names[i] != NULL; i++)
       free (meta->class_names[i]);
   free (meta->class_names);
+  free (meta->class_weights);
   memset (meta, 0, sizeof *meta);
 }
 
@@ -176,6 +177,7 @@ rl_net_meta_default (RlNetMeta *meta, int num_classes, RlError *err)
   memcpy (meta->mean, mean, sizeof mean);
   memcpy (meta->std, std, sizeof std);
   meta->bn_eps = 1e-5f;
+  meta->class_weight_power = NAN;
   return RL_OK;
 }
 
@@ -200,6 +202,18 @@ rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError
   memcpy (dst->mean, src->mean, sizeof dst->mean);
   memcpy (dst->std, src->std, sizeof dst->std);
   dst->bn_eps = src->bn_eps;
+  memcpy (dst->loss, src->loss, sizeof dst->loss);
+  dst->class_weight_power = src->class_weight_power;
+  if (src->class_weights != NULL)
+    {
+      dst->class_weights = malloc ((size_t) num_classes * sizeof (float));
+      if (dst->class_weights == NULL)
+        {
+          rl_net_meta_clear (dst);
+          return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+        }
+      memcpy (dst->class_weights, src->class_weights, (size_t) num_classes * sizeof (float));
+    }
   return RL_OK;
 }
 
@@ -351,6 +365,63 @@ parse_int (const char *s, long lo, long hi, int *out)
   return 1;
 }
 
+/* The optional loss keys: loss (a short identifier), class_weights (a JSON list of num_classes
+ * finite numbers >= 0) and class_weight_power (a finite number). A key that is present must be
+ * well formed: a fine-tune that silently fell back to other weights would train another loss. */
+static RlStatus
+read_loss_meta (const char *path, const RlSafetensors *st, int num_classes, RlNetMeta *meta,
+                RlError *err)
+{
+  const char *loss = rl_safetensors_meta (st, "loss");
+  const char *weights = rl_safetensors_meta (st, "class_weights");
+  const char *power = rl_safetensors_meta (st, "class_weight_power");
+  if (loss != NULL)
+    {
+      size_t n = strlen (loss);
+      int ok = n > 0 && n < sizeof meta->loss;
+      for (size_t i = 0; ok && i < n; i++)
+        ok = (loss[i] >= 'a' && loss[i] <= 'z') || (loss[i] >= '0' && loss[i] <= '9')
+             || loss[i] == '_';
+      if (!ok)
+        return rl_error_set (err, RL_ERR_FORMAT, "%s: bad loss '%.40s'", path, loss);
+      memcpy (meta->loss, loss, n + 1);
+    }
+  if (weights != NULL)
+    {
+      RlJson *j = NULL;
+      int ok = rl_json_parse (weights, strlen (weights), &j, NULL) == RL_OK
+               && j->type == RL_JSON_ARRAY && j->n == num_classes;
+      float *w = ok ? malloc ((size_t) num_classes * sizeof (float)) : NULL;
+      for (int i = 0; ok && w != NULL && i < num_classes; i++)
+        {
+          ok = j->items[i].type == RL_JSON_NUMBER && isfinite (j->items[i].number)
+               && j->items[i].number >= 0;
+          if (ok)
+            w[i] = (float) j->items[i].number;
+        }
+      rl_json_free (j);
+      if (!ok || w == NULL)
+        {
+          free (w);
+          return ok ? rl_error_set (err, RL_ERR_NOMEM, "out of memory")
+                    : rl_error_set (err, RL_ERR_FORMAT,
+                                    "%s: class_weights is not a JSON list of %d numbers >= 0",
+                                    path, num_classes);
+        }
+      meta->class_weights = w;
+    }
+  if (power != NULL)
+    {
+      char *end;
+      double p = strtod (power, &end);
+      if (*power == '\0' || *end != '\0' || !isfinite (p))
+        return rl_error_set (err, RL_ERR_FORMAT, "%s: bad class_weight_power '%.40s'", path,
+                             power);
+      meta->class_weight_power = p;
+    }
+  return RL_OK;
+}
+
 static RlStatus
 read_meta (const char *path, const RlSafetensors *st, RlNet *net, RlNetMeta *meta, RlError *err)
 {
@@ -412,6 +483,8 @@ read_meta (const char *path, const RlSafetensors *st, RlNet *net, RlNetMeta *met
         status = rl_error_set (err, RL_ERR_FORMAT, "%s: bad bn_eps '%.40s'", path, eps);
       meta->bn_eps = (float) e;
     }
+  if (status == RL_OK)
+    status = read_loss_meta (path, st, num_classes, meta, err);
   if (status != RL_OK)
     rl_net_meta_clear (meta);
   return status;
@@ -535,9 +608,41 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
   snprintf (mean, sizeof mean, "[%.9g, %.9g, %.9g]", meta->mean[0], meta->mean[1], meta->mean[2]);
   snprintf (std, sizeof std, "[%.9g, %.9g, %.9g]", meta->std[0], meta->std[1], meta->std[2]);
   snprintf (eps, sizeof eps, "%.9g", meta->bn_eps);
-  const char *kv[] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
-                       "ignore_index", ign, "input_mean", mean, "input_std", std,
-                       "bn_eps", eps };
+  const char *kv[20] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
+                         "ignore_index", ign, "input_mean", mean, "input_std", std,
+                         "bn_eps", eps };
+  int n_kv = 7;
+  /* The loss keys only when known, so a file says nothing rather than something invented. */
+  char power[32], *weights = NULL;
+  if (meta->loss[0] != '\0')
+    {
+      kv[2 * n_kv] = "loss";
+      kv[2 * n_kv++ + 1] = meta->loss;
+    }
+  if (meta->class_weights != NULL)
+    {
+      size_t wcap = 4 + (size_t) net->num_classes * 24, wlen = 1;
+      weights = malloc (wcap);
+      if (weights == NULL)
+        {
+          free (t);
+          free (names);
+          return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+        }
+      weights[0] = '[';
+      for (int i = 0; i < net->num_classes; i++)
+        wlen += (size_t) snprintf (weights + wlen, wcap - wlen, "%s%.9g", i ? ", " : "",
+                                   meta->class_weights[i]);
+      snprintf (weights + wlen, wcap - wlen, "]");
+      kv[2 * n_kv] = "class_weights";
+      kv[2 * n_kv++ + 1] = weights;
+    }
+  if (isfinite (meta->class_weight_power))
+    {
+      snprintf (power, sizeof power, "%.9g", meta->class_weight_power);
+      kv[2 * n_kv] = "class_weight_power";
+      kv[2 * n_kv++ + 1] = power;
+    }
   for (int i = 0; i < net->n_params; i++)
     {
       t[i].name = net->param[i].name;
@@ -546,8 +651,9 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
         t[i].shape[d] = net->param[i].shape[d];
       t[i].data = params + net->param[i].offset;
     }
-  RlStatus st = rl_safetensors_write (path, t, net->n_params, kv, 7, err);
+  RlStatus st = rl_safetensors_write (path, t, net->n_params, kv, n_kv, err);
   free (t);
   free (names);
+  free (weights);
   return st;
 }

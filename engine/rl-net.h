@@ -62,6 +62,11 @@ typedef struct
   int ignore_index;
   float mean[3], std[3];   /* per RGB channel, on values scaled to 0..1 */
   float bn_eps;
+  /* The loss the weights were trained with, so a fine-tune can continue with the same one.
+   * Optional in files (models before this key have none): "" / NULL / NAN when not recorded. */
+  char loss[32];           /* "cross_entropy": per-pixel class-weighted mean, void ignored */
+  float *class_weights;    /* num_classes loss weights (malloc), or NULL */
+  double class_weight_power;  /* median-frequency weights were raised to this, or NAN */
 } RlNetMeta;
 
 /* SegNet-Basic: 4 x (conv 7x7 64 + BN + ReLU + pool), 4 x (unpool + conv 7x7 64 + BN),

@@ -4,6 +4,7 @@
 #include "rl-mem.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,46 @@ rl_trainer_set_input_stats (RlTrainer *t, const float mean[3], const float std[3
 {
   memcpy (t->meta.mean, mean, sizeof t->meta.mean);
   memcpy (t->meta.std, std, sizeof t->meta.std);
+}
+
+RlStatus
+rl_trainer_set_loss (RlTrainer *t, const char *loss, const float *class_weights,
+                     double class_weight_power, RlError *err)
+{
+  if (loss == NULL || strlen (loss) >= sizeof t->meta.loss)
+    return rl_error_set (err, RL_ERR_INVALID, "loss name must be under %d characters",
+                         (int) sizeof t->meta.loss);
+  float *w = NULL;
+  if (class_weights != NULL)
+    {
+      size_t bytes = (size_t) t->net.num_classes * sizeof (float);
+      if ((w = malloc (bytes)) == NULL)
+        return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+      memcpy (w, class_weights, bytes);
+    }
+  free (t->meta.class_weights);
+  t->meta.class_weights = w;
+  snprintf (t->meta.loss, sizeof t->meta.loss, "%s", loss);
+  t->meta.class_weight_power = class_weight_power;
+  return RL_OK;
+}
+
+const char *
+rl_trainer_loss (const RlTrainer *t)
+{
+  return t->meta.loss;
+}
+
+const float *
+rl_trainer_class_weights (const RlTrainer *t)
+{
+  return t->meta.class_weights;
+}
+
+double
+rl_trainer_class_weight_power (const RlTrainer *t)
+{
+  return t->meta.class_weight_power;
 }
 
 int

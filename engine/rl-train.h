@@ -35,6 +35,15 @@ void rl_trainer_free (RlTrainer *t);  /* accepts NULL */
 RlStatus rl_trainer_set_classes (RlTrainer *t, const char *const *names, int ignore_index,
                                  RlError *err);
 void rl_trainer_set_input_stats (RlTrainer *t, const float mean[3], const float std[3]);
+/* The loss saved in the model's metadata (keys loss, class_weights, class_weight_power) so that
+ * a fine-tune can train with the same one: loss e.g. "cross_entropy" (< 32 characters),
+ * class_weights num_classes floats (copied) or NULL, power NAN when not known. */
+RlStatus rl_trainer_set_loss (RlTrainer *t, const char *loss, const float *class_weights,
+                              double class_weight_power, RlError *err);
+/* What the model file said (or set_loss set): "" / NULL / NAN when not recorded. Borrowed. */
+const char *rl_trainer_loss (const RlTrainer *t);
+const float *rl_trainer_class_weights (const RlTrainer *t);
+double rl_trainer_class_weight_power (const RlTrainer *t);
 int rl_trainer_num_classes (const RlTrainer *t);
 int rl_trainer_ignore_index (const RlTrainer *t);
 const float *rl_trainer_input_mean (const RlTrainer *t);  /* 3 floats, borrowed */
