@@ -11,6 +11,38 @@
 #include "rl-dataset.h"
 #include "rl-train-loop.h"
 
+/* --stop-after: the step count seen by the progress callback, checked before each step. */
+typedef struct
+{
+  int iter, stop_after;
+} StopAfter;
+
+static void
+note_progress (const RlTrainProgress *p, gpointer data)
+{
+  ((StopAfter *) data)->iter = p->iter;
+}
+
+static gboolean
+should_stop (gpointer data)
+{
+  StopAfter *sa = data;
+  return rl_cli_should_stop (NULL) || (sa->stop_after > 0 && sa->iter >= sa->stop_after);
+}
+
+/* "A,B" as two numbers, whatever the locale's decimal point. */
+static gboolean
+parse_range (const char *s, double *a, double *b)
+{
+  char *end;
+  *a = g_ascii_strtod (s, &end);
+  if (end == s || *end != ',')
+    return FALSE;
+  const char *t = end + 1;
+  *b = g_ascii_strtod (t, &end);
+  return end != t && *end == '\0';
+}
+
 int
 rl_cmd_train (int argc, char **argv)
 {
@@ -18,18 +50,21 @@ rl_cmd_train (int argc, char **argv)
   rl_train_options_init (&opt);
   g_autofree char *dataset = NULL, *arch = NULL, *out = NULL, *init = NULL, *resume = NULL;
   g_autofree char *crop = NULL, *val_split = NULL, *engine = NULL, *log = NULL;
-  g_autofree char *checkpoint = NULL;
+  g_autofree char *checkpoint = NULL, *holdout = NULL, *random_scale = NULL;
   int epochs = 0, iters = 0, batch = opt.batch, threads = 0, val_every = 1, val_images = 0;
   double lr = opt.lr, scale = 1.0, ckpt_minutes = opt.checkpoint_minutes;
   double cw_power = opt.class_weight_power;
+  double wd = opt.weight_decay, momentum = opt.momentum, lr_poly = 0;
+  double brightness = 0, contrast = 0, saturation = 0, gamma = 0;
+  int holdout_images = 0, stop_after = 0;
   gint64 seed = 1;
   gboolean no_flip = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
     { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset, "camvid:PATH, sunrgbd:PATH or folder:PATH",
       "KIND:PATH" },
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "segnet-basic (default) or segnet", "ARCH" },
-    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Model file to write (best epoch by val G)",
-      "M.safetensors" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+      "Model file to write (best epoch by val G, or by the held-out figures)", "M.safetensors" },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from these weights", "M0.safetensors" },
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, "Continue from a checkpoint folder",
       "CKPT" },
@@ -41,7 +76,21 @@ rl_cmd_train (int argc, char **argv)
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (default 0.1)", "LR" },
     { "class-weight-power", 0, 0, G_OPTION_ARG_DOUBLE, &cw_power,
       "Median-frequency class weights raised to P: 1 (default), 0.5 softer, 0 none", "P" },
+    { "lr-poly", 0, 0, G_OPTION_ARG_DOUBLE, &lr_poly,
+      "Poly decay: lr * (1 - iter/total)^P each step (default 0: constant)", "P" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, "SGD momentum (default 0.9)", "M" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &wd, "Weight decay (default 5e-4)", "WD" },
     { "crop", 0, 0, G_OPTION_ARG_STRING, &crop, "Random crops of HxW pixels", "HxW" },
+    { "random-scale", 0, 0, G_OPTION_ARG_STRING, &random_scale,
+      "Scale each crop by a random factor in [MIN, MAX] (e.g. 0.75,1.25)", "MIN,MAX" },
+    { "brightness", 0, 0, G_OPTION_ARG_DOUBLE, &brightness,
+      "Random brightness factor in [1-B, 1+B] (default 0: off)", "B" },
+    { "contrast", 0, 0, G_OPTION_ARG_DOUBLE, &contrast,
+      "Random contrast factor in [1-C, 1+C] around the crop's mean grey", "C" },
+    { "saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation,
+      "Random saturation factor in [1-S, 1+S]", "S" },
+    { "gamma", 0, 0, G_OPTION_ARG_DOUBLE, &gamma,
+      "Random gamma (1+G)^u, u uniform in [-1, 1]", "G" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Scale images by S first (default 1)", "S" },
     { "no-flip", 0, 0, G_OPTION_ARG_NONE, &no_flip, "No random horizontal flips", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default: all cores)", "T" },
@@ -49,6 +98,13 @@ rl_cmd_train (int argc, char **argv)
       "Split validated every epoch (default val; \"\" for none)", "SPLIT" },
     { "val-every", 0, 0, G_OPTION_ARG_INT, &val_every, "Validate every N epochs", "N" },
     { "val-images", 0, 0, G_OPTION_ARG_INT, &val_images, "Validate on the first N images", "N" },
+    { "holdout-sequences", 0, 0, G_OPTION_ARG_STRING, &holdout,
+      "Hold these sequences (name prefix before '_') out of training, score them at each "
+      "validation and choose the best epoch by their (G + mIoU) / 2", "SEQ[,SEQ]" },
+    { "holdout-images", 0, 0, G_OPTION_ARG_INT, &holdout_images,
+      "Score N evenly spaced held-out images (default all)", "N" },
+    { "stop-after", 0, 0, G_OPTION_ARG_INT, &stop_after,
+      "Stop at step N as SIGTERM would (checkpoint written; resume with --resume)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "S" },
     { "checkpoint-minutes", 0, 0, G_OPTION_ARG_DOUBLE, &ckpt_minutes,
       "Minutes between checkpoints (default 5)", "M" },
@@ -70,7 +126,11 @@ rl_cmd_train (int argc, char **argv)
     }
   if (epochs < 0 || iters < 0 || batch < 1 || batch > 256 || !(lr > 0) || !(scale > 0)
       || scale > 1 || threads < 0 || val_every < 1 || val_images < 0 || !(ckpt_minutes > 0)
-      || !(cw_power >= 0 && cw_power <= 2))
+      || !(cw_power >= 0 && cw_power <= 2) || !(wd >= 0 && wd < 1)
+      || !(momentum >= 0 && momentum < 1) || !(lr_poly >= 0 && lr_poly <= 10)
+      || !(brightness >= 0 && brightness < 1) || !(contrast >= 0 && contrast < 1)
+      || !(saturation >= 0 && saturation <= 1) || !(gamma >= 0 && gamma <= 2)
+      || holdout_images < 0 || stop_after < 0)
     {
       fprintf (stderr, "relabel train: an option is out of range (see --help)\n");
       return 2;
@@ -79,6 +139,20 @@ rl_cmd_train (int argc, char **argv)
                        || opt.crop_w < 16))
     {
       fprintf (stderr, "relabel train: --crop wants HxW of at least 16x16, not '%s'\n", crop);
+      return 2;
+    }
+  if (random_scale != NULL
+      && (!parse_range (random_scale, &opt.scale_min, &opt.scale_max)
+          || !(opt.scale_min >= 0.25 && opt.scale_min <= opt.scale_max && opt.scale_max <= 4)))
+    {
+      fprintf (stderr, "relabel train: --random-scale wants MIN,MAX with 0.25 <= MIN <= MAX <= 4, "
+               "not '%s'\n", random_scale);
+      return 2;
+    }
+  if (holdout != NULL && !g_regex_match_simple ("^[A-Za-z0-9.-]+(,[A-Za-z0-9.-]+)*$", holdout, 0, 0))
+    {
+      fprintf (stderr, "relabel train: --holdout-sequences wants names separated by commas, "
+               "not '%s'\n", holdout);
       return 2;
     }
   if (!rl_cli_engine_path ("train", engine, &opt.path))
@@ -114,6 +188,15 @@ rl_cmd_train (int argc, char **argv)
   opt.batch = batch;
   opt.lr = lr;
   opt.class_weight_power = cw_power;
+  opt.weight_decay = wd;
+  opt.momentum = momentum;
+  opt.lr_poly = lr_poly;
+  opt.brightness = brightness;
+  opt.contrast = contrast;
+  opt.saturation = saturation;
+  opt.gamma = gamma;
+  opt.holdout_sequences = holdout;
+  opt.holdout_max_images = holdout_images;
   opt.scale = scale;
   opt.flip = !no_flip;
   opt.seed = (guint64) seed;
@@ -124,9 +207,18 @@ rl_cmd_train (int argc, char **argv)
   opt.quiet = quiet;
 
   rl_cli_catch_stop_signals ();
-  RlTrainCallbacks cb = { NULL, rl_cli_should_stop, NULL };
+  StopAfter sa = { 0, stop_after };
+  RlTrainCallbacks cb = { note_progress, should_stop, &sa };
   if (!rl_train_run (ds, &opt, &cb, &error))
     {
+      /* the stop asked for on the command line is a success */
+      if (stop_after > 0 && sa.iter >= stop_after && !rl_cli_should_stop (NULL)
+          && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          if (!quiet)
+            fprintf (stderr, "relabel: %s\n", error->message);
+          return 0;
+        }
       fprintf (stderr, "relabel: %s\n", error->message);
       return 1;
     }

@@ -31,6 +31,14 @@ rl_rand_below (RlRand *rng, guint32 n)
   return (guint32) (((rl_rand_next (rng) >> 32) * (guint64) n) >> 32);
 }
 
+double
+rl_rand_uniform (RlRand *rng, double lo, double hi)
+{
+  /* 53 random bits: every double in [0, 1) this can give is exact. */
+  double u = (double) (rl_rand_next (rng) >> 11) * (1.0 / 9007199254740992.0);
+  return lo + (hi - lo) * u;
+}
+
 /* Box-filter resize of an RGB image (downscaling averages every source pixel once; upscaling
  * degenerates to nearest neighbour). */
 static void
@@ -246,12 +254,123 @@ rl_train_set_input_stats (const RlTrainSet *set, float mean[3], float std[3])
 }
 
 void
+rl_photometric_draw (const RlAugment *aug, RlRand *rng, RlPhotometric *p)
+{
+  p->brightness = aug->brightness > 0
+                    ? rl_rand_uniform (rng, 1 - aug->brightness, 1 + aug->brightness) : 1.0;
+  p->contrast = aug->contrast > 0
+                  ? rl_rand_uniform (rng, 1 - aug->contrast, 1 + aug->contrast) : 1.0;
+  p->saturation = aug->saturation > 0
+                    ? rl_rand_uniform (rng, 1 - aug->saturation, 1 + aug->saturation) : 1.0;
+  p->gamma = aug->gamma > 0 ? pow (1 + aug->gamma, rl_rand_uniform (rng, -1, 1)) : 1.0;
+}
+
+static inline float
+clamp01 (float v)
+{
+  return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+}
+
+void
+rl_photometric_apply (const RlPhotometric *p, float *rgb, gsize n)
+{
+  float *r = rgb, *g = rgb + n, *b = rgb + 2 * n;
+  if (p->brightness != 1.0)
+    {
+      float f = (float) p->brightness;
+      for (gsize i = 0; i < 3 * n; i++)
+        rgb[i] = clamp01 (rgb[i] * f);
+    }
+  if (p->contrast != 1.0 && n > 0)
+    {
+      /* Around the crop's mean grey (as torchvision does), so contrast keeps the brightness. */
+      double sum = 0;
+      for (gsize i = 0; i < n; i++)
+        sum += 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
+      float m = (float) (sum / (double) n), f = (float) p->contrast;
+      for (gsize i = 0; i < 3 * n; i++)
+        rgb[i] = clamp01 (m + (rgb[i] - m) * f);
+    }
+  if (p->saturation != 1.0)
+    {
+      float f = (float) p->saturation;
+      for (gsize i = 0; i < n; i++)
+        {
+          float grey = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+          r[i] = clamp01 (grey + (r[i] - grey) * f);
+          g[i] = clamp01 (grey + (g[i] - grey) * f);
+          b[i] = clamp01 (grey + (b[i] - grey) * f);
+        }
+    }
+  if (p->gamma != 1.0)
+    {
+      float y = (float) p->gamma;
+      for (gsize i = 0; i < 3 * n; i++)
+        rgb[i] = rgb[i] > 0.0f ? powf (rgb[i], y) : 0.0f;
+    }
+}
+
+void
 rl_train_set_make_batch (const RlTrainSet *set, const int *indices, int n, int crop_h,
                          int crop_w, gboolean flip, RlRand *rng, const float mean[3],
                          const float std[3], float *x, guint8 *y)
 {
+  RlAugment aug = { .flip = flip, .scale_min = 1.0, .scale_max = 1.0 };
+  rl_train_set_make_batch_aug (set, indices, n, crop_h, crop_w, &aug, rng, mean, std, x, y);
+}
+
+/* One crop through a scale factor f: output pixel (r, q) samples the source at
+ * (oy + (r + 1/2) / f - 1/2, ox + (q + 1/2) / f - 1/2), bilinear for RGB (into xb as 0..1) and
+ * the nearest pixel for the label, so both see the same point. */
+static void
+scaled_crop (const RlTrainSet *set, const guint8 *rgb, const guint8 *lab, double f, double oy,
+             double ox, gboolean mirror, int crop_h, int crop_w, float *xb, guint8 *yb)
+{
+  gsize cplane = (gsize) crop_h * crop_w;
+  int H = set->height, W = set->width;
+  for (int r = 0; r < crop_h; r++)
+    {
+      double sy = oy + (r + 0.5) / f - 0.5;
+      sy = CLAMP (sy, 0.0, (double) (H - 1));
+      int y0 = (int) sy, y1 = MIN (y0 + 1, H - 1);
+      float wy = (float) (sy - y0);
+      int ny = (int) floor (sy + 0.5);
+      ny = MIN (ny, H - 1);
+      for (int q = 0; q < crop_w; q++)
+        {
+          int qq = mirror ? crop_w - 1 - q : q;
+          double sx = ox + (qq + 0.5) / f - 0.5;
+          sx = CLAMP (sx, 0.0, (double) (W - 1));
+          int x0 = (int) sx, x1 = MIN (x0 + 1, W - 1);
+          float wx = (float) (sx - x0);
+          int nx = MIN ((int) floor (sx + 0.5), W - 1);
+          gsize d = (gsize) r * crop_w + q;
+          const guint8 *p00 = rgb + ((gsize) y0 * W + x0) * 3, *p01 = rgb + ((gsize) y0 * W + x1) * 3;
+          const guint8 *p10 = rgb + ((gsize) y1 * W + x0) * 3, *p11 = rgb + ((gsize) y1 * W + x1) * 3;
+          for (int c = 0; c < 3; c++)
+            {
+              float top = p00[c] + (p01[c] - p00[c]) * wx;
+              float bot = p10[c] + (p11[c] - p10[c]) * wx;
+              xb[cplane * c + d] = (top + (bot - top) * wy) * (1.0f / 255.0f);
+            }
+          yb[d] = lab[(gsize) ny * W + nx];
+        }
+    }
+}
+
+void
+rl_train_set_make_batch_aug (const RlTrainSet *set, const int *indices, int n, int crop_h,
+                             int crop_w, const RlAugment *aug, RlRand *rng, const float mean[3],
+                             const float std[3], float *x, guint8 *y)
+{
   g_return_if_fail (crop_h >= 1 && crop_h <= set->height && crop_w >= 1
                     && crop_w <= set->width);
+  static const RlAugment none = { FALSE, 1.0, 1.0, 0, 0, 0, 0 };
+  if (aug == NULL)
+    aug = &none;
+  gboolean scaled = aug->scale_min != 1.0 || aug->scale_max != 1.0;
+  gboolean photo = aug->brightness > 0 || aug->contrast > 0 || aug->saturation > 0
+                   || aug->gamma > 0;
   gsize plane = (gsize) set->height * set->width;
   gsize cplane = (gsize) crop_h * crop_w;
   float scale[3], shift[3];
@@ -264,22 +383,52 @@ rl_train_set_make_batch (const RlTrainSet *set, const int *indices, int n, int c
     {
       int idx = indices[b];
       g_return_if_fail (idx >= 0 && idx < set->n);
-      int oy = crop_h < set->height ? (int) rl_rand_below (rng, set->height - crop_h + 1) : 0;
-      int ox = crop_w < set->width ? (int) rl_rand_below (rng, set->width - crop_w + 1) : 0;
-      gboolean mirror = flip && (rl_rand_next (rng) & 1);
       const guint8 *rgb = set->rgb + plane * 3 * idx;
       const guint8 *lab = set->labels + plane * idx;
       float *xb = x + cplane * 3 * b;
       guint8 *yb = y + cplane * b;
-      for (int r = 0; r < crop_h; r++)
-        for (int q = 0; q < crop_w; q++)
-          {
-            int sx = ox + (mirror ? crop_w - 1 - q : q);
-            gsize s = (gsize) (oy + r) * set->width + sx;
-            gsize d = (gsize) r * crop_w + q;
-            for (int c = 0; c < 3; c++)
-              xb[cplane * c + d] = rgb[s * 3 + c] * scale[c] + shift[c];
-            yb[d] = lab[s];
-          }
+      if (scaled)
+        {
+          double f = rl_rand_uniform (rng, aug->scale_min, aug->scale_max);
+          /* The source region is crop / f; never larger than the image. */
+          f = MAX (f, MAX ((double) crop_h / set->height, (double) crop_w / set->width));
+          double rh = crop_h / f, rw = crop_w / f;
+          double oy = rl_rand_uniform (rng, 0, MAX (0.0, set->height - rh));
+          double ox = rl_rand_uniform (rng, 0, MAX (0.0, set->width - rw));
+          gboolean mirror = aug->flip && (rl_rand_next (rng) & 1);
+          scaled_crop (set, rgb, lab, f, oy, ox, mirror, crop_h, crop_w, xb, yb);
+        }
+      else
+        {
+          int oy = crop_h < set->height ? (int) rl_rand_below (rng, set->height - crop_h + 1) : 0;
+          int ox = crop_w < set->width ? (int) rl_rand_below (rng, set->width - crop_w + 1) : 0;
+          gboolean mirror = aug->flip && (rl_rand_next (rng) & 1);
+          for (int r = 0; r < crop_h; r++)
+            for (int q = 0; q < crop_w; q++)
+              {
+                int sx = ox + (mirror ? crop_w - 1 - q : q);
+                gsize s = (gsize) (oy + r) * set->width + sx;
+                gsize d = (gsize) r * crop_w + q;
+                for (int c = 0; c < 3; c++)
+                  xb[cplane * c + d] = photo ? rgb[s * 3 + c] * (1.0f / 255.0f)
+                                             : rgb[s * 3 + c] * scale[c] + shift[c];
+                yb[d] = lab[s];
+              }
+          if (!photo)
+            continue;   /* normalised in one step, as before there was more augmentation */
+        }
+      if (photo)
+        {
+          RlPhotometric p;
+          rl_photometric_draw (aug, rng, &p);
+          rl_photometric_apply (&p, xb, cplane);
+        }
+      /* (v - mean) / std on the 0..1 values */
+      for (int c = 0; c < 3; c++)
+        {
+          float sc = 255.0f * scale[c];
+          for (gsize d = 0; d < cplane; d++)
+            xb[cplane * c + d] = xb[cplane * c + d] * sc + shift[c];
+        }
     }
 }

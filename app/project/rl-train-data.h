@@ -18,6 +18,8 @@ void rl_rand_seed (RlRand *rng, guint64 seed);
 guint64 rl_rand_next (RlRand *rng);
 /* Uniform integer in [0, n). */
 guint32 rl_rand_below (RlRand *rng, guint32 n);
+/* Uniform double in [lo, hi). */
+double rl_rand_uniform (RlRand *rng, double lo, double hi);
 
 typedef struct
 {
@@ -60,5 +62,43 @@ void rl_train_set_input_stats (const RlTrainSet *set, float mean[3], float std[3
 void rl_train_set_make_batch (const RlTrainSet *set, const int *indices, int n, int crop_h,
                               int crop_w, gboolean flip, RlRand *rng, const float mean[3],
                               const float std[3], float *x, guint8 *y);
+
+/* Augmentation of a training batch beyond crop and flip. Everything is drawn from the batch's
+ * RlRand, so a checkpoint that stores its state resumes the same augmented batches. */
+typedef struct
+{
+  gboolean flip;                /* mirror left-right with probability 1/2 */
+  double scale_min, scale_max;  /* each crop is scaled by a factor uniform in [min, max]
+                                 * (1, 1 = none): it covers crop / factor source pixels,
+                                 * resampled bilinearly (labels: nearest) */
+  /* Photometric jitter on RGB in 0..1, applied in this order, each factor drawn uniformly:
+   * brightness v *= b, b in [1 - brightness, 1 + brightness];
+   * contrast v = m + (v - m) c, c in [1 - contrast, 1 + contrast], m the crop's mean grey;
+   * saturation v = g + (v - g) s, s in [1 - saturation, 1 + saturation], g the pixel's grey;
+   * gamma v = v^y, y = (1 + gamma)^u with u in [-1, 1].
+   * Grey is 0.299 R + 0.587 G + 0.114 B; values are clamped to 0..1 after each step. 0 turns
+   * a step off (and draws nothing). */
+  double brightness, contrast, saturation, gamma;
+} RlAugment;
+
+/* The factors drawn for one image. */
+typedef struct
+{
+  double brightness, contrast, saturation, gamma;
+} RlPhotometric;
+
+/* Draws the photometric factors of aug from rng (only those switched on). */
+void rl_photometric_draw (const RlAugment *aug, RlRand *rng, RlPhotometric *p);
+/* Applies p to planar RGB (3 planes of n values in 0..1), in place. */
+void rl_photometric_apply (const RlPhotometric *p, float *rgb, gsize n);
+
+/* rl_train_set_make_batch with aug: per image a scale factor (when scale_min < scale_max or
+ * either is not 1), a crop position, a flip and the photometric factors, in that order. The
+ * labels follow the same geometry exactly (nearest source pixel; void stays void). A factor
+ * that would need a source region larger than the image is raised to fit. aug NULL or all
+ * off (flip only) gives exactly rl_train_set_make_batch's batches. */
+void rl_train_set_make_batch_aug (const RlTrainSet *set, const int *indices, int n, int crop_h,
+                                  int crop_w, const RlAugment *aug, RlRand *rng,
+                                  const float mean[3], const float std[3], float *x, guint8 *y);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlTrainSet, rl_train_set_free)

@@ -31,6 +31,7 @@ rl_train_options_init (RlTrainOptions *opt)
   opt->class_weight_power = 1.0;
   opt->scale = 1.0;
   opt->flip = TRUE;
+  opt->scale_min = opt->scale_max = 1.0;
   opt->seed = 1;
   opt->checkpoint_minutes = 5.0;
   opt->val_every = 1;
@@ -45,6 +46,11 @@ typedef struct
   guint64 rng;         /* augmentation RNG state */
   double best_g, best_miou;
   int best_g_epoch, best_miou_epoch;
+  /* The criterion that picks --out: val G, or held-out (G + mIoU) / 2. select names the split
+   * it was measured on; a resume that scores another split starts the bests afresh. */
+  double best_score;
+  int best_score_epoch;
+  char select[64];
 } TrainState;
 
 static gboolean
@@ -149,17 +155,21 @@ save_checkpoint (const char *dir, RlTrainer *t, const TrainState *st, const RlTr
   if (!write_momentum (mom, m, count, error))
     return FALSE;
   /* JSON has no NaN: a metric not measured yet is null. */
-  char best_g[32] = "null", best_miou[32] = "null";
+  char best_g[32] = "null", best_miou[32] = "null", best_score[32] = "null";
   if (!isnan (st->best_g))
     g_ascii_formatd (best_g, sizeof best_g, "%.17g", st->best_g);
   if (!isnan (st->best_miou))
     g_ascii_formatd (best_miou, sizeof best_miou, "%.17g", st->best_miou);
+  if (!isnan (st->best_score))
+    g_ascii_formatd (best_score, sizeof best_score, "%.17g", st->best_score);
   g_autofree char *json = g_strdup_printf (
     "{\"iter\": %d, \"epoch\": %d, \"pos\": %d, \"rng\": \"%" G_GUINT64_FORMAT "\", "
     "\"seed\": \"%" G_GUINT64_FORMAT "\", \"arch\": \"%s\", \"batch\": %d, "
-    "\"best_g\": %s, \"best_g_epoch\": %d, \"best_miou\": %s, \"best_miou_epoch\": %d}\n",
+    "\"best_g\": %s, \"best_g_epoch\": %d, \"best_miou\": %s, \"best_miou_epoch\": %d, "
+    "\"best_score\": %s, \"best_score_epoch\": %d, \"select\": \"%s\"}\n",
     st->iter, st->epoch, st->pos, st->rng, opt->seed, opt->arch, opt->batch,
-    best_g, st->best_g_epoch, best_miou, st->best_miou_epoch);
+    best_g, st->best_g_epoch, best_miou, st->best_miou_epoch, best_score, st->best_score_epoch,
+    st->select);
   if (!g_file_set_contents (state, json, -1, error))
     return FALSE;
   /* Swap: dir -> dir.old, tmp -> dir, drop old. A crash in between leaves dir.old or dir.tmp,
@@ -218,6 +228,21 @@ load_state (const char *dir, TrainState *st, guint64 *seed, GError **error)
                     ? NAN : json_object_get_double_member (o, "best_miou");
   st->best_g_epoch = (int) json_object_get_int_member_with_default (o, "best_g_epoch", -1);
   st->best_miou_epoch = (int) json_object_get_int_member_with_default (o, "best_miou_epoch", -1);
+  /* Checkpoints from before the held-out selection chose --out by val G. */
+  if (json_object_has_member (o, "best_score"))
+    {
+      st->best_score = json_object_get_null_member (o, "best_score")
+                         ? NAN : json_object_get_double_member (o, "best_score");
+      st->best_score_epoch = (int) json_object_get_int_member_with_default (o, "best_score_epoch",
+                                                                            -1);
+    }
+  else
+    {
+      st->best_score = st->best_g;
+      st->best_score_epoch = st->best_g_epoch;
+    }
+  g_strlcpy (st->select, json_object_get_string_member_with_default (o, "select", "val"),
+             sizeof st->select);
   return TRUE;
 }
 
@@ -284,6 +309,49 @@ validate (RlTrainer *t, const RlTrainSet *val, int max_images, ValScores *out, G
   return TRUE;
 }
 
+/* Moves the samples of the held-out sequences (CamVid names SEQUENCE_FRAME: the part before the
+ * first '_') from *train to a new array, keeping max_images of them evenly spaced when
+ * max_images > 0. A listed sequence with no training image is an error: a typo would otherwise
+ * train on everything and score nothing. */
+static GPtrArray *
+split_holdout (GPtrArray **train, const char *sequences, int max_images, GError **error)
+{
+  g_auto (GStrv) seqs = g_strsplit (sequences, ",", -1);
+  g_autofree int *found = g_new0 (int, g_strv_length (seqs) + 1);
+  GPtrArray *kept = g_ptr_array_new ();
+  g_autoptr (GPtrArray) held = g_ptr_array_new ();
+  for (guint i = 0; i < (*train)->len; i++)
+    {
+      RlSample *smp = g_ptr_array_index (*train, i);
+      const char *us = strchr (smp->name, '_');
+      gboolean hold = FALSE;
+      for (int k = 0; !hold && us != NULL && seqs[k] != NULL; k++)
+        if (strlen (seqs[k]) == (gsize) (us - smp->name)
+            && strncmp (smp->name, seqs[k], us - smp->name) == 0)
+          {
+            hold = TRUE;
+            found[k]++;
+          }
+      g_ptr_array_add (hold ? held : kept, smp);
+    }
+  for (int k = 0; seqs[k] != NULL; k++)
+    if (found[k] == 0)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                     "held-out sequence '%s' has no training image (names are SEQUENCE_FRAME)",
+                     seqs[k]);
+        g_ptr_array_unref (kept);
+        return NULL;
+      }
+  g_ptr_array_unref (*train);
+  *train = kept;
+  GPtrArray *out = g_ptr_array_new ();
+  guint n = held->len, m = max_images > 0 ? MIN ((guint) max_images, n) : n;
+  for (guint i = 0; i < m; i++)
+    g_ptr_array_add (out, held->pdata[(gsize) i * n / m]);
+  return out;
+}
+
 static char *
 path_with_suffix (const char *out, const char *suffix)
 {
@@ -321,6 +389,15 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
     openblas_set_num_threads (opt->threads);
 
   g_autoptr (GPtrArray) train_samples = rl_dataset_split (ds, opt->train_split);
+  g_autoptr (GPtrArray) hold_samples = NULL;
+  gboolean holdout = opt->holdout_sequences != NULL && opt->holdout_sequences[0] != '\0';
+  if (holdout && train_samples->len > 0)
+    {
+      hold_samples = split_holdout (&train_samples, opt->holdout_sequences,
+                                    opt->holdout_max_images, error);
+      if (hold_samples == NULL)
+        return FALSE;
+    }
   if (train_samples->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no '%s' images to train on",
@@ -342,16 +419,28 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
             return FALSE;
         }
     }
+  g_autoptr (RlTrainSet) hold = NULL;
+  if (hold_samples != NULL)
+    {
+      hold = rl_train_set_load (hold_samples, ds->spec, opt->scale, NULL, NULL, error);
+      if (hold == NULL)
+        return FALSE;
+    }
   int crop_h = opt->crop_h > 0 ? MIN (opt->crop_h, train->height) : train->height;
   int crop_w = opt->crop_w > 0 ? MIN (opt->crop_w, train->width) : train->width;
   int k = ds->spec->n_classes;
   g_autofree float *weights = g_new0 (float, k);
-  rl_train_set_class_weights (train, weights);
-  rl_class_weights_power (weights, k, opt->class_weight_power);
+  if (opt->class_weights != NULL)
+    memcpy (weights, opt->class_weights, (gsize) k * sizeof (float));
+  else
+    {
+      rl_train_set_class_weights (train, weights);
+      rl_class_weights_power (weights, k, opt->class_weight_power);
+    }
 
   /* The model: resumed, initialised from a file, or He-initialised. */
   RlTrainer *t = NULL;
-  TrainState st = { 0, 0, 0, 0, NAN, NAN, -1, -1 };
+  TrainState st = { 0, 0, 0, 0, NAN, NAN, -1, -1, NAN, -1, "" };
   guint64 seed = opt->seed;
   if (opt->resume != NULL)
     {
@@ -405,6 +494,25 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
         return engine_error (error, "classes", s, &err);
       }
   }
+  /* The loss goes into the model's metadata, so a fine-tune can train with the same one. */
+  s = rl_trainer_set_loss (t, "cross_entropy", weights, opt->class_weight_power, &err);
+  if (s != RL_OK)
+    {
+      rl_trainer_free (t);
+      return engine_error (error, "loss", s, &err);
+    }
+  g_autofree char *select = holdout ? g_strconcat ("holdout:", opt->holdout_sequences, NULL)
+                                    : g_strdup ("val");
+  if (opt->resume != NULL && strcmp (st.select, select) != 0)
+    {
+      /* A best measured on another split says nothing about this one. */
+      if (!opt->quiet)
+        g_printerr ("the checkpoint chose by %s; this run chooses by %s: bests start afresh\n",
+                    st.select, select);
+      st.best_g = st.best_miou = st.best_score = NAN;
+      st.best_g_epoch = st.best_miou_epoch = st.best_score_epoch = -1;
+    }
+  g_strlcpy (st.select, select, sizeof st.select);
   if (opt->resume == NULL)
     {
       RlRand r;
@@ -436,7 +544,15 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
                             opt->class_weight_power);
     for (int c = 0; c < k; c++)
       g_string_append_printf (line, "%s%.6f", c ? ", " : "", weights[c]);
-    g_string_append (line, "]}");
+    g_string_append_printf (line, "], \"lr_poly\": %g, \"weight_decay\": %g, \"batch\": %d, "
+                            "\"crop\": [%d, %d], \"scale\": %g, \"flip\": %s, "
+                            "\"random_scale\": [%g, %g], \"brightness\": %g, \"contrast\": %g, "
+                            "\"saturation\": %g, \"gamma\": %g, \"train_images\": %d, "
+                            "\"select\": \"%s\", \"holdout_images\": %d}",
+                            opt->lr_poly, opt->weight_decay, opt->batch, crop_h, crop_w,
+                            opt->scale, opt->flip ? "true" : "false", opt->scale_min,
+                            opt->scale_max, opt->brightness, opt->contrast, opt->saturation,
+                            opt->gamma, train->n, select, hold ? hold->n : 0);
     log_line (log, line->str);
   }
 
@@ -451,14 +567,21 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
   gint64 last_ckpt = start;
   int start_iter = st.iter;
   gboolean ok = TRUE, stopped = FALSE;
-  ValScores vs = { NAN, NAN, NAN, NAN };
+  ValScores vs = { NAN, NAN, NAN, NAN }, hs = { NAN, NAN, NAN, NAN };
+  RlAugment aug = { opt->flip, opt->scale_min, opt->scale_max, opt->brightness, opt->contrast,
+                    opt->saturation, opt->gamma };
   const float *mean = rl_trainer_input_mean (t), *std = rl_trainer_input_std (t);
 
   if (!opt->quiet)
-    g_printerr ("training %s on %d images of %dx%d (crops %dx%d), %d classes, batch %d, "
-                "%d iterations (%d per epoch)\n",
-                opt->arch, train->n, train->width, train->height, crop_w, crop_h, k,
-                opt->batch, total, per_epoch);
+    {
+      g_printerr ("training %s on %d images of %dx%d (crops %dx%d), %d classes, batch %d, "
+                  "%d iterations (%d per epoch)\n",
+                  opt->arch, train->n, train->width, train->height, crop_w, crop_h, k,
+                  opt->batch, total, per_epoch);
+      if (hold != NULL)
+        g_printerr ("held out of training and scored each validation: %d images of %s; "
+                    "the best epoch is chosen on them\n", hold->n, opt->holdout_sequences);
+    }
 
   while (st.iter < total)
     {
@@ -469,8 +592,8 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
         }
       for (int b = 0; b < opt->batch; b++)
         idx[b] = perm[st.pos + b];
-      rl_train_set_make_batch (train, idx, opt->batch, crop_h, crop_w, opt->flip, &rng, mean,
-                               std, x, y);
+      rl_train_set_make_batch_aug (train, idx, opt->batch, crop_h, crop_w, &aug, &rng, mean,
+                                   std, x, y);
       st.pos += opt->batch;
       double loss = 0;
       s = rl_trainer_forward (t, x, opt->batch, crop_h, crop_w, 1, &err);
@@ -489,8 +612,10 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
           ok = FALSE;
           break;
         }
-      rl_trainer_sgd_step (t, (float) opt->lr, (float) opt->momentum,
-                           (float) opt->weight_decay);
+      /* Poly decay depends only on the step, so a resume continues the same schedule. */
+      double lr = opt->lr_poly > 0 ? opt->lr * pow (1.0 - (double) st.iter / total, opt->lr_poly)
+                                   : opt->lr;
+      rl_trainer_sgd_step (t, (float) lr, (float) opt->momentum, (float) opt->weight_decay);
       st.iter++;
       st.rng = rng.state;
 
@@ -501,7 +626,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       g_autofree char *line = g_strdup_printf (
         "{\"type\": \"step\", \"iter\": %d, \"epoch\": %d, \"loss\": %.6f, "
         "\"images_per_s\": %.3f, \"eta_s\": %.0f, \"lr\": %g}",
-        st.iter, st.epoch + 1, loss, ips, eta, opt->lr);
+        st.iter, st.epoch + 1, loss, ips, eta, lr);
       log_line (log, line);
       if (!opt->quiet)
         g_printerr ("iter %d/%d  epoch %d  loss %.4f  %.2f img/s  ETA %dm%02ds\n", st.iter,
@@ -509,7 +634,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       if (cb != NULL && cb->progress != NULL)
         {
           RlTrainProgress p = { st.iter, total, st.epoch + 1, loss, ips, eta,
-                                vs.g, vs.c, vs.miou, vs.bf };
+                                vs.g, vs.c, vs.miou, vs.bf, hs.g, hs.c, hs.miou, hs.bf };
           cb->progress (&p, cb->data);
         }
 
@@ -521,25 +646,53 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
           st.pos = 0;
           epoch_permutation (seed, st.epoch, train->n, perm);
         }
-      if (val != NULL && ((epoch_end && st.epoch % MAX (1, opt->val_every) == 0) || last))
+      if ((val != NULL || hold != NULL)
+          && ((epoch_end && st.epoch % MAX (1, opt->val_every) == 0) || last))
         {
-          if (!validate (t, val, opt->val_max_images, &vs, error))
+          if ((val != NULL && !validate (t, val, opt->val_max_images, &vs, error))
+              || (hold != NULL && !validate (t, hold, 0, &hs, error)))
             {
               ok = FALSE;
               break;
             }
-          g_autofree char *vline = g_strdup_printf (
-            "{\"type\": \"val\", \"iter\": %d, \"epoch\": %d, \"global_accuracy\": %.6f, "
-            "\"class_accuracy\": %.6f, \"miou\": %.6f, \"bf\": %.6f}",
-            st.iter, st.epoch, vs.g, vs.c, vs.miou, vs.bf);
-          log_line (log, vline);
-          if (!opt->quiet)
-            g_printerr ("validation after epoch %d: G %.2f%%  C %.2f%%  mIoU %.2f%%  BF %.2f%%\n",
-                        st.epoch, 100 * vs.g, 100 * vs.c, 100 * vs.miou, 100 * vs.bf);
-          if (isnan (st.best_g) || vs.g > st.best_g)
+          if (val != NULL)
             {
-              st.best_g = vs.g;
+              g_autofree char *vline = g_strdup_printf (
+                "{\"type\": \"val\", \"iter\": %d, \"epoch\": %d, \"global_accuracy\": %.6f, "
+                "\"class_accuracy\": %.6f, \"miou\": %.6f, \"bf\": %.6f}",
+                st.iter, st.epoch, vs.g, vs.c, vs.miou, vs.bf);
+              log_line (log, vline);
+              if (!opt->quiet)
+                g_printerr ("validation after epoch %d: G %.2f%%  C %.2f%%  mIoU %.2f%%  "
+                            "BF %.2f%%%s\n", st.epoch, 100 * vs.g, 100 * vs.c, 100 * vs.miou,
+                            100 * vs.bf, hold != NULL ? " (val: not used to choose)" : "");
+            }
+          if (hold != NULL)
+            {
+              g_autofree char *hline = g_strdup_printf (
+                "{\"type\": \"holdout\", \"sequences\": \"%s\", \"images\": %d, "
+                "\"iter\": %d, \"epoch\": %d, \"global_accuracy\": %.6f, "
+                "\"class_accuracy\": %.6f, \"miou\": %.6f, \"bf\": %.6f}",
+                opt->holdout_sequences, hold->n, st.iter, st.epoch, hs.g, hs.c, hs.miou, hs.bf);
+              log_line (log, hline);
+              if (!opt->quiet)
+                g_printerr ("held-out %s after epoch %d: G %.2f%%  C %.2f%%  mIoU %.2f%%  "
+                            "BF %.2f%%\n", opt->holdout_sequences, st.epoch, 100 * hs.g,
+                            100 * hs.c, 100 * hs.miou, 100 * hs.bf);
+            }
+          /* With a holdout the scene the model never saw chooses (val is a street train
+           * holds, so it rewards memorising it); without one, val G as before. */
+          const ValScores *sel = hold != NULL ? &hs : &vs;
+          double score = hold != NULL ? 0.5 * (hs.g + hs.miou) : vs.g;
+          if (isnan (st.best_g) || sel->g > st.best_g)
+            {
+              st.best_g = sel->g;
               st.best_g_epoch = st.epoch;
+            }
+          if (isnan (st.best_score) || score > st.best_score)
+            {
+              st.best_score = score;
+              st.best_score_epoch = st.epoch;
               s = rl_trainer_save (t, opt->out, &err);
               if (s != RL_OK)
                 {
@@ -547,9 +700,9 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
                   break;
                 }
             }
-          if (isnan (st.best_miou) || vs.miou > st.best_miou)
+          if (isnan (st.best_miou) || sel->miou > st.best_miou)
             {
-              st.best_miou = vs.miou;
+              st.best_miou = sel->miou;
               st.best_miou_epoch = st.epoch;
               s = rl_trainer_save (t, out_miou, &err);
               if (s != RL_OK)
@@ -574,7 +727,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
     {
       /* Always leave a checkpoint of where we are, and a model when no validation chose one. */
       ok = save_checkpoint (ckpt, t, &st, opt, error);
-      if (ok && val == NULL)
+      if (ok && val == NULL && hold == NULL)
         {
           s = rl_trainer_save (t, opt->out, &err);
           if (s != RL_OK)

@@ -1,5 +1,6 @@
 /* The training loop behind `relabel train` and the fine-tune job: SGD over augmented batches,
- * validation with the paper's metrics every epoch, the best epochs kept (by G and by mIoU),
+ * validation with the paper's metrics every epoch (on the val split and on held-out sequences),
+ * the best epochs kept (by held-out (G + mIoU) / 2, or val G without a holdout; and by mIoU),
  * checkpoints every few minutes and on request, and exact resume. GLib, no GTK. */
 #pragma once
 
@@ -10,7 +11,8 @@
 typedef struct
 {
   const char *arch;           /* "segnet-basic" (default) or "segnet" */
-  const char *out;            /* model file: the best epoch by validation G (or the last) */
+  const char *out;            /* model file: the best epoch (see holdout_sequences), or the
+                               * last without validation */
   const char *init;           /* start from these weights instead of He init (fine-tune) */
   const char *resume;         /* checkpoint folder to continue exactly */
   const char *checkpoint;     /* checkpoint folder written (default OUT.ckpt) */
@@ -23,9 +25,18 @@ typedef struct
   double lr, momentum, weight_decay;
   double class_weight_power;  /* median-frequency weights raised to this: 1 (the paper's), 0.5
                                * softer, 0 unweighted */
+  const float *class_weights; /* num_classes loss weights used as given (a fine-tune continues
+                               * with its model's); NULL: computed as class_weight_power says */
   int crop_h, crop_w;         /* random crops of the (scaled) images; 0 = whole image */
   double scale;               /* images scaled by this before cropping, (0, 1] */
   gboolean flip;              /* random horizontal flips */
+  double scale_min, scale_max;  /* random scale of each crop, uniform in [min, max]; 1, 1 none */
+  double brightness, contrast, saturation, gamma;  /* photometric jitter (RlAugment); 0 none */
+  double lr_poly;             /* lr * (1 - iter / total)^lr_poly per step; 0 = constant lr */
+  const char *holdout_sequences;  /* "0001TP,0006R0": train images whose name starts with one
+                                   * of these and '_' are not trained on but scored at each
+                                   * validation, and choose the best epoch; NULL or "" none */
+  int holdout_max_images;     /* 0 = all held-out images; else this many, evenly spaced */
   guint64 seed;
   int threads;                /* engine threads; 0 = all cores */
   double checkpoint_minutes;  /* time between checkpoints */
@@ -46,6 +57,7 @@ typedef struct
   double eta_s;
   /* latest validation (NaN until one ran) */
   double val_g, val_c, val_miou, val_bf;
+  double holdout_g, holdout_c, holdout_miou, holdout_bf;  /* NaN without a holdout */
 } RlTrainProgress;
 
 typedef struct

@@ -44,6 +44,8 @@ if sys.argv[1] == "--retag":
     tensors["classifier.bias"] = tensors["classifier.bias"][:k]
     meta["num_classes"] = str(k)
     meta["class_names"] = json.dumps(json.loads(meta["class_names"])[:k])
+    if "class_weights" in meta:  # the loss weights are per class too
+        meta["class_weights"] = json.dumps(json.loads(meta["class_weights"])[:k])
     write(sys.argv[3], tensors, meta)
     sys.exit(0)
 

@@ -1,7 +1,10 @@
 #!/bin/sh
 # relabel train end to end on 8 real CamVid images at 1/8 scale: the loss falls and training-set
 # accuracy (validated on the same images) rises far above chance; a run stopped after k steps and
-# resumed for N-k more ends with the same weights as N steps straight; bad input is refused.
+# resumed for N-k more ends with the same weights as N steps straight, also with the recipe's
+# augmentation (random scale, photometric jitter, poly decay) and a held-out sequence choosing the
+# model; the held-out images are not trained on and choose --out; the loss is in the model's
+# metadata; bad input is refused.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 [ -d "$RELABEL_CAMVID/train" ] || fail "no CamVid at $RELABEL_CAMVID"
@@ -47,6 +50,75 @@ if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
   fail "3-step and 6-step models compare equal"
 fi
 
+# 2b. The same with the recipe's augmentation and poly decay: still exact on resume, and the
+# augmentation is in effect (the weights differ from the run without it). The poly schedule
+# depends on the total, so the first leg is the 6-step run stopped at step 3 (--stop-after takes
+# the SIGTERM path: checkpoint, then exit).
+recipe="$aug --random-scale 0.75,1.25 --brightness 0.3 --contrast 0.3 --saturation 0.3 \
+  --gamma 0.3 --lr-poly 0.9"
+"$RELABEL_BIN" train $common $recipe --out "$tmp/ra.safetensors" --iters 6 || fail "recipe run a"
+"$RELABEL_BIN" train $common $recipe --out "$tmp/rb.safetensors" --iters 6 --stop-after 3 \
+  || fail "recipe run b"
+grep -q '"iter": 3,' "$tmp/rb.safetensors.ckpt/state.json" || fail "recipe run b: not stopped at 3"
+"$RELABEL_BIN" train $common $recipe --out "$tmp/rb.safetensors" --iters 6 \
+  --resume "$tmp/rb.safetensors.ckpt" || fail "recipe run b resumed"
+/usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+  "$tmp/ra.safetensors" "$tmp/rb.safetensors" 1e-5 || fail "resumed recipe weights differ"
+if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+  "$tmp/a.safetensors" "$tmp/ra.safetensors" 1e-5 >/dev/null; then
+  fail "the augmented run ends with the same weights as the plain one"
+fi
+
+# 2c. A held-out sequence: 6 images of 0001TP trained on, 3 of 0006R0 held out and scored each
+# epoch; --out is the epoch with the best held-out (G + mIoU) / 2, the same after a resume.
+mkdir "$tmp/ho"
+ln -s "$RELABEL_CAMVID/train" "$tmp/ho/train"
+ln -s "$RELABEL_CAMVID/trainannot" "$tmp/ho/trainannot"
+{ head -6 "$RELABEL_CAMVID/train.txt"; grep '/0006R0_' "$RELABEL_CAMVID/train.txt" | head -3; } \
+  > "$tmp/ho/train.txt"
+ho="--dataset camvid:$tmp/ho --batch 2 --scale 0.125 --threads 1 --engine reference -q \
+  --crop 32x48 --val-split= --holdout-sequences 0006R0 --random-scale 0.75,1.25 \
+  --brightness 0.2 --lr-poly 0.9 --lr 0.05"
+"$RELABEL_BIN" train $ho --out "$tmp/ha.safetensors" --iters 12 || fail "holdout run a"
+"$RELABEL_BIN" train $ho --out "$tmp/hb.safetensors" --iters 12 --stop-after 5 \
+  || fail "holdout run b"
+"$RELABEL_BIN" train $ho --out "$tmp/hb.safetensors" --iters 12 \
+  --resume "$tmp/hb.safetensors.ckpt" || fail "holdout run b resumed"
+/usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+  "$tmp/ha.safetensors" "$tmp/hb.safetensors" 1e-5 || fail "resumed holdout choice differs"
+/usr/bin/python3 - "$tmp/ha.safetensors" <<'PY' || exit 1
+import json, struct, sys
+out = sys.argv[1]
+log = [json.loads(l) for l in open(out + ".log.jsonl")]
+start = [l for l in log if l["type"] == "start"][0]
+hold = [l for l in log if l["type"] == "holdout"]
+assert start["train_images"] == 6 and start["holdout_images"] == 3, start
+assert start["select"] == "holdout:0006R0", start
+assert not [l for l in log if l["type"] == "val"], "val ran with --val-split="
+assert len(hold) == 4 and all(h["images"] == 3 for h in hold), hold   # 3 steps an epoch
+state = json.load(open(out + ".ckpt/state.json"))
+score = [(h["global_accuracy"] + h["miou"]) / 2 for h in hold]
+best = max(range(len(hold)), key=lambda i: (score[i], -i))   # the first of equals
+assert abs(state["best_score"] - score[best]) < 1e-6, (state, score)
+assert state["best_score_epoch"] == hold[best]["epoch"], (state, hold)
+# the loss and its weights are in the model, equal to those the log says it trained with
+with open(out, "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    meta = json.loads(f.read(n))["__metadata__"]
+assert meta["loss"] == "cross_entropy", meta
+w = json.loads(meta["class_weights"])
+assert len(w) == 11 and max(abs(a - b) for a, b in zip(w, start["class_weights"])) < 1e-5, w
+assert float(meta["class_weight_power"]) == start["class_weight_power"], meta
+print(f"held-out scores {[round(x, 3) for x in score]}, chose epoch {state['best_score_epoch']}")
+PY
+# A held-out sequence with no training image is refused, not silently ignored.
+"$RELABEL_BIN" train $ho --holdout-sequences 0006RX --out "$tmp/x.safetensors" --iters 1 \
+  2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "unknown held-out sequence exited $rc"
+grep -q "0006RX" "$tmp/err" || fail "unknown held-out sequence: $(cat "$tmp/err")"
+"$RELABEL_BIN" train $common --out "$tmp/x.safetensors" --random-scale 1.5,0.5 2>/dev/null; rc=$?
+[ $rc -eq 2 ] || fail "bad --random-scale exited $rc"
+
 # 3. Bad input: exit 1 with one line; usage errors exit 2.
 mkdir "$tmp/nolabels"
 "$RELABEL_BIN" train --dataset camvid:"$tmp/nolabels" --out "$tmp/x.safetensors" 2>"$tmp/err"
@@ -80,4 +152,4 @@ echo "/SegNet/CamVid/train/$first /SegNet/CamVid/trainannot/$first" > "$tmp/bad/
   2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] || fail "label value 200 exited $rc"
 grep -q "200" "$tmp/err" || fail "label value 200: $(cat "$tmp/err")"
-echo "ok: learning, resume equivalence, bad input"
+echo "ok: learning, resume equivalence (plain, recipe, held-out), held-out choice, loss metadata, bad input"
