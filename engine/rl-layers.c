@@ -452,6 +452,38 @@ rl_batchnorm_backward (int n, int c, int hw, const float *x, const float *dy, co
 }
 
 void
+rl_batchnorm_backward_eval (int n, int c, int hw, const float *x, const float *dy,
+                            const float *gamma, const float *running_mean,
+                            const float *running_var, float eps, float *dx, float *dgamma,
+                            float *dbeta)
+{
+  PAR ((size_t) c * n * hw);
+  OMP_FOR
+  for (int ch = 0; ch < c; ch++)
+    {
+      double sdy = 0.0, sdyx = 0.0;
+      float mean = running_mean[ch];
+      float invstd = (float) (1.0 / sqrt ((double) running_var[ch] + eps));
+      float k = gamma[ch] * invstd;
+      for (int i = 0; i < n; i++)
+        {
+          const float *p = x + ((size_t) i * c + ch) * hw;
+          const float *g = dy + ((size_t) i * c + ch) * hw;
+          float *d = dx + ((size_t) i * c + ch) * hw;
+          for (int j = 0; j < hw; j++)
+            {
+              float gj = g[j];   /* read before d[j] (which may be g[j]) is written */
+              sdy += gj;
+              sdyx += (double) gj * ((p[j] - mean) * invstd);
+              d[j] = k * gj;
+            }
+        }
+      dgamma[ch] = (float) sdyx;
+      dbeta[ch] = (float) sdy;
+    }
+}
+
+void
 rl_batchnorm_fold (int c_out, int fan_in, const float *w, const float *b, const float *gamma,
                    const float *beta, const float *running_mean, const float *running_var,
                    float eps, float *w_out, float *b_out)

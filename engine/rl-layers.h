@@ -61,6 +61,13 @@ void rl_batchnorm_forward_eval (int n, int c, int hw, const float *x, const floa
 void rl_batchnorm_backward (int n, int c, int hw, const float *x, const float *dy,
                             const float *gamma, const float *save_mean, const float *save_invstd,
                             float *dx, float *dgamma, float *dbeta);
+/* Backward of eval-mode batch norm (the running statistics are constants, so the gradient is
+ * per-element: dx = dy * gamma / sqrt(var + eps)); for fine-tuning, where a few small batches must
+ * not replace statistics gathered over a whole dataset. dx may alias dy. */
+void rl_batchnorm_backward_eval (int n, int c, int hw, const float *x, const float *dy,
+                                 const float *gamma, const float *running_mean,
+                                 const float *running_var, float eps, float *dx, float *dgamma,
+                                 float *dbeta);
 /* Folds eval-mode batch norm into the preceding conv: w' = w * g / sqrt(v + eps), b' likewise. */
 void rl_batchnorm_fold (int c_out, int fan_in, const float *w, const float *b, const float *gamma,
                         const float *beta, const float *running_mean, const float *running_var,

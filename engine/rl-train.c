@@ -30,6 +30,7 @@ struct RlTrainer
   int32_t *idx[RL_NET_MAX_STAGES];
   float *gbuf[2];
   float *bn_mean, *bn_invstd;         /* per conv at bn_off[j] */
+  int bn_frozen;                      /* train-mode steps use and keep the running statistics */
   size_t bn_off[RL_NET_MAX_CONVS];
 };
 
@@ -297,7 +298,7 @@ rl_trainer_forward (RlTrainer *t, const float *x, int n, int h, int w, int train
           if (st != RL_OK || !cv->bn)
             goto next;
           int hw = t->oh[i] * t->ow[i];
-          if (train)
+          if (train && !t->bn_frozen)
             st = rl_batchnorm_forward_train (n, cv->c_out, hw, z, P (t, cv->p_gamma),
                                              P (t, cv->p_beta), t->meta.bn_eps, 0.1f,
                                              P (t, cv->p_mean), P (t, cv->p_var), out,
@@ -405,7 +406,12 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
           size_t sz = (size_t) n * cv->c_out * hw;
           if (cv->relu)
             rl_relu_backward (sz, t->act[i + 1], g, g);
-          if (cv->bn)
+          if (cv->bn && t->bn_frozen)
+            rl_batchnorm_backward_eval (n, cv->c_out, hw, t->z[op->index], g,
+                                        P (t, cv->p_gamma), P (t, cv->p_mean), P (t, cv->p_var),
+                                        t->meta.bn_eps, g, G (t, cv->p_gamma),
+                                        G (t, cv->p_beta));
+          else if (cv->bn)
             rl_batchnorm_backward (n, cv->c_out, hw, t->z[op->index], g, P (t, cv->p_gamma),
                                    t->bn_mean + t->bn_off[op->index],
                                    t->bn_invstd + t->bn_off[op->index], g,
@@ -424,6 +430,12 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
       other = tmp;
     }
   return st;
+}
+
+void
+rl_trainer_set_bn_frozen (RlTrainer *t, int frozen)
+{
+  t->bn_frozen = frozen != 0;
 }
 
 void

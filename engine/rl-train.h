@@ -67,6 +67,11 @@ int rl_trainer_num_convs (const RlTrainer *t);
  * cross-entropy over non-ignored pixels) and every parameter's gradient (overwritten). */
 RlStatus rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_weights,
                               double *loss, RlError *err);
+/* frozen != 0: training forwards normalise with the running statistics and leave them as they
+ * are (PyTorch's model.train() with every BatchNorm in eval()), and backward differentiates that;
+ * for fine-tuning, where a few small batches of similar images would otherwise overwrite
+ * statistics gathered over a whole dataset. Default 0. */
+void rl_trainer_set_bn_frozen (RlTrainer *t, int frozen);
 /* PyTorch's SGD with momentum and weight decay on every trainable parameter. */
 void rl_trainer_sgd_step (RlTrainer *t, float lr, float momentum, float weight_decay);
 

@@ -494,6 +494,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
         return engine_error (error, "classes", s, &err);
       }
   }
+  rl_trainer_set_bn_frozen (t, opt->freeze_bn);
   /* The loss goes into the model's metadata, so a fine-tune can train with the same one. */
   s = rl_trainer_set_loss (t, "cross_entropy", weights, opt->class_weight_power, &err);
   if (s != RL_OK)

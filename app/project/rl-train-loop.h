@@ -27,6 +27,7 @@ typedef struct
                                * softer, 0 unweighted */
   const float *class_weights; /* num_classes loss weights used as given (a fine-tune continues
                                * with its model's); NULL: computed as class_weight_power says */
+  gboolean freeze_bn;         /* batch norm uses and keeps the running statistics (fine-tune) */
   int crop_h, crop_w;         /* random crops of the (scaled) images; 0 = whole image */
   double scale;               /* images scaled by this before cropping, (0, 1] */
   gboolean flip;              /* random horizontal flips */
