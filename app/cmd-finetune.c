@@ -1,5 +1,7 @@
 /* relabel finetune: retrains a project's model on its corrected masks (rl-finetune.h), writes the
- * new model file, stores it in the project as a new version and prints its validation metrics. */
+ * new model file, stores it in the project as a new version and prints its scores before and
+ * after on the held-out and the corrected images; says on stderr, in one line, why a version
+ * that scored worse on the held-out images was not made current. */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -22,7 +24,29 @@ progress (const RlFinetuneProgress *p, gpointer data)
     fprintf (stderr, "labels written for %d images\n", p->total);
   else if (p->phase == RL_FINETUNE_EVAL && (p->done == 1 || p->done == p->total
                                             || p->done % 10 == 0))
-    fprintf (stderr, "scoring validation image %d/%d at full resolution\n", p->done, p->total);
+    fprintf (stderr, "scoring image %d/%d at full resolution\n", p->done, p->total);
+}
+
+/* "G 84.0 %  mIoU 51.0 %" (in-sample marked) of one side of a score pair. */
+static void
+print_side (double g, double miou, gboolean in_sample)
+{
+  printf ("G %5.1f %%  mIoU %5.1f %%%s", 100 * g, 100 * miou, in_sample ? " (in-sample)" : "");
+}
+
+static void
+print_scores (const char *what, const RlFinetuneScores *s)
+{
+  if (s->images == 0)
+    {
+      printf ("%-10s no images\n", what);
+      return;
+    }
+  printf ("%-10s %3d images  before: ", what, s->images);
+  print_side (s->before_g, s->before_miou, s->before_in_sample);
+  printf ("  after: ");
+  print_side (s->after_g, s->after_miou, s->after_in_sample);
+  printf ("\n");
 }
 
 static double
@@ -61,10 +85,18 @@ rl_cmd_finetune (int argc, char **argv)
   rl_finetune_options_init (&opt);
   g_autofree char *project = NULL, *model = NULL, *out = NULL, *crop = NULL, *name = NULL;
   g_autofree char *split = NULL, *val_split = NULL, *engine = NULL;
-  int iters = opt.iters, batch = opt.batch, threads = 0;
-  double lr = opt.lr, scale = opt.scale;
+  g_autofree char *iters_help = g_strdup_printf ("SGD steps (default %d)", opt.iters);
+  g_autofree char *lr_help = g_strdup_printf ("Learning rate (default %g)", opt.lr);
+  g_autofree char *share_help =
+    g_strdup_printf ("Share of the training samples that are corrected images, by repeating them "
+                     "(default %g)", opt.corrected_share);
+  g_autofree char *heldout_help =
+    g_strdup_printf ("At most N held-out images (default %d; 0: none, and the new version is "
+                     "not made current)", opt.heldout_max);
+  int iters = opt.iters, batch = opt.batch, threads = 0, heldout = opt.heldout_max;
+  double lr = opt.lr, scale = opt.scale, share = opt.corrected_share;
   gint64 seed = 1;
-  gboolean corrected_only = FALSE, quiet = FALSE;
+  gboolean corrected_only = FALSE, quiet = FALSE, train_bn = FALSE;
   GOptionEntry entries[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &project, "The project (*.relabel)", "P" },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model,
@@ -72,9 +104,14 @@ rl_cmd_finetune (int argc, char **argv)
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Also write the new model here",
       "M2.safetensors" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the new model version", "NAME" },
-    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "SGD steps (default 100)", "N" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, iters_help, "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default 4)", "B" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate (default 0.01)", "LR" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, lr_help, "LR" },
+    { "corrected-share", 0, 0, G_OPTION_ARG_DOUBLE, &share, share_help, "F" },
+    { "heldout", 0, 0, G_OPTION_ARG_INT, &heldout, heldout_help, "N" },
+    { "train-bn", 0, 0, G_OPTION_ARG_NONE, &train_bn,
+      "Update the batch-norm statistics from the fine-tuning batches (default: keep the "
+      "model's)", NULL },
     { "crop", 0, 0, G_OPTION_ARG_STRING, &crop,
       "Random crops of HxW pixels after --scale (default 192x256; 0x0: none)", "HxW" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Train at this scale (default 1)", "S" },
@@ -83,7 +120,7 @@ rl_cmd_finetune (int argc, char **argv)
       "Train on this split (default train, or every labelled image when train has none; "
       "* for all)", "SPLIT" },
     { "val-split", 0, 0, G_OPTION_ARG_STRING, &val_split,
-      "Split scored and stored as metrics (default val; \"\" for none)", "SPLIT" },
+      "Also score this split and store it as metrics (default none)", "SPLIT" },
     { "corrected-only", 0, 0, G_OPTION_ARG_NONE, &corrected_only,
       "Train only on images a human corrected or reviewed", NULL },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "S" },
@@ -104,7 +141,7 @@ rl_cmd_finetune (int argc, char **argv)
       return 2;
     }
   if (iters < 1 || batch < 1 || batch > 256 || !(lr > 0) || !(scale > 0) || scale > 1
-      || threads < 0)
+      || threads < 0 || !(share >= 0 && share < 1) || heldout < 0)
     {
       fprintf (stderr, "relabel finetune: an option is out of range (see --help)\n");
       return 2;
@@ -134,23 +171,39 @@ rl_cmd_finetune (int argc, char **argv)
   opt.threads = threads;
   opt.seed = (guint64) seed;
   opt.quiet = quiet;
+  opt.corrected_share = share;
+  opt.heldout_max = heldout;
+  opt.freeze_bn = !train_bn;
 
   rl_cli_catch_stop_signals ();
   RlFinetuneCallbacks cb = { progress, rl_cli_should_stop, &quiet };
-  gint64 id = 0;
-  if (!rl_finetune_run (project, &opt, &cb, &id, &error))
+  RlFinetuneResult r;
+  if (!rl_finetune_run (project, &opt, &cb, &r, &error))
     {
       fprintf (stderr, "relabel: %s\n", error->message);
       return 1;
     }
 
-  printf ("model %" G_GINT64_FORMAT " stored in %s and written to %s\n", id, project, out);
-  g_autoptr (RlProject) p = rl_project_open (project, FALSE, &error);
-  const char *vs = val_split ? val_split : "val";
-  g_autofree char *metrics = p ? rl_project_get_metrics (p, id, vs) : NULL;
-  if (metrics != NULL)
-    print_metrics (metrics, vs);
-  else if (vs[0] != '\0')
-    printf ("no labelled '%s' images: no metrics stored\n", vs);
+  printf ("version %" G_GINT64_FORMAT " stored in %s and written to %s\n", r.model_id, project,
+          out);
+  printf ("trained on %d images (%d corrected, each repeated %d times) in %.0f s in all\n",
+          r.train_images, r.corrected.images, r.corrected_repeat, r.seconds);
+  print_scores ("held-out", &r.heldout);
+  print_scores ("corrected", &r.corrected);
+  if (r.made_current)
+    printf ("version %" G_GINT64_FORMAT " is now the project's current model\n", r.model_id);
+  else
+    fprintf (stderr, "relabel: %s\n", r.reason);
+  const char *vs = val_split;
+  if (vs != NULL && vs[0] != '\0')
+    {
+      g_autoptr (RlProject) p = rl_project_open (project, FALSE, &error);
+      g_autofree char *metrics = p ? rl_project_get_metrics (p, r.model_id, vs) : NULL;
+      if (metrics != NULL)
+        print_metrics (metrics, vs);
+      else
+        printf ("no labelled '%s' images: no metrics stored\n", vs);
+    }
+  rl_finetune_result_clear (&r);
   return 0;
 }

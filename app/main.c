@@ -26,6 +26,8 @@ static const RlCommand commands[] = {
   { "undo", rl_cmd_undo, "--project P --image NAME" },
   { "redo", rl_cmd_redo, "--project P --image NAME" },
   { "export", rl_cmd_export, "--project P --format camvid|color --out DIR" },
+  { "models", rl_cmd_models,
+    "--project P [--json] [--add M.safetensors | --set-current VERSION]" },
 };
 
 static void

@@ -15,6 +15,7 @@ struct _RelabelImageItem
   double miou, bf;
   int n_edits;
   gboolean has_prediction;
+  gboolean in_sample;         /* the prediction's model trained on this image */
   gboolean missing;
   GdkPaintable *thumbnail;
 };
@@ -65,6 +66,7 @@ copy_info (RelabelImageItem *self, const RlImageInfo *info)
   self->bf = info->pred_bf;
   self->n_edits = info->n_edits;
   self->has_prediction = info->has_prediction;
+  self->in_sample = info->pred_in_sample;
   self->missing = info->missing;
 }
 
@@ -130,6 +132,12 @@ gboolean
 relabel_image_item_get_has_prediction (RelabelImageItem *self)
 {
   return self->has_prediction;
+}
+
+gboolean
+relabel_image_item_get_in_sample (RelabelImageItem *self)
+{
+  return self->in_sample;
 }
 
 gboolean

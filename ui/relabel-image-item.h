@@ -23,6 +23,8 @@ double relabel_image_item_get_miou (RelabelImageItem *self);
 double relabel_image_item_get_bf (RelabelImageItem *self);
 int relabel_image_item_get_n_edits (RelabelImageItem *self);
 gboolean relabel_image_item_get_has_prediction (RelabelImageItem *self);
+/* The prediction's model was trained on this image: its mIoU/BF are in-sample scores. */
+gboolean relabel_image_item_get_in_sample (RelabelImageItem *self);
 gboolean relabel_image_item_get_missing (RelabelImageItem *self);
 
 /* A small picture of the image, or NULL until loaded. Setting it emits ::changed. */

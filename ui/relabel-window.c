@@ -31,6 +31,9 @@ struct _RelabelWindow
   GtkLabel *subtitle_label;
   GtkInfoBar *info_bar;
   GtkLabel *info_label;
+  GtkInfoBar *retrain_bar;
+  GtkLabel *retrain_label;
+  GtkButton *retrain_switch;
   GtkDropDown *sort_dropdown;
   GtkDropDown *filter_dropdown;
   GtkSearchEntry *search_entry;
@@ -78,6 +81,10 @@ struct _RelabelWindow
   gint64 rescore_start;       /* monotonic µs, for the frame log */
   guint project_generation;   /* bumped when another project opens: late results are dropped */
   gboolean closing;           /* closed while a worker ran: hidden, destroyed when it returns */
+  gint64 retrain_new_id;      /* the last Retrain's new version and its parent (0: none) */
+  gint64 retrain_parent_id;
+  gint64 retrain_current_id;  /* which of the two is current, as last set from this window */
+  gboolean switching_model;   /* a make-current worker runs */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelWindow, relabel_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -312,6 +319,8 @@ row_sync (GtkListItem *list_item)
     {
       format_metric (s, "mIoU", relabel_image_item_get_miou (item));
       format_metric (s, "BF", relabel_image_item_get_bf (item));
+      if (relabel_image_item_get_in_sample (item))
+        g_string_append (s, " (in-sample)");
     }
   else
     g_string_append (s, " · no prediction");
@@ -412,6 +421,8 @@ update_status (RelabelWindow *self)
             g_string_append_printf (info, "\nPrediction: mIoU %.3f", m);
           if (!isnan (b))
             g_string_append_printf (info, ", BF %.3f", b);
+          if (relabel_image_item_get_in_sample (item) && !(isnan (m) && isnan (b)))
+            g_string_append (info, " (in-sample: its model trained on this image)");
         }
       else
         g_string_append (info, "\nNo prediction yet");
@@ -926,10 +937,6 @@ start_prelabel (RelabelWindow *self, gboolean all)
 
 /* ---- retrain */
 
-/* SGD steps of a retrain from the window, sized for a quick run: measured 3.8 s per step of batch
- * 4 (192x256 crops) on one engine thread of a loaded 2-core machine, so about a minute, plus
- * scoring val. RELABEL_FINETUNE_ITERS overrides it (the GUI test uses 2). */
-#define RETRAIN_ITERS 15
 
 static void
 on_retrain_progress (const RlFinetuneProgress *p, gpointer data)
@@ -953,20 +960,42 @@ on_retrain_progress (const RlFinetuneProgress *p, gpointer data)
       break;
     case RL_FINETUNE_EVAL:
     default:
-      text = g_strdup_printf ("Retrain: scoring val image %d/%d", p->done, p->total);
+      text = g_strdup_printf ("Retrain: scoring image %d/%d (before and after)", p->done,
+                              p->total);
       break;
     }
   gtk_label_set_text (self->job_label, text);
 }
 
-/* "G 81.2 %" from the member of a metrics object; "–" when it is null or absent. */
-static char *
-metric_text (JsonObject *o, const char *abbrev, const char *key)
+/* "G 84.0 → 84.1 %, mIoU 51.0 → 51.2 %" of one set of before/after scores. */
+static void
+append_scores (GString *s, const char *what, const RlFinetuneScores *sc)
 {
-  JsonNode *n = o != NULL ? json_object_get_member (o, key) : NULL;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
-    return g_strdup_printf ("%s –", abbrev);
-  return g_strdup_printf ("%s %.1f %%", abbrev, 100.0 * json_node_get_double (n));
+  g_string_append_printf (s, "%s (%d image%s", what, sc->images, sc->images == 1 ? "" : "s");
+  if (sc->before_in_sample && sc->after_in_sample)
+    g_string_append (s, ", in-sample");
+  else if (sc->after_in_sample)
+    g_string_append (s, ", in-sample after");
+  else if (sc->before_in_sample)
+    g_string_append (s, ", in-sample before");
+  g_string_append_printf (s, "): G %.1f → %.1f %%, mIoU %.1f → %.1f %%", 100 * sc->before_g,
+                          100 * sc->after_g, 100 * sc->before_miou, 100 * sc->after_miou);
+}
+
+/* The retrain bar's button offers the version of the last Retrain that is not current. */
+static void
+update_retrain_switch (RelabelWindow *self)
+{
+  gint64 other = self->retrain_current_id == self->retrain_new_id ? self->retrain_parent_id
+                                                                  : self->retrain_new_id;
+  gboolean can = other > 0 && !self->switching_model;
+  gtk_widget_set_visible (GTK_WIDGET (self->retrain_switch), other > 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->retrain_switch), can);
+  if (other > 0)
+    {
+      g_autofree char *label = g_strdup_printf ("_Use version %" G_GINT64_FORMAT, other);
+      gtk_button_set_label (self->retrain_switch, label);
+    }
 }
 
 static void
@@ -974,8 +1003,8 @@ on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   RelabelWindow *self = RELABEL_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  gint64 model_id = 0;
-  gboolean ok = rl_retrain_finish (result, &model_id, &error);
+  RlFinetuneResult r;
+  gboolean ok = rl_retrain_finish (result, &r, &error);
 
   g_clear_object (&self->job_cancellable);
   frame_log (self, ok ? "# retrain-end ok"
@@ -983,6 +1012,7 @@ on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
                       ? "# retrain-end cancelled" : "# retrain-end failed");
   if (self->closing || self->project == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
     {
+      rl_finetune_result_clear (&r);
       finish_close (self);
       return;
     }
@@ -998,25 +1028,92 @@ on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
         }
       return;
     }
-  /* the newest model is the project's current one: pre-label uses it from now on */
-  g_autofree char *json = rl_project_get_metrics (self->project, model_id, "val");
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *o = NULL;
-  if (json != NULL && json_parser_load_from_data (parser, json, -1, NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    o = json_node_get_object (json_parser_get_root (parser));
-  g_autofree char *g = metric_text (o, "G", "global_accuracy");
-  g_autofree char *miou = metric_text (o, "mIoU", "miou");
-  g_autofree char *bf = metric_text (o, "BF", "bf");
-  g_autofree char *msg = NULL;
-  if (o != NULL)
-    msg = g_strdup_printf ("Retrained: model %" G_GINT64_FORMAT " on val: %s · %s · %s. "
-                           "Pre-label now uses it.", model_id, g, miou, bf);
+  /* Everything shown comes from the worker's result: no database read on this thread. */
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_string_append_printf (s, "Retrained: version %" G_GINT64_FORMAT, r.model_id);
+  if (r.parent_id > 0)
+    g_string_append_printf (s, " from version %" G_GINT64_FORMAT, r.parent_id);
+  g_string_append_printf (s, " (%.0f s). ", r.seconds);
+  if (r.heldout.images > 0)
+    append_scores (s, "Held-out", &r.heldout);
   else
-    msg = g_strdup_printf ("Retrained: model %" G_GINT64_FORMAT " (no val images to score). "
-                           "Pre-label now uses it.", model_id);
-  relabel_window_show_message (self, GTK_MESSAGE_INFO, msg);
-  gtk_label_set_text (self->status_label, "Retrain finished");
+    g_string_append (s, "No held-out images");
+  if (r.corrected.images > 0)
+    {
+      g_string_append (s, "; ");
+      append_scores (s, "corrected", &r.corrected);
+    }
+  g_string_append (s, ". ");
+  if (r.made_current)
+    g_string_append_printf (s, "Version %" G_GINT64_FORMAT " is now the current model.",
+                            r.model_id);
+  else
+    {
+      /* the reason's first letter capitalised: it starts a sentence here */
+      g_autofree char *reason = g_strdup (r.reason);
+      reason[0] = g_ascii_toupper (reason[0]);
+      g_string_append_printf (s, "%s.", reason);
+    }
+  self->retrain_new_id = r.model_id;
+  self->retrain_parent_id = r.parent_id;
+  self->retrain_current_id = r.current_id;
+  gtk_info_bar_set_message_type (self->retrain_bar, r.made_current ? GTK_MESSAGE_INFO
+                                                                   : GTK_MESSAGE_WARNING);
+  gtk_label_set_text (self->retrain_label, s->str);
+  update_retrain_switch (self);
+  gtk_info_bar_set_revealed (self->retrain_bar, TRUE);
+  g_autofree char *line = g_strdup_printf ("# retrain-result %s", s->str);
+  frame_log (self, line);
+  gtk_label_set_text (self->status_label, r.made_current ? "Retrain finished"
+                                                         : "Retrain finished: version kept, "
+                                                           "not made current");
+  rl_finetune_result_clear (&r);
+}
+
+static void
+on_current_model_set (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RelabelWindow *self = RELABEL_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  gboolean ok = rl_set_current_model_finish (result, &id, &error);
+  self->switching_model = FALSE;
+  if (self->closing || self->project == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  if (!ok)
+    {
+      show_error (self, error);
+      update_retrain_switch (self);
+      return;
+    }
+  self->retrain_current_id = id;
+  update_retrain_switch (self);
+  g_autofree char *msg = g_strdup_printf ("Version %" G_GINT64_FORMAT " is now the current model",
+                                          id);
+  gtk_label_set_text (self->status_label, msg);
+  g_autofree char *line = g_strdup_printf ("# current-model %" G_GINT64_FORMAT, id);
+  frame_log (self, line);
+}
+
+/* The retrain bar's button: the other version of the last Retrain becomes current (a worker
+ * writes it on its own connection). */
+static void
+on_retrain_switch_clicked (GtkButton *button, RelabelWindow *self)
+{
+  gint64 other = self->retrain_current_id == self->retrain_new_id ? self->retrain_parent_id
+                                                                  : self->retrain_new_id;
+  if (self->project == NULL || other <= 0 || self->switching_model)
+    return;
+  self->switching_model = TRUE;
+  update_retrain_switch (self);
+  rl_set_current_model_async (self, rl_project_get_path (self->project), other,
+                              on_current_model_set, NULL);
+}
+
+static void
+on_retrain_bar_response (GtkInfoBar *bar, int response, RelabelWindow *self)
+{
+  gtk_info_bar_set_revealed (bar, FALSE);
 }
 
 static void
@@ -1031,9 +1128,10 @@ start_retrain (RelabelWindow *self)
                                    "to Project…” in the main menu.");
       return;
     }
+  /* the same defaults as `relabel finetune` (README.md, "Retrain");
+   * RELABEL_FINETUNE_ITERS overrides the steps (the GUI tests use a few) */
   RlFinetuneOptions opt;
   rl_finetune_options_init (&opt);
-  opt.iters = RETRAIN_ITERS;
   const char *env = g_getenv ("RELABEL_FINETUNE_ITERS");
   if (env != NULL && atoi (env) > 0)
     opt.iters = atoi (env);
@@ -1044,6 +1142,7 @@ start_retrain (RelabelWindow *self)
     opt.threads = MAX (1, (int) g_get_num_processors () - 1);
 
   gtk_info_bar_set_revealed (self->info_bar, FALSE);
+  gtk_info_bar_set_revealed (self->retrain_bar, FALSE);
   self->job_cancellable = g_cancellable_new ();
   set_job_visible (self, TRUE, "Retrain: starting…");
   frame_log (self, "# retrain-start");
@@ -1728,6 +1827,9 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, info_bar);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, info_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, retrain_bar);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, retrain_label);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, retrain_switch);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, sort_dropdown);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, filter_dropdown);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, search_entry);
@@ -1845,6 +1947,9 @@ relabel_window_init (RelabelWindow *self)
                     self);
 
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (self->retrain_switch, "clicked", G_CALLBACK (on_retrain_switch_clicked),
+                    self);
+  g_signal_connect (self->retrain_bar, "response", G_CALLBACK (on_retrain_bar_response), self);
   g_signal_connect (factory, "setup", G_CALLBACK (row_setup), self);
   g_signal_connect (factory, "bind", G_CALLBACK (row_bind), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (row_unbind), self);

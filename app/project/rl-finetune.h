@@ -1,6 +1,8 @@
-/* The "Retrain" job: fine-tune a SegNet on a project's corrected masks, score the result on the
- * project's validation images at full resolution and register it as a new model version with
- * its metrics. Headless (GLib/GIO, no GTK): the CLI calls it directly, the GUI from a worker. */
+/* The "Retrain" job: fine-tune the project's current model on its corrected masks mixed with its
+ * other labelled images, score the parent and the new version before and after on the corrected
+ * images and on held-out images, and register the new version, made current only when it is not
+ * worse on the held-out images. Headless (GLib/GIO, no GTK): the CLI calls it directly, the GUI
+ * from a worker. */
 #pragma once
 
 #include <gio/gio.h>
@@ -8,37 +10,45 @@
 
 typedef struct
 {
-  const char *model;        /* base weights file; NULL = the project's current (newest) model */
+  const char *model;        /* base weights file; NULL = the project's current model */
   const char *out;          /* also write the new model to this file (atomically); may be NULL */
-  const char *name;         /* name of the new model version; NULL = "finetune of ..." */
+  const char *name;         /* name of the new version; NULL = "retrained from version P, DATE" */
   /* Training images: the labelled images (status PRELABELLED, CORRECTED or REVIEWED, file not
-   * missing) of this split, their current (corrected) masks as labels. NULL means "train", and
-   * when the project has no labelled "train" image, every labelled image of any split (so the
-   * demo project, all "val", can be retrained; its val metrics then include training images,
-   * which the stored config says with "val_overlaps_train"). "*" = every split, always. */
+   * missing) of this split, their current (corrected) masks as labels, less the held-out ones.
+   * NULL means "train", and when the project has no labelled "train" image, every labelled image
+   * of any split (so the demo project, all "val", can be retrained). "*" = every split. */
   const char *train_split;
   gboolean corrected_only;  /* only images a human touched (CORRECTED or REVIEWED) */
-  const char *val_split;    /* NULL = "val"; "" = no validation and no metrics run */
+  /* Also score the new version on this split's labelled images and store that as a metrics run
+   * (`relabel eval --json`'s object); NULL or "" = not (the held-out scores are always taken). */
+  const char *val_split;
   int iters;                /* SGD steps */
-  int batch;                /* lowered to the number of training images when larger */
+  int batch;                /* lowered to the number of training samples when larger */
   double lr, momentum, weight_decay;
   int crop_h, crop_w;       /* random crops of the scaled images; 0 = whole image */
-  double scale;             /* training resolution, (0, 1]; validation scoring is always full */
+  double scale;             /* training resolution, (0, 1]; scoring is always full resolution */
+  gboolean freeze_bn;       /* batch norm keeps the parent's running statistics */
+  /* Oversampling: the corrected images are repeated so that they make about this share of the
+   * training samples (never fewer than once each). */
+  double corrected_share;
+  int heldout_max;          /* at most this many held-out images (see rl_finetune_run); 0 none */
+  double tolerance;         /* held-out G and mIoU may fall by this much (fraction, 0.005 = 0.5
+                             * point) and the new version is still made current */
   int threads;              /* engine threads; 0 = all cores */
   guint64 seed;
   RlEnginePath path;        /* convolution path of the trainer (default: RELABEL_ENGINE_PATH) */
   gboolean quiet;           /* no training progress lines on stderr */
 } RlFinetuneOptions;
 
-/* Defaults for a quick retrain on 2 cores: 100 steps of batch 4, random 192x256 crops at full
- * resolution (the scale the model predicts at), flips, lr 0.01, momentum 0.9, weight decay 5e-4. */
+/* The one set of defaults of `relabel finetune` and the GUI's Retrain (chosen by measurement,
+ * see README.md "Retrain"). */
 void rl_finetune_options_init (RlFinetuneOptions *opt);
 
 typedef enum
 {
   RL_FINETUNE_PREPARE,      /* done/total: training labels written */
   RL_FINETUNE_TRAIN,        /* done/total: SGD steps */
-  RL_FINETUNE_EVAL,         /* done/total: validation images scored at full resolution */
+  RL_FINETUNE_EVAL,         /* done/total: images scored at full resolution (before and after) */
 } RlFinetunePhase;
 
 typedef struct
@@ -60,18 +70,58 @@ typedef struct
   gpointer data;
 } RlFinetuneCallbacks;
 
+/* Scores of the parent ("before") and the new version ("after") on one set of images, pooled
+ * over its pixels (the paper's metrics, fractions 0..1, NaN where undefined). */
+typedef struct
+{
+  int images;               /* 0: the set was empty, nothing scored */
+  gboolean before_in_sample;  /* the parent (or a version it descends from) trained on some */
+  gboolean after_in_sample;   /* the new version trained on some */
+  double before_g, before_c, before_miou, before_bf;
+  double after_g, after_c, after_miou, after_bf;
+} RlFinetuneScores;
+
+typedef struct
+{
+  gint64 model_id;          /* the new version */
+  gint64 parent_id;         /* the version it was fine-tuned from; 0 when the base was a file */
+  gint64 current_id;        /* the project's current model when the job ended */
+  gboolean made_current;
+  char *reason;             /* one line: why it was not made current; NULL when it was */
+  RlFinetuneScores heldout;   /* held-out images (never trained on by this lineage) */
+  RlFinetuneScores corrected; /* the corrected images (trained on: in-sample after) */
+  int train_images;         /* distinct images trained on */
+  int corrected_repeat;     /* each corrected image's copies among the training samples */
+  double seconds;           /* wall time of the whole job */
+} RlFinetuneResult;
+
+void rl_finetune_result_clear (RlFinetuneResult *r);
+
 /* Fine-tunes and registers the result. Opens its own connection to the project at project_path
- * (safe next to the GUI's). Steps: pick the base model (opt->model, or the current model exported
- * to a temporary file, which becomes the parent of the new version); write the training and
- * labels to a temporary folder; train (the last step's weights are the new model: nothing is
- * chosen on val, so its scores are not biased); score the new model on the validation images at
- * full resolution against their current masks; write opt->out;
- * store the model (config JSON: the options, base, image counts, time) and a metrics run for
- * the validation split (`relabel eval --json`'s object). Temporary files are removed in all
- * cases. On failure or cancel (G_IO_ERROR_CANCELLED) nothing was added to the project.
+ * (safe next to the GUI's).
+ *
+ * Held-out images: the labelled images that no human corrected or reviewed and that neither the
+ * parent nor any version it descends from trained on, taken from the "val" split when it has
+ * such images, else from every split; of those, the quarter (rounded up, at least 1, at most
+ * opt->heldout_max) whose names have the smallest SHA-1. The rule depends only on the names, so
+ * the same images stay held out from one retrain to the next. They are never trained on.
+ *
+ * Steps: pick the base model (opt->model, or the current model, which becomes the parent);
+ * write the training labels to a temporary folder, the corrected ones repeated (oversampled);
+ * score the base on the held-out and the corrected images at full resolution; train with the
+ * base's loss and class weights (its metadata's class_weights, else median-frequency weights
+ * raised to its class_weight_power, else to 0.5, computed on the training images) and frozen
+ * batch-norm statistics (opt->freeze_bn); score the new version on the same images; write
+ * opt->out; store it with its config (options, weights used, the scores, the decision) and the
+ * exact training images and label versions; it becomes current only when its held-out G and mIoU
+ * are each at least the base's less opt->tolerance (and there were held-out images). A metrics
+ * run "heldout" is stored for it, and one for opt->val_split when given.
+ * Temporary files are removed in all cases. On failure or cancel (G_IO_ERROR_CANCELLED) nothing
+ * was added to the project.
  * Errors: RL_PROJECT_ERROR_* for the project (OPEN for a missing project, NOT_FOUND when there
  * is no base model, INVALID for no labelled images or a class count that differs from the
  * project's), G_IO_ERROR_* for training and files; messages name the file and the cause.
- * *new_model_id (may be NULL) receives the new model's id. */
+ * result (may be NULL) is filled on success; clear it with rl_finetune_result_clear. */
 gboolean rl_finetune_run (const char *project_path, const RlFinetuneOptions *opt,
-                          const RlFinetuneCallbacks *cb, gint64 *new_model_id, GError **error);
+                          const RlFinetuneCallbacks *cb, RlFinetuneResult *result,
+                          GError **error);

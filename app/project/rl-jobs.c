@@ -252,7 +252,7 @@ typedef struct
   char *project_path;
   char *model, *out, *name, *train_split, *val_split;  /* owned copies of opt's strings */
   RlFinetuneOptions opt;
-  gint64 new_model_id;
+  RlFinetuneResult result;
   GCancellable *cancellable;
 } RetrainData;
 
@@ -265,6 +265,7 @@ retrain_data_free (RetrainData *d)
   g_free (d->name);
   g_free (d->train_split);
   g_free (d->val_split);
+  rl_finetune_result_clear (&d->result);
   g_clear_object (&d->cancellable);
   g_free (d);
 }
@@ -316,7 +317,7 @@ retrain_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_autoptr (GError) error = NULL;
   RlFinetuneCallbacks cb = { retrain_progress, retrain_should_stop, task };
   lower_thread_priority ();
-  if (!rl_finetune_run (d->project_path, &d->opt, &cb, &d->new_model_id, &error))
+  if (!rl_finetune_run (d->project_path, &d->opt, &cb, &d->result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -347,14 +348,71 @@ rl_retrain_async (gpointer source_object, const char *project_path,
 }
 
 gboolean
-rl_retrain_finish (GAsyncResult *result, gint64 *new_model_id, GError **error)
+rl_retrain_finish (GAsyncResult *result, RlFinetuneResult *out, GError **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), FALSE);
   RetrainData *d = g_task_get_task_data (G_TASK (result));
   gboolean ok = g_task_propagate_boolean (G_TASK (result), error);
-  if (new_model_id != NULL)
-    *new_model_id = ok ? d->new_model_id : 0;
+  if (out != NULL)
+    {
+      memset (out, 0, sizeof *out);
+      if (ok)
+        {
+          *out = d->result;
+          memset (&d->result, 0, sizeof d->result);
+        }
+    }
   return ok;
+}
+
+/* ---- make a model version current */
+
+typedef struct
+{
+  char *project_path;
+  gint64 model_id;
+} CurrentData;
+
+static void
+current_data_free (CurrentData *d)
+{
+  g_free (d->project_path);
+  g_free (d);
+}
+
+static void
+current_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CurrentData *d = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) project = rl_project_open (d->project_path, FALSE, &error);
+  if (project == NULL || !rl_project_set_current_model (project, d->model_id, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+rl_set_current_model_async (gpointer source_object, const char *project_path, gint64 model_id,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, NULL, callback, user_data);
+  CurrentData *d = g_new0 (CurrentData, 1);
+  g_task_set_source_tag (task, rl_set_current_model_async);
+  d->project_path = g_strdup (project_path);
+  d->model_id = model_id;
+  g_task_set_task_data (task, d, (GDestroyNotify) current_data_free);
+  g_task_run_in_thread (task, current_thread);
+}
+
+gboolean
+rl_set_current_model_finish (GAsyncResult *result, gint64 *model_id, GError **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  CurrentData *d = g_task_get_task_data (G_TASK (result));
+  if (model_id != NULL)
+    *model_id = d->model_id;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- import */

@@ -31,7 +31,8 @@ typedef void (*RlRetrainProgress) (const RlFinetuneProgress *p, gpointer data);
 
 /* Retrains ("fine-tunes") the current model of the project at project_path on its labelled
  * images with rl_finetune_run on a worker thread (which opens its own connection) and registers
- * the result, with its val metrics, as a new model version, which becomes the current model.
+ * the result as a new model version, made current only when it is not worse on held-out images
+ * (rl-finetune.h).
  * opt: the finetune options (copied; its string fields too), e.g. rl_finetune_options_init with
  * fewer iters. progress data must stay valid until callback runs (pass its owner as
  * source_object). Cancel with cancellable: the trainer stops at the next step or image and
@@ -40,9 +41,17 @@ void rl_retrain_async (gpointer source_object, const char *project_path,
                        const RlFinetuneOptions *opt, RlRetrainProgress progress, gpointer data,
                        GCancellable *cancellable, GAsyncReadyCallback callback,
                        gpointer user_data);
-/* new_model_id (may be NULL): the id of the new model version; FALSE with G_IO_ERROR_CANCELLED
- * when cancelled. */
-gboolean rl_retrain_finish (GAsyncResult *result, gint64 *new_model_id, GError **error);
+/* out (may be NULL): the new version, its before/after scores and whether it was made current
+ * (clear it with rl_finetune_result_clear); FALSE with G_IO_ERROR_CANCELLED when cancelled. */
+gboolean rl_retrain_finish (GAsyncResult *result, RlFinetuneResult *out, GError **error);
+
+/* Makes model_id the current model of the project at project_path, on a worker thread (its own
+ * connection), e.g. when the user picks a version after a retrain. */
+void rl_set_current_model_async (gpointer source_object, const char *project_path,
+                                 gint64 model_id, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+/* model_id (may be NULL): the version asked for. */
+gboolean rl_set_current_model_finish (GAsyncResult *result, gint64 *model_id, GError **error);
 
 /* Creates (or opens) the project at project_path and imports the dataset (kind "camvid" |
  * "sunrgbd" | "folder") at dataset_path into it, on a worker thread. progress gets (done, total,

@@ -102,6 +102,21 @@ static const char *const migrations[] = {
   "  created TEXT NOT NULL);"
   "CREATE INDEX metrics_runs_model ON metrics_runs (model_id, split);"
   "PRAGMA application_id = 1380729420;",
+  /* 1 -> 2: the current model is chosen explicitly (a retrained version that scored worse on
+   * held-out images is kept but not made current); until then the newest one was current.
+   * model_train_images: exactly which images, and which label version of each (the mask
+   * revision and a SHA-1 of its pixels), a version was trained on, so its scores on them can be
+   * marked in-sample. */
+  "ALTER TABLE models ADD COLUMN current INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE models SET current = 1 WHERE id = (SELECT max(id) FROM models);"
+  "CREATE UNIQUE INDEX models_one_current ON models (current) WHERE current = 1;"
+  "CREATE TABLE model_train_images ("
+  "  model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
+  "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  rev INTEGER NOT NULL,"
+  "  label_sha1 TEXT NOT NULL,"
+  "  PRIMARY KEY (model_id, image_id));"
+  "CREATE INDEX model_train_images_image ON model_train_images (image_id);",
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -533,11 +548,17 @@ rl_image_info_free (RlImageInfo *info)
   g_free (info);
 }
 
+/* The prediction an image shows: the current model's, else the newest. */
+#define PREDICTION_ORDER \
+  " ORDER BY model_id = (SELECT id FROM models WHERE current = 1) DESC, model_id DESC LIMIT 1"
+
 #define IMAGE_COLUMNS \
   "SELECT i.id, i.name, i.split, i.rel_path, i.width, i.height, i.status, i.has_original," \
-  " i.missing, i.edit_pos, p.image_id IS NOT NULL, p.miou, p.bf" \
+  " i.missing, i.edit_pos, p.image_id IS NOT NULL, p.miou, p.bf, p.model_id," \
+  " EXISTS (SELECT 1 FROM model_train_images t WHERE t.model_id = p.model_id" \
+  "         AND t.image_id = i.id)" \
   " FROM images i LEFT JOIN predictions p ON p.image_id = i.id AND p.model_id =" \
-  " (SELECT max(model_id) FROM predictions q WHERE q.image_id = i.id) "
+  " (SELECT model_id FROM predictions q WHERE q.image_id = i.id" PREDICTION_ORDER ") "
 
 static RlImageInfo *
 image_from_row (sqlite3_stmt *stmt)
@@ -558,6 +579,8 @@ image_from_row (sqlite3_stmt *stmt)
                       ? NAN : sqlite3_column_double (stmt, 11);
   info->pred_bf = sqlite3_column_type (stmt, 12) == SQLITE_NULL
                     ? NAN : sqlite3_column_double (stmt, 12);
+  info->pred_model_id = sqlite3_column_int64 (stmt, 13);
+  info->pred_in_sample = sqlite3_column_int (stmt, 14) != 0;
   return info;
 }
 
@@ -1121,7 +1144,7 @@ rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind, int *
     {
       const char *sql = kind == RL_MASK_ORIGINAL
         ? "SELECT png FROM masks WHERE image_id = ? AND kind = 1"
-        : "SELECT png FROM predictions WHERE image_id = ? ORDER BY model_id DESC LIMIT 1";
+        : "SELECT png FROM predictions WHERE image_id = ?" PREDICTION_ORDER;
       const char *what = kind == RL_MASK_ORIGINAL ? "original mask" : "prediction";
       g_autoptr (sqlite3_stmt) stmt = db_prepare (p, sql, error);
       if (stmt == NULL)
@@ -1802,9 +1825,21 @@ rl_project_set_status (RlProject *project, gint64 image_id, RlImageStatus status
 /* ------------------------------------------------------------------------------------------ */
 /* Models, predictions, metrics */
 
+static gboolean set_current (RlProject *p, gint64 id, GError **error);
+
 gint64
 rl_project_add_model (RlProject *project, const char *name, const char *safetensors_path,
                       gint64 parent_id, const char *config_json, GError **error)
+{
+  return rl_project_add_model_version (project, name, safetensors_path, parent_id, config_json,
+                                       NULL, 0, TRUE, error);
+}
+
+gint64
+rl_project_add_model_version (RlProject *project, const char *name,
+                              const char *safetensors_path, gint64 parent_id,
+                              const char *config_json, const RlTrainedImage *trained,
+                              guint n_trained, gboolean make_current, GError **error)
 {
   RlProject *p = project;
   g_autofree char *data = NULL;
@@ -1856,9 +1891,137 @@ rl_project_add_model (RlProject *project, const char *name, const char *safetens
       id = sqlite3_last_insert_rowid (p->db);
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
+  if (ok && n_trained > 0)
+    {
+      stmt = db_prepare (p, "INSERT INTO model_train_images (model_id, image_id, rev, label_sha1)"
+                            " VALUES (?, ?, ?, ?)", error);
+      ok = stmt != NULL;
+      for (guint i = 0; ok && i < n_trained; i++)
+        {
+          sqlite3_reset (stmt);
+          sqlite3_bind_int64 (stmt, 1, id);
+          sqlite3_bind_int64 (stmt, 2, trained[i].image_id);
+          sqlite3_bind_int64 (stmt, 3, trained[i].rev);
+          sqlite3_bind_text (stmt, 4, trained[i].label_sha1, -1, SQLITE_STATIC);
+          ok = db_step_done (p, stmt, error, "cannot record the model's training images");
+        }
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+  if (ok && make_current)
+    ok = set_current (p, id, error);
   if (!tx_end (p, ok, error))
     return 0;
   return id;
+}
+
+/* Inside a transaction: id becomes the only current model. */
+static gboolean
+set_current (RlProject *p, gint64 id, GError **error)
+{
+  /* two statements: the unique index on current = 1 is checked row by row */
+  if (!db_exec (p, "UPDATE models SET current = 0 WHERE current = 1", error))
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt = db_prepare (p, "UPDATE models SET current = 1 WHERE id = ?",
+                                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  return db_step_done (p, stmt, error, "cannot set the current model");
+}
+
+gboolean
+rl_project_set_current_model (RlProject *project, gint64 model_id, GError **error)
+{
+  RlProject *p = project;
+  if (!tx_begin (p, error))
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt =
+    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
+  gboolean ok = stmt != NULL;
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (ok)
+    ok = set_current (p, model_id, error);
+  return tx_end (p, ok, error);
+}
+
+void
+rl_model_info_free (RlModelInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info->config);
+  g_free (info->created);
+  g_free (info);
+}
+
+GPtrArray *
+rl_project_list_models (RlProject *project, GError **error)
+{
+  RlProject *p = project;
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT id, name, parent_id, config, created, current,"
+                   " (SELECT count(*) FROM model_train_images t WHERE t.model_id = m.id)"
+                   " FROM models m ORDER BY id", error);
+  if (stmt == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) rl_model_info_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      RlModelInfo *m = g_new0 (RlModelInfo, 1);
+      m->id = sqlite3_column_int64 (stmt, 0);
+      m->name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      m->parent_id = sqlite3_column_int64 (stmt, 2);
+      m->config = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+      m->created = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+      m->current = sqlite3_column_int (stmt, 5) != 0;
+      m->n_trained = (guint) sqlite3_column_int64 (stmt, 6);
+      g_ptr_array_add (list, m);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_fail (p, error, "cannot list the models");
+      return NULL;
+    }
+  return g_steal_pointer (&list);
+}
+
+GHashTable *
+rl_project_model_trained_images (RlProject *project, gint64 model_id, GError **error)
+{
+  RlProject *p = project;
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT image_id, rev FROM model_train_images WHERE model_id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, model_id);
+  g_autoptr (GHashTable) set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 *k = g_new (gint64, 1), *v = g_new (gint64, 1);
+      *k = sqlite3_column_int64 (stmt, 0);
+      *v = sqlite3_column_int64 (stmt, 1);
+      g_hash_table_insert (set, k, v);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_fail (p, error, "cannot read the model's training images");
+      return NULL;
+    }
+  return g_steal_pointer (&set);
+}
+
+gboolean
+rl_project_get_label_version (RlProject *project, gint64 image_id, gint64 *rev, GError **error)
+{
+  RlProject *p = project;
+  g_auto (ImageRow) row = { 0 };
+  if (!read_image_row (p, image_id, &row, error))
+    return FALSE;
+  *rev = row.rev;
+  return TRUE;
 }
 
 gboolean
@@ -1882,7 +2045,8 @@ gint64
 rl_project_current_model (RlProject *project)
 {
   gint64 id = 0;
-  if (!query_int (project, "SELECT coalesce(max(id), 0) FROM models", &id, NULL))
+  if (!query_int (project, "SELECT coalesce((SELECT id FROM models WHERE current = 1), 0)", &id,
+                  NULL))
     return 0;
   return id;
 }
@@ -1991,7 +2155,7 @@ rl_project_rescore_prediction (RlProject *project, gint64 image_id, double *miou
     return FALSE;
   g_autoptr (sqlite3_stmt) stmt =
     db_prepare (p, "SELECT model_id, png FROM predictions WHERE image_id = ?"
-                   " ORDER BY model_id DESC LIMIT 1", error);
+                   PREDICTION_ORDER, error);
   gboolean ok = stmt != NULL;
   if (ok)
     {

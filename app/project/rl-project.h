@@ -53,6 +53,8 @@ typedef struct
   int n_edits;           /* undo steps available */
   double pred_miou;      /* of the prediction against the current labels; NaN if unknown */
   double pred_bf;
+  gint64 pred_model_id;  /* the model that made the prediction shown, 0 when none */
+  gboolean pred_in_sample;  /* that model was trained on this image: its score is in-sample */
 } RlImageInfo;
 
 void rl_image_info_free (RlImageInfo *info);
@@ -84,7 +86,8 @@ gboolean rl_project_import (RlProject *project, const char *kind, const char *pa
                             GPtrArray **problems, GError **error);
 
 /* All images in name order (RlImageInfo*, owned by the array). pred_miou/pred_bf are those of
- * the newest prediction, scored against the current labels when it was stored. */
+ * the prediction shown (the current model's, else the newest), scored against the current
+ * labels when it was stored. */
 GPtrArray *rl_project_list_images (RlProject *project, GError **error);
 RlImageInfo *rl_project_find_image (RlProject *project, const char *name, GError **error);
 RlImageInfo *rl_project_get_image (RlProject *project, gint64 image_id, GError **error);
@@ -97,7 +100,7 @@ gboolean rl_project_load_rgb (RlProject *project, gint64 image_id, int *width, i
 char *rl_project_image_path (RlProject *project, gint64 image_id);
 
 /* A copy of one mask (H, W), g_free(); FALSE with NOT_FOUND when it does not exist.
- * RL_MASK_PREDICTION is the newest stored prediction (highest model id) for the image. */
+ * RL_MASK_PREDICTION is the current model's prediction for the image, else the newest. */
 gboolean rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind,
                               int *width, int *height, guint8 **mask, GError **error);
 
@@ -145,14 +148,55 @@ GPtrArray *rl_project_list_edits (RlProject *project, gint64 image_id, GError **
 gboolean rl_project_set_status (RlProject *project, gint64 image_id, RlImageStatus status,
                                 GError **error);
 
-/* --- models and predictions */
-/* Registers a model file (copied into the project as a blob). Returns its id, or 0. */
+/* --- models and predictions. Each model is a version (id 1, 2, ...; its parent the version it
+ * was fine-tuned from); exactly one is the project's current model (pre-label, retrain and the
+ * predictions shown use it) once there is any. */
+/* Registers a model file (copied into the project as a blob) and makes it the current model.
+ * Returns its id, or 0. */
 gint64 rl_project_add_model (RlProject *project, const char *name, const char *safetensors_path,
                              gint64 parent_id, const char *config_json, GError **error);
+/* One image a version was trained on, with the label version it saw: the image's mask revision
+ * (bumped by every change of its current mask) and the SHA-1 (hex) of the mask's pixels. */
+typedef struct
+{
+  gint64 image_id;
+  gint64 rev;
+  char label_sha1[41];
+} RlTrainedImage;
+/* rl_project_add_model with the images it was trained on (n_trained may be 0), made current
+ * only when make_current; one transaction. */
+gint64 rl_project_add_model_version (RlProject *project, const char *name,
+                                     const char *safetensors_path, gint64 parent_id,
+                                     const char *config_json, const RlTrainedImage *trained,
+                                     guint n_trained, gboolean make_current, GError **error);
+/* Makes model_id the current model (NOT_FOUND when there is no such model). */
+gboolean rl_project_set_current_model (RlProject *project, gint64 model_id, GError **error);
+
+typedef struct
+{
+  gint64 id;
+  char *name;
+  gint64 parent_id;      /* 0: none */
+  char *config;          /* JSON or NULL */
+  char *created;         /* ISO 8601, UTC */
+  gboolean current;
+  guint n_trained;       /* images recorded as trained on (0 for imported models) */
+} RlModelInfo;
+
+void rl_model_info_free (RlModelInfo *info);
+/* All model versions in id order (RlModelInfo*, owned by the array). */
+GPtrArray *rl_project_list_models (RlProject *project, GError **error);
+/* The images model_id was trained on: a table of image id (gint64*) -> mask revision (gint64*)
+ * (empty for a model whose training images are not recorded). */
+GHashTable *rl_project_model_trained_images (RlProject *project, gint64 model_id,
+                                             GError **error);
+/* The image's label version: the revision of its current mask. */
+gboolean rl_project_get_label_version (RlProject *project, gint64 image_id, gint64 *rev,
+                                       GError **error);
 /* Writes the model's weights to a file (e.g. a temp file for the engine to load). */
 gboolean rl_project_export_model (RlProject *project, gint64 model_id, const char *path,
                                   GError **error);
-/* The newest model, or 0 when there is none. */
+/* The current model, or 0 when there is none. */
 gint64 rl_project_current_model (RlProject *project);
 gboolean rl_project_set_prediction (RlProject *project, gint64 image_id, gint64 model_id,
                                     const guint8 *mask, int width, int height, GError **error);
@@ -184,3 +228,4 @@ gboolean rl_project_export (RlProject *project, const char *format, const char *
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlProject, rl_project_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlImageInfo, rl_image_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlEditInfo, rl_edit_info_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlModelInfo, rl_model_info_free)

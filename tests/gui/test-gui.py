@@ -7,8 +7,10 @@
 # timer probe (a process per CPU) stalled at the same time (then the machine did not run a CPU);
 # "recent" opens two projects and goes back to the first through File > Open Recent (keyboard),
 # skipping a deleted one; "retrain" cancels a Retrain Model (Ctrl+R) with the job bar's Cancel
-# button, then runs one (2 steps) on the demo and checks that a new model version with val
-# metrics lands and that the frame clock kept the same 100 ms bar while it trained;
+# button, then runs one (2 steps) on the demo and checks that a new model version lands with its
+# held-out metrics, that the retrain bar shows the before/after figures the project stored and
+# the decision, that its button (Alt+U) makes the other version current and back, and that the
+# frame clock kept the same 100 ms bar while it trained;
 # "quit-job" presses Ctrl+Q while pre-label all runs, then while a retrain runs, and checks
 # that the app cancels the job, waits for its worker and exits with status 0, leaving an intact
 # project (SQLite integrity_check) that holds every prediction stored before the quit.
@@ -16,6 +18,7 @@
 # and checks after each that the prediction's stored mIoU and BF were scored again against the
 # new labels (compared with an independent NumPy/SciPy computation of the SegNet paper's
 # definitions). Any GTK warning or critical on the app's stderr fails the test.
+import json
 import os
 import shutil
 import sqlite3
@@ -418,18 +421,35 @@ def test_retrain(tmp):
     probes = start_probes()
     xdo("key", "--window", wid, "ctrl+r")
     t0 = time.time()
-    while time.time() < t0 + 50:
-        new, has_metrics = current_model(project)
-        if new != base and has_metrics:
-            break
-        time.sleep(0.5)
-    new, has_metrics = current_model(project)
-    # the worker stores the model before it returns; the window logs the job's end after that
-    lines = wait_log(log, "# retrain-end ok", 10).splitlines()
+    # the worker stores the version before it returns; the window logs the job's end after that
+    lines = wait_log(log, "# retrain-result", 90).splitlines()
     machine = stop_probes(probes)
     print("retrain took %.1f s" % (time.time() - t0))
-    check(new > base, "Ctrl+R registered a new model version (%d -> %d)" % (base, new))
-    check(has_metrics, "the new model has a val metrics run")
+    db = sqlite3.connect(project)
+    row = db.execute("select id, parent_id, current, config from models order by id desc"
+                     " limit 1").fetchone()
+    new = row[0] if row else 0
+    check(new > base and row[1] == base,
+          "Ctrl+R registered a new model version %d with parent %d" % (new, base))
+    check(db.execute("select count(*) from metrics_runs where model_id = ? and split = 'heldout'",
+                     (new,)).fetchone()[0] == 1, "the new version has a held-out metrics run")
+    # the retrain bar shows the figures the project stored, and the decision
+    config = json.loads(row[3]) if row else {}
+    shown = [l for l in lines if l.startswith("# retrain-result ")]
+    text = shown[-1] if shown else ""
+    print(text)
+    h = config.get("heldout", {})
+    want = "Held-out (%d image%s): G %.1f → %.1f %%, mIoU %.1f → %.1f %%" % (
+        h.get("images", -1), "" if h.get("images") == 1 else "s",
+        100 * h["before"]["global_accuracy"], 100 * h["after"]["global_accuracy"],
+        100 * h["before"]["miou"], 100 * h["after"]["miou"]) if h else "?"
+    check(want in text, "the retrain bar shows the stored held-out figures (%s)" % want)
+    made = bool(row and row[2])
+    check(made == config.get("made_current"), "the current flag follows the held-out check")
+    check(("Version %d is now the current model." % new in text) if made
+          else ("version %d was not made current: " % new in text and "stays current" in text),
+          "the bar says whether version %d was made current and why not" % new)
+    other = base if made else new
     starts = [i for i, l in enumerate(lines) if l == "# retrain-start"]
     ticks = []
     if starts and "# retrain-end ok" in lines:
@@ -443,7 +463,15 @@ def test_retrain(tmp):
         check(not own, "no frame gap above 100 ms during the retrain that the machine did not "
               "share (%s)" % ", ".join("%.0f ms" % x for x in own))
     time.sleep(1.0)
-    screenshot("gui-retrained.png")              # the message bar with val G / mIoU / BF
+    screenshot("gui-retrained.png")              # the retrain bar with the before/after figures
+    # its button (mnemonic Alt+U, "Use version N") makes the other version current, then back
+    for want in (other, base if other == new else new):
+        xdo("windowfocus", "--sync", wid)
+        xdo("key", "--window", wid, "alt+u")
+        got = wait_log(log, "# current-model %d" % want, 10)
+        check("# current-model %d" % want in got, "Alt+U made version %d current" % want)
+        check(current_model(project)[0] == want, "the project's current model is %d" % want)
+    screenshot("gui-retrain-switched.png")
     # the window stayed usable: a stroke is still saved
     before = dump(project, os.path.join(tmp, "before.raw"))
     xdo("key", "--window", wid, "3")

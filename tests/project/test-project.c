@@ -953,6 +953,101 @@ test_missing_files (void)
   rm_rf (tmp);
 }
 
+/* Model versions: the explicit current model (migration from "the newest is current"), the
+ * training images a version records, and the in-sample flag on the prediction shown. */
+static void
+test_model_versions (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-project-XXXXXX", NULL);
+  g_autofree char *ds = make_small_camvid (tmp, 2, FALSE);
+  g_autofree char *proj = g_build_filename (tmp, "v.relabel", NULL);
+  g_autoptr (GError) error = NULL;
+  RlProject *p = rl_project_open (proj, TRUE, &error);
+  g_assert_true (rl_project_import (p, "camvid", ds, NULL, NULL, NULL, NULL, NULL, &error));
+  g_autoptr (GPtrArray) list = rl_project_list_images (p, &error);
+  gint64 a = ((RlImageInfo *) list->pdata[0])->id, b = ((RlImageInfo *) list->pdata[1])->id;
+  g_autofree char *model_path = g_build_filename (tmp, "m.safetensors", NULL);
+  const char st[] = "\x02\x00\x00\x00\x00\x00\x00\x00{}";
+  g_assert_true (g_file_set_contents (model_path, st, sizeof st - 1, NULL));
+  g_assert_cmpint (rl_project_current_model (p), ==, 0);
+  gint64 v1 = rl_project_add_model (p, "shipped", model_path, 0, NULL, &error);
+  g_assert_cmpint (rl_project_current_model (p), ==, v1);
+
+  /* A version trained on image a (its label revision and hash recorded), not made current. */
+  gint64 rev = -1;
+  g_assert_true (rl_project_get_label_version (p, a, &rev, &error));
+  RlTrainedImage trained = { a, rev, "0123456789abcdef0123456789abcdef01234567" };
+  gint64 v2 = rl_project_add_model_version (p, "retrained", model_path, v1, "{}", &trained, 1,
+                                            FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (v2, >, v1);
+  g_assert_cmpint (rl_project_current_model (p), ==, v1);
+  g_autoptr (GPtrArray) models = rl_project_list_models (p, &error);
+  g_assert_cmpuint (models->len, ==, 2);
+  RlModelInfo *m1 = models->pdata[0], *m2 = models->pdata[1];
+  g_assert_true (m1->current && !m2->current);
+  g_assert_cmpint (m2->parent_id, ==, v1);
+  g_assert_cmpuint (m1->n_trained, ==, 0);
+  g_assert_cmpuint (m2->n_trained, ==, 1);
+  g_autoptr (GHashTable) set = rl_project_model_trained_images (p, v2, &error);
+  g_assert_cmpuint (g_hash_table_size (set), ==, 1);
+  g_assert_cmpint (*(gint64 *) g_hash_table_lookup (set, &a), ==, rev);
+
+  /* Predictions of both versions: the current model's is shown; v2's on a is in-sample. */
+  gsize n = 480 * 360;
+  g_autofree guint8 *p1 = g_malloc (n), *p2 = g_malloc (n);
+  memset (p1, 1, n);
+  memset (p2, 2, n);
+  for (int k = 0; k < 2; k++)
+    {
+      gint64 id = k == 0 ? a : b;
+      g_assert_true (rl_project_set_prediction (p, id, v1, p1, 480, 360, &error));
+      g_assert_true (rl_project_set_prediction (p, id, v2, p2, 480, 360, &error));
+    }
+  g_autofree guint8 *shown = mask_of (p, a, RL_MASK_PREDICTION);
+  g_assert_cmpuint (shown[0], ==, 1);
+  g_autoptr (RlImageInfo) ia = rl_project_get_image (p, a, &error);
+  g_assert_cmpint (ia->pred_model_id, ==, v1);
+  g_assert_false (ia->pred_in_sample);
+  g_assert_true (rl_project_set_current_model (p, v2, &error));
+  g_assert_cmpint (rl_project_current_model (p), ==, v2);
+  g_clear_pointer (&shown, g_free);
+  shown = mask_of (p, a, RL_MASK_PREDICTION);
+  g_assert_cmpuint (shown[0], ==, 2);
+  g_autoptr (GPtrArray) list2 = rl_project_list_images (p, &error);
+  for (guint i = 0; i < list2->len; i++)
+    {
+      RlImageInfo *info = list2->pdata[i];
+      g_assert_cmpint (info->pred_model_id, ==, v2);
+      g_assert_true (info->pred_in_sample == (info->id == a));
+    }
+  /* Unknown versions are refused and change nothing. */
+  g_assert_false (rl_project_set_current_model (p, 99, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (rl_project_current_model (p), ==, v2);
+  rl_project_close (p);
+
+  /* A project written before the current flag (schema 1): its newest model becomes current. */
+  sqlite3 *db = NULL;
+  g_autofree char *old = g_build_filename (tmp, "old.relabel", NULL);
+  p = rl_project_open (old, TRUE, &error);
+  rl_project_close (p);
+  g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DROP TABLE model_train_images; DROP INDEX models_one_current;"
+                                     "ALTER TABLE models DROP COLUMN current;"
+                                     "INSERT INTO models (name, weights, created) VALUES"
+                                     " ('a', x'00', 'now'), ('b', x'00', 'now');"
+                                     "PRAGMA user_version = 1;", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+  p = rl_project_open (old, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rl_project_current_model (p), ==, 2);
+  rl_project_close (p);
+  rm_rf (tmp);
+}
+
 static void
 test_schema (void)
 {
@@ -971,7 +1066,7 @@ test_schema (void)
   g_assert_cmpint (sqlite3_open (proj, &db), ==, SQLITE_OK);
   sqlite3_stmt *stmt = NULL;
   const char *checks[][2] = {
-    { "PRAGMA user_version", "1" },
+    { "PRAGMA user_version", "2" },
     { "PRAGMA application_id", "1380729420" },
     { "PRAGMA journal_mode", "wal" },
   };
@@ -1157,6 +1252,7 @@ main (int argc, char **argv)
   if (camvid == NULL || relabel_bin == NULL)
     g_error ("RELABEL_CAMVID and RELABEL_BIN must be set (run through meson test)");
   g_test_add_func ("/project/schema", test_schema);
+  g_test_add_func ("/project/model-versions", test_model_versions);
   g_test_add_func ("/project/bad-input", test_bad_input);
   g_test_add_func ("/project/history", test_history);
   g_test_add_func ("/project/diff-bomb", test_diff_bomb);

@@ -1,8 +1,10 @@
 #!/bin/sh
 # relabel finetune end to end on a project of 6 CamVid train + 2 val images at 1/8 scale: new model
-# versions (parent recorded when the base came from the project), a val metrics run equal to
-# `relabel predict` + `relabel eval` of the written model and whose confusion counts every non-void
-# val pixel (counted here from the PNGs), --corrected-only, cancel, bad input, no temp files left.
+# versions (parent recorded when the base came from the project, the exact training images and
+# their label versions, the current flag following the held-out check), `relabel models` (text and
+# JSON, in-sample marking), a val metrics run equal to `relabel predict` + `relabel eval` of the
+# written model and whose confusion counts every non-void val pixel (counted here from the PNGs),
+# --corrected-only, cancel, bad input, no temp files left.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 [ -d "$RELABEL_CAMVID/train" ] || fail "no CamVid at $RELABEL_CAMVID"
@@ -25,23 +27,56 @@ print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$P" "$1
   --scale 0.125 --threads 1 --val-split= -q || fail "base training"
 ft="--iters 2 --scale 0.125 --threads 1 -q"
 
-# 1. From a model file: stored without a parent.
+# 0. relabel models --add: version 1, current.
+"$RELABEL_BIN" models --project "$P" --add "$tmp/base.safetensors" > "$tmp/out0" \
+  || fail "models --add exited $?"
+grep -q "^version 1 added" "$tmp/out0" || fail "models --add: $(cat "$tmp/out0")"
+[ "$(q 'select id from models where current = 1')" = 1 ] || fail "version 1 is not current"
+
+# 1. From a model file: stored without a parent; the held-out images (1 of the 2 val ones) are
+# scored before and after, and the new version is current exactly when the check passed.
 "$RELABEL_BIN" finetune --project "$P" --model "$tmp/base.safetensors" --out "$tmp/m1.safetensors" \
-  $ft > "$tmp/out1" || fail "finetune from a file exited $?"
+  $ft > "$tmp/out1" 2>"$tmp/err1" || fail "finetune from a file exited $?"
 no_temp "finetune 1"
 [ -f "$tmp/m1.safetensors" ] || fail "m1 not written"
-grep -q "^model 1 " "$tmp/out1" || fail "no model id printed: $(cat "$tmp/out1")"
-[ "$(q 'select count(*) from models')" = 1 ] || fail "model 1 not stored"
-[ "$(q 'select parent_id from models where id = 1')" = None ] || fail "model 1 has a parent"
+grep -q "^version 2 " "$tmp/out1" || fail "no version printed: $(cat "$tmp/out1")"
+[ "$(q 'select count(*) from models')" = 2 ] || fail "version 2 not stored"
+[ "$(q 'select parent_id from models where id = 2')" = None ] || fail "version 2 has a parent"
+grep -q "^held-out     1 images  before: G .* after: G " "$tmp/out1" \
+  || fail "no held-out scores: $(cat "$tmp/out1")"
+/usr/bin/python3 - "$P" "$tmp/out1" "$tmp/err1" <<'PY' || exit 1
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+c = json.loads(db.execute("select config from models where id = 2").fetchone()[0])
+h = c["heldout"]
+assert h["images"] == 1 and c["heldout_images"] == 1, c
+ok = (h["after"]["global_accuracy"] >= h["before"]["global_accuracy"] - 0.005
+      and h["after"]["miou"] >= h["before"]["miou"] - 0.005)
+current = db.execute("select id from models where current = 1").fetchone()[0]
+assert c["made_current"] == ok and current == (2 if ok else 1), (c, current)
+err = open(sys.argv[3]).read()
+assert ok == ("not made current" not in err), err
+# trained on the 6 train images, each with its label revision and the SHA-1 of its mask
+rows = db.execute("select image_id, rev, label_sha1 from model_train_images where model_id = 2"
+                  " order by image_id").fetchall()
+ids = [r[0] for r in db.execute("select id from images where split = 'train' order by id")]
+assert [r[0] for r in rows] == ids and len(ids) == 6, (rows, ids)
+assert all(len(r[2]) == 40 for r in rows), rows
+# relabel train stored its loss weights in the base's metadata: the fine-tune trains with them
+assert (c["loss"], c["class_weights_from"], c["freeze_bn"]) == ("cross_entropy", "model", True), c
+print("version 2:", "made current" if ok else "not made current")
+PY
 
 # 2. From the project's current model: parent recorded.
-"$RELABEL_BIN" finetune --project "$P" --out "$tmp/m2.safetensors" $ft > "$tmp/out2" \
-  || fail "finetune from the project exited $?"
+cur=$(q 'select id from models where current = 1')
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/m2.safetensors" $ft --val-split val \
+  > "$tmp/out2" 2>/dev/null || fail "finetune from the project exited $?"
 no_temp "finetune 2"
-[ "$(q 'select count(*) from models')" = 2 ] || fail "model 2 not stored"
-[ "$(q 'select parent_id from models where id = 2')" = 1 ] || fail "model 2's parent is not 1"
-[ "$(q 'select json_extract(config, "$.train_images") from models where id = 2')" = 6 ] \
-  || fail "model 2 not trained on the 6 train images"
+[ "$(q 'select count(*) from models')" = 3 ] || fail "version 3 not stored"
+[ "$(q 'select parent_id from models where id = 3')" = "$cur" ] \
+  || fail "version 3's parent is not the current version $cur"
+[ "$(q 'select json_extract(config, "$.train_images") from models where id = 3')" = 6 ] \
+  || fail "version 3 not trained on the 6 train images"
 grep -q "^val (2 images" "$tmp/out2" || fail "no val metrics printed: $(cat "$tmp/out2")"
 
 # 3. The stored metrics: ranges, K x K confusion over every non-void val pixel, and the same
@@ -59,9 +94,10 @@ import json, os, sqlite3, sys
 import numpy as np
 from PIL import Image
 db = sqlite3.connect(sys.argv[1])
-rows = db.execute("select model_id, split, metrics from metrics_runs order by id").fetchall()
-assert [(r[0], r[1]) for r in rows] == [(1, "val"), (2, "val")], rows
-m = json.loads(rows[1][2])
+rows = db.execute("select model_id, split, metrics from metrics_runs where split = 'val'"
+                  " order by id").fetchall()
+assert [(r[0], r[1]) for r in rows] == [(3, "val")], rows
+m = json.loads(rows[0][2])
 assert m["images"] == 2, m["images"]
 for k in ("global_accuracy", "class_accuracy", "miou", "bf"):
     assert 0 <= m[k] <= 1, (k, m[k])
@@ -80,7 +116,7 @@ assert ref["confusion"] == m["confusion"], "confusion differs from relabel eval 
 for k in ("global_accuracy", "class_accuracy", "miou", "bf"):
     assert abs(ref[k] - m[k]) < 1e-9, (k, ref[k], m[k])
 assert [i["name"] for i in m["per_image"]] == [i["name"] for i in ref["per_image"]]
-blob = db.execute("select weights from models where id = 2").fetchone()[0]
+blob = db.execute("select weights from models where id = 3").fetchone()[0]
 assert blob == open(sys.argv[4], "rb").read(), "stored weights differ from the written file"
 print(f"val G {m['global_accuracy']:.3f} mIoU {m['miou']:.3f}; {nonvoid} non-void pixels")
 PY
@@ -94,10 +130,40 @@ first=$(head -1 "$tmp/ds/train.txt" | sed 's|.*/train/\([^ ]*\)\.png .*|\1|')
 "$RELABEL_BIN" paint --project "$P" --image "$first" --class 3 --radius 20 \
   --stroke "100,100 300,100" >/dev/null || fail "paint"
 "$RELABEL_BIN" finetune --project "$P" --out "$tmp/m3.safetensors" $ft --corrected-only \
-  --val-split= >/dev/null || fail "--corrected-only after a stroke exited $?"
-[ "$(q 'select json_extract(config, "$.train_images") from models where id = 3')" = 1 ] \
+  --val-split= >"$tmp/out4" 2>/dev/null || fail "--corrected-only after a stroke exited $?"
+[ "$(q 'select json_extract(config, "$.train_images") from models where id = 4')" = 1 ] \
   || fail "--corrected-only did not train on the one corrected image"
-[ "$(q 'select count(*) from metrics_runs')" = 2 ] || fail "--val-split= stored metrics"
+[ "$(q "select count(*) from metrics_runs where split = 'val'")" = 1 ] \
+  || fail "--val-split= stored metrics"
+# The corrected image's scores after are in-sample (the version trained on it), and say so.
+grep -q "^corrected    1 images  before: G .*  after: G .* (in-sample)$" "$tmp/out4" \
+  || fail "corrected scores not marked in-sample: $(cat "$tmp/out4")"
+"$RELABEL_BIN" models --project "$P" > "$tmp/models" || fail "relabel models exited $?"
+grep -q "^version 4" "$tmp/models" && grep -q "corrected .* (in-sample before and after)" "$tmp/models" \
+  && grep -q "parent version .*, trained on 1 images" "$tmp/models" \
+  || fail "relabel models: $(cat "$tmp/models")"
+"$RELABEL_BIN" models --project "$P" --json > "$tmp/models.json" || fail "models --json"
+/usr/bin/python3 - "$P" "$tmp/models.json" <<'PY' || exit 1
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+v = json.load(open(sys.argv[2]))
+assert [m["version"] for m in v] == [1, 2, 3, 4], v
+assert [m["current"] for m in v].count(True) == 1, v
+cur = db.execute("select id from models where current = 1").fetchone()[0]
+assert [m["version"] for m in v if m["current"]] == [cur], (v, cur)
+m4 = v[3]
+assert m4["trained_on"] == 1 and m4["corrected"]["images"] == 1, m4
+assert m4["corrected"]["after"]["in_sample"] is True, m4
+assert m4["heldout"]["after"]["in_sample"] is False, m4
+assert v[0]["trained_on"] == 0 and v[0]["heldout"] is None, v[0]
+PY
+# --set-current picks any version; an unknown one is a one-line error.
+"$RELABEL_BIN" models --project "$P" --set-current 1 >/dev/null || fail "--set-current 1"
+[ "$(q 'select id from models where current = 1')" = 1 ] || fail "--set-current 1 not applied"
+"$RELABEL_BIN" models --project "$P" --set-current 9 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "no model with id 9" "$tmp/err" \
+  || fail "--set-current 9 exited $rc: $(cat "$tmp/err")"
+[ "$(q 'select id from models where current = 1')" = 1 ] || fail "a refused --set-current changed it"
 
 # 5. A project with only val images (like the demo) trains on every labelled image, and says so.
 mkdir "$tmp/valonly"
@@ -108,11 +174,13 @@ cp "$tmp/ds/val.txt" "$tmp/valonly/val.txt"
 "$RELABEL_BIN" finetune --project "$tmp/v.relabel" --model "$tmp/base.safetensors" \
   --out "$tmp/v.safetensors" --iters 1 --scale 0.125 --threads 1 > /dev/null 2>"$tmp/err" \
   || fail "val-only project exited $?: $(cat "$tmp/err")"
-grep -q "training on all 2 labelled images" "$tmp/err" || fail "no fallback note: $(cat "$tmp/err")"
+grep -q "no labelled 'train' images: training on the 1 labelled images" "$tmp/err" \
+  || fail "no fallback note: $(cat "$tmp/err")"
 /usr/bin/python3 -c "
 import json, sqlite3, sys
 c = json.loads(sqlite3.connect(sys.argv[1]).execute('select config from models').fetchone()[0])
-assert (c['train_split'], c['train_images'], c['val_overlaps_train']) == ('*', 2, True), c" \
+assert (c['train_split'], c['train_images'], c['heldout_images']) == ('*', 1, 1), c
+assert c['heldout']['after_in_sample'] is False, c" \
   "$tmp/v.relabel" || fail "val-only config"
 
 # 6. Cancel (SIGINT mid-training): exit 1, no new model or metrics, no temp files.
@@ -158,4 +226,5 @@ grep -q "nothere.safetensors" "$tmp/err" || fail "missing model file: $(cat "$tm
 [ "$(state)" = "$state_before" ] || fail "a refused run changed the project"
 [ ! -e "$tmp/x.safetensors" ] || fail "a refused run wrote a model file"
 no_temp "bad input"
-echo "ok: versions with parents, val metrics = predict + eval, corrected-only, cancel, bad input"
+echo "ok: versions with parents, training images, current flag, relabel models, in-sample" \
+  "marking, val metrics = predict + eval, corrected-only, cancel, bad input"

@@ -1,0 +1,250 @@
+/* relabel models: the project's model versions with their provenance (parent, images trained on)
+ * and the before/after scores a retrain took, which one is current; --add registers a model
+ * file as a new version (made current), --set-current picks the current version. */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-options.h"
+#include "relabel-cli.h"
+#include "rl-project.h"
+
+/* The retrain scores of one set ("heldout" or "corrected") stored in a version's config. */
+typedef struct
+{
+  gboolean present;
+  gint64 images;
+  gboolean before_in_sample, after_in_sample;
+  double before_g, before_miou, after_g, after_miou;
+} Scores;
+
+static double
+number (JsonObject *o, const char *key)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, key) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n) : NAN;
+}
+
+static Scores
+read_scores (JsonObject *config, const char *key)
+{
+  Scores s = { FALSE, 0, FALSE, FALSE, NAN, NAN, NAN, NAN };
+  JsonNode *n = config != NULL ? json_object_get_member (config, key) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+    return s;
+  JsonObject *o = json_node_get_object (n);
+  s.present = TRUE;
+  s.images = json_object_get_int_member_with_default (o, "images", 0);
+  s.before_in_sample = json_object_get_boolean_member_with_default (o, "before_in_sample", FALSE);
+  s.after_in_sample = json_object_get_boolean_member_with_default (o, "after_in_sample", FALSE);
+  JsonNode *b = json_object_get_member (o, "before"), *a = json_object_get_member (o, "after");
+  JsonObject *bo = b != NULL && JSON_NODE_HOLDS_OBJECT (b) ? json_node_get_object (b) : NULL;
+  JsonObject *ao = a != NULL && JSON_NODE_HOLDS_OBJECT (a) ? json_node_get_object (a) : NULL;
+  s.before_g = number (bo, "global_accuracy");
+  s.before_miou = number (bo, "miou");
+  s.after_g = number (ao, "global_accuracy");
+  s.after_miou = number (ao, "miou");
+  return s;
+}
+
+static void
+add_json_number (JsonBuilder *b, const char *key, double v)
+{
+  json_builder_set_member_name (b, key);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_scores_json (JsonBuilder *b, const char *key, const Scores *s)
+{
+  json_builder_set_member_name (b, key);
+  if (!s->present)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "images");
+  json_builder_add_int_value (b, s->images);
+  for (int w = 0; w < 2; w++)
+    {
+      json_builder_set_member_name (b, w == 0 ? "before" : "after");
+      json_builder_begin_object (b);
+      add_json_number (b, "global_accuracy", w == 0 ? s->before_g : s->after_g);
+      add_json_number (b, "miou", w == 0 ? s->before_miou : s->after_miou);
+      json_builder_set_member_name (b, "in_sample");
+      json_builder_add_boolean_value (b, w == 0 ? s->before_in_sample : s->after_in_sample);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+}
+
+/* "G 84.0 → 84.1 %, mIoU 51.0 → 51.2 %" with "(in-sample)" after a side that is. */
+static void
+print_scores (const char *what, const Scores *s)
+{
+  if (!s->present || s->images == 0)
+    return;
+  printf ("    %-9s %3" G_GINT64_FORMAT " images: G %.1f -> %.1f %%, mIoU %.1f -> %.1f %%",
+          what, s->images, 100 * s->before_g, 100 * s->after_g, 100 * s->before_miou,
+          100 * s->after_miou);
+  if (s->before_in_sample && s->after_in_sample)
+    printf ("  (in-sample before and after)");
+  else if (s->after_in_sample)
+    printf ("  (after: in-sample)");
+  else if (s->before_in_sample)
+    printf ("  (before: in-sample)");
+  printf ("\n");
+}
+
+int
+rl_cmd_models (int argc, char **argv)
+{
+  g_autofree char *project_path = NULL, *add = NULL, *name = NULL;
+  gint64 set_current = 0;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "project", 0, 0, G_OPTION_ARG_FILENAME, &project_path, "Project file", "P" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "add", 0, 0, G_OPTION_ARG_FILENAME, &add,
+      "Register this model file as a new version and make it current", "M.safetensors" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the version --add registers", "NAME" },
+    { "set-current", 0, 0, G_OPTION_ARG_INT64, &set_current,
+      "Make this version the project's current model", "VERSION" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx =
+    g_option_context_new ("- list the project's model versions, add one or pick the current");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!rl_cli_parse ("models", ctx, &argc, &argv))
+    return 2;
+  if (project_path == NULL)
+    {
+      fprintf (stderr, "relabel models: --project P is required\n");
+      return 2;
+    }
+  if (add != NULL && set_current != 0)
+    {
+      fprintf (stderr, "relabel models: give --add or --set-current, not both\n");
+      return 2;
+    }
+  if (set_current < 0)
+    {
+      fprintf (stderr, "relabel models: --set-current wants a version number (1, 2, ...)\n");
+      return 2;
+    }
+  if (!g_file_test (project_path, G_FILE_TEST_IS_REGULAR))
+    {
+      fprintf (stderr, "relabel: %s: no such project file\n", project_path);
+      return 1;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) project = rl_project_open (project_path, FALSE, &error);
+  if (project == NULL)
+    {
+      fprintf (stderr, "relabel: %s\n", error->message);
+      return 1;
+    }
+  if (add != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (add);
+      gint64 id = rl_project_add_model (project, name ? name : base, add, 0, NULL, &error);
+      if (id == 0)
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
+      printf ("version %" G_GINT64_FORMAT " added from %s and made current\n", id, add);
+      return 0;
+    }
+  if (set_current != 0)
+    {
+      if (!rl_project_set_current_model (project, set_current, &error))
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
+      printf ("version %" G_GINT64_FORMAT " is now the current model\n", set_current);
+      return 0;
+    }
+
+  g_autoptr (GPtrArray) models = rl_project_list_models (project, &error);
+  if (models == NULL)
+    {
+      fprintf (stderr, "relabel: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < models->len; i++)
+    {
+      RlModelInfo *m = models->pdata[i];
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *config = NULL;
+      if (m->config != NULL && json_parser_load_from_data (parser, m->config, -1, NULL)
+          && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        config = json_node_get_object (json_parser_get_root (parser));
+      Scores heldout = read_scores (config, "heldout");
+      Scores corrected = read_scores (config, "corrected");
+      const char *reason = config != NULL && json_object_has_member (config, "reason")
+                           && !json_object_get_null_member (config, "reason")
+                           ? json_object_get_string_member (config, "reason") : NULL;
+      if (json)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_int_value (b, m->id);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, m->name);
+          json_builder_set_member_name (b, "created");
+          json_builder_add_string_value (b, m->created);
+          json_builder_set_member_name (b, "parent");
+          if (m->parent_id > 0)
+            json_builder_add_int_value (b, m->parent_id);
+          else
+            json_builder_add_null_value (b);
+          json_builder_set_member_name (b, "current");
+          json_builder_add_boolean_value (b, m->current);
+          json_builder_set_member_name (b, "trained_on");
+          json_builder_add_int_value (b, m->n_trained);
+          add_scores_json (b, "heldout", &heldout);
+          add_scores_json (b, "corrected", &corrected);
+          json_builder_set_member_name (b, "not_current_reason");
+          if (reason != NULL)
+            json_builder_add_string_value (b, reason);
+          else
+            json_builder_add_null_value (b);
+          json_builder_end_object (b);
+          continue;
+        }
+      printf ("version %" G_GINT64_FORMAT "%s  %s  (%s)\n", m->id, m->current ? " [current]" : "",
+              m->name, m->created);
+      if (m->parent_id > 0)
+        printf ("    parent version %" G_GINT64_FORMAT ", trained on %u images\n", m->parent_id,
+                m->n_trained);
+      else if (m->n_trained > 0)
+        printf ("    trained on %u images\n", m->n_trained);
+      print_scores ("held-out", &heldout);
+      print_scores ("corrected", &corrected);
+      if (reason != NULL)
+        printf ("    %s\n", reason);
+    }
+  json_builder_end_array (b);
+  if (json)
+    {
+      g_autoptr (JsonGenerator) gen = json_generator_new ();
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      json_generator_set_root (gen, root);
+      json_generator_set_pretty (gen, TRUE);
+      g_autofree char *text = json_generator_to_data (gen, NULL);
+      printf ("%s\n", text);
+    }
+  else if (models->len == 0)
+    printf ("no model versions\n");
+  return 0;
+}
