@@ -1,6 +1,7 @@
 """Compares two safetensors model files tensor by tensor (max abs difference <= tol), reading the
 format by hand (8-byte header length, JSON header, raw little-endian data); with --retag, writes a
-copy whose classifier has a different class count (for the bad-input test)."""
+copy whose classifier has a different class count (for the bad-input test); with --meta SRC DST
+KEY VALUE, a copy whose __metadata__ KEY is VALUE (removed when VALUE is "-")."""
 import json
 import struct
 import sys
@@ -46,6 +47,16 @@ if sys.argv[1] == "--retag":
     meta["class_names"] = json.dumps(json.loads(meta["class_names"])[:k])
     if "class_weights" in meta:  # the loss weights are per class too
         meta["class_weights"] = json.dumps(json.loads(meta["class_weights"])[:k])
+    write(sys.argv[3], tensors, meta)
+    sys.exit(0)
+
+if sys.argv[1] == "--meta":
+    tensors, meta = read(sys.argv[2])
+    key, value = sys.argv[4], sys.argv[5]
+    if value == "-":
+        meta.pop(key, None)
+    else:
+        meta[key] = value
     write(sys.argv[3], tensors, meta)
     sys.exit(0)
 

@@ -135,6 +135,21 @@ rc=$?; [ $rc -eq 1 ] || fail "missing dataset exited $rc"
   2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] || fail "5-class init exited $rc"
 grep -q "classes" "$tmp/err" || fail "5-class init: $(cat "$tmp/err")"
+# The loss keys: a model without them (made before they existed) still loads; malformed ones
+# are refused with the key's name.
+cm="$RELABEL_SOURCE_ROOT/tests/train/compare_models.py"
+/usr/bin/python3 "$cm" --meta "$tmp/a.safetensors" "$tmp/old1.safetensors" class_weights - \
+  && /usr/bin/python3 "$cm" --meta "$tmp/old1.safetensors" "$tmp/old2.safetensors" loss - \
+  && /usr/bin/python3 "$cm" --meta "$tmp/old2.safetensors" "$tmp/old.safetensors" \
+    class_weight_power - || fail "could not strip the loss keys"
+"$RELABEL_BIN" train $common $aug --out "$tmp/x.safetensors" --iters 1 --init "$tmp/old.safetensors" \
+  || fail "a model without loss keys was refused"
+/usr/bin/python3 "$cm" --meta "$tmp/a.safetensors" "$tmp/badw.safetensors" class_weights "[1, 2]" \
+  || fail "could not write bad class_weights"
+"$RELABEL_BIN" train $common --out "$tmp/x.safetensors" --iters 1 --init "$tmp/badw.safetensors" \
+  2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || fail "2 class weights for 11 classes exited $rc"
+grep -q "class_weights" "$tmp/err" || fail "bad class_weights: $(cat "$tmp/err")"
 # A label value beyond the spec.
 mkdir -p "$tmp/bad/train" "$tmp/bad/trainannot"
 first=$(head -1 "$tmp/ds/train.txt" | sed 's|.*/train/\([^ ]*\) .*|\1|')
