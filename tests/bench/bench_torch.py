@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-# PyTorch 1.13 peer of bench-engine.c: SegNet-Basic / SegNet at 360x480 in fp32 NCHW, fp32
-# channels-last and bf16 autocast (channels-last): inference, training step at batch 4, peak RSS.
+# PyTorch 1.13 peer of bench-engine.c: SegNet-Basic / SegNet at 360x480 (or --size) in fp32 NCHW,
+# fp32 channels-last and bf16 autocast (channels-last): inference, training step at batch 4 (or
+# --batch), peak RSS.
 import argparse
 import os
 import subprocess
@@ -53,7 +54,7 @@ def measure(arch, config, mode, threads, runs, weights=None):
         model.load_state_dict({k: torch.from_numpy(v).float() for k, v in tensors.items()},
                               strict=False)
     model = model.to(memory_format=fmt)
-    times = []
+    times, cpu = [], []
     if mode == "infer":
         model.eval()
         x = torch.randn(1, 3, H, W).to(memory_format=fmt)
@@ -71,16 +72,29 @@ def measure(arch, config, mode, threads, runs, weights=None):
         loss_fn = nn.CrossEntropyLoss(ignore_index=255)
         for _ in range(runs + 1):
             t0 = time.perf_counter()
+            c0 = time.process_time()
             opt.zero_grad()
             with autocast():
                 loss = loss_fn(model(x), y)
             loss.backward()
             opt.step()
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     first, rest = times[0], times[1:]
     hwm_mb = status_kb("VmHWM") / 1024.0
     print("RESULT %s %s %s %.6f %.6f %.6f %.1f %.1f"
           % (arch, config, mode, first, median(rest), min(rest), hwm_mb, start_kb / 1024.0))
+    if cpu:
+        # CPU seconds of a training step (all threads): on a busy machine, divided by the
+        # threads, it estimates the step with the cores to itself (bench-speed prints the same).
+        print("CPURESULT %s %s %s %.6f %.6f"
+              % (arch, config, mode, median(cpu[1:]), min(cpu[1:])))
+
+
+def set_size(size, batch):
+    global H, W, BATCH
+    H, W = (int(v) for v in size.split("x"))
+    BATCH = batch
 
 
 def main():
@@ -94,7 +108,10 @@ def main():
                     help="only RESULT lines per measurement (bench-engine prints them itself)")
     ap.add_argument("--child", nargs=3, metavar=("ARCH", "CONFIG", "MODE"))
     ap.add_argument("--model", help="SegNet-Basic safetensors for inference (trained weights)")
+    ap.add_argument("--size", default="%dx%d" % (H, W), help="HxW of the images (default 360x480)")
+    ap.add_argument("--batch", type=int, default=BATCH, help="training batch (default 4)")
     a = ap.parse_args()
+    set_size(a.size, a.batch)
     if a.child:
         arch, config, mode = a.child
         measure(arch, config, mode, a.threads, a.runs if mode == "infer" else a.train_runs,
@@ -123,9 +140,13 @@ def main():
             for mode in ("infer", "train"):
                 cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(a.threads),
                        "--runs", str(a.runs), "--train-runs", str(a.train_runs),
+                       "--size", a.size, "--batch", str(a.batch),
                        "--child", arch, config, mode] + (["--model", a.model] if a.model else [])
                 p = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 results = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
+                for line in p.stdout.splitlines():
+                    if line.startswith("CPURESULT "):
+                        print(line)
                 if p.returncode != 0 or not results:
                     err = p.stderr.strip().splitlines()
                     print("  PyTorch %s %s %s failed: %s"
