@@ -50,7 +50,7 @@ typedef struct
    * it was measured on; a resume that scores another split starts the bests afresh. */
   double best_score;
   int best_score_epoch;
-  char select[64];
+  char select[256];
 } TrainState;
 
 static gboolean
