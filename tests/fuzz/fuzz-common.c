@@ -44,8 +44,8 @@ fuzz_tmpdir (void)
 {
   if (tmpdir == NULL)
     {
-      const char *base = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && access ("/dev/shm", W_OK) == 0
-                           ? "/dev/shm" : g_get_tmp_dir ();
+      gboolean shm = g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR) && access ("/dev/shm", W_OK) == 0;
+      const char *base = shm ? "/dev/shm" : g_get_tmp_dir ();
       char *tmpl = g_build_filename (base, "relabel-fuzz-XXXXXX", NULL);
       if (g_mkdtemp (tmpl) == NULL)
         fuzz_fail ("cannot make a temporary folder %s", tmpl);
