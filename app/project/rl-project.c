@@ -1845,6 +1845,17 @@ rl_project_add_model_version (RlProject *project, const char *name,
   g_autofree char *data = NULL;
   gsize len = 0;
   g_autoptr (GError) local = NULL;
+  /* The weights go into one blob: refuse a file SQLite could not store before reading it whole
+   * (a file picked by mistake may be gigabytes). */
+  GStatBuf st;
+  int max_blob = sqlite3_limit (p->db, SQLITE_LIMIT_LENGTH, -1);
+  if (g_stat (safetensors_path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > max_blob)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "%s: too large for a model in a project (%lld bytes, at most %d)",
+                   safetensors_path, (long long) st.st_size, max_blob);
+      return 0;
+    }
   if (!g_file_get_contents (safetensors_path, &data, &len, &local))
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND, "%s", local->message);

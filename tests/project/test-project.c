@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "rl-image-io.h"
@@ -734,6 +735,20 @@ test_history (void)
   g_assert_cmpmem (g_bytes_get_data (bb, NULL), g_bytes_get_size (bb), st, sizeof st - 1);
   g_assert_cmpint (rl_project_add_model (p, "x", back, 0, "{not json", &error), ==, 0);
   g_clear_error (&error);
+  /* A model file larger than a project's blob can hold is refused on its size, unread (the file
+   * is sparse: reading it would take a gigabyte). */
+  g_autofree char *huge = g_build_filename (tmp, "huge.safetensors", NULL);
+  g_assert_true (g_file_set_contents (huge, st, sizeof st - 1, NULL));
+  g_assert_cmpint (truncate (huge, 1000000001), ==, 0);
+  g_assert_cmpint (rl_project_add_model (p, "huge", huge, 0, NULL, &error), ==, 0);
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, huge));
+  g_assert_nonnull (strstr (error->message, "too large for a model in a project"));
+  g_assert_null (strchr (error->message, '\n'));
+  g_assert_cmpint (rl_project_current_model (p), ==, child);
+  g_clear_error (&error);
+  g_unlink (huge);
 
   g_autofree guint8 *pred = g_malloc (n);
   memset (pred, 3, n);
