@@ -89,3 +89,13 @@ fuzz_check_message (const char *what, const char *message, const char *name)
   if (name != NULL && strstr (message, name) == NULL)
     fuzz_fail ("%s: message does not name %s: \"%s\"", what, name, message);
 }
+
+void
+fuzz_check_decoded (const char *what, int w, int h, const guint8 *pix, gsize bytes_per_pixel,
+                    int max_side)
+{
+  if (w < 1 || h < 1 || w > max_side || h > max_side || pix == NULL)
+    fuzz_fail ("%s: accepted a %dx%d image", what, w, h);
+  volatile guint8 last = pix[(gsize) w * h * bytes_per_pixel - 1];
+  (void) last;
+}

@@ -24,3 +24,7 @@ void fuzz_fail (const char *fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
 /* The error contract of every reader: a non-empty message on one line that names the file
  * (name may be NULL when the message is not expected to carry it). Aborts otherwise. */
 void fuzz_check_message (const char *what, const char *message, const char *name);
+/* A decoder that accepted an input: its size must be within 1..max_side per side and the buffer
+ * must hold w x h x bytes_per_pixel bytes (the last one is read: ASan reports a shorter one). */
+void fuzz_check_decoded (const char *what, int w, int h, const guint8 *pix,
+                         gsize bytes_per_pixel, int max_side);

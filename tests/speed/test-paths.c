@@ -119,20 +119,9 @@ labels_agree (const float *a, const float *b, int nc, size_t hw)
 static size_t
 argmax_agree (const float *a, const float *b)
 {
-  size_t agree = 0;
-  for (size_t i = 0; i < (size_t) N * H * W; i++)
-    {
-      size_t n = i / (H * W), o = n * 11 * H * W + i % (H * W);
-      int ia = 0, ib = 0;
-      for (int c = 1; c < 11; c++)
-        {
-          if (a[o + (size_t) c * H * W] > a[o + (size_t) ia * H * W])
-            ia = c;
-          if (b[o + (size_t) c * H * W] > b[o + (size_t) ib * H * W])
-            ib = c;
-        }
-      agree += ia == ib;
-    }
+  size_t agree = 0, hw = (size_t) H * W;
+  for (int n = 0; n < N; n++)
+    agree += labels_agree (a + n * 11 * hw, b + n * 11 * hw, 11, hw);
   return agree;
 }
 
