@@ -11,9 +11,12 @@
 #include "rl-class-spec.h"
 #include "rl-image-io.h"
 #include "rl-metrics.h"
+#include "rl-project-eval.h"
 
 #define USAGE "usage: relabel eval --gt DIR --pred DIR (--classes K [--ignore I] | " \
-              "--dataset camvid|sunrgbd) [--json] [--threads T]"
+              "--dataset camvid|sunrgbd) [--json] [--threads T]\n" \
+              "       relabel eval --project P [--model VERSION] [--split S] " \
+              "[--labels current|original] [--json] [--threads T]"
 
 /* One worker's share: images lo..hi-1, accumulated into its own RlMetrics. */
 typedef struct
@@ -174,11 +177,77 @@ print_text (const RlMetrics *m, const RlClassSpec *spec)
     }
 }
 
+static void
+eval_progress (guint done, guint total, gpointer data)
+{
+  if (done == total || done % 10 == 0)
+    fprintf (stderr, "scoring image %u/%u\n", done, total);
+}
+
+/* relabel eval --project: one model version of the project on one split and label set, the
+ * predictions it has not made yet made and stored, the result stored as a metrics run. */
+static int
+eval_project (const char *project_path, const char *version, const char *split,
+              const char *labels, gboolean json, int threads)
+{
+  RlEvalOptions opt;
+  rl_eval_options_init (&opt);
+  opt.split = split;
+  opt.threads = threads;
+  if (labels == NULL || g_strcmp0 (labels, "current") == 0)
+    opt.labels = RL_MASK_CURRENT;
+  else if (g_strcmp0 (labels, "original") == 0)
+    opt.labels = RL_MASK_ORIGINAL;
+  else
+    {
+      fprintf (stderr, "relabel eval: --labels '%s' is not current or original\n", labels);
+      return 2;
+    }
+  g_autoptr (GError) error = NULL;
+  if (version != NULL)
+    {
+      g_autoptr (RlProject) project = rl_project_open (project_path, FALSE, &error);
+      if (project == NULL || (opt.model_id = rl_project_find_model (project, version,
+                                                                     &error)) == 0)
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
+    }
+  RlEvalResult *r = rl_project_evaluate (project_path, &opt, eval_progress, NULL, NULL, &error);
+  if (r == NULL)
+    {
+      fprintf (stderr, "relabel: %s\n", error->message);
+      return 1;
+    }
+  if (json)
+    printf ("%s\n", r->json);
+  else
+    {
+      printf ("model version %" G_GINT64_FORMAT " (%s) on %s, %s labels: %u images",
+              r->model_id, r->model_name, split != NULL ? split : "every split",
+              opt.labels == RL_MASK_ORIGINAL ? "original" : "current", r->n_images);
+      if (r->n_in_sample > 0)
+        printf (", %u of them in-sample (the version or one it descends from trained on them: "
+                "their scores are optimistic)", r->n_in_sample);
+      printf ("\n");
+      g_autoptr (RlProject) project = rl_project_open (project_path, FALSE, NULL);
+      print_text (r->metrics, project != NULL ? rl_project_get_class_spec (project) : NULL);
+    }
+  if (r->n_skipped > 0)
+    fprintf (stderr, "relabel eval: note: %u image%s without %s labels or with a missing file "
+             "skipped\n", r->n_skipped, r->n_skipped == 1 ? "" : "s",
+             opt.labels == RL_MASK_ORIGINAL ? "original" : "current");
+  rl_eval_result_free (r);
+  return 0;
+}
+
 int
 rl_cmd_eval (int argc, char **argv)
 {
   g_autofree char *gt_dir = NULL, *pred_dir = NULL, *classes_arg = NULL, *ignore_arg = NULL;
   g_autofree char *dataset = NULL, *threads_arg = NULL;
+  g_autofree char *project = NULL, *model = NULL, *split = NULL, *labels = NULL;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "gt", 0, 0, G_OPTION_ARG_FILENAME, &gt_dir, "Folder of ground-truth label PNGs", "DIR" },
@@ -193,6 +262,15 @@ rl_cmd_eval (int argc, char **argv)
       "Print JSON (fractions 0..1; null where a denominator is empty)", NULL },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Worker threads (default: CPUs)",
       "T" },
+    { "project", 0, 0, G_OPTION_ARG_FILENAME, &project,
+      "Score a model version of this project instead (stored for the dashboard)", "P" },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &model,
+      "With --project: the version, by id or name (default: the current one)", "VERSION" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split,
+      "With --project: only this split's images (default: every split)", "S" },
+    { "labels", 0, 0, G_OPTION_ARG_STRING, &labels,
+      "With --project: score against the current (corrected, default) or original labels",
+      "current|original" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- evaluate predicted labels");
@@ -201,6 +279,28 @@ rl_cmd_eval (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "relabel eval: %s\n", error->message);
+      return 2;
+    }
+  if (project != NULL)
+    {
+      if (argc != 1 || gt_dir != NULL || pred_dir != NULL || classes_arg != NULL
+          || dataset != NULL || ignore_arg != NULL)
+        {
+          fprintf (stderr, "relabel eval: " USAGE "\n");
+          return 2;
+        }
+      gint64 t = 0;
+      if (threads_arg != NULL && !parse_int (threads_arg, 1, 256, &t))
+        {
+          fprintf (stderr, "relabel eval: --threads '%s' is not a number in 1..256\n",
+                   threads_arg);
+          return 2;
+        }
+      return eval_project (project, model, split, labels, json, (int) t);
+    }
+  if (model != NULL || split != NULL || labels != NULL)
+    {
+      fprintf (stderr, "relabel eval: --model, --split and --labels need --project\n");
       return 2;
     }
   if (argc != 1 || gt_dir == NULL || pred_dir == NULL

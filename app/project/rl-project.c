@@ -1169,6 +1169,40 @@ rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind, int *
   return TRUE;
 }
 
+gboolean
+rl_project_get_model_prediction (RlProject *project, gint64 image_id, gint64 model_id,
+                                 int *width, int *height, guint8 **mask, GError **error)
+{
+  RlProject *p = project;
+  g_auto (ImageRow) row = { 0 };
+  if (!read_image_row (p, image_id, &row, error))
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT png FROM predictions WHERE image_id = ? AND model_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  sqlite3_bind_int64 (stmt, 2, model_id);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "%s: image '%s' has no prediction of version %" G_GINT64_FORMAT, p->path,
+                   row.name, model_id);
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    return db_fail (p, error, "cannot read a prediction");
+  guint8 *out = NULL;
+  if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), row.width,
+                    row.height, "prediction", &out, error))
+    return FALSE;
+  *width = row.width;
+  *height = row.height;
+  *mask = out;
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Edit diffs: the changed pixels as runs (varint gap, varint length, old bytes, new bytes),
  * zlib-compressed. Exact in both directions, a few hundred bytes for a brush stroke. */

@@ -104,6 +104,11 @@ char *rl_project_image_path (RlProject *project, gint64 image_id);
 gboolean rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind,
                               int *width, int *height, guint8 **mask, GError **error);
 
+/* The prediction model_id made of image_id (NOT_FOUND when it has made none). */
+gboolean rl_project_get_model_prediction (RlProject *project, gint64 image_id, gint64 model_id,
+                                          int *width, int *height, guint8 **mask,
+                                          GError **error);
+
 /* --- edits: each call is one undoable step, committed in one transaction before it returns.
  * n_changed (may be NULL) receives the number of pixels changed; a step that changes nothing is
  * not recorded. */

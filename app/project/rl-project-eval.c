@@ -1,0 +1,326 @@
+/* Scoring a model version inside a project (rl-project-eval.h). */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "rl-metrics-json.h"
+#include "rl-model.h"
+#include "rl-project-eval.h"
+
+void
+rl_eval_options_init (RlEvalOptions *opt)
+{
+  memset (opt, 0, sizeof *opt);
+  opt->labels = RL_MASK_CURRENT;
+  opt->store = TRUE;
+}
+
+void
+rl_eval_result_free (RlEvalResult *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->model_name);
+  rl_metrics_free (r->metrics);
+  if (r->names != NULL)
+    g_ptr_array_unref (r->names);
+  if (r->in_sample != NULL)
+    g_array_unref (r->in_sample);
+  g_free (r->json);
+  g_free (r);
+}
+
+char *
+rl_project_eval_run_key (const char *split, RlMaskKind labels)
+{
+  const char *s = split == NULL || g_strcmp0 (split, "*") == 0 ? "all" : split;
+  return labels == RL_MASK_ORIGINAL ? g_strconcat (s, ":original", NULL) : g_strdup (s);
+}
+
+gint64
+rl_project_find_model (RlProject *project, const char *version, GError **error)
+{
+  g_autoptr (GPtrArray) models = rl_project_list_models (project, error);
+  if (models == NULL)
+    return 0;
+  gint64 id = 0;
+  guint64 number;
+  gboolean numeric = g_ascii_string_to_unsigned (version, 10, 1, G_MAXINT64, &number, NULL);
+  for (guint i = 0; i < models->len; i++)
+    {
+      RlModelInfo *m = models->pdata[i];
+      if ((numeric && m->id == (gint64) number) || (!numeric && g_strcmp0 (m->name, version) == 0))
+        id = m->id;
+    }
+  if (id == 0)
+    g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                 "%s: no model version '%s' (relabel models lists them)",
+                 rl_project_get_path (project), version);
+  return id;
+}
+
+/* The ids of the images model_id and every version it descends from trained on. */
+static GHashTable *
+lineage_trained (RlProject *project, gint64 model_id, GPtrArray *models, GError **error)
+{
+  g_autoptr (GHashTable) all = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  gint64 id = model_id;
+  for (guint hops = 0; id > 0 && hops <= models->len; hops++)
+    {
+      g_autoptr (GHashTable) set = rl_project_model_trained_images (project, id, error);
+      if (set == NULL)
+        return NULL;
+      GHashTableIter it;
+      gpointer key;
+      g_hash_table_iter_init (&it, set);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        g_hash_table_add (all, g_memdup2 (key, sizeof (gint64)));
+      gint64 next = 0;
+      for (guint i = 0; i < models->len; i++)
+        {
+          RlModelInfo *m = models->pdata[i];
+          if (m->id == id)
+            next = m->parent_id;
+        }
+      id = next;
+    }
+  return g_steal_pointer (&all);
+}
+
+static gboolean
+has_labels (const RlImageInfo *info, RlMaskKind labels)
+{
+  if (info->missing)
+    return FALSE;
+  return labels == RL_MASK_ORIGINAL ? info->has_original : info->status != RL_IMAGE_UNLABELLED;
+}
+
+/* Loads model_id's weights through a temporary file. */
+static RlModel *
+load_model (RlProject *project, gint64 model_id, GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("relabel-eval-XXXXXX", error);
+  if (dir == NULL)
+    return NULL;
+  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
+  RlModel *model = NULL;
+  if (rl_project_export_model (project, model_id, path, error))
+    {
+      RlError err = { { 0 } };
+      if (rl_model_load (path, &model, &err) != RL_OK)
+        g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                     "%s: model version %" G_GINT64_FORMAT ": %s",
+                     rl_project_get_path (project), model_id, err.text);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+  return model;
+}
+
+typedef struct
+{
+  gboolean (*should_stop) (gpointer data);
+  gpointer data;
+} StopCheck;
+
+static int
+abort_check (void *data)
+{
+  StopCheck *s = data;
+  return s->should_stop != NULL && s->should_stop (s->data);
+}
+
+/* The stored prediction of model_id, or a new one made (and stored) with *model, loaded on
+ * first use. */
+static guint8 *
+prediction_of (RlProject *project, const RlImageInfo *info, gint64 model_id,
+               const RlEvalOptions *opt, RlModel **model, StopCheck *stop, gboolean *made,
+               GError **error)
+{
+  int w, h;
+  guint8 *pred = NULL;
+  g_autoptr (GError) local = NULL;
+  *made = FALSE;
+  if (rl_project_get_model_prediction (project, info->id, model_id, &w, &h, &pred, &local))
+    return pred;
+  if (!g_error_matches (local, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (*model == NULL && (*model = load_model (project, model_id, error)) == NULL)
+    return NULL;
+  g_autofree guint8 *rgb = NULL;
+  if (!rl_project_load_rgb (project, info->id, &w, &h, &rgb, error))
+    return NULL;
+  g_autofree guint8 *labels = g_malloc ((gsize) w * h);
+  RlError err = { { 0 } };
+  RlStatus st = rl_model_predict_rgb8 (*model, rgb, h, w, labels, opt->threads, abort_check,
+                                       stop, &err);
+  if (st != RL_OK)
+    {
+      if (abort_check (stop))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+      else
+        g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s",
+                     info->rel_path, err.text);
+      return NULL;
+    }
+  if (!rl_project_set_prediction (project, info->id, model_id, labels, w, h, error))
+    return NULL;
+  *made = TRUE;
+  return g_steal_pointer (&labels);
+}
+
+/* rl_metrics_to_json's object with the in-sample marks and the run's description added. */
+static char *
+result_json (const RlEvalResult *r, const RlClassSpec *spec, const RlEvalOptions *opt)
+{
+  g_autofree char *base = rl_metrics_to_json (r->metrics, spec,
+                                              (const char *const *) r->names->pdata, FALSE);
+  g_autoptr (JsonNode) node = json_from_string (base, NULL);
+  JsonObject *o = json_node_get_object (node);
+  JsonArray *per_image = json_object_get_array_member (o, "per_image");
+  for (guint i = 0; i < json_array_get_length (per_image); i++)
+    json_object_set_boolean_member (json_array_get_object_element (per_image, i), "in_sample",
+                                    g_array_index (r->in_sample, gboolean, i));
+  json_object_set_int_member (o, "model", r->model_id);
+  json_object_set_string_member (o, "model_name", r->model_name);
+  if (opt->split == NULL || g_strcmp0 (opt->split, "*") == 0)
+    json_object_set_null_member (o, "split");
+  else
+    json_object_set_string_member (o, "split", opt->split);
+  json_object_set_string_member (o, "labels",
+                                 opt->labels == RL_MASK_ORIGINAL ? "original" : "current");
+  json_object_set_int_member (o, "in_sample_images", r->n_in_sample);
+  return json_to_string (node, TRUE);
+}
+
+RlEvalResult *
+rl_project_evaluate (const char *project_path, const RlEvalOptions *opt,
+                     void (*progress) (guint done, guint total, gpointer data),
+                     gboolean (*should_stop) (gpointer data), gpointer data, GError **error)
+{
+  g_return_val_if_fail (opt->labels == RL_MASK_CURRENT || opt->labels == RL_MASK_ORIGINAL, NULL);
+  g_autoptr (RlProject) project = rl_project_open (project_path, FALSE, error);
+  if (project == NULL)
+    return NULL;
+  gint64 model_id = opt->model_id > 0 ? opt->model_id : rl_project_current_model (project);
+  g_autoptr (GPtrArray) models = rl_project_list_models (project, error);
+  if (models == NULL)
+    return NULL;
+  const RlModelInfo *info_m = NULL;
+  for (guint i = 0; i < models->len; i++)
+    if (((RlModelInfo *) models->pdata[i])->id == model_id)
+      info_m = models->pdata[i];
+  if (info_m == NULL)
+    {
+      if (model_id == 0)
+        g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                     "%s: the project has no model to evaluate (add one with relabel models "
+                     "--add)", project_path);
+      else
+        g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                     "%s: no model version %" G_GINT64_FORMAT, project_path, model_id);
+      return NULL;
+    }
+  g_autoptr (GHashTable) trained = lineage_trained (project, model_id, models, error);
+  if (trained == NULL)
+    return NULL;
+
+  g_autoptr (GPtrArray) images = rl_project_list_images (project, error);
+  if (images == NULL)
+    return NULL;
+  gboolean all = opt->split == NULL || g_strcmp0 (opt->split, "*") == 0;
+  g_autoptr (GPtrArray) chosen = g_ptr_array_new ();
+  guint skipped = 0;
+  for (guint i = 0; i < images->len; i++)
+    {
+      RlImageInfo *info = images->pdata[i];
+      if (!all && g_strcmp0 (info->split, opt->split) != 0)
+        continue;
+      if (has_labels (info, opt->labels))
+        g_ptr_array_add (chosen, info);
+      else
+        skipped++;
+    }
+  if (chosen->len == 0)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "%s: no image %s%s%shas %s labels", project_path, all ? "" : "of split '",
+                   all ? "" : opt->split, all ? "" : "' ",
+                   opt->labels == RL_MASK_ORIGINAL ? "original" : "current");
+      return NULL;
+    }
+
+  const RlClassSpec *spec = rl_project_get_class_spec (project);
+  RlEvalResult *r = g_new0 (RlEvalResult, 1);
+  r->model_id = model_id;
+  r->model_name = g_strdup (info_m->name);
+  r->n_skipped = skipped;
+  r->metrics = rl_metrics_new (spec->n_classes, spec->ignore_index);
+  r->names = g_ptr_array_new_with_free_func (g_free);
+  r->in_sample = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  if (r->metrics == NULL)
+    g_error ("out of memory");
+
+  RlModel *model = NULL;
+  StopCheck stop = { should_stop, data };
+  gboolean ok = TRUE;
+  for (guint i = 0; i < chosen->len && ok; i++)
+    {
+      const RlImageInfo *info = chosen->pdata[i];
+      if (abort_check (&stop))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+          ok = FALSE;
+          break;
+        }
+      int w, h;
+      g_autofree guint8 *truth = NULL;
+      if (!rl_project_get_mask (project, info->id, opt->labels, &w, &h, &truth, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      gboolean made;
+      g_autofree guint8 *pred = prediction_of (project, info, model_id, opt, &model, &stop,
+                                               &made, error);
+      if (pred == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      RlError err = { { 0 } };
+      if (rl_metrics_add_image (r->metrics, truth, pred, h, w, &err) != RL_OK)
+        {
+          g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: image '%s': %s",
+                       project_path, info->name, err.text);
+          ok = FALSE;
+          break;
+        }
+      gboolean in_sample = g_hash_table_contains (trained, &info->id);
+      g_ptr_array_add (r->names, g_strdup (info->name));
+      g_array_append_val (r->in_sample, in_sample);
+      r->n_images++;
+      r->n_predicted += made;
+      r->n_in_sample += in_sample;
+      if (progress != NULL)
+        progress (i + 1, chosen->len, data);
+    }
+  rl_model_free (model);
+  if (ok)
+    {
+      r->json = result_json (r, spec, opt);
+      g_autofree char *key = rl_project_eval_run_key (opt->split, opt->labels);
+      if (opt->store && !rl_project_add_metrics (project, model_id, key, r->json, error))
+        ok = FALSE;
+    }
+  if (!ok)
+    {
+      rl_eval_result_free (r);
+      return NULL;
+    }
+  return r;
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# relabel eval --project: a model version of a project scored inside it (issue 18's CLI), on a
+# project of 3 CamVid val + 2 train images with the shipped model as version 1.
+# - Its JSON equals `relabel predict` + `relabel eval --gt --pred` on the same images (the folder
+#   path is independent of the project: files, not stored predictions and masks).
+# - --labels original scores against the imported labels, --labels current against the edited
+#   ones; a paint stroke changes one and not the other, and the confusion counts follow it.
+# - A version fine-tuned on the train images marks exactly those in-sample.
+# - Each run is stored as a metrics run under its key; bad input exits 1 or 2 with one line.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+[ -d "$RELABEL_CAMVID/val" ] || fail "no CamVid at $RELABEL_CAMVID"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/ds" "$tmp/gt" "$tmp/pred"
+for d in train trainannot val valannot; do ln -s "$RELABEL_CAMVID/$d" "$tmp/ds/$d"; done
+head -2 "$RELABEL_CAMVID/train.txt" > "$tmp/ds/train.txt"
+head -3 "$RELABEL_CAMVID/val.txt" > "$tmp/ds/val.txt"
+P="$tmp/p.relabel"
+model="$RELABEL_SOURCE_ROOT/resources/models/segnet-basic-camvid.safetensors"
+q() {
+  /usr/bin/python3 -c "import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$P" "$1"
+}
+
+"$RELABEL_BIN" import --project "$P" --dataset camvid "$tmp/ds" >/dev/null || fail "import"
+"$RELABEL_BIN" eval --project "$P" 2> "$tmp/err" && fail "eval without a model succeeded"
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "no model to evaluate" "$tmp/err" \
+  || fail "no model: $(cat "$tmp/err")"
+"$RELABEL_BIN" models --project "$P" --add "$model" >/dev/null || fail "models --add"
+
+# 1. The project's figures equal the folder path's.
+"$RELABEL_BIN" eval --project "$P" --split val --labels original --json > "$tmp/proj.json" \
+  2> "$tmp/err" || fail "eval --project exited $?: $(cat "$tmp/err")"
+grep -q "^scoring image 3/3$" "$tmp/err" || fail "no progress: $(cat "$tmp/err")"
+sed 's/ .*//; s/.*\///' "$tmp/ds/val.txt" | while read -r img; do
+  echo "$RELABEL_CAMVID/val/$img"
+  ln -s "$RELABEL_CAMVID/valannot/$img" "$tmp/gt/$img"
+done > "$tmp/list"
+"$RELABEL_BIN" predict --model "$model" --out "$tmp/pred" --list "$tmp/list" >/dev/null 2>&1 \
+  || fail "predict"
+"$RELABEL_BIN" eval --gt "$tmp/gt" --pred "$tmp/pred" --dataset camvid --json > "$tmp/dir.json" \
+  || fail "eval --gt --pred"
+/usr/bin/python3 - "$tmp/proj.json" "$tmp/dir.json" <<'PY' || exit 1
+import json, sys
+p, d = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert p["model"] == 1 and p["split"] == "val" and p["labels"] == "original", p
+assert p["in_sample_images"] == 0 and not any(i["in_sample"] for i in p["per_image"]), p
+for k in ("images", "global_accuracy", "class_accuracy", "miou", "bf", "confusion", "per_class"):
+    assert p[k] == d[k], (k, p[k], d[k])
+for a, b in zip(p["per_image"], d["per_image"]):
+    a = dict(a); del a["in_sample"]
+    assert a == b, (a, b)
+assert p["images"] == 3 and 400000 < sum(map(sum, p["confusion"])) <= 3 * 480 * 360, p["confusion"]
+print("project and folder agree: G %.4f mIoU %.4f BF %.4f" % (p["global_accuracy"], p["miou"], p["bf"]))
+PY
+[ "$(q "select count(*) from predictions where model_id = 1")" = 3 ] || fail "predictions not stored"
+
+# 2. A stroke painting class 4 changes the current labels only.
+img=$(sed -n '1{s/ .*//; s/.*\///; s/\.png$//; p}' "$tmp/ds/val.txt")
+"$RELABEL_BIN" paint --project "$P" --image "$img" --class 4 --radius 40 --stroke "200,200 300,250" \
+  >/dev/null || fail "paint"
+"$RELABEL_BIN" eval --project "$P" --model 1 --split val --labels current --json > "$tmp/cur.json" \
+  2>/dev/null || fail "eval --labels current"
+"$RELABEL_BIN" eval --project "$P" --split val --labels original --json > "$tmp/orig.json" \
+  2>/dev/null || fail "eval --labels original, again"
+/usr/bin/python3 - "$tmp/proj.json" "$tmp/orig.json" "$tmp/cur.json" <<'PY' || exit 1
+import json, sys
+before, orig, cur = (json.load(open(f)) for f in sys.argv[1:])
+assert orig["confusion"] == before["confusion"], "the original labels changed"
+# every painted pixel that was not already Pavement moved into row 4 (void pixels join it)
+rows = lambda m, r: sum(m["confusion"][r])
+assert rows(cur, 4) > rows(orig, 4) + 5000, (rows(cur, 4), rows(orig, 4))
+assert cur["labels"] == "current" and cur["confusion"] != orig["confusion"]
+PY
+
+# 3. A version fine-tuned on the 2 train images: exactly those are in-sample.
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/m2.safetensors" --iters 1 --scale 0.125 \
+  --threads 1 --heldout 0 -q \
+  >/dev/null 2>&1 || fail "finetune"
+"$RELABEL_BIN" eval --project "$P" --model 2 --json > "$tmp/v2.json" 2>/dev/null \
+  || fail "eval --model 2"
+train=$(sed 's/ .*//; s/.*\///; s/\.png$//' "$tmp/ds/train.txt" | sort | tr '\n' ' ')
+/usr/bin/python3 - "$tmp/v2.json" "$train" <<'PY' || exit 1
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["model"] == 2 and v["split"] is None and v["images"] == 5, v
+marked = sorted(i["name"] for i in v["per_image"] if i["in_sample"])
+assert v["in_sample_images"] == 2 and marked == sys.argv[2].split(), (marked, sys.argv[2])
+PY
+"$RELABEL_BIN" eval --project "$P" --model 2 2>/dev/null | grep -q "5 images, 2 of them in-sample" \
+  || fail "the text output does not say in-sample"
+
+# 4. Stored runs, one per evaluation, under their keys.
+[ "$(q "select count(*) from metrics_runs where model_id = 1 and split = 'val:original'")" = 2 ] \
+  || fail "val:original runs"
+[ "$(q "select count(*) from metrics_runs where model_id = 1 and split = 'val'")" = 1 ] \
+  || fail "val run"
+[ "$(q "select count(*) from metrics_runs where model_id = 2 and split = 'all'")" = 2 ] \
+  || fail "all run"
+
+# 5. Bad input.
+"$RELABEL_BIN" eval --project "$P" --model 9 2> "$tmp/err"; st=$?
+[ $st -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "no model version '9'" "$tmp/err" \
+  || fail "unknown version: exit $st, $(cat "$tmp/err")"
+"$RELABEL_BIN" eval --project "$P" --split nosuch 2> "$tmp/err"; st=$?
+[ $st -eq 1 ] && grep -q "no image of split 'nosuch' has current labels" "$tmp/err" \
+  || fail "unknown split: exit $st, $(cat "$tmp/err")"
+"$RELABEL_BIN" eval --project "$P" --labels both 2>/dev/null; [ $? -eq 2 ] || fail "--labels both"
+"$RELABEL_BIN" eval --model 1 --gt "$tmp/gt" --pred "$tmp/pred" --dataset camvid 2>/dev/null
+[ $? -eq 2 ] || fail "--model without --project"
+"$RELABEL_BIN" eval --project "$tmp/none.relabel" 2> "$tmp/err"; st=$?
+[ $st -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "missing project: exit $st"
+echo "ok"
