@@ -1,6 +1,8 @@
-/* relabel models: the project's model versions with their provenance (parent, images trained on)
- * and the before/after scores a retrain took, which one is current; --add registers a model
- * file as a new version (made current), --set-current picks the current version. */
+/* relabel models: the project's model versions with their provenance (parent, images trained on,
+ * settings), the before/after scores a retrain took and the stored metrics runs, which one is
+ * current; --add registers a model file as a new version (made current), --set-current picks
+ * the current version, --rename and --delete manage versions, --images lists what one trained
+ * on. */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -9,6 +11,7 @@
 
 #include "cli-options.h"
 #include "relabel-cli.h"
+#include "rl-metrics-json.h"
 #include "rl-project.h"
 
 /* The retrain scores of one set ("heldout" or "corrected") stored in a version's config. */
@@ -102,20 +105,167 @@ print_scores (const char *what, const Scores *s)
   printf ("\n");
 }
 
+/* The summary of a stored metrics run: images, in-sample images, G, C, mIoU, BF (NaN absent). */
+typedef struct
+{
+  gint64 images, in_sample;
+  double g, c, miou, bf;
+} RunSummary;
+
+static double
+member_number (JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n) : NAN;
+}
+
+static gboolean
+summarise_run (const char *text, RunSummary *s)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return FALSE;
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  s->images = json_object_get_int_member_with_default (o, "images", 0);
+  s->in_sample = json_object_get_int_member_with_default (o, "in_sample_images", 0);
+  s->g = member_number (o, "global_accuracy");
+  s->c = member_number (o, "class_accuracy");
+  s->miou = member_number (o, "miou");
+  s->bf = member_number (o, "bf");
+  return TRUE;
+}
+
+/* "metrics": {KEY: {images, in_sample_images, global_accuracy, class_accuracy, miou, bf,
+ * created}} of the newest stored run under each key (relabel eval --project, Retrain). */
+static gboolean
+add_metrics_json (JsonBuilder *b, RlProject *project, gint64 model_id, GError **error)
+{
+  g_autoptr (GPtrArray) runs = rl_project_list_metrics_runs (project, model_id, error);
+  if (runs == NULL)
+    return FALSE;
+  json_builder_set_member_name (b, "metrics");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < runs->len; i++)
+    {
+      RlMetricsRun *run = runs->pdata[i];
+      RunSummary s;
+      if (!summarise_run (run->metrics, &s))
+        continue;
+      json_builder_set_member_name (b, run->key);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "images");
+      json_builder_add_int_value (b, s.images);
+      json_builder_set_member_name (b, "in_sample_images");
+      json_builder_add_int_value (b, s.in_sample);
+      rl_json_add_number (b, "global_accuracy", s.g);
+      rl_json_add_number (b, "class_accuracy", s.c);
+      rl_json_add_number (b, "miou", s.miou);
+      rl_json_add_number (b, "bf", s.bf);
+      json_builder_set_member_name (b, "created");
+      json_builder_add_string_value (b, run->created);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return TRUE;
+}
+
+static gboolean
+print_metrics (RlProject *project, gint64 model_id, GError **error)
+{
+  g_autoptr (GPtrArray) runs = rl_project_list_metrics_runs (project, model_id, error);
+  if (runs == NULL)
+    return FALSE;
+  for (guint i = 0; i < runs->len; i++)
+    {
+      RlMetricsRun *run = runs->pdata[i];
+      RunSummary s;
+      if (!summarise_run (run->metrics, &s))
+        continue;
+      printf ("    %-12s %3" G_GINT64_FORMAT " images: G %.1f  C %.1f  mIoU %.1f  BF %.1f %%",
+              run->key, s.images, 100 * s.g, 100 * s.c, 100 * s.miou, 100 * s.bf);
+      if (s.in_sample > 0)
+        printf ("  (%" G_GINT64_FORMAT " in-sample)", s.in_sample);
+      printf ("\n");
+    }
+  return TRUE;
+}
+
+static int
+print_trained_images (RlProject *project, gint64 model_id, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) trained = rl_project_model_trained_images (project, model_id, &error);
+  g_autoptr (GPtrArray) images = trained != NULL ? rl_project_list_images (project, &error)
+                                                 : NULL;
+  g_autoptr (GPtrArray) models = images != NULL ? rl_project_list_models (project, &error)
+                                                : NULL;
+  if (models == NULL)
+    {
+      fprintf (stderr, "relabel: %s\n", error->message);
+      return 1;
+    }
+  gboolean known = FALSE;
+  for (guint i = 0; i < models->len; i++)
+    known |= ((RlModelInfo *) models->pdata[i])->id == model_id;
+  if (!known)
+    {
+      fprintf (stderr, "relabel: %s: no model version %" G_GINT64_FORMAT "\n",
+               rl_project_get_path (project), model_id);
+      return 1;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < images->len; i++)
+    {
+      RlImageInfo *info = images->pdata[i];
+      gint64 *rev = g_hash_table_lookup (trained, &info->id);
+      if (rev == NULL)
+        continue;
+      if (!json)
+        {
+          printf ("%s\t%s\t%" G_GINT64_FORMAT "\n", info->name, info->split, *rev);
+          continue;
+        }
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "image");
+      json_builder_add_string_value (b, info->name);
+      json_builder_set_member_name (b, "split");
+      json_builder_add_string_value (b, info->split);
+      json_builder_set_member_name (b, "label_revision");
+      json_builder_add_int_value (b, *rev);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  if (json)
+    {
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      g_autofree char *text = json_to_string (root, TRUE);
+      printf ("%s\n", text);
+    }
+  return 0;
+}
+
 int
 rl_cmd_models (int argc, char **argv)
 {
   g_autofree char *project_path = NULL, *add = NULL, *name = NULL;
-  gint64 set_current = 0;
+  gint64 set_current = 0, rename = 0, delete = 0, images_of = 0;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &project_path, "Project file", "P" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "add", 0, 0, G_OPTION_ARG_FILENAME, &add,
       "Register this model file as a new version and make it current", "M.safetensors" },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name of the version --add registers", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+      "Name of the version --add registers, or the new name for --rename", "NAME" },
     { "set-current", 0, 0, G_OPTION_ARG_INT64, &set_current,
       "Make this version the project's current model", "VERSION" },
+    { "rename", 0, 0, G_OPTION_ARG_INT64, &rename, "Rename this version to --name", "VERSION" },
+    { "delete", 0, 0, G_OPTION_ARG_INT64, &delete,
+      "Delete this version (not the current one) with its predictions and scores", "VERSION" },
+    { "images", 0, 0, G_OPTION_ARG_INT64, &images_of,
+      "List the images this version was trained on (name, split, label revision)", "VERSION" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx =
@@ -128,14 +278,20 @@ rl_cmd_models (int argc, char **argv)
       fprintf (stderr, "relabel models: --project P is required\n");
       return 2;
     }
-  if (add != NULL && set_current != 0)
+  if ((add != NULL) + (set_current != 0) + (rename != 0) + (delete != 0) + (images_of != 0) > 1)
     {
-      fprintf (stderr, "relabel models: give --add or --set-current, not both\n");
+      fprintf (stderr, "relabel models: give one of --add, --set-current, --rename, --delete "
+               "and --images\n");
       return 2;
     }
-  if (set_current < 0)
+  if (set_current < 0 || rename < 0 || delete < 0 || images_of < 0)
     {
-      fprintf (stderr, "relabel models: --set-current wants a version number (1, 2, ...)\n");
+      fprintf (stderr, "relabel models: a version is a number (1, 2, ...)\n");
+      return 2;
+    }
+  if (rename != 0 && name == NULL)
+    {
+      fprintf (stderr, "relabel models: --rename VERSION needs --name NAME\n");
       return 2;
     }
   if (!g_file_test (project_path, G_FILE_TEST_IS_REGULAR))
@@ -172,6 +328,29 @@ rl_cmd_models (int argc, char **argv)
       printf ("version %" G_GINT64_FORMAT " is now the current model\n", set_current);
       return 0;
     }
+
+  if (rename != 0)
+    {
+      if (!rl_project_rename_model (project, rename, name, &error))
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
+      printf ("version %" G_GINT64_FORMAT " renamed to %s\n", rename, name);
+      return 0;
+    }
+  if (delete != 0)
+    {
+      if (!rl_project_delete_model (project, delete, &error))
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
+      printf ("version %" G_GINT64_FORMAT " deleted\n", delete);
+      return 0;
+    }
+  if (images_of != 0)
+    return print_trained_images (project, images_of, json);
 
   g_autoptr (GPtrArray) models = rl_project_list_models (project, &error);
   if (models == NULL)
@@ -219,6 +398,29 @@ rl_cmd_models (int argc, char **argv)
             json_builder_add_string_value (b, reason);
           else
             json_builder_add_null_value (b);
+          /* settings: how the version was made (the job's configuration less its scores) */
+          json_builder_set_member_name (b, "settings");
+          if (config != NULL)
+            {
+              json_builder_begin_object (b);
+              g_autoptr (GList) keys = json_object_get_members (config);
+              for (GList *k = keys; k != NULL; k = k->next)
+                if (g_strcmp0 (k->data, "heldout") != 0 && g_strcmp0 (k->data, "corrected") != 0
+                    && g_strcmp0 (k->data, "reason") != 0)
+                  {
+                    json_builder_set_member_name (b, k->data);
+                    json_builder_add_value (b, json_node_copy (json_object_get_member (config,
+                                                                                     k->data)));
+                  }
+              json_builder_end_object (b);
+            }
+          else
+            json_builder_add_null_value (b);
+          if (!add_metrics_json (b, project, m->id, &error))
+            {
+              fprintf (stderr, "relabel: %s\n", error->message);
+              return 1;
+            }
           json_builder_end_object (b);
           continue;
         }
@@ -233,6 +435,11 @@ rl_cmd_models (int argc, char **argv)
       print_scores ("corrected", &corrected);
       if (reason != NULL)
         printf ("    %s\n", reason);
+      if (!print_metrics (project, m->id, &error))
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
     }
   json_builder_end_array (b);
   if (json)

@@ -1989,6 +1989,102 @@ rl_project_set_current_model (RlProject *project, gint64 model_id, GError **erro
   return tx_end (p, ok, error);
 }
 
+gboolean
+rl_project_rename_model (RlProject *project, gint64 model_id, const char *name, GError **error)
+{
+  RlProject *p = project;
+  if (name == NULL || *name == '\0' || strlen (name) > 200 || !g_utf8_validate (name, -1, NULL))
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "%s: a version's name must be 1 to 200 bytes of UTF-8", p->path);
+      return FALSE;
+    }
+  if (!tx_begin (p, error))
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt =
+    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
+  gboolean ok = stmt != NULL;
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (ok)
+    ok = (stmt = db_prepare (p, "UPDATE models SET name = ? WHERE id = ?", error)) != NULL;
+  if (ok)
+    {
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, model_id);
+      ok = db_step_done (p, stmt, error, "cannot rename a model version");
+    }
+  return tx_end (p, ok, error);
+}
+
+gboolean
+rl_project_delete_model (RlProject *project, gint64 model_id, GError **error)
+{
+  RlProject *p = project;
+  if (!tx_begin (p, error))
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt =
+    select_by_id (p, "SELECT current FROM models WHERE id = ?", model_id, "model", error);
+  gboolean ok = stmt != NULL;
+  if (ok && sqlite3_column_int (stmt, 0) != 0)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "%s: version %" G_GINT64_FORMAT " is the current model: make another "
+                   "version current before deleting it", p->path, model_id);
+      ok = FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  /* Its predictions, metrics runs and training-image records go with it (ON DELETE CASCADE);
+   * versions fine-tuned from it keep their weights and lose their parent (SET NULL). */
+  if (ok)
+    ok = (stmt = db_prepare (p, "DELETE FROM models WHERE id = ?", error)) != NULL;
+  if (ok)
+    {
+      sqlite3_bind_int64 (stmt, 1, model_id);
+      ok = db_step_done (p, stmt, error, "cannot delete a model version");
+    }
+  return tx_end (p, ok, error);
+}
+
+void
+rl_metrics_run_free (RlMetricsRun *run)
+{
+  if (run == NULL)
+    return;
+  g_free (run->key);
+  g_free (run->metrics);
+  g_free (run->created);
+  g_free (run);
+}
+
+GPtrArray *
+rl_project_list_metrics_runs (RlProject *project, gint64 model_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (project, "SELECT split, metrics, created FROM metrics_runs r WHERE model_id = ?"
+                         " AND id = (SELECT max(id) FROM metrics_runs s"
+                         "           WHERE s.model_id = r.model_id AND s.split = r.split)"
+                         " ORDER BY split", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, model_id);
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) rl_metrics_run_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      RlMetricsRun *run = g_new0 (RlMetricsRun, 1);
+      run->key = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      run->metrics = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      run->created = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      g_ptr_array_add (list, run);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_fail (project, error, "cannot read the metrics runs");
+      return NULL;
+    }
+  return g_steal_pointer (&list);
+}
+
 void
 rl_model_info_free (RlModelInfo *info)
 {

@@ -177,6 +177,13 @@ gint64 rl_project_add_model_version (RlProject *project, const char *name,
 /* Makes model_id the current model (NOT_FOUND when there is no such model). */
 gboolean rl_project_set_current_model (RlProject *project, gint64 model_id, GError **error);
 
+/* Renames a version (1 to 200 bytes of UTF-8; names need not be unique). */
+gboolean rl_project_rename_model (RlProject *project, gint64 model_id, const char *name,
+                                  GError **error);
+/* Deletes a version that is not the current one, with its predictions, metrics runs and
+ * training-image records; versions fine-tuned from it lose their parent. */
+gboolean rl_project_delete_model (RlProject *project, gint64 model_id, GError **error);
+
 typedef struct
 {
   gint64 id;
@@ -214,6 +221,15 @@ gboolean rl_project_rescore_prediction (RlProject *project, gint64 image_id, dou
 /* --- metrics runs: metrics_json is `relabel eval --json`'s object. */
 gboolean rl_project_add_metrics (RlProject *project, gint64 model_id, const char *split,
                                  const char *metrics_json, GError **error);
+/* The newest metrics run of model_id under each key (RlMetricsRun*, by key). */
+typedef struct
+{
+  char *key;             /* the split, "heldout", "all", "val:original", ... */
+  char *metrics;         /* `relabel eval --json`'s object */
+  char *created;         /* ISO 8601, UTC */
+} RlMetricsRun;
+void rl_metrics_run_free (RlMetricsRun *run);
+GPtrArray *rl_project_list_metrics_runs (RlProject *project, gint64 model_id, GError **error);
 /* The newest metrics JSON for (model, split), or NULL. */
 char *rl_project_get_metrics (RlProject *project, gint64 model_id, const char *split);
 

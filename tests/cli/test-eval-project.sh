@@ -6,7 +6,9 @@
 # - --labels original scores against the imported labels, --labels current against the edited
 #   ones; a paint stroke changes one and not the other, and the confusion counts follow it.
 # - A version fine-tuned on the train images marks exactly those in-sample.
-# - Each run is stored as a metrics run under its key; bad input exits 1 or 2 with one line.
+# - Each run is stored as a metrics run under its key, and `relabel models` shows it with the
+#   version's settings; --images, --rename and --delete (never the current version).
+# - Bad input exits 1 or 2 with one line.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 [ -d "$RELABEL_CAMVID/val" ] || fail "no CamVid at $RELABEL_CAMVID"
@@ -90,7 +92,7 @@ PY
 "$RELABEL_BIN" eval --project "$P" --model 2 2>/dev/null | grep -q "5 images, 2 of them in-sample" \
   || fail "the text output does not say in-sample"
 
-# 4. Stored runs, one per evaluation, under their keys.
+# 4. Stored runs, one per evaluation, under their keys (before any more are added).
 [ "$(q "select count(*) from metrics_runs where model_id = 1 and split = 'val:original'")" = 2 ] \
   || fail "val:original runs"
 [ "$(q "select count(*) from metrics_runs where model_id = 1 and split = 'val'")" = 1 ] \
@@ -98,7 +100,37 @@ PY
 [ "$(q "select count(*) from metrics_runs where model_id = 2 and split = 'all'")" = 2 ] \
   || fail "all run"
 
-# 5. Bad input.
+# 5. relabel models shows the stored runs, the settings and the images a version trained on;
+# rename; delete (never the current version; a deleted version's runs and predictions go too).
+"$RELABEL_BIN" models --project "$P" --json > "$tmp/models.json" || fail "models --json"
+"$RELABEL_BIN" eval --project "$P" --model 1 --split val --json > "$tmp/v1val.json" 2>/dev/null \
+  || fail "eval --model 1 --split val"
+"$RELABEL_BIN" models --project "$P" --json > "$tmp/models.json" || fail "models --json"
+/usr/bin/python3 - "$tmp/models.json" "$tmp/v1val.json" "$tmp/v2.json" <<'PY' || exit 1
+import json, sys
+m, v1, v2 = (json.load(open(f)) for f in sys.argv[1:])
+runs = m[0]["metrics"]
+assert sorted(runs) == ["val", "val:original"], runs
+assert runs["val"]["miou"] == v1["miou"] and runs["val"]["global_accuracy"] == v1["global_accuracy"]
+assert m[1]["metrics"]["all"]["in_sample_images"] == 2 and m[1]["metrics"]["all"]["bf"] == v2["bf"]
+assert m[0]["settings"] is None and m[1]["settings"]["job"] == "finetune", m[1]["settings"]
+PY
+"$RELABEL_BIN" models --project "$P" | grep -q "^    val  *3 images: G " || fail "models text: no run"
+"$RELABEL_BIN" models --project "$P" --images 2 | cut -f1 | sort | tr '\n' ' ' > "$tmp/imgs"
+[ "$(cat "$tmp/imgs")" = "$train" ] || fail "models --images 2: $(cat "$tmp/imgs") vs $train"
+"$RELABEL_BIN" models --project "$P" --rename 2 --name "street fix" >/dev/null || fail "rename"
+[ "$(q "select name from models where id = 2")" = "street fix" ] || fail "not renamed"
+"$RELABEL_BIN" eval --project "$P" --model "street fix" --split val --json 2>/dev/null \
+  | grep -q '"model" : 2' || fail "eval --model by name"
+cur=$(q "select id from models where current = 1")
+"$RELABEL_BIN" models --project "$P" --delete "$cur" 2> "$tmp/err"; st=$?
+[ $st -eq 1 ] && grep -q "is the current model" "$tmp/err" || fail "deleting the current: $st"
+other=$((3 - cur))
+"$RELABEL_BIN" models --project "$P" --delete "$other" >/dev/null || fail "delete $other"
+[ "$(q "select count(*) from models")/$(q "select count(*) from metrics_runs where model_id = $other")/$(q "select count(*) from predictions where model_id = $other")" = "1/0/0" ] \
+  || fail "version $other not deleted with its runs and predictions"
+
+# 6. Bad input.
 "$RELABEL_BIN" eval --project "$P" --model 9 2> "$tmp/err"; st=$?
 [ $st -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "no model version '9'" "$tmp/err" \
   || fail "unknown version: exit $st, $(cat "$tmp/err")"
