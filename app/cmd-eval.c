@@ -16,7 +16,7 @@
 #define USAGE "usage: relabel eval --gt DIR --pred DIR (--classes K [--ignore I] | " \
               "--dataset camvid|sunrgbd) [--json] [--threads T]\n" \
               "       relabel eval --project P [--model VERSION] [--split S] " \
-              "[--labels current|original] [--json] [--threads T]"
+              "[--labels current|original] [--cell A,B] [--json] [--threads T]"
 
 /* One worker's share: images lo..hi-1, accumulated into its own RlMetrics. */
 typedef struct
@@ -186,14 +186,70 @@ eval_progress (guint done, guint total, gpointer data)
 
 /* relabel eval --project: one model version of the project on one split and label set, the
  * predictions it has not made yet made and stored, the result stored as a metrics run. */
+/* --cell A,B: the images with pixels labelled A and predicted B, most first. */
+static int
+print_cell (const RlEvalResult *r, int truth, int pred, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) hits = rl_eval_images_for_cell (r->json, truth, pred, &error);
+  if (hits == NULL)
+    {
+      fprintf (stderr, "relabel: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < hits->len; i++)
+    {
+      const RlCellImage *h = &g_array_index (hits, RlCellImage, i);
+      if (!json)
+        {
+          printf ("%s\t%" G_GINT64_FORMAT "%s\n", h->name, h->pixels,
+                  h->in_sample ? "\tin-sample" : "");
+          continue;
+        }
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "image");
+      json_builder_add_string_value (b, h->name);
+      json_builder_set_member_name (b, "pixels");
+      json_builder_add_int_value (b, h->pixels);
+      json_builder_set_member_name (b, "in_sample");
+      json_builder_add_boolean_value (b, h->in_sample);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  if (json)
+    {
+      g_autoptr (JsonNode) root = json_builder_get_root (b);
+      g_autofree char *text = json_to_string (root, TRUE);
+      printf ("%s\n", text);
+    }
+  return 0;
+}
+
 static int
 eval_project (const char *project_path, const char *version, const char *split,
-              const char *labels, gboolean json, int threads)
+              const char *labels, gboolean json, int threads, const char *cell)
 {
+  int cell_a = -1, cell_b = -1;
+  if (cell != NULL)
+    {
+      g_auto (GStrv) ab = g_strsplit (cell, ",", 3);
+      gint64 a, b;
+      if (g_strv_length (ab) != 2 || !parse_int (ab[0], 0, 256, &a) || !parse_int (ab[1], 0, 256, &b))
+        {
+          fprintf (stderr, "relabel eval: --cell wants TRUTH,PREDICTION class numbers, not "
+                   "'%s'\n", cell);
+          return 2;
+        }
+      cell_a = (int) a;
+      cell_b = (int) b;
+    }
   RlEvalOptions opt;
   rl_eval_options_init (&opt);
   opt.split = split;
   opt.threads = threads;
+  opt.store = cell == NULL;   /* a query of one cell is not a new metrics run */
   if (labels == NULL || g_strcmp0 (labels, "current") == 0)
     opt.labels = RL_MASK_CURRENT;
   else if (g_strcmp0 (labels, "original") == 0)
@@ -219,6 +275,12 @@ eval_project (const char *project_path, const char *version, const char *split,
     {
       fprintf (stderr, "relabel: %s\n", error->message);
       return 1;
+    }
+  if (cell != NULL)
+    {
+      int st = print_cell (r, cell_a, cell_b, json);
+      rl_eval_result_free (r);
+      return st;
     }
   if (json)
     printf ("%s\n", r->json);
@@ -248,6 +310,7 @@ rl_cmd_eval (int argc, char **argv)
   g_autofree char *gt_dir = NULL, *pred_dir = NULL, *classes_arg = NULL, *ignore_arg = NULL;
   g_autofree char *dataset = NULL, *threads_arg = NULL;
   g_autofree char *project = NULL, *model = NULL, *split = NULL, *labels = NULL;
+  g_autofree char *cell = NULL;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "gt", 0, 0, G_OPTION_ARG_FILENAME, &gt_dir, "Folder of ground-truth label PNGs", "DIR" },
@@ -271,6 +334,9 @@ rl_cmd_eval (int argc, char **argv)
     { "labels", 0, 0, G_OPTION_ARG_STRING, &labels,
       "With --project: score against the current (corrected, default) or original labels",
       "current|original" },
+    { "cell", 0, 0, G_OPTION_ARG_STRING, &cell,
+      "With --project: list the images with pixels labelled A and predicted B, most first "
+      "(B = K: void predictions)", "A,B" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- evaluate predicted labels");
@@ -296,11 +362,11 @@ rl_cmd_eval (int argc, char **argv)
                    threads_arg);
           return 2;
         }
-      return eval_project (project, model, split, labels, json, (int) t);
+      return eval_project (project, model, split, labels, json, (int) t, cell);
     }
-  if (model != NULL || split != NULL || labels != NULL)
+  if (model != NULL || split != NULL || labels != NULL || cell != NULL)
     {
-      fprintf (stderr, "relabel eval: --model, --split and --labels need --project\n");
+      fprintf (stderr, "relabel eval: --model, --split, --labels and --cell need --project\n");
       return 2;
     }
   if (argc != 1 || gt_dir == NULL || pred_dir == NULL

@@ -27,6 +27,8 @@ rl_eval_result_free (RlEvalResult *r)
     g_ptr_array_unref (r->names);
   if (r->in_sample != NULL)
     g_array_unref (r->in_sample);
+  if (r->confusion_pairs != NULL)
+    g_ptr_array_unref (r->confusion_pairs);
   g_free (r->json);
   g_free (r);
 }
@@ -173,6 +175,32 @@ prediction_of (RlProject *project, const RlImageInfo *info, gint64 model_id,
   return g_steal_pointer (&labels);
 }
 
+/* The off-diagonal confusion of one image as (truth, prediction, pixels) triples, truth
+ * non-void, in (truth, prediction) order; a void or out-of-range prediction is column K. */
+static GArray *
+confusion_pairs (const guint8 *truth, const guint8 *pred, gsize n, int K, int ignore)
+{
+  g_autofree guint32 *counts = g_new0 (guint32, (gsize) K * (K + 1));
+  for (gsize i = 0; i < n; i++)
+    {
+      int t = truth[i], q = pred[i];
+      if (t >= K || t == ignore || t == q)
+        continue;
+      if (q >= K || q == ignore)
+        q = K;
+      counts[(gsize) t * (K + 1) + q]++;
+    }
+  GArray *pairs = g_array_new (FALSE, FALSE, sizeof (guint32));
+  for (int t = 0; t < K; t++)
+    for (int q = 0; q <= K; q++)
+      if (counts[(gsize) t * (K + 1) + q] > 0)
+        {
+          guint32 triple[3] = { (guint32) t, (guint32) q, counts[(gsize) t * (K + 1) + q] };
+          g_array_append_vals (pairs, triple, 3);
+        }
+  return pairs;
+}
+
 /* rl_metrics_to_json's object with the in-sample marks and the run's description added. */
 static char *
 result_json (const RlEvalResult *r, const RlClassSpec *spec, const RlEvalOptions *opt)
@@ -183,8 +211,21 @@ result_json (const RlEvalResult *r, const RlClassSpec *spec, const RlEvalOptions
   JsonObject *o = json_node_get_object (node);
   JsonArray *per_image = json_object_get_array_member (o, "per_image");
   for (guint i = 0; i < json_array_get_length (per_image); i++)
-    json_object_set_boolean_member (json_array_get_object_element (per_image, i), "in_sample",
-                                    g_array_index (r->in_sample, gboolean, i));
+    {
+      JsonObject *img = json_array_get_object_element (per_image, i);
+      json_object_set_boolean_member (img, "in_sample",
+                                      g_array_index (r->in_sample, gboolean, i));
+      GArray *pairs = r->confusion_pairs->pdata[i];
+      JsonArray *list = json_array_sized_new (pairs->len / 3);
+      for (guint k = 0; k + 2 < pairs->len; k += 3)
+        {
+          JsonArray *triple = json_array_sized_new (3);
+          for (guint j = 0; j < 3; j++)
+            json_array_add_int_element (triple, g_array_index (pairs, guint32, k + j));
+          json_array_add_array_element (list, triple);
+        }
+      json_object_set_array_member (img, "confusion_pairs", list);
+    }
   json_object_set_int_member (o, "model", r->model_id);
   json_object_set_string_member (o, "model_name", r->model_name);
   if (opt->split == NULL || g_strcmp0 (opt->split, "*") == 0)
@@ -262,6 +303,7 @@ rl_project_evaluate (const char *project_path, const RlEvalOptions *opt,
   r->metrics = rl_metrics_new (spec->n_classes, spec->ignore_index);
   r->names = g_ptr_array_new_with_free_func (g_free);
   r->in_sample = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  r->confusion_pairs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   if (r->metrics == NULL)
     g_error ("out of memory");
 
@@ -302,6 +344,9 @@ rl_project_evaluate (const char *project_path, const RlEvalOptions *opt,
         }
       gboolean in_sample = g_hash_table_contains (trained, &info->id);
       g_ptr_array_add (r->names, g_strdup (info->name));
+      g_ptr_array_add (r->confusion_pairs, confusion_pairs (truth, pred, (gsize) w * h,
+                                                            spec->n_classes,
+                                                            spec->ignore_index));
       g_array_append_val (r->in_sample, in_sample);
       r->n_images++;
       r->n_predicted += made;
@@ -323,4 +368,62 @@ rl_project_evaluate (const char *project_path, const RlEvalOptions *opt,
       return NULL;
     }
   return r;
+}
+
+static int
+cell_hit_cmp (gconstpointer a, gconstpointer b)
+{
+  const RlCellImage *x = a, *y = b;
+  if (x->pixels != y->pixels)
+    return x->pixels > y->pixels ? -1 : 1;
+  return strcmp (x->name, y->name);
+}
+
+static void
+cell_image_clear (gpointer data)
+{
+  g_free (((RlCellImage *) data)->name);
+}
+
+GArray *
+rl_eval_images_for_cell (const char *result_json, int truth_class, int pred_class,
+                         GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, result_json, -1, error))
+    return NULL;
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonArray *per_image = o != NULL && json_object_has_member (o, "per_image")
+                         ? json_object_get_array_member (o, "per_image") : NULL;
+  if (per_image == NULL)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "the metrics run has no per-image results");
+      return NULL;
+    }
+  GArray *hits = g_array_new (FALSE, FALSE, sizeof (RlCellImage));
+  g_array_set_clear_func (hits, cell_image_clear);
+  for (guint i = 0; i < json_array_get_length (per_image); i++)
+    {
+      JsonObject *img = json_array_get_object_element (per_image, i);
+      if (img == NULL || !json_object_has_member (img, "confusion_pairs"))
+        continue;
+      JsonArray *pairs = json_object_get_array_member (img, "confusion_pairs");
+      for (guint k = 0; pairs != NULL && k < json_array_get_length (pairs); k++)
+        {
+          JsonArray *t = json_array_get_array_element (pairs, k);
+          if (t == NULL || json_array_get_length (t) != 3
+              || json_array_get_int_element (t, 0) != truth_class
+              || json_array_get_int_element (t, 1) != pred_class)
+            continue;
+          RlCellImage hit = { g_strdup (json_object_get_string_member (img, "name")),
+                              json_array_get_int_element (t, 2),
+                              json_object_get_boolean_member_with_default (img, "in_sample",
+                                                                           FALSE) };
+          g_array_append_val (hits, hit);
+        }
+    }
+  g_array_sort (hits, cell_hit_cmp);
+  return hits;
 }

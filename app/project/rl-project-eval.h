@@ -33,6 +33,8 @@ typedef struct
   RlMetrics *metrics;       /* pooled over the scored images, in name order */
   GPtrArray *names;         /* image names (char *), in the order of the metrics' images */
   GArray *in_sample;        /* gboolean per scored image */
+  GPtrArray *confusion_pairs;  /* per scored image, a GArray of guint32 (truth, pred, pixels)
+                                * triples: its off-diagonal confusion (pred K: void) */
   char *json;               /* `relabel eval --json`'s object plus the keys listed below */
 } RlEvalResult;
 
@@ -42,7 +44,9 @@ void rl_eval_result_free (RlEvalResult *r);
  * images (TRUE ends with G_IO_ERROR_CANCELLED). Either may be NULL.
  *
  * The JSON object is rl_metrics_to_json's (images, global_accuracy, class_accuracy, miou, bf,
- * per_class, confusion, per_image) with "in_sample" (bool) added to each per_image entry and, at
+ * per_class, confusion, per_image) with "in_sample" (bool) and
+ * "confusion_pairs" (that image's off-diagonal confusion as [truth, prediction, pixels] triples,
+ * prediction K for a void or out-of-range prediction) added to each per_image entry and, at
  * the top: "model" (version id), "model_name", "split" (null for every split), "labels"
  * ("current" or "original"), "in_sample_images" (count). NOT_FOUND when the project has no such
  * model (or none at all) or no image of the split has the chosen labels. */
@@ -57,3 +61,14 @@ char *rl_project_eval_run_key (const char *split, RlMaskKind labels);
 
 /* The version with this id (decimal) or name (newest of that name), or 0 with NOT_FOUND. */
 gint64 rl_project_find_model (RlProject *project, const char *version, GError **error);
+
+/* The images of a stored result (its JSON) with pixels labelled truth_class and predicted
+ * pred_class, most such pixels first (the dashboard's confusion cell -> image list). */
+typedef struct
+{
+  char *name;
+  gint64 pixels;
+  gboolean in_sample;
+} RlCellImage;
+GArray *rl_eval_images_for_cell (const char *result_json, int truth_class, int pred_class,
+                                 GError **error);

@@ -2,7 +2,9 @@
 # relabel eval --project: a model version of a project scored inside it (issue 18's CLI), on a
 # project of 3 CamVid val + 2 train images with the shipped model as version 1.
 # - Its JSON equals `relabel predict` + `relabel eval --gt --pred` on the same images (the folder
-#   path is independent of the project: files, not stored predictions and masks).
+#   path is independent of the project: files, not stored predictions and masks), and its
+#   per-image confusion pairs add up to that path's confusion matrix; --cell lists the images of
+#   one confusion cell, most pixels first.
 # - --labels original scores against the imported labels, --labels current against the edited
 #   ones; a paint stroke changes one and not the other, and the confusion counts follow it.
 # - A version fine-tuned on the train images marks exactly those in-sample.
@@ -50,12 +52,35 @@ assert p["in_sample_images"] == 0 and not any(i["in_sample"] for i in p["per_ima
 for k in ("images", "global_accuracy", "class_accuracy", "miou", "bf", "confusion", "per_class"):
     assert p[k] == d[k], (k, p[k], d[k])
 for a, b in zip(p["per_image"], d["per_image"]):
-    a = dict(a); del a["in_sample"]
+    a = dict(a); del a["in_sample"]; del a["confusion_pairs"]
     assert a == b, (a, b)
+# the per-image off-diagonal pairs add up to the folder path's confusion matrix
+K = len(d["confusion"])
+total = [[0] * (K + 1) for _ in range(K)]
+for img in p["per_image"]:
+    for t, q, n in img["confusion_pairs"]:
+        assert t != q and n > 0, (t, q, n)
+        total[t][q] += n
+for t in range(K):
+    for q in range(K):
+        if t != q:
+            assert total[t][q] == d["confusion"][t][q], (t, q, total[t][q], d["confusion"][t][q])
+# the biggest off-diagonal cell, for --cell below
+t, q = max(((t, q) for t in range(K) for q in range(K) if t != q), key=lambda c: total[c[0]][c[1]])
+open(sys.argv[1] + ".cell", "w").write("%d,%d\n" % (t, q))
+want = sorted(((-n, i["name"]) for i in p["per_image"] for tt, qq, n in i["confusion_pairs"]
+               if (tt, qq) == (t, q)))
+open(sys.argv[1] + ".want", "w").write("".join("%s\t%d\n" % (name, -n) for n, name in want))
 assert p["images"] == 3 and 400000 < sum(map(sum, p["confusion"])) <= 3 * 480 * 360, p["confusion"]
 print("project and folder agree: G %.4f mIoU %.4f BF %.4f" % (p["global_accuracy"], p["miou"], p["bf"]))
 PY
 [ "$(q "select count(*) from predictions where model_id = 1")" = 3 ] || fail "predictions not stored"
+# --cell A,B: the images with pixels labelled A and predicted B, most first.
+"$RELABEL_BIN" eval --project "$P" --split val --labels original --cell "$(cat "$tmp/proj.json.cell")" \
+  > "$tmp/cell" 2>/dev/null || fail "eval --cell"
+[ -s "$tmp/cell" ] && cmp -s "$tmp/cell" "$tmp/proj.json.want" \
+  || fail "--cell $(cat "$tmp/proj.json.cell"): $(cat "$tmp/cell") vs $(cat "$tmp/proj.json.want")"
+"$RELABEL_BIN" eval --project "$P" --cell 1 2>/dev/null; [ $? -eq 2 ] || fail "--cell 1"
 
 # 2. A stroke painting class 4 changes the current labels only.
 img=$(sed -n '1{s/ .*//; s/.*\///; s/\.png$//; p}' "$tmp/ds/val.txt")
