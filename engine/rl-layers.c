@@ -66,6 +66,18 @@ rl_engine_path_is_auto (void)
   return v == NULL || *v == '\0' || strcmp (v, "auto") == 0;
 }
 
+RlEnginePath
+rl_engine_path_training (int prefer_bf16)
+{
+#ifdef RL_HAVE_DNNL_CONV
+  if (prefer_bf16 && rl_engine_path_is_auto () && rl_dnnl_supports (RL_PRECISION_BF16))
+    return RL_ENGINE_PATH_BF16;
+#else
+  (void) prefer_bf16;
+#endif
+  return path_from_env (0);
+}
+
 RlStatus
 rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err)
 {

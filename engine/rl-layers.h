@@ -25,6 +25,10 @@ typedef struct RlWorkspace RlWorkspace;
 
 /* What RL_ENGINE_PATH_DEFAULT resolves to (RELABEL_ENGINE_PATH, else the build's default). */
 RlEnginePath rl_engine_path_default (void);
+/* The path a trainer created with RL_ENGINE_PATH_DEFAULT uses (fp32 under auto); with
+ * prefer_bf16, auto gives bf16 where the CPU runs it natively (fine-tuning: Retrain's scores
+ * equal fp32's within 0.1 point on the CamVid scenario, 1.6x faster). */
+RlEnginePath rl_engine_path_training (int prefer_bf16);
 /* 1 when RELABEL_ENGINE_PATH is unset, empty or "auto": the default path is then the engine's
  * choice, and a oneDNN plan this CPU can only run on reference kernels falls back (bf16 -> fp32
  * -> reference) instead of failing. */

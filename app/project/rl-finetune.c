@@ -886,7 +886,7 @@ run (Job *job, GError **error)
   t.flip = TRUE;
   t.seed = opt->seed;
   t.threads = opt->threads;
-  t.path = opt->path;
+  t.path = opt->path == RL_ENGINE_PATH_DEFAULT ? rl_engine_path_training (TRUE) : opt->path;
   t.checkpoint_minutes = 1e9;   /* the job is short: only the final checkpoint, in tmpdir */
   t.quiet = opt->quiet;
   RlTrainCallbacks tcb = { train_progress, train_should_stop, job };

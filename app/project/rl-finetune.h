@@ -36,7 +36,8 @@ typedef struct
                              * point) and the new version is still made current */
   int threads;              /* engine threads; 0 = all cores */
   guint64 seed;
-  RlEnginePath path;        /* convolution path of the trainer (default: RELABEL_ENGINE_PATH) */
+  RlEnginePath path;        /* convolution path of the trainer (default: RELABEL_ENGINE_PATH;
+                             * under auto bf16 where the CPU runs it natively, else fp32) */
   gboolean quiet;           /* no training progress lines on stderr */
 } RlFinetuneOptions;
 
