@@ -321,8 +321,13 @@ writer_main (gpointer data)
           g_cond_broadcast (&self->cond);
           g_mutex_unlock (&self->lock);
         }
-      g_main_context_invoke_full (op->session->context, G_PRIORITY_DEFAULT, deliver_cb, op,
-                                  NULL);
+      /* always through a source: g_main_context_invoke would run deliver here, on this
+       * thread, whenever the main thread happens not to own its context */
+      GSource *source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_cb, op, NULL);
+      g_source_attach (source, op->session->context);
+      g_source_unref (source);
     }
   g_clear_pointer (&project, rl_project_close);
   g_async_queue_unref (queue);
