@@ -1,5 +1,5 @@
-/* relabel paint/fill/undo/redo: scripted mask edits through the same project API (and the same
- * brush code) the GUI uses; each command is one undoable step committed before it returns. */
+/* relabel paint/fill/undo/redo: scripted mask edits through the edit function the GUI's session
+ * uses (rl-edit.h, rl_project_apply_edit); each is one undoable step, committed on return. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +81,8 @@ parse (const char *cmd, int argc, char **argv, EditArgs *a)
   gboolean is_paint = strcmp (cmd, "paint") == 0, is_fill = strcmp (cmd, "fill") == 0;
   const GOptionEntry common[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &a->project, "Project file", "P" },
-    { "image", 0, 0, G_OPTION_ARG_STRING, &a->image, "Image name", "NAME" },
+    { "image", 0, 0, G_OPTION_ARG_STRING, &a->image, "Image name, with or without extension",
+      "NAME" },
     { NULL }
   };
   const GOptionEntry paint[] = {
@@ -89,13 +90,17 @@ parse (const char *cmd, int argc, char **argv, EditArgs *a)
     { "radius", 0, 0, G_OPTION_ARG_DOUBLE, &a->radius, "Brush radius in pixels", "R" },
     { "stroke", 0, 0, G_OPTION_ARG_STRING, &a->stroke,
       "Pixel positions \"x,y x,y ...\" (pixel (x, y)'s centre)", "POINTS" },
-    { "protect", 0, 0, G_OPTION_ARG_NONE, &a->protect, "Paint only void pixels", NULL },
+    { "protect", 0, 0, G_OPTION_ARG_NONE, &a->protect,
+      "Protect other classes: change only pixels of the class under the first point, or void "
+      "(the GUI's X)", NULL },
     { NULL }
   };
   const GOptionEntry fill[] = {
     { "class", 0, 0, G_OPTION_ARG_STRING, &a->cls, "Class index or name", "C" },
     { "at", 0, 0, G_OPTION_ARG_STRING, &a->at, "Pixel X,Y inside the region", "X,Y" },
-    { "protect", 0, 0, G_OPTION_ARG_NONE, &a->protect, "Fill only a void region", NULL },
+    { "protect", 0, 0, G_OPTION_ARG_NONE, &a->protect,
+      "Protect other classes (as for paint; a fill covers one class, so it changes nothing)",
+      NULL },
     { NULL }
   };
   g_autofree char *summary = g_strdup_printf ("- %s", is_paint ? "paint a brush stroke"
@@ -185,11 +190,21 @@ run (const char *cmd, int argc, char **argv)
   guint changed = 0;
   gboolean done = FALSE;
   gboolean ok;
-  if (strcmp (cmd, "paint") == 0)
-    ok = rl_project_paint (project, info->id, cls, a.radius, (const double *) xy->data,
-                           (int) xy->len / 2, a.protect, &changed, &error);
-  else if (strcmp (cmd, "fill") == 0)
-    ok = rl_project_fill (project, info->id, cls, ax, ay, a.protect, &changed, &error);
+  if (strcmp (cmd, "paint") == 0 || strcmp (cmd, "fill") == 0)
+    {
+      /* the same edit the GUI's brush and fill send to the session (rl-edit.h) */
+      gboolean paint = strcmp (cmd, "paint") == 0;
+      g_autoptr (RlEdit) edit = rl_edit_new (paint ? RL_EDIT_STROKE : RL_EDIT_FILL, cmd);
+      double at[2] = { ax, ay };
+      edit->cls = cls;
+      edit->radius = a.radius;
+      edit->protect = a.protect ? RL_PROTECT_ANCHOR : RL_PROTECT_NONE;
+      if (paint)
+        rl_edit_set_points (edit, (const double *) xy->data, (int) xy->len / 2);
+      else
+        rl_edit_set_points (edit, at, 1);
+      ok = rl_project_apply_edit (project, info->id, edit, &changed, &error);
+    }
   else if (strcmp (cmd, "undo") == 0)
     ok = rl_project_undo (project, info->id, &done, &error);
   else

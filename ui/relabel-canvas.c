@@ -56,6 +56,8 @@ struct _RelabelCanvas
   gboolean pointer_in;
   double pointer_x, pointer_y;
   gint64 last_poly_click;
+  GArray *stroke;             /* double x, y pairs of the stroke being drawn */
+  RlEdit *edit;               /* the last finished stroke, fill or polygon */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelCanvas, relabel_canvas, GTK_TYPE_WIDGET)
@@ -557,6 +559,28 @@ value_at (RelabelCanvas *self, double ix, double iy)
   return self->current[(gsize) y * self->width + x];
 }
 
+/* The edit the last gesture made, as the session applies it (rl-edit.h). */
+static void
+set_edit (RelabelCanvas *self, RlEditKind kind, const char *tool, const double *xy, int n)
+{
+  g_clear_pointer (&self->edit, rl_edit_free);
+  RlEdit *e = rl_edit_new (kind, tool);
+  e->cls = self->tool == RELABEL_TOOL_ERASER ? void_value (self) : self->cls;
+  if (self->tool == RELABEL_TOOL_ERASER && self->erase_to_original && self->original != NULL)
+    e->source = RL_EDIT_SOURCE_ORIGINAL;
+  e->radius = self->radius;
+  e->protect = self->protect ? RL_PROTECT_ANCHOR : RL_PROTECT_NONE;
+  rl_edit_set_points (e, xy, n);
+  self->edit = e;
+}
+
+RlEdit *
+relabel_canvas_take_edit (RelabelCanvas *self)
+{
+  g_return_val_if_fail (RELABEL_IS_CANVAS (self), NULL);
+  return g_steal_pointer (&self->edit);
+}
+
 static void
 finish_polygon (RelabelCanvas *self)
 {
@@ -571,6 +595,7 @@ finish_polygon (RelabelCanvas *self)
         }
       rl_mask_fill_polygon (self->current, self->width, self->height, &p,
                             (const double *) self->polygon->data, (int) n);
+      set_edit (self, RL_EDIT_POLYGON, "polygon", (const double *) self->polygon->data, (int) n);
       g_array_set_size (self->polygon, 0);
       update_overlay (self);
       g_signal_emit (self, signals[SIGNAL_STROKE_FINISHED], 0, "polygon");
@@ -613,8 +638,10 @@ on_primary_begin (GtkGestureDrag *gesture, double x, double y, RelabelCanvas *se
       self->protect_value = v >= 0 ? v : void_value (self);
       self->last_ix = ix;
       self->last_iy = iy;
+      g_array_set_size (self->stroke, 0);
       {
         double xy[2] = { ix, iy };
+        g_array_append_vals (self->stroke, xy, 2);
         paint_points (self, xy, 1);
       }
       break;
@@ -626,7 +653,9 @@ on_primary_begin (GtkGestureDrag *gesture, double x, double y, RelabelCanvas *se
           if (rl_mask_flood_fill (self->current, self->width, self->height, &p, (int) ix,
                                   (int) iy) > 0)
             {
+              double xy[2] = { ix, iy };
               update_overlay (self);
+              set_edit (self, RL_EDIT_FILL, "fill", xy, 1);
               g_signal_emit (self, signals[SIGNAL_STROKE_FINISHED], 0, "fill");
             }
         }
@@ -679,6 +708,7 @@ on_primary_update (GtkGestureDrag *gesture, double dx, double dy, RelabelCanvas 
   self->pointer_y = self->drag_y + dy;
   double xy[4] = { self->last_ix, self->last_iy, ix, iy };
   paint_points (self, xy, 2);
+  g_array_append_vals (self->stroke, xy + 2, 2);
   self->last_ix = ix;
   self->last_iy = iy;
 }
@@ -697,8 +727,10 @@ on_primary_end (GtkGestureDrag *gesture, double dx, double dy, RelabelCanvas *se
   self->stroking = FALSE;
   if (self->view == RELABEL_VIEW_BOUNDARY || self->view == RELABEL_VIEW_ERRORS)
     update_overlay (self);
-  g_signal_emit (self, signals[SIGNAL_STROKE_FINISHED], 0,
-                 self->tool == RELABEL_TOOL_ERASER ? "eraser" : "brush");
+  const char *tool = self->tool == RELABEL_TOOL_ERASER ? "eraser" : "brush";
+  set_edit (self, RL_EDIT_STROKE, tool, (const double *) self->stroke->data,
+            (int) self->stroke->len / 2);
+  g_signal_emit (self, signals[SIGNAL_STROKE_FINISHED], 0, tool);
 }
 
 static void
@@ -908,6 +940,38 @@ relabel_canvas_set_current (RelabelCanvas *self, const guint8 *mask)
 }
 
 void
+relabel_canvas_set_current_rect (RelabelCanvas *self, const guint8 *mask, int x0, int y0, int x1,
+                                 int y1)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  if (self->current == NULL || mask == NULL)
+    return;
+  x0 = CLAMP (x0, 0, self->width);
+  x1 = CLAMP (x1, x0, self->width);
+  y0 = CLAMP (y0, 0, self->height);
+  y1 = CLAMP (y1, y0, self->height);
+  gboolean same = TRUE;
+  for (int y = y0; y < y1; y++)
+    {
+      gsize row = (gsize) y * self->width;
+      if (memcmp (self->current + row + x0, mask + row + x0, x1 - x0) != 0)
+        {
+          memcpy (self->current + row + x0, mask + row + x0, x1 - x0);
+          same = FALSE;
+        }
+    }
+  if (same)
+    return;   /* the stroke's preview already shows it */
+  if (self->view == RELABEL_VIEW_BOUNDARY || self->view == RELABEL_VIEW_ERRORS)
+    update_overlay (self);
+  else
+    {
+      update_overlay_rect (self, x0, y0, x1, y1);
+      recompose_image_rect (self, x0, y0, x1, y1);
+    }
+}
+
+void
 relabel_canvas_set_prediction (RelabelCanvas *self, const guint8 *mask)
 {
   g_return_if_fail (RELABEL_IS_CANVAS (self));
@@ -1053,6 +1117,8 @@ relabel_canvas_finalize (GObject *object)
   g_clear_pointer (&self->cache, cairo_surface_destroy);
   g_clear_pointer (&self->spec, rl_class_spec_free);
   g_array_unref (self->polygon);
+  g_array_unref (self->stroke);
+  g_clear_pointer (&self->edit, rl_edit_free);
   G_OBJECT_CLASS (relabel_canvas_parent_class)->finalize (object);
 }
 
@@ -1099,6 +1165,7 @@ relabel_canvas_init (RelabelCanvas *self)
   GtkEventController *c;
 
   self->polygon = g_array_new (FALSE, FALSE, sizeof (double));
+  self->stroke = g_array_new (FALSE, FALSE, sizeof (double));
   self->opacity = 0.5;
   self->overlay_visible = TRUE;
   self->scale = 1.0;

@@ -4,6 +4,7 @@
 
 #include <gtk/gtk.h>
 #include "rl-class-spec.h"
+#include "rl-edit.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,13 @@ gboolean relabel_canvas_has_image (RelabelCanvas *self);
 /* Replace one mask (H, W) of the shown image (after undo, a failed commit, a new prediction). */
 void relabel_canvas_set_current (RelabelCanvas *self, const guint8 *mask);
 void relabel_canvas_set_prediction (RelabelCanvas *self, const guint8 *mask);
+/* Copies mask's rectangle [x0, x1) x [y0, y1) into the current labels and redraws it (nothing
+ * when it already shows that). */
+void relabel_canvas_set_current_rect (RelabelCanvas *self, const guint8 *mask, int x0, int y0,
+                                      int x1, int y1);
+/* The edit the last stroke, fill or polygon made (stroke-finished), for the session; the caller
+ * owns it. NULL when there is none. */
+RlEdit *relabel_canvas_take_edit (RelabelCanvas *self);
 
 /* The canvas's copy of the current labels (H, W); borrowed. NULL without an image. */
 const guint8 *relabel_canvas_get_current (RelabelCanvas *self, int *width, int *height);

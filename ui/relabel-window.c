@@ -11,7 +11,7 @@
 #include "relabel-canvas.h"
 #include "relabel-image-item.h"
 #include "rl-jobs.h"
-#include "rl-project.h"
+#include "rl-session.h"
 
 typedef enum
 {
@@ -55,14 +55,12 @@ struct _RelabelWindow
   GMenu *recent_menu;
 
   /* owned */
-  RlProject *project;
+  RlSession *session;
   GSettings *settings;
   GListStore *store;
   GtkCustomSorter *sorter;
   GtkCustomFilter *filter;
   GtkSingleSelection *selection;
-  GCancellable *job_cancellable;
-  GCancellable *thumb_cancellable;
   GArray *palette_values;     /* int: label value of palette row i */
   char *tool;
   FILE *frame_log;
@@ -74,12 +72,7 @@ struct _RelabelWindow
   gint64 current_id;
   gint64 last_frame_time;
   char *pointer_text;
-  guint n_thumb_jobs;         /* thumbnail workers not yet returned */
-  GArray *rescore_queue;      /* gint64: images whose prediction scores wait for a rescore */
-  GCancellable *rescore_cancellable;
-  gboolean rescore_running;
-  gint64 rescore_start;       /* monotonic µs, for the frame log */
-  guint project_generation;   /* bumped when another project opens: late results are dropped */
+  gboolean has_project;       /* the session opened one */
   gboolean closing;           /* closed while a worker ran: hidden, destroyed when it returns */
   gint64 retrain_new_id;      /* the last Retrain's new version and its parent (0: none) */
   gint64 retrain_parent_id;
@@ -102,7 +95,6 @@ static GParamSpec *properties[N_PROPS];
 static void update_actions (RelabelWindow *self);
 static void update_status (RelabelWindow *self);
 static void finish_close (RelabelWindow *self);
-static void queue_rescore (RelabelWindow *self, gint64 id);
 
 /* ---- messages */
 
@@ -175,27 +167,23 @@ update_summary (RelabelWindow *self)
   gtk_label_set_text (self->list_summary, text);
 }
 
-/* Re-reads one image's info from the project and updates its row. */
+/* The session re-read an image's row: update it in the list. */
 static void
-refresh_item (RelabelWindow *self, gint64 id)
+on_image_changed (RlSession *session, RlImageInfo *info, RelabelWindow *self)
 {
-  g_autoptr (GError) error = NULL;
-  RelabelImageItem *item = find_item (self, id, NULL);
-  if (item == NULL || self->project == NULL)
+  RelabelImageItem *item = find_item (self, info->id, NULL);
+  if (item == NULL)
     return;
-  g_autoptr (RlImageInfo) info = rl_project_get_image (self->project, id, &error);
-  if (info == NULL)
-    {
-      show_error (self, error);
-      return;
-    }
   relabel_image_item_update (item, info);
   update_summary (self);
   if (self->sort_mode != SORT_NAME)
     gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
-  if (id == self->current_id)
-    update_status (self);
+  if (info->id == self->current_id)
+    {
+      update_status (self);
+      update_actions (self);
+    }
 }
 
 static double
@@ -432,66 +420,61 @@ update_status (RelabelWindow *self)
     gtk_label_set_text (self->image_info_label, "");
 }
 
-/* Reads a mask; a missing mask is not an error (NULL). */
-static guint8 *
-get_mask (RelabelWindow *self, gint64 id, RlMaskKind kind, int w, int h, GError **error)
+
+static void
+show_no_image (RelabelWindow *self)
 {
-  int mw = 0, mh = 0;
-  guint8 *mask = NULL;
-  g_autoptr (GError) local = NULL;
-  if (!rl_project_get_mask (self->project, id, kind, &mw, &mh, &mask, &local))
-    {
-      if (!g_error_matches (local, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND))
-        g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
-    }
-  if (mw != w || mh != h)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "mask is %dx%d but the image is %dx%d", mw, mh, w, h);
-      g_free (mask);
-      return NULL;
-    }
-  return mask;
+  relabel_canvas_clear (self->canvas);
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
+  update_status (self);
+  update_actions (self);
 }
 
+/* Asks the session for the image: it decodes it and its masks on its writer thread. */
 static void
 load_image (RelabelWindow *self, RelabelImageItem *item)
 {
-  g_autoptr (GError) error = NULL;
-  int w = 0, h = 0;
-  g_autofree guint8 *rgb = NULL;
-  g_autofree guint8 *cur = NULL, *orig = NULL, *pred = NULL;
-
   self->current_id = item ? relabel_image_item_get_id (item) : 0;
-  if (item == NULL || self->project == NULL)
+  rl_session_select_image (self->session, self->current_id);
+  if (item == NULL)
+    show_no_image (self);
+}
+
+static void
+on_image_loaded (RlSession *session, gint64 id, RelabelWindow *self)
+{
+  int w = 0, h = 0;
+  const guint8 *rgb = NULL, *cur = NULL, *orig = NULL, *pred = NULL;
+  if (id == 0 || !rl_session_get_image (session, &w, &h, &rgb, &cur, &orig, &pred))
     {
-      relabel_canvas_clear (self->canvas);
-      gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
-      update_status (self);
-      update_actions (self);
-      return;
-    }
-  if (!rl_project_load_rgb (self->project, self->current_id, &w, &h, &rgb, &error)
-      || (cur = get_mask (self, self->current_id, RL_MASK_CURRENT, w, h, &error), error != NULL)
-      || (orig = get_mask (self, self->current_id, RL_MASK_ORIGINAL, w, h, &error), error != NULL)
-      || (pred = get_mask (self, self->current_id, RL_MASK_PREDICTION, w, h, &error),
-          error != NULL))
-    {
-      g_autofree char *msg = g_strdup_printf ("%s: %s", relabel_image_item_get_name (item),
-                                              error->message);
-      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
-      relabel_canvas_clear (self->canvas);
       self->current_id = 0;
-      gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
-      update_status (self);
-      update_actions (self);
+      show_no_image (self);
       return;
     }
   relabel_canvas_set_image (self->canvas, w, h, rgb, cur, orig, pred);
   gtk_widget_set_visible (GTK_WIDGET (self->empty_label), FALSE);
   update_status (self);
   update_actions (self);
+}
+
+static void
+on_mask_changed (RlSession *session, gint64 id, int x0, int y0, int x1, int y1,
+                 RelabelWindow *self)
+{
+  const guint8 *cur = NULL;
+  if (id != self->current_id || !rl_session_get_image (session, NULL, NULL, NULL, &cur, NULL,
+                                                       NULL))
+    return;
+  relabel_canvas_set_current_rect (self->canvas, cur, x0, y0, x1, y1);
+}
+
+static void
+on_prediction_changed (RlSession *session, gint64 id, RelabelWindow *self)
+{
+  const guint8 *pred = NULL;
+  if (id == self->current_id && relabel_canvas_has_image (self->canvas)
+      && rl_session_get_image (session, NULL, NULL, NULL, NULL, NULL, &pred) && pred != NULL)
+    relabel_canvas_set_prediction (self->canvas, pred);
 }
 
 static void
@@ -503,45 +486,36 @@ on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, RelabelW
     load_image (self, item);
 }
 
-/* Reloads the current mask from the project (after undo/redo, accept, or a failed commit). */
+/* Shows the session's copy of the current labels again (after an edit it refused). */
 static void
 reload_current_mask (RelabelWindow *self)
 {
-  g_autoptr (GError) error = NULL;
-  int w = 0, h = 0;
-  relabel_canvas_get_current (self->canvas, &w, &h);
-  g_autofree guint8 *mask = get_mask (self, self->current_id, RL_MASK_CURRENT, w, h, &error);
-  if (error != NULL)
-    show_error (self, error);
-  else if (mask != NULL)
-    relabel_canvas_set_current (self->canvas, mask);
+  const guint8 *cur = NULL;
+  if (rl_session_get_image (self->session, NULL, NULL, NULL, &cur, NULL, NULL))
+    relabel_canvas_set_current (self->canvas, cur);
 }
 
+/* The canvas previewed the stroke in its copy; the session applies the same edit to its own copy
+ * and queues it for its writer thread. */
 static void
 on_stroke_finished (RelabelCanvas *canvas, const char *tool, RelabelWindow *self)
 {
   g_autoptr (GError) error = NULL;
-  guint n_changed = 0;
-  const guint8 *mask = relabel_canvas_get_current (canvas, NULL, NULL);
-  if (self->project == NULL || self->current_id == 0 || mask == NULL)
+  g_autoptr (RlEdit) edit = relabel_canvas_take_edit (canvas);
+  if (edit == NULL || self->current_id == 0)
     return;
-  if (!rl_project_commit_mask (self->project, self->current_id, tool, mask, &n_changed, &error))
+  if (!rl_session_apply_edit (self->session, edit, NULL, &error))
     {
       g_autofree char *msg = g_strdup_printf ("The stroke was not saved: %s", error->message);
       relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
-      reload_current_mask (self);   /* show what the project really holds */
-      return;
+      reload_current_mask (self);
     }
-  refresh_item (self, self->current_id);
-  update_actions (self);
-  if (n_changed > 0)
-    queue_rescore (self, self->current_id);
 }
 
 static void
 on_pointer_moved (RelabelCanvas *canvas, int x, int y, int v, RelabelWindow *self)
 {
-  RlClassSpec const *spec = self->project ? rl_project_get_class_spec (self->project) : NULL;
+  RlClassSpec const *spec = self->has_project ? rl_session_get_class_spec (self->session) : NULL;
   g_clear_pointer (&self->pointer_text, g_free);
   if (v >= 0)
     {
@@ -642,10 +616,10 @@ build_palette (RelabelWindow *self, const RlClassSpec *spec)
 /* ---- thumbnails */
 
 static void
-on_thumbnail (gint64 image_id, int width, int height, GBytes *rgb, gpointer data)
+on_thumbnail (RlSession *session, gint64 image_id, int width, int height, GBytes *rgb,
+              RelabelWindow *self)
 {
-  RelabelWindow *self = data;
-  RelabelImageItem *item = self->project ? find_item (self, image_id, NULL) : NULL;
+  RelabelImageItem *item = find_item (self, image_id, NULL);
   if (item == NULL)
     return;
   g_autoptr (GdkTexture) texture = gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8,
@@ -653,43 +627,7 @@ on_thumbnail (gint64 image_id, int width, int height, GBytes *rgb, gpointer data
   relabel_image_item_set_thumbnail (item, GDK_PAINTABLE (texture));
 }
 
-static void
-on_thumbnails_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  RelabelWindow *self = RELABEL_WINDOW (source);
-  g_autoptr (GError) error = NULL;
-  /* unreadable images were skipped: their rows simply keep no thumbnail */
-  rl_thumbnails_finish (result, &error);
-  self->n_thumb_jobs--;
-  finish_close (self);
-}
 
-static void
-start_thumbnails (RelabelWindow *self)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
-  g_autofree gint64 *ids = g_new (gint64, MAX (n, 1));
-  g_auto (GStrv) paths = g_new0 (char *, n + 1);
-  /* paths come from this connection: the worker only reads files, it opens no connection */
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (RelabelImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), i);
-      ids[i] = relabel_image_item_get_id (item);
-      paths[i] = rl_project_image_path (self->project, ids[i]);
-      if (paths[i] == NULL)
-        paths[i] = g_strdup ("");
-    }
-  if (self->thumb_cancellable != NULL)
-    g_cancellable_cancel (self->thumb_cancellable);
-  g_clear_object (&self->thumb_cancellable);
-  self->thumb_cancellable = g_cancellable_new ();
-  if (n > 0)
-    {
-      self->n_thumb_jobs++;
-      rl_thumbnails_async (self, (const char *const *) paths, ids, n, 64, on_thumbnail,
-                           self, self->thumb_cancellable, on_thumbnails_done, NULL);
-    }
-}
 
 /* ---- recent projects */
 
@@ -748,35 +686,22 @@ update_recent_menu (RelabelWindow *self)
 gboolean
 relabel_window_open_project (RelabelWindow *self, const char *path)
 {
-  g_autoptr (GError) error = NULL;
   g_return_val_if_fail (RELABEL_IS_WINDOW (self), FALSE);
+  /* the session opens it on its writer thread; "project-opened" or "error" follows */
+  rl_session_open (self->session, path);
+  return TRUE;
+}
 
-  RlProject *project = rl_project_open (path, FALSE, &error);
-  if (project == NULL)
-    {
-      show_error (self, error);
-      return FALSE;
-    }
-  g_autoptr (GPtrArray) images = rl_project_list_images (project, &error);
-  if (images == NULL)
-    {
-      show_error (self, error);
-      rl_project_close (project);
-      return FALSE;
-    }
-
-  if (self->job_cancellable != NULL)
-    g_cancellable_cancel (self->job_cancellable);
-  if (self->rescore_cancellable != NULL)
-    g_cancellable_cancel (self->rescore_cancellable);
-  g_array_set_size (self->rescore_queue, 0);
-  self->project_generation++;
+static void
+on_project_opened (RlSession *session, RelabelWindow *self)
+{
+  const char *path = rl_session_get_path (session);
+  GPtrArray *images = rl_session_get_images (session);
+  self->has_project = TRUE;
   self->current_id = 0;
-  g_clear_pointer (&self->project, rl_project_close);
-  self->project = project;
   gtk_info_bar_set_revealed (self->info_bar, FALSE);
 
-  const RlClassSpec *spec = rl_project_get_class_spec (project);
+  const RlClassSpec *spec = rl_session_get_class_spec (session);
   relabel_canvas_set_spec (self->canvas, spec);
   build_palette (self, spec);
 
@@ -793,7 +718,6 @@ relabel_window_open_project (RelabelWindow *self, const char *path)
       g_list_store_append (self->store, item);
     }
   update_summary (self);
-  start_thumbnails (self);
   if (images->len == 0)
     relabel_window_show_message (self, GTK_MESSAGE_INFO,
                                  "This project has no images yet: use New Project from Dataset.");
@@ -813,9 +737,10 @@ relabel_window_open_project (RelabelWindow *self, const char *path)
   /* show the first image of the (sorted, filtered) list */
   if (g_list_model_get_n_items (G_LIST_MODEL (self->selection)) > 0)
     gtk_single_selection_set_selected (self->selection, 0);
-  on_selection_changed (self->selection, NULL, self);
+  RelabelImageItem *first = gtk_single_selection_get_selected_item (self->selection);
+  if (first == NULL || relabel_image_item_get_id (first) != self->current_id)
+    load_image (self, first);   /* unless the selection's notification asked already */
   gtk_widget_grab_focus (GTK_WIDGET (self->canvas));
-  return TRUE;
 }
 
 /* ---- jobs */
@@ -832,51 +757,24 @@ set_job_visible (RelabelWindow *self, gboolean visible, const char *what)
 }
 
 static void
-on_prelabel_progress (guint done, guint total, gint64 image_id, gpointer data)
+on_job_progress (RlSession *session, double fraction, const char *text, RelabelWindow *self)
 {
-  RelabelWindow *self = data;
-  gint64 t0 = g_get_monotonic_time ();
-  if (self->project == NULL)
-    return;
-  gtk_progress_bar_set_fraction (self->job_progress, total ? (double) done / total : 0);
-  g_autofree char *text = g_strdup_printf ("Pre-labelling %u/%u", done, total);
+  gtk_progress_bar_set_fraction (self->job_progress, fraction);
   gtk_label_set_text (self->job_label, text);
-  if (image_id == 0)
-    return;
-  refresh_item (self, image_id);
-  if (image_id == self->current_id && relabel_canvas_has_image (self->canvas))
+  if (g_str_has_prefix (text, "Pre-labelling "))
     {
-      g_autoptr (GError) error = NULL;
-      int w = 0, h = 0;
-      relabel_canvas_get_current (self->canvas, &w, &h);
-      g_autofree guint8 *pred = get_mask (self, image_id, RL_MASK_PREDICTION, w, h, &error);
-      if (pred != NULL)
-        relabel_canvas_set_prediction (self->canvas, pred);
-    }
-  if (self->frame_log != NULL)
-    {
-      g_autofree char *line = g_strdup_printf ("# progress %u/%u %.1f ms", done, total,
-                                               (g_get_monotonic_time () - t0) / 1000.0);
+      g_autofree char *line = g_strdup_printf ("# progress %s", text + strlen ("Pre-labelling "));
       frame_log (self, line);
     }
 }
 
 static void
-on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
+prelabel_done (RelabelWindow *self, gboolean ok, const GError *error, guint n_done)
 {
-  RelabelWindow *self = RELABEL_WINDOW (source);
-  g_autoptr (GError) error = NULL;
-  guint n_done = 0;
-  gboolean ok = rl_prelabel_finish (result, &n_done, &error);
-
-  g_clear_object (&self->job_cancellable);
   g_autofree char *line = g_strdup_printf ("# job-end %u %s", n_done, ok ? "ok" : "failed");
   frame_log (self, line);
-  if (self->closing || self->project == NULL)
-    {
-      finish_close (self);
-      return;
-    }
+  if (self->closing)
+    return;
   set_job_visible (self, FALSE, NULL);
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -895,10 +793,9 @@ on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
 static void
 start_prelabel (RelabelWindow *self, gboolean all)
 {
-  if (self->project == NULL || self->job_cancellable != NULL || self->closing)
+  if (!self->has_project || rl_session_has_job (self->session) || self->closing)
     return;
-  gint64 model_id = rl_project_current_model (self->project);
-  if (model_id == 0)
+  if (rl_session_get_current_model (self->session) == 0)
     {
       relabel_window_show_message (self, GTK_MESSAGE_WARNING,
                                    "This project has no model yet: add one with “Add Model to "
@@ -920,52 +817,18 @@ start_prelabel (RelabelWindow *self, gboolean all)
     g_array_append_val (ids, self->current_id);
   if (ids->len == 0)
     return;
-  /* leave a core to the interface: 0 threads means all cores but one */
-  int threads = self->settings ? g_settings_get_int (self->settings, "threads") : 0;
-  if (threads <= 0)
-    threads = MAX (1, (int) g_get_num_processors () - 1);
-
-  self->job_cancellable = g_cancellable_new ();
   set_job_visible (self, TRUE, "Pre-labelling…");
   frame_log (self, "# job-start");
-  /* the worker exports the model and stores each prediction on its own connection: this
-   * thread only refreshes the list and the canvas when a result lands */
-  rl_prelabel_async (self, rl_project_get_path (self->project), model_id,
-                     (const gint64 *) ids->data, ids->len, threads, on_prelabel_progress, self,
-                     self->job_cancellable, on_prelabel_done, NULL);
+  /* the worker exports the model and stores each prediction on its own connection; the session
+   * reads each new row back on its writer thread */
+  rl_session_prelabel (self->session, (const gint64 *) ids->data, ids->len,
+                       self->settings ? g_settings_get_int (self->settings, "threads") : 0);
+  update_actions (self);
 }
 
 /* ---- retrain */
 
 
-static void
-on_retrain_progress (const RlFinetuneProgress *p, gpointer data)
-{
-  RelabelWindow *self = data;
-  g_autofree char *text = NULL;
-  if (self->project == NULL)
-    return;
-  gtk_progress_bar_set_fraction (self->job_progress, p->total ? (double) p->done / p->total : 0);
-  switch (p->phase)
-    {
-    case RL_FINETUNE_PREPARE:
-      text = g_strdup_printf ("Retrain: preparing labels %d/%d", p->done, p->total);
-      break;
-    case RL_FINETUNE_TRAIN:
-      if (isfinite (p->eta_s) && isfinite (p->loss))
-        text = g_strdup_printf ("Retrain: step %d/%d · loss %.3f · %.0f s left", p->done,
-                                p->total, p->loss, p->eta_s);
-      else
-        text = g_strdup_printf ("Retrain: step %d/%d", p->done, p->total);
-      break;
-    case RL_FINETUNE_EVAL:
-    default:
-      text = g_strdup_printf ("Retrain: scoring image %d/%d (before and after)", p->done,
-                              p->total);
-      break;
-    }
-  gtk_label_set_text (self->job_label, text);
-}
 
 /* "G 84.0 → 84.1 %, mIoU 51.0 → 51.2 %" of one set of before/after scores. */
 static void
@@ -999,23 +862,14 @@ update_retrain_switch (RelabelWindow *self)
 }
 
 static void
-on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
+retrain_done (RelabelWindow *self, gboolean ok, const GError *error, const RlFinetuneResult *rp)
 {
-  RelabelWindow *self = RELABEL_WINDOW (source);
-  g_autoptr (GError) error = NULL;
-  RlFinetuneResult r;
-  gboolean ok = rl_retrain_finish (result, &r, &error);
-
-  g_clear_object (&self->job_cancellable);
+  RlFinetuneResult r = *rp;
   frame_log (self, ok ? "# retrain-end ok"
                       : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
                       ? "# retrain-end cancelled" : "# retrain-end failed");
-  if (self->closing || self->project == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
-    {
-      rl_finetune_result_clear (&r);
-      finish_close (self);
-      return;
-    }
+  if (self->closing || gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
   set_job_visible (self, FALSE, NULL);
   if (!ok)
     {
@@ -1067,18 +921,13 @@ on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
   gtk_label_set_text (self->status_label, r.made_current ? "Retrain finished"
                                                          : "Retrain finished: version kept, "
                                                            "not made current");
-  rl_finetune_result_clear (&r);
 }
 
 static void
-on_current_model_set (GObject *source, GAsyncResult *result, gpointer data)
+current_model_set (RelabelWindow *self, gboolean ok, const GError *error, gint64 id)
 {
-  RelabelWindow *self = RELABEL_WINDOW (source);
-  g_autoptr (GError) error = NULL;
-  gint64 id = 0;
-  gboolean ok = rl_set_current_model_finish (result, &id, &error);
   self->switching_model = FALSE;
-  if (self->closing || self->project == NULL || gtk_widget_in_destruction (GTK_WIDGET (self)))
+  if (self->closing || gtk_widget_in_destruction (GTK_WIDGET (self)))
     return;
   if (!ok)
     {
@@ -1102,12 +951,11 @@ on_retrain_switch_clicked (GtkButton *button, RelabelWindow *self)
 {
   gint64 other = self->retrain_current_id == self->retrain_new_id ? self->retrain_parent_id
                                                                   : self->retrain_new_id;
-  if (self->project == NULL || other <= 0 || self->switching_model)
+  if (!self->has_project || other <= 0 || self->switching_model)
     return;
   self->switching_model = TRUE;
   update_retrain_switch (self);
-  rl_set_current_model_async (self, rl_project_get_path (self->project), other,
-                              on_current_model_set, NULL);
+  rl_session_set_current_model (self->session, other);
 }
 
 static void
@@ -1119,9 +967,9 @@ on_retrain_bar_response (GtkInfoBar *bar, int response, RelabelWindow *self)
 static void
 start_retrain (RelabelWindow *self)
 {
-  if (self->project == NULL || self->job_cancellable != NULL || self->closing)
+  if (!self->has_project || rl_session_has_job (self->session) || self->closing)
     return;
-  if (rl_project_current_model (self->project) == 0)
+  if (rl_session_get_current_model (self->session) == 0)
     {
       relabel_window_show_message (self, GTK_MESSAGE_WARNING,
                                    "This project has no model to retrain: add one with “Add Model "
@@ -1136,61 +984,35 @@ start_retrain (RelabelWindow *self)
   if (env != NULL && atoi (env) > 0)
     opt.iters = atoi (env);
   opt.quiet = TRUE;
-  /* leave a core to the interface, as pre-label does */
   opt.threads = self->settings ? g_settings_get_int (self->settings, "threads") : 0;
-  if (opt.threads <= 0)
-    opt.threads = MAX (1, (int) g_get_num_processors () - 1);
 
   gtk_info_bar_set_revealed (self->info_bar, FALSE);
   gtk_info_bar_set_revealed (self->retrain_bar, FALSE);
-  self->job_cancellable = g_cancellable_new ();
   set_job_visible (self, TRUE, "Retrain: starting…");
   frame_log (self, "# retrain-start");
-  rl_retrain_async (self, rl_project_get_path (self->project), &opt, on_retrain_progress, self,
-                    self->job_cancellable, on_retrain_done, NULL);
+  rl_session_retrain (self->session, &opt);
+  update_actions (self);
 }
 
-static void
-on_import_progress (guint done, guint total, gint64 image_id, gpointer data)
-{
-  RelabelWindow *self = data;
-  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
-    return;
-  gtk_progress_bar_set_fraction (self->job_progress, total ? (double) done / total : 0);
-  g_autofree char *text = g_strdup_printf ("Importing %u/%u", done, total);
-  gtk_label_set_text (self->job_label, text);
-}
 
+/* Every job's end: the session ran it and says how it went. */
 static void
-on_import_done (GObject *source, GAsyncResult *result, gpointer data)
+on_job_finished (RlSession *session, const char *kind, gboolean ok, GError *error,
+                 gpointer result, RelabelWindow *self)
 {
-  RelabelWindow *self = RELABEL_WINDOW (source);
-  g_autofree char *path = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) problems = NULL;
-  guint n_added = 0;
-  gboolean ok = rl_import_finish (result, &n_added, &problems, &error);
-
-  g_clear_object (&self->job_cancellable);
-  if (self->closing || gtk_widget_in_destruction (GTK_WIDGET (self)))
+  if (g_str_equal (kind, "prelabel"))
+    prelabel_done (self, ok, error, *(guint *) result);
+  else if (g_str_equal (kind, "retrain"))
+    retrain_done (self, ok, error, result);
+  else if (g_str_equal (kind, "current-model"))
+    current_model_set (self, ok, error, *(gint64 *) result);
+  else if (!self->closing)   /* import: the session opens the new project */
     {
-      finish_close (self);
-      return;
-    }
-  set_job_visible (self, FALSE, NULL);
-  if (!ok)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      set_job_visible (self, FALSE, NULL);
+      if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         show_error (self, error);
-      return;
     }
-  if (relabel_window_open_project (self, path) && problems != NULL && problems->len > 0)
-    {
-      g_autofree char *msg = g_strdup_printf ("%u images imported, %u skipped; first: %s",
-                                              n_added, problems->len,
-                                              (const char *) g_ptr_array_index (problems, 0));
-      relabel_window_show_message (self, GTK_MESSAGE_WARNING, msg);
-    }
+  update_actions (self);
 }
 
 /* ---- file choosers */
@@ -1235,7 +1057,7 @@ static void
 on_new_project_save (GtkNativeDialog *dialog, int response, RelabelWindow *self)
 {
   char *dataset = g_object_steal_data (G_OBJECT (dialog), "dataset");
-  if (response == GTK_RESPONSE_ACCEPT && self->job_cancellable == NULL)
+  if (response == GTK_RESPONSE_ACCEPT && !rl_session_has_job (self->session))
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
@@ -1248,10 +1070,9 @@ on_new_project_save (GtkNativeDialog *dialog, int response, RelabelWindow *self)
       if (path != NULL)
         {
           const char *kind = rl_guess_dataset_kind (dataset);
-          self->job_cancellable = g_cancellable_new ();
           set_job_visible (self, TRUE, "Importing…");
-          rl_import_async (self, path, kind, dataset, on_import_progress, self,
-                           self->job_cancellable, on_import_done, g_strdup (path));
+          rl_session_import (self->session, path, kind, dataset);
+          update_actions (self);
         }
     }
   g_free (dataset);
@@ -1293,20 +1114,9 @@ action_new_project (GtkWidget *widget, const char *name, GVariant *param)
 gboolean
 relabel_window_add_model (RelabelWindow *self, const char *path)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *base = g_path_get_basename (path);
   g_return_val_if_fail (RELABEL_IS_WINDOW (self), FALSE);
-  if (self->project == NULL)
-    return FALSE;
-  if (rl_project_add_model (self->project, base, path, 0, NULL, &error) == 0)
-    {
-      g_autofree char *msg = g_strdup_printf ("%s: %s", path, error->message);
-      relabel_window_show_message (self, GTK_MESSAGE_ERROR, msg);
-      return FALSE;
-    }
-  g_autofree char *msg = g_strdup_printf ("Model %s added to the project", base);
-  gtk_label_set_text (self->status_label, msg);
-  update_actions (self);
+  /* queued after the open: the writer runs them in order; failures come as "error" */
+  rl_session_add_model (self->session, path, FALSE);
   return TRUE;
 }
 
@@ -1314,15 +1124,13 @@ void
 relabel_window_ensure_model (RelabelWindow *self, const char *path)
 {
   g_return_if_fail (RELABEL_IS_WINDOW (self));
-  if (self->project != NULL && rl_project_current_model (self->project) == 0
-      && g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    relabel_window_add_model (self, path);
+  rl_session_add_model (self->session, path, TRUE);
 }
 
 static void
 on_add_model_response (GtkNativeDialog *dialog, int response, RelabelWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT && self->project != NULL)
+  if (response == GTK_RESPONSE_ACCEPT && self->has_project)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
@@ -1354,18 +1162,19 @@ static void
 update_actions (RelabelWindow *self)
 {
   GtkWidget *w = GTK_WIDGET (self);
-  gboolean has_image = self->project != NULL && self->current_id != 0;
-  gboolean busy = self->job_cancellable != NULL;
+  gboolean has_image = self->has_project && self->current_id != 0;
+  gboolean busy = rl_session_has_job (self->session);
   RelabelImageItem *item = has_image ? find_item (self, self->current_id, NULL) : NULL;
 
-  gtk_widget_action_set_enabled (w, "win.undo", item && relabel_image_item_get_n_edits (item) > 0);
+  /* a stroke just made may not be committed yet: the session says when there is nothing to undo */
+  gtk_widget_action_set_enabled (w, "win.undo", has_image);
   gtk_widget_action_set_enabled (w, "win.redo", has_image);
   gtk_widget_action_set_enabled (w, "win.prelabel-current", has_image && !busy);
-  gtk_widget_action_set_enabled (w, "win.prelabel-all", self->project != NULL && !busy);
-  gtk_widget_action_set_enabled (w, "win.retrain", self->project != NULL && !busy);
+  gtk_widget_action_set_enabled (w, "win.prelabel-all", self->has_project && !busy);
+  gtk_widget_action_set_enabled (w, "win.retrain", self->has_project && !busy);
   gtk_widget_action_set_enabled (w, "win.cancel-job", busy);
   gtk_widget_action_set_enabled (w, "win.new-project", !busy);
-  gtk_widget_action_set_enabled (w, "win.add-model", self->project != NULL);
+  gtk_widget_action_set_enabled (w, "win.add-model", self->has_project);
   gtk_widget_action_set_enabled (w, "win.accept-prediction",
                                  item && relabel_image_item_get_has_prediction (item));
   gtk_widget_action_set_enabled (w, "win.accept-prediction-void",
@@ -1376,26 +1185,25 @@ update_actions (RelabelWindow *self)
 static void
 undo_redo (RelabelWindow *self, gboolean redo)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean done = FALSE;
-  if (self->project == NULL || self->current_id == 0)
+  if (self->current_id == 0)
     return;
-  gboolean ok = redo ? rl_project_redo (self->project, self->current_id, &done, &error)
-                     : rl_project_undo (self->project, self->current_id, &done, &error);
-  if (!ok)
-    {
-      show_error (self, error);
-      return;
-    }
-  if (!done)
-    {
-      gtk_label_set_text (self->status_label, redo ? "Nothing to redo" : "Nothing to undo");
-      return;
-    }
-  reload_current_mask (self);
-  refresh_item (self, self->current_id);
+  if (redo)
+    rl_session_redo (self->session);
+  else
+    rl_session_undo (self->session);
+}
+
+static void
+on_notice (RlSession *session, const char *text, RelabelWindow *self)
+{
+  gtk_label_set_text (self->status_label, text);
   update_actions (self);
-  queue_rescore (self, self->current_id);
+}
+
+static void
+on_session_error (RlSession *session, const char *text, RelabelWindow *self)
+{
+  relabel_window_show_message (self, GTK_MESSAGE_ERROR, text);
 }
 
 static void
@@ -1426,9 +1234,9 @@ static void
 action_cancel_job (GtkWidget *widget, const char *name, GVariant *param)
 {
   RelabelWindow *self = RELABEL_WINDOW (widget);
-  if (self->job_cancellable != NULL)
+  if (rl_session_has_job (self->session))
     {
-      g_cancellable_cancel (self->job_cancellable);
+      rl_session_cancel_job (self->session);
       gtk_label_set_text (self->job_label, "Cancelling…");
     }
 }
@@ -1439,19 +1247,17 @@ action_accept_prediction (GtkWidget *widget, const char *name, GVariant *param)
   RelabelWindow *self = RELABEL_WINDOW (widget);
   g_autoptr (GError) error = NULL;
   guint n = 0;
-  gboolean only_void = g_str_equal (name, "win.accept-prediction-void");
-  if (self->project == NULL || self->current_id == 0)
+  if (self->current_id == 0)
     return;
-  if (!rl_project_accept_prediction (self->project, self->current_id, only_void, &n, &error))
+  g_autoptr (RlEdit) edit = rl_edit_new (RL_EDIT_WHOLE_IMAGE, "accept-prediction");
+  edit->source = RL_EDIT_SOURCE_PREDICTION;
+  if (g_str_equal (name, "win.accept-prediction-void"))
+    edit->protect = RL_PROTECT_VOID;
+  if (!rl_session_apply_edit (self->session, edit, &n, &error))
     {
       show_error (self, error);
       return;
     }
-  reload_current_mask (self);
-  refresh_item (self, self->current_id);
-  update_actions (self);
-  if (n > 0)
-    queue_rescore (self, self->current_id);
   g_autofree char *msg = g_strdup_printf ("Prediction accepted: %u pixels changed (Ctrl+Z undoes)",
                                           n);
   gtk_label_set_text (self->status_label, msg);
@@ -1461,12 +1267,8 @@ static void
 action_mark_reviewed (GtkWidget *widget, const char *name, GVariant *param)
 {
   RelabelWindow *self = RELABEL_WINDOW (widget);
-  g_autoptr (GError) error = NULL;
-  if (self->project == NULL || self->current_id == 0)
-    return;
-  if (!rl_project_set_status (self->project, self->current_id, RL_IMAGE_REVIEWED, &error))
-    show_error (self, error);
-  refresh_item (self, self->current_id);
+  if (self->current_id != 0)
+    rl_session_set_status (self->session, self->current_id, RL_IMAGE_REVIEWED);
 }
 
 static void
@@ -1597,93 +1399,31 @@ on_frame_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 
 /* ---- prediction scores after an edit */
 
-static void start_rescore (RelabelWindow *self);
 
+/* The session rescored a prediction after an edit (on its writer thread). */
 static void
-on_rescore_done (GObject *source, GAsyncResult *result, gpointer data)
+on_rescored (RlSession *session, gint64 id, gboolean ok, double miou, double bf, double ms,
+             RelabelWindow *self)
 {
-  RelabelWindow *self = RELABEL_WINDOW (source);
-  g_autoptr (GError) error = NULL;
-  gint64 id = 0;
-  double miou = NAN, bf = NAN;
-  gboolean ok = rl_rescore_finish (result, &id, &miou, &bf, &error);
-
-  self->rescore_running = FALSE;
-  if (self->closing || gtk_widget_in_destruction (GTK_WIDGET (self)))
-    {
-      finish_close (self);
-      return;
-    }
-  if (GPOINTER_TO_UINT (data) != self->project_generation || self->project == NULL)
-    {
-      start_rescore (self);   /* a result for the project shown before: drop it */
-      return;
-    }
   if (self->frame_log != NULL)
     {
       g_autofree char *line =
         g_strdup_printf ("# rescore %" G_GINT64_FORMAT " %s miou %.6f bf %.6f %.1f ms", id,
-                         ok ? "ok" : "failed", miou, bf,
-                         (g_get_monotonic_time () - self->rescore_start) / 1000.0);
+                         ok ? "ok" : "failed", miou, bf, ms);
       frame_log (self, line);
     }
-  if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_autofree char *msg = g_strdup_printf ("The prediction's scores were not updated: %s",
-                                              error->message);
-      relabel_window_show_message (self, GTK_MESSAGE_WARNING, msg);
-    }
-  else if (ok)
-    refresh_item (self, id);   /* reads the stored scores back into the list row */
-  start_rescore (self);
 }
 
-/* Starts the next queued rescore unless one runs: one at a time, so the last one stored is the
- * one that read the newest labels. */
-static void
-start_rescore (RelabelWindow *self)
-{
-  if (self->rescore_running || self->closing || self->project == NULL
-      || self->rescore_queue->len == 0)
-    return;
-  gint64 id = g_array_index (self->rescore_queue, gint64, 0);
-  g_array_remove_index (self->rescore_queue, 0);
-  if (self->rescore_cancellable == NULL || g_cancellable_is_cancelled (self->rescore_cancellable))
-    {
-      g_clear_object (&self->rescore_cancellable);
-      self->rescore_cancellable = g_cancellable_new ();
-    }
-  self->rescore_running = TRUE;
-  self->rescore_start = g_get_monotonic_time ();
-  rl_rescore_async (self, rl_project_get_path (self->project), id, self->rescore_cancellable,
-                    on_rescore_done, GUINT_TO_POINTER (self->project_generation));
-}
 
-/* After an edit of image id: its prediction's mIoU/BF are scored again against the new labels
- * on a worker (7 to 96 ms from request to stored scores for a 480 x 360 demo image in two
- * gui-rescore runs on a loaded 2-core machine: too long for the main thread), and the row is
- * refreshed when the new scores are stored. */
-static void
-queue_rescore (RelabelWindow *self, gint64 id)
-{
-  RelabelImageItem *item = id != 0 ? find_item (self, id, NULL) : NULL;
-  if (item == NULL || !relabel_image_item_get_has_prediction (item))
-    return;
-  for (guint i = 0; i < self->rescore_queue->len; i++)
-    if (g_array_index (self->rescore_queue, gint64, i) == id)
-      return;
-  g_array_append_val (self->rescore_queue, id);
-  start_rescore (self);
-}
 
 /* ---- closing */
 
-/* Destroys a window closed while workers ran, once the last of them has returned. */
+/* Destroys a window closed while the session worked, once it is idle. */
 static void
 finish_close (RelabelWindow *self)
 {
-  if (self->closing && self->job_cancellable == NULL && self->n_thumb_jobs == 0
-      && !self->rescore_running && !gtk_widget_in_destruction (GTK_WIDGET (self)))
+  if (self->closing && !rl_session_is_busy (self->session)
+      && !gtk_widget_in_destruction (GTK_WIDGET (self)))
     {
       frame_log (self, "# closed");
       gtk_window_destroy (GTK_WINDOW (self));
@@ -1698,18 +1438,13 @@ static gboolean
 relabel_window_close_request (GtkWindow *window)
 {
   RelabelWindow *self = RELABEL_WINDOW (window);
-  if (self->job_cancellable == NULL && self->n_thumb_jobs == 0 && !self->rescore_running)
+  if (!rl_session_is_busy (self->session))
     return GTK_WINDOW_CLASS (relabel_window_parent_class)->close_request (window);
   if (!self->closing)
     {
       self->closing = TRUE;
       frame_log (self, "# close-deferred");
-      if (self->job_cancellable != NULL)
-        g_cancellable_cancel (self->job_cancellable);
-      if (self->thumb_cancellable != NULL)
-        g_cancellable_cancel (self->thumb_cancellable);
-      if (self->rescore_cancellable != NULL)
-        g_cancellable_cancel (self->rescore_cancellable);
+      rl_session_shutdown (self->session);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
     }
   return TRUE;
@@ -1759,13 +1494,12 @@ static void
 relabel_window_dispose (GObject *object)
 {
   RelabelWindow *self = RELABEL_WINDOW (object);
-  if (self->job_cancellable != NULL)
-    g_cancellable_cancel (self->job_cancellable);
-  if (self->thumb_cancellable != NULL)
-    g_cancellable_cancel (self->thumb_cancellable);
-  if (self->rescore_cancellable != NULL)
-    g_cancellable_cancel (self->rescore_cancellable);
-  g_clear_pointer (&self->project, rl_project_close);
+  if (self->session != NULL)
+    {
+      rl_session_shutdown (self->session);
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      g_clear_object (&self->session);
+    }
   g_clear_object (&self->settings);
   g_clear_object (&self->selection);
   g_clear_object (&self->store);
@@ -1777,10 +1511,6 @@ static void
 relabel_window_finalize (GObject *object)
 {
   RelabelWindow *self = RELABEL_WINDOW (object);
-  g_clear_object (&self->job_cancellable);
-  g_clear_object (&self->thumb_cancellable);
-  g_clear_object (&self->rescore_cancellable);
-  g_array_unref (self->rescore_queue);
   g_array_unref (self->palette_values);
   g_free (self->tool);
   g_free (self->pointer_text);
@@ -1931,7 +1661,6 @@ relabel_window_init (RelabelWindow *self)
   /* the tool buttons read the "tool" property while the template is built */
   self->tool = g_strdup ("brush");
   self->palette_values = g_array_new (FALSE, FALSE, sizeof (int));
-  self->rescore_queue = g_array_new (FALSE, FALSE, sizeof (gint64));
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->store = g_list_store_new (RELABEL_TYPE_IMAGE_ITEM);
@@ -1969,6 +1698,22 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->palette_list, "row-selected", G_CALLBACK (on_palette_row_selected),
                     self);
   g_signal_connect (self->canvas, "stroke-finished", G_CALLBACK (on_stroke_finished), self);
+
+  /* the session: the window shows what it owns */
+  self->session = rl_session_new ();
+  g_signal_connect (self->session, "project-opened", G_CALLBACK (on_project_opened), self);
+  g_signal_connect (self->session, "image-loaded", G_CALLBACK (on_image_loaded), self);
+  g_signal_connect (self->session, "mask-changed", G_CALLBACK (on_mask_changed), self);
+  g_signal_connect (self->session, "prediction-changed", G_CALLBACK (on_prediction_changed),
+                    self);
+  g_signal_connect (self->session, "image-changed", G_CALLBACK (on_image_changed), self);
+  g_signal_connect (self->session, "thumbnail", G_CALLBACK (on_thumbnail), self);
+  g_signal_connect (self->session, "notice", G_CALLBACK (on_notice), self);
+  g_signal_connect (self->session, "error", G_CALLBACK (on_session_error), self);
+  g_signal_connect (self->session, "job-progress", G_CALLBACK (on_job_progress), self);
+  g_signal_connect (self->session, "job-finished", G_CALLBACK (on_job_finished), self);
+  g_signal_connect (self->session, "rescored", G_CALLBACK (on_rescored), self);
+  g_signal_connect_swapped (self->session, "notify::busy", G_CALLBACK (finish_close), self);
   g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (on_pointer_moved), self);
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);

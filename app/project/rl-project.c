@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rl-dataset.h"
+#include "rl-edit.h"
 #include "rl-image-io.h"
 #include "rl-mask-ops.h"
 #include "rl-mask-png.h"
@@ -605,10 +606,19 @@ rl_project_list_images (RlProject *project, GError **error)
 RlImageInfo *
 rl_project_find_image (RlProject *project, const char *name, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = db_prepare (project, IMAGE_COLUMNS "WHERE i.name = ?", error);
+  /* "0001TP_006690" or "0001TP_006690.png": a name with an extension that is not itself an
+   * image's name is looked up without it */
+  g_autofree char *stem = NULL;
+  const char *dot = strrchr (name, '.');
+  if (dot != NULL && dot != name && strchr (dot, '/') == NULL)
+    stem = g_strndup (name, dot - name);
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (project, IMAGE_COLUMNS "WHERE i.name = ?1 OR i.name = ?2 ORDER BY i.name = ?1 DESC",
+                error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, stem ? stem : name, -1, SQLITE_STATIC);
   int rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     return image_from_row (stmt);
@@ -1125,6 +1135,35 @@ read_current (RlProject *p, const ImageRow *row, GError **error)
   return mask;
 }
 
+/* The original mask or the prediction shown (RL_MASK_ORIGINAL / RL_MASK_PREDICTION) of row, a new
+ * copy; NULL with NOT_FOUND when there is none. */
+static guint8 *
+read_other (RlProject *p, const ImageRow *row, RlMaskKind kind, GError **error)
+{
+  const char *sql = kind == RL_MASK_ORIGINAL
+    ? "SELECT png FROM masks WHERE image_id = ? AND kind = 1"
+    : "SELECT png FROM predictions WHERE image_id = ?" PREDICTION_ORDER;
+  const char *what = kind == RL_MASK_ORIGINAL ? "original mask" : "prediction";
+  g_autoptr (sqlite3_stmt) stmt = db_prepare (p, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, row->id);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "%s: image '%s' has no %s", p->path, row->name, what);
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    return db_fail (p, error, "cannot read a mask"), NULL;
+  guint8 *out = NULL;
+  if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
+                    row->width, row->height, what, &out, error))
+    return NULL;
+  return out;
+}
+
 gboolean
 rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind, int *width,
                      int *height, guint8 **mask, GError **error)
@@ -1133,36 +1172,10 @@ rl_project_get_mask (RlProject *project, gint64 image_id, RlMaskKind kind, int *
   g_auto (ImageRow) row = { 0 };
   if (!read_image_row (p, image_id, &row, error))
     return FALSE;
-  guint8 *out = NULL;
-  if (kind == RL_MASK_CURRENT)
-    {
-      out = read_current (p, &row, error);
-      if (out == NULL)
-        return FALSE;
-    }
-  else
-    {
-      const char *sql = kind == RL_MASK_ORIGINAL
-        ? "SELECT png FROM masks WHERE image_id = ? AND kind = 1"
-        : "SELECT png FROM predictions WHERE image_id = ?" PREDICTION_ORDER;
-      const char *what = kind == RL_MASK_ORIGINAL ? "original mask" : "prediction";
-      g_autoptr (sqlite3_stmt) stmt = db_prepare (p, sql, error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, image_id);
-      int rc = sqlite3_step (stmt);
-      if (rc == SQLITE_DONE)
-        {
-          g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                       "%s: image '%s' has no %s", p->path, row.name, what);
-          return FALSE;
-        }
-      if (rc != SQLITE_ROW)
-        return db_fail (p, error, "cannot read a mask");
-      if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
-                        row.width, row.height, what, &out, error))
-        return FALSE;
-    }
+  guint8 *out = kind == RL_MASK_CURRENT ? read_current (p, &row, error)
+                                        : read_other (p, &row, kind, error);
+  if (out == NULL)
+    return FALSE;
   *width = row.width;
   *height = row.height;
   *mask = out;
@@ -1521,22 +1534,6 @@ edit_step (RlProject *p, gint64 image_id, const char *tool, StepKind kind, EditF
 }
 
 static gboolean
-check_value (RlProject *p, const ImageRow *row, int value, GError **error)
-{
-  const RlClassSpec *spec = p->spec;
-  if (spec == NULL || value < 0 || value > 255
-      || !(value < spec->n_classes || value == spec->ignore_index))
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "%s: class %d is out of range for %s (0..%d, void %d)", p->path, value,
-                   spec ? spec->id : "this project", spec ? spec->n_classes - 1 : -1,
-                   spec ? spec->ignore_index : -1);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 commit_fn (RlProject *p, const ImageRow *row, guint8 *mask, gpointer data, GError **error)
 {
   const guint8 *new_mask = data;
@@ -1563,47 +1560,33 @@ rl_project_commit_mask (RlProject *project, gint64 image_id, const char *tool,
                     (gpointer) new_mask, n_changed, error);
 }
 
-typedef struct
+/* Applies an RlEdit (rl-edit.h) to the current mask, reading the original or the prediction
+ * when the edit takes its values from them. */
+static gboolean
+apply_fn (RlProject *p, const ImageRow *row, guint8 *mask, gpointer data, GError **error)
 {
-  int cls;
-  double radius;
-  const double *xy;
-  int n_points;
-  gboolean protect;
-  int x, y;
-} PaintArgs;
-
-static RlPaint
-paint_rules (RlProject *p, int cls, gboolean protect)
-{
-  RlPaint paint = { (guint8) cls, -1, p->spec->ignore_index };
-  if (protect)
-    paint.protect_value = p->spec->ignore_index;   /* only void pixels are painted */
-  return paint;
+  const RlEdit *edit = data;
+  g_autofree guint8 *original = NULL, *prediction = NULL;
+  if (edit->source == RL_EDIT_SOURCE_ORIGINAL
+      && (original = read_other (p, row, RL_MASK_ORIGINAL, error)) == NULL)
+    return FALSE;
+  if (edit->source == RL_EDIT_SOURCE_PREDICTION
+      && (prediction = read_other (p, row, RL_MASK_PREDICTION, error)) == NULL)
+    return FALSE;
+  g_autofree char *where = g_strdup_printf ("%s: image '%s'", p->path, row->name);
+  RlEditTarget target = { p->spec, row->width, row->height, original, prediction, where };
+  return rl_edit_apply (edit, &target, mask, NULL, NULL, error);
 }
 
-static gboolean
-paint_fn (RlProject *p, const ImageRow *row, guint8 *mask, gpointer data, GError **error)
+gboolean
+rl_project_apply_edit (RlProject *project, gint64 image_id, const RlEdit *edit,
+                       guint *n_changed, GError **error)
 {
-  const PaintArgs *a = data;
-  if (!check_value (p, row, a->cls, error))
-    return FALSE;
-  if (!(a->radius > 0.0) || !isfinite (a->radius) || a->n_points < 1)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "%s: a stroke needs a radius > 0 and at least one point", p->path);
-      return FALSE;
-    }
-  if (rl_mask_stroke_coverage (row->width, row->height, a->radius, a->xy, a->n_points) == 0)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "%s: the stroke lies entirely outside image '%s' (%dx%d)", p->path,
-                   row->name, row->width, row->height);
-      return FALSE;
-    }
-  RlPaint paint = paint_rules (p, a->cls, a->protect);
-  rl_mask_paint_stroke (mask, row->width, row->height, &paint, a->radius, a->xy, a->n_points);
-  return TRUE;
+  g_return_val_if_fail (edit != NULL, FALSE);
+  /* taking the prediction's labels is pre-labelling, not a human correction */
+  StepKind kind = edit->source == RL_EDIT_SOURCE_PREDICTION ? STEP_PRELABEL : STEP_HUMAN;
+  return edit_step (project, image_id, edit->tool ? edit->tool : "edit", kind, apply_fn,
+                    (gpointer) edit, n_changed, error);
 }
 
 gboolean
@@ -1611,72 +1594,34 @@ rl_project_paint (RlProject *project, gint64 image_id, int cls, double radius,
                   const double *xy, int n_points, gboolean protect, guint *n_changed,
                   GError **error)
 {
-  PaintArgs a = { cls, radius, xy, n_points, protect, 0, 0 };
-  return edit_step (project, image_id, "paint", STEP_HUMAN, paint_fn, &a, n_changed, error);
-}
-
-static gboolean
-fill_fn (RlProject *p, const ImageRow *row, guint8 *mask, gpointer data, GError **error)
-{
-  const PaintArgs *a = data;
-  if (!check_value (p, row, a->cls, error))
-    return FALSE;
-  if (a->x < 0 || a->y < 0 || a->x >= row->width || a->y >= row->height)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "%s: point (%d, %d) is outside image '%s' (%dx%d)", p->path, a->x, a->y,
-                   row->name, row->width, row->height);
-      return FALSE;
-    }
-  RlPaint paint = paint_rules (p, a->cls, a->protect);
-  rl_mask_flood_fill (mask, row->width, row->height, &paint, a->x, a->y);
-  return TRUE;
+  g_autoptr (RlEdit) edit = rl_edit_new (RL_EDIT_STROKE, "paint");
+  edit->cls = cls;
+  edit->radius = radius;
+  edit->protect = protect ? RL_PROTECT_ANCHOR : RL_PROTECT_NONE;
+  rl_edit_set_points (edit, xy, n_points);
+  return rl_project_apply_edit (project, image_id, edit, n_changed, error);
 }
 
 gboolean
 rl_project_fill (RlProject *project, gint64 image_id, int cls, int x, int y,
                  gboolean protect, guint *n_changed, GError **error)
 {
-  PaintArgs a = { cls, 0, NULL, 0, protect, x, y };
-  return edit_step (project, image_id, "fill", STEP_HUMAN, fill_fn, &a, n_changed, error);
-}
-
-static gboolean
-accept_fn (RlProject *p, const ImageRow *row, guint8 *mask, gpointer data, GError **error)
-{
-  gboolean only_void = GPOINTER_TO_INT (data);
-  g_autoptr (sqlite3_stmt) stmt =
-    db_prepare (p, "SELECT png FROM predictions WHERE image_id = ? ORDER BY model_id DESC"
-                   " LIMIT 1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, row->id);
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                   "%s: image '%s' has no prediction", p->path, row->name);
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (p, error, "cannot read a prediction");
-  g_autofree guint8 *pred = NULL;
-  if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
-                    row->width, row->height, "prediction", &pred, error))
-    return FALSE;
-  gsize n = (gsize) row->width * row->height;
-  for (gsize k = 0; k < n; k++)
-    if (!only_void || !rl_class_spec_is_class (p->spec, mask[k]))
-      mask[k] = pred[k];
-  return TRUE;
+  g_autoptr (RlEdit) edit = rl_edit_new (RL_EDIT_FILL, "fill");
+  double xy[2] = { x, y };
+  edit->cls = cls;
+  edit->protect = protect ? RL_PROTECT_ANCHOR : RL_PROTECT_NONE;
+  rl_edit_set_points (edit, xy, 1);
+  return rl_project_apply_edit (project, image_id, edit, n_changed, error);
 }
 
 gboolean
 rl_project_accept_prediction (RlProject *project, gint64 image_id, gboolean only_void,
                               guint *n_changed, GError **error)
 {
-  return edit_step (project, image_id, "accept-prediction", STEP_PRELABEL, accept_fn,
-                    GINT_TO_POINTER (only_void), n_changed, error);
+  g_autoptr (RlEdit) edit = rl_edit_new (RL_EDIT_WHOLE_IMAGE, "accept-prediction");
+  edit->source = RL_EDIT_SOURCE_PREDICTION;
+  edit->protect = only_void ? RL_PROTECT_VOID : RL_PROTECT_NONE;
+  return rl_project_apply_edit (project, image_id, edit, n_changed, error);
 }
 
 /* Undo (forward = FALSE) or redo of one step. */

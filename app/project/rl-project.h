@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 #include "rl-class-spec.h"
+#include "rl-edit.h"
 
 #define RL_PROJECT_ERROR (rl_project_error_quark ())
 GQuark rl_project_error_quark (void);
@@ -89,6 +90,8 @@ gboolean rl_project_import (RlProject *project, const char *kind, const char *pa
  * the prediction shown (the current model's, else the newest), scored against the current
  * labels when it was stored. */
 GPtrArray *rl_project_list_images (RlProject *project, GError **error);
+/* name: an image's name with or without its file extension ("0001TP_006690" or
+ * "0001TP_006690.png"). */
 RlImageInfo *rl_project_find_image (RlProject *project, const char *name, GError **error);
 RlImageInfo *rl_project_get_image (RlProject *project, gint64 image_id, GError **error);
 /* Re-hashes files on disk and flags the ones that disappeared or changed. Returns the count. */
@@ -117,10 +120,15 @@ gboolean rl_project_get_model_prediction (RlProject *project, gint64 image_id, g
  * paints into its own copy with rl_mask_* during a stroke and commits here at the stroke end. */
 gboolean rl_project_commit_mask (RlProject *project, gint64 image_id, const char *tool,
                                  const guint8 *new_mask, guint *n_changed, GError **error);
-/* paint: round brush along xy (image coordinates, pixel (i, j) centred at (i + .5, j + .5), see
- * rl-mask-ops.h); fill: flood fill from pixel (x, y). cls is a class or the void value; protect
- * paints only void pixels. A class out of range, a stroke entirely outside the image or a fill
- * point outside it is an INVALID error and changes nothing. */
+/* Applies one edit (rl-edit.h: the same function the GUI's session uses) as one step. Bad input
+ * (class out of range, a stroke entirely outside the image, a fill point outside it, ...) is an
+ * INVALID error and changes nothing. */
+gboolean rl_project_apply_edit (RlProject *project, gint64 image_id, const RlEdit *edit,
+                                guint *n_changed, GError **error);
+/* Shorthands for rl_project_apply_edit. paint: round brush along xy (image coordinates, pixel
+ * (i, j) centred at (i + .5, j + .5), see rl-mask-ops.h); fill: flood fill from pixel (x, y).
+ * cls is a class or the void value; protect: "protect other classes" (RL_PROTECT_ANCHOR: only
+ * pixels of the class under the first point, or void, change). */
 gboolean rl_project_paint (RlProject *project, gint64 image_id, int cls, double radius,
                            const double *xy, int n_points, gboolean protect, guint *n_changed,
                            GError **error);

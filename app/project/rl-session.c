@@ -1,0 +1,1109 @@
+/* The editing session (rl-session.h): the open project, the shown image and its masks, the jobs,
+ * the rescore queue, and the writer thread that runs every project call of the session. */
+#define G_LOG_DOMAIN "relabel-session"
+
+#include "rl-session.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rl-jobs.h"
+
+typedef enum
+{
+  OP_OPEN,
+  OP_LOAD,
+  OP_EDIT,
+  OP_UNDO,
+  OP_REDO,
+  OP_STATUS,
+  OP_RESCORE,
+  OP_INFO,
+  OP_ADD_MODEL,
+  OP_FLUSH,
+  OP_QUIT,
+} OpKind;
+
+typedef struct
+{
+  OpKind kind;
+  RlSession *session;       /* a reference, dropped on the main thread */
+  guint generation;
+  char *path;
+  gint64 image_id;
+  RlEdit *edit;
+  int status;
+  gboolean flag;            /* ADD_MODEL: only if none; INFO: with the prediction */
+  /* results, filled by the writer */
+  GError *error;
+  GPtrArray *images;
+  char **paths;             /* OPEN: image files, for thumbnails */
+  RlClassSpec *spec;
+  gint64 model;
+  int width, height;
+  guint8 *rgb, *current, *original, *prediction;
+  RlImageInfo *info;
+  gboolean done;
+  guint n_changed;
+  double miou, bf, ms;
+  /* FLUSH */
+  gboolean flushed;
+} Op;
+
+struct _RlSession
+{
+  GObject parent_instance;
+
+  /* owned */
+  GThread *writer;
+  GAsyncQueue *queue;
+  GMainContext *context;
+  char *path;
+  GPtrArray *images;          /* RlImageInfo* */
+  RlClassSpec *spec;
+  GCancellable *job_cancellable;
+  GCancellable *thumb_cancellable;
+  GMutex lock;                /* guards rescore_queued and the FLUSH handshake */
+  GCond cond;
+  GHashTable *rescore_queued; /* image ids whose rescore is queued and not yet started */
+
+  /* the shown image */
+  gint64 image_id;
+  gint64 want_image;          /* the last one asked for */
+  int width, height;
+  guint8 *rgb, *current, *original, *prediction;
+
+  /* state */
+  gint64 current_model;
+  guint generation;           /* bumped when another project opens: late results are dropped */
+  guint n_pending;            /* ops queued and not yet delivered */
+  guint n_mask_ops;           /* EDIT/UNDO/REDO not yet delivered */
+  guint n_thumb_jobs;
+  gboolean switching_model;
+  gboolean busy;
+  const char *job_kind;
+};
+
+G_DEFINE_FINAL_TYPE (RlSession, rl_session, G_TYPE_OBJECT)
+
+enum
+{
+  SIG_PROJECT_OPENED,
+  SIG_IMAGE_LOADED,
+  SIG_MASK_CHANGED,
+  SIG_PREDICTION_CHANGED,
+  SIG_IMAGE_CHANGED,
+  SIG_THUMBNAIL,
+  SIG_NOTICE,
+  SIG_ERROR,
+  SIG_JOB_PROGRESS,
+  SIG_JOB_FINISHED,
+  SIG_RESCORED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+enum
+{
+  PROP_0,
+  PROP_BUSY,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+static void
+op_free (Op *op)
+{
+  g_clear_error (&op->error);
+  g_clear_pointer (&op->images, g_ptr_array_unref);
+  g_strfreev (op->paths);
+  g_clear_pointer (&op->spec, rl_class_spec_free);
+  g_clear_pointer (&op->edit, rl_edit_free);
+  g_clear_pointer (&op->info, rl_image_info_free);
+  g_free (op->path);
+  g_free (op->rgb);
+  g_free (op->current);
+  g_free (op->original);
+  g_free (op->prediction);
+  g_clear_object (&op->session);
+  g_free (op);
+}
+
+/* ---- the writer thread */
+
+static gboolean
+no_project (RlProject *project, Op *op)
+{
+  if (project != NULL)
+    return FALSE;
+  g_set_error (&op->error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_OPEN, "no project is open");
+  return TRUE;
+}
+
+/* A mask that may be absent (NULL, no error). */
+static guint8 *
+optional_mask (RlProject *project, gint64 id, RlMaskKind kind, int w, int h, GError **error)
+{
+  int mw = 0, mh = 0;
+  guint8 *mask = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!rl_project_get_mask (project, id, kind, &mw, &mh, &mask, &local))
+    {
+      if (!g_error_matches (local, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND))
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (mw != w || mh != h)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "%s: a mask is %dx%d but the image is %dx%d", rl_project_get_path (project),
+                   mw, mh, w, h);
+      g_free (mask);
+      return NULL;
+    }
+  return mask;
+}
+
+/* After a change of the current mask: the image's row and the mask the project holds now. */
+static void
+read_back (RlProject *project, Op *op)
+{
+  int w = 0, h = 0;
+  op->info = rl_project_get_image (project, op->image_id, op->error ? NULL : &op->error);
+  if (op->info != NULL)
+    rl_project_get_mask (project, op->image_id, RL_MASK_CURRENT, &w, &h, &op->current, NULL);
+}
+
+static void
+run_op (RlProject **project, Op *op)
+{
+  RlProject *p = *project;
+  switch (op->kind)
+    {
+    case OP_OPEN:
+      {
+        g_autoptr (RlProject) np = rl_project_open (op->path, FALSE, &op->error);
+        if (np == NULL)
+          return;
+        op->images = rl_project_list_images (np, &op->error);
+        if (op->images == NULL)
+          return;
+        op->paths = g_new0 (char *, op->images->len + 1);
+        for (guint i = 0; i < op->images->len; i++)
+          {
+            RlImageInfo *info = g_ptr_array_index (op->images, i);
+            op->paths[i] = rl_project_image_path (np, info->id);
+            if (op->paths[i] == NULL)
+              op->paths[i] = g_strdup ("");
+          }
+        const RlClassSpec *spec = rl_project_get_class_spec (np);
+        op->spec = spec ? rl_class_spec_copy (spec) : NULL;
+        op->model = rl_project_current_model (np);
+        g_clear_pointer (project, rl_project_close);
+        *project = g_steal_pointer (&np);
+      }
+      break;
+    case OP_LOAD:
+      if (no_project (p, op))
+        return;
+      if (!rl_project_load_rgb (p, op->image_id, &op->width, &op->height, &op->rgb, &op->error))
+        return;
+      if ((op->current = optional_mask (p, op->image_id, RL_MASK_CURRENT, op->width, op->height,
+                                        &op->error), op->error != NULL)
+          || (op->original = optional_mask (p, op->image_id, RL_MASK_ORIGINAL, op->width,
+                                            op->height, &op->error), op->error != NULL)
+          || (op->prediction = optional_mask (p, op->image_id, RL_MASK_PREDICTION, op->width,
+                                              op->height, &op->error), op->error != NULL))
+        return;
+      break;
+    case OP_EDIT:
+      if (no_project (p, op))
+        return;
+      rl_project_apply_edit (p, op->image_id, op->edit, &op->n_changed, &op->error);
+      read_back (p, op);
+      break;
+    case OP_UNDO:
+    case OP_REDO:
+      if (no_project (p, op))
+        return;
+      if (op->kind == OP_UNDO)
+        rl_project_undo (p, op->image_id, &op->done, &op->error);
+      else
+        rl_project_redo (p, op->image_id, &op->done, &op->error);
+      read_back (p, op);
+      break;
+    case OP_STATUS:
+      if (no_project (p, op))
+        return;
+      rl_project_set_status (p, op->image_id, (RlImageStatus) op->status, &op->error);
+      op->info = rl_project_get_image (p, op->image_id, op->error ? NULL : &op->error);
+      break;
+    case OP_RESCORE:
+      {
+        RlSession *self = op->session;
+        g_mutex_lock (&self->lock);
+        g_hash_table_remove (self->rescore_queued, &op->image_id);
+        g_mutex_unlock (&self->lock);
+        if (no_project (p, op))
+          return;
+        gint64 t0 = g_get_monotonic_time ();
+        gboolean stored = FALSE;
+        op->miou = op->bf = NAN;
+        op->done = rl_project_rescore_prediction (p, op->image_id, &op->miou, &op->bf, &stored,
+                                                  &op->error);
+        op->ms = (g_get_monotonic_time () - t0) / 1000.0;
+        if (op->done)
+          op->info = rl_project_get_image (p, op->image_id, &op->error);
+      }
+      break;
+    case OP_INFO:
+      if (no_project (p, op))
+        return;
+      op->info = rl_project_get_image (p, op->image_id, &op->error);
+      if (op->info != NULL && op->flag)
+        op->prediction = optional_mask (p, op->image_id, RL_MASK_PREDICTION, op->info->width,
+                                        op->info->height, &op->error);
+      break;
+    case OP_ADD_MODEL:
+      {
+        if (no_project (p, op))
+          return;
+        if (op->flag && (rl_project_current_model (p) != 0
+                         || !g_file_test (op->path, G_FILE_TEST_IS_REGULAR)))
+          {
+            op->model = rl_project_current_model (p);
+            return;
+          }
+        g_autofree char *base = g_path_get_basename (op->path);
+        if (rl_project_add_model (p, base, op->path, 0, NULL, &op->error) == 0)
+          {
+            g_prefix_error (&op->error, "%s: ", op->path);
+            return;
+          }
+        op->done = TRUE;
+        op->model = rl_project_current_model (p);
+      }
+      break;
+    case OP_FLUSH:
+    case OP_QUIT:
+      break;
+    }
+}
+
+static void deliver (Op *op);
+
+static gboolean
+deliver_cb (gpointer data)
+{
+  deliver (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+writer_main (gpointer data)
+{
+  GAsyncQueue *queue = data;
+  RlProject *project = NULL;
+  for (;;)
+    {
+      Op *op = g_async_queue_pop (queue);
+      if (op->kind == OP_QUIT)
+        {
+          op_free (op);
+          break;
+        }
+      run_op (&project, op);
+      if (op->kind == OP_FLUSH)
+        {
+          RlSession *self = op->session;
+          g_mutex_lock (&self->lock);
+          op->flushed = TRUE;
+          g_cond_broadcast (&self->cond);
+          g_mutex_unlock (&self->lock);
+        }
+      /* always through a source: g_main_context_invoke would run deliver here, on this
+       * thread, whenever the main thread happens not to own its context */
+      GSource *source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_cb, op, NULL);
+      g_source_attach (source, op->session->context);
+      g_source_unref (source);
+    }
+  g_clear_pointer (&project, rl_project_close);
+  g_async_queue_unref (queue);
+  return NULL;
+}
+
+/* ---- the main thread */
+
+static void
+update_busy (RlSession *self)
+{
+  gboolean busy = self->job_cancellable != NULL || self->n_thumb_jobs > 0
+                  || self->switching_model || self->n_pending > 0;
+  if (busy != self->busy)
+    {
+      self->busy = busy;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+    }
+}
+
+static Op *
+op_new (RlSession *self, OpKind kind, gint64 image_id)
+{
+  Op *op = g_new0 (Op, 1);
+  op->kind = kind;
+  op->session = g_object_ref (self);
+  op->generation = self->generation;
+  op->image_id = image_id;
+  return op;
+}
+
+static void
+queue_op (RlSession *self, Op *op)
+{
+  self->n_pending++;
+  if (op->kind == OP_EDIT || op->kind == OP_UNDO || op->kind == OP_REDO)
+    self->n_mask_ops++;
+  g_async_queue_push (self->queue, op);
+  update_busy (self);
+}
+
+static void
+emit_error (RlSession *self, const char *prefix, const GError *error)
+{
+  g_autofree char *msg = g_strdup_printf ("%s%s", prefix ? prefix : "", error->message);
+  g_signal_emit (self, signals[SIG_ERROR], 0, msg);
+}
+
+/* Replaces a row of the image list (kept in step with the project) and says so. */
+static void
+image_changed (RlSession *self, RlImageInfo *info)
+{
+  if (info == NULL || self->images == NULL)
+    return;
+  for (guint i = 0; i < self->images->len; i++)
+    if (((RlImageInfo *) g_ptr_array_index (self->images, i))->id == info->id)
+      {
+        RlImageInfo *old = g_ptr_array_index (self->images, i);
+        RlImageInfo *copy = g_memdup2 (info, sizeof *info);
+        copy->name = g_strdup (info->name);
+        copy->split = g_strdup (info->split);
+        copy->rel_path = g_strdup (info->rel_path);
+        g_ptr_array_index (self->images, i) = copy;
+        rl_image_info_free (old);
+        break;
+      }
+  g_signal_emit (self, signals[SIG_IMAGE_CHANGED], 0, info);
+}
+
+static RlImageInfo *
+find_info (RlSession *self, gint64 id)
+{
+  for (guint i = 0; self->images != NULL && i < self->images->len; i++)
+    if (((RlImageInfo *) g_ptr_array_index (self->images, i))->id == id)
+      return g_ptr_array_index (self->images, i);
+  return NULL;
+}
+
+/* After an edit of image id: its prediction's mIoU/BF are scored again on the writer. One
+ * queued rescore per image: a later edit is covered by the one that has not started yet. */
+static void
+queue_rescore (RlSession *self, gint64 id)
+{
+  RlImageInfo *info = find_info (self, id);
+  if (info == NULL || !info->has_prediction)
+    return;
+  g_mutex_lock (&self->lock);
+  gboolean queued = g_hash_table_contains (self->rescore_queued, &id);
+  if (!queued)
+    g_hash_table_add (self->rescore_queued, g_memdup2 (&id, sizeof id));
+  g_mutex_unlock (&self->lock);
+  if (!queued)
+    queue_op (self, op_new (self, OP_RESCORE, id));
+}
+
+static void
+clear_image (RlSession *self)
+{
+  self->image_id = 0;
+  self->width = self->height = 0;
+  g_clear_pointer (&self->rgb, g_free);
+  g_clear_pointer (&self->current, g_free);
+  g_clear_pointer (&self->original, g_free);
+  g_clear_pointer (&self->prediction, g_free);
+}
+
+static void start_thumbnails (RlSession *self, char **paths);
+
+static void
+deliver_mask_op (RlSession *self, Op *op)
+{
+  self->n_mask_ops--;
+  if (op->info != NULL)
+    {
+      g_autoptr (RlImageInfo) info = g_steal_pointer (&op->info);
+      image_changed (self, info);
+    }
+  if (op->error != NULL)
+    emit_error (self, op->kind == OP_EDIT ? "The edit was not saved: " : NULL, op->error);
+  else if ((op->kind == OP_UNDO || op->kind == OP_REDO) && !op->done)
+    g_signal_emit (self, signals[SIG_NOTICE], 0,
+                   op->kind == OP_REDO ? "Nothing to redo" : "Nothing to undo");
+  if (op->error == NULL && (op->n_changed > 0 || op->done))
+    queue_rescore (self, op->image_id);
+  /* once the writer has caught up, the copy is what the project holds */
+  if (self->n_mask_ops == 0 && op->image_id == self->image_id && op->current != NULL
+      && self->current != NULL && self->want_image == self->image_id
+      && memcmp (op->current, self->current, (gsize) self->width * self->height) != 0)
+    {
+      memcpy (self->current, op->current, (gsize) self->width * self->height);
+      g_signal_emit (self, signals[SIG_MASK_CHANGED], 0, self->image_id, 0, 0, self->width,
+                     self->height);
+    }
+}
+
+static void
+deliver (Op *op)
+{
+  RlSession *self = op->session;
+  self->n_pending--;
+  gboolean stale = op->generation != self->generation;
+  switch (op->kind)
+    {
+    case OP_OPEN:
+      if (stale)
+        break;
+      if (op->error != NULL)
+        {
+          emit_error (self, NULL, op->error);
+          break;
+        }
+      g_clear_pointer (&self->images, g_ptr_array_unref);
+      self->images = g_steal_pointer (&op->images);
+      g_clear_pointer (&self->spec, rl_class_spec_free);
+      self->spec = g_steal_pointer (&op->spec);
+      self->current_model = op->model;
+      g_signal_emit (self, signals[SIG_PROJECT_OPENED], 0);
+      start_thumbnails (self, op->paths);
+      break;
+    case OP_LOAD:
+      if (stale || op->image_id != self->want_image)
+        break;
+      clear_image (self);
+      if (op->error != NULL)
+        {
+          RlImageInfo *info = find_info (self, op->image_id);
+          g_autofree char *prefix = g_strdup_printf ("%s: ", info ? info->name : "image");
+          emit_error (self, prefix, op->error);
+          self->want_image = 0;
+          g_signal_emit (self, signals[SIG_IMAGE_LOADED], 0, (gint64) 0);
+          break;
+        }
+      self->image_id = op->image_id;
+      self->width = op->width;
+      self->height = op->height;
+      self->rgb = g_steal_pointer (&op->rgb);
+      self->current = g_steal_pointer (&op->current);
+      self->original = g_steal_pointer (&op->original);
+      self->prediction = g_steal_pointer (&op->prediction);
+      if (self->current == NULL)   /* an image without labels shows all void */
+        self->current = g_malloc0 ((gsize) self->width * self->height);
+      g_signal_emit (self, signals[SIG_IMAGE_LOADED], 0, self->image_id);
+      break;
+    case OP_EDIT:
+    case OP_UNDO:
+    case OP_REDO:
+      if (stale)
+        self->n_mask_ops--;
+      else
+        deliver_mask_op (self, op);
+      break;
+    case OP_STATUS:
+    case OP_INFO:
+      if (stale)
+        break;
+      if (op->error != NULL)
+        emit_error (self, NULL, op->error);
+      if (op->info != NULL)
+        {
+          g_autoptr (RlImageInfo) info = g_steal_pointer (&op->info);
+          image_changed (self, info);
+        }
+      if (op->prediction != NULL && op->image_id == self->image_id && self->rgb != NULL)
+        {
+          g_free (self->prediction);
+          self->prediction = g_steal_pointer (&op->prediction);
+          g_signal_emit (self, signals[SIG_PREDICTION_CHANGED], 0, op->image_id);
+        }
+      break;
+    case OP_RESCORE:
+      if (stale)
+        break;
+      g_signal_emit (self, signals[SIG_RESCORED], 0, op->image_id,
+                     op->error == NULL && op->done, op->miou, op->bf, op->ms);
+      if (op->error != NULL)
+        emit_error (self, "The prediction's scores were not updated: ", op->error);
+      else if (op->info != NULL)
+        {
+          g_autoptr (RlImageInfo) info = g_steal_pointer (&op->info);
+          image_changed (self, info);
+        }
+      break;
+    case OP_ADD_MODEL:
+      if (stale)
+        break;
+      if (op->error != NULL)
+        emit_error (self, NULL, op->error);
+      else
+        {
+          self->current_model = op->model;
+          if (op->done)
+            {
+              g_autofree char *base = g_path_get_basename (op->path);
+              g_autofree char *msg = g_strdup_printf ("Model %s added to the project", base);
+              g_signal_emit (self, signals[SIG_NOTICE], 0, msg);
+            }
+        }
+      break;
+    case OP_FLUSH:
+    case OP_QUIT:
+      break;
+    }
+  update_busy (self);
+  op_free (op);
+}
+
+/* ---- thumbnails */
+
+static void
+on_thumbnail (gint64 image_id, int width, int height, GBytes *rgb, gpointer data)
+{
+  g_signal_emit (data, signals[SIG_THUMBNAIL], 0, image_id, width, height, rgb);
+}
+
+static void
+on_thumbnails_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RlSession *self = RL_SESSION (source);
+  /* unreadable images were skipped: their rows simply keep no thumbnail */
+  rl_thumbnails_finish (result, NULL);
+  self->n_thumb_jobs--;
+  update_busy (self);
+}
+
+static void
+start_thumbnails (RlSession *self, char **paths)
+{
+  guint n = self->images ? self->images->len : 0;
+  if (self->thumb_cancellable != NULL)
+    g_cancellable_cancel (self->thumb_cancellable);
+  g_clear_object (&self->thumb_cancellable);
+  self->thumb_cancellable = g_cancellable_new ();
+  if (n == 0 || paths == NULL)
+    return;
+  g_autofree gint64 *ids = g_new (gint64, n);
+  for (guint i = 0; i < n; i++)
+    ids[i] = ((RlImageInfo *) g_ptr_array_index (self->images, i))->id;
+  self->n_thumb_jobs++;
+  rl_thumbnails_async (self, (const char *const *) paths, ids, n, 64, on_thumbnail, self,
+                       self->thumb_cancellable, on_thumbnails_done, NULL);
+  update_busy (self);
+}
+
+/* ---- public API */
+
+RlSession *
+rl_session_new (void)
+{
+  return g_object_new (RL_TYPE_SESSION, NULL);
+}
+
+void
+rl_session_open (RlSession *self, const char *path)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+  self->generation++;
+  clear_image (self);
+  self->want_image = 0;
+  g_free (self->path);
+  self->path = g_strdup (path);
+  Op *op = op_new (self, OP_OPEN, 0);
+  op->path = g_strdup (path);
+  queue_op (self, op);
+}
+
+const char *
+rl_session_get_path (RlSession *self)
+{
+  return self->path;
+}
+
+GPtrArray *
+rl_session_get_images (RlSession *self)
+{
+  return self->images;
+}
+
+const RlClassSpec *
+rl_session_get_class_spec (RlSession *self)
+{
+  return self->spec;
+}
+
+gint64
+rl_session_get_current_model (RlSession *self)
+{
+  return self->current_model;
+}
+
+void
+rl_session_select_image (RlSession *self, gint64 image_id)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  self->want_image = image_id;
+  if (image_id == 0)
+    {
+      clear_image (self);
+      g_signal_emit (self, signals[SIG_IMAGE_LOADED], 0, (gint64) 0);
+      return;
+    }
+  queue_op (self, op_new (self, OP_LOAD, image_id));
+}
+
+gint64
+rl_session_get_image_id (RlSession *self)
+{
+  return self->image_id;
+}
+
+gboolean
+rl_session_get_image (RlSession *self, int *width, int *height, const guint8 **rgb,
+                      const guint8 **current, const guint8 **original,
+                      const guint8 **prediction)
+{
+  if (width)
+    *width = self->width;
+  if (height)
+    *height = self->height;
+  if (rgb)
+    *rgb = self->rgb;
+  if (current)
+    *current = self->current;
+  if (original)
+    *original = self->original;
+  if (prediction)
+    *prediction = self->prediction;
+  return self->rgb != NULL;
+}
+
+gboolean
+rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed, GError **error)
+{
+  g_return_val_if_fail (RL_IS_SESSION (self), FALSE);
+  if (n_changed)
+    *n_changed = 0;
+  if (self->current == NULL || self->image_id != self->want_image)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND, "no image is shown");
+      return FALSE;
+    }
+  RlImageInfo *info = find_info (self, self->image_id);
+  g_autofree char *where = g_strdup_printf ("%s: image '%s'", self->path,
+                                            info ? info->name : "?");
+  RlEditTarget target = { self->spec, self->width, self->height, self->original,
+                          self->prediction, where };
+  guint changed = 0;
+  int box[4];
+  if (!rl_edit_apply (edit, &target, self->current, &changed, box, error))
+    return FALSE;
+  if (n_changed)
+    *n_changed = changed;
+  if (changed == 0)
+    return TRUE;   /* nothing to record, as the project does */
+  g_signal_emit (self, signals[SIG_MASK_CHANGED], 0, self->image_id, box[0], box[1], box[2],
+                 box[3]);
+  Op *op = op_new (self, OP_EDIT, self->image_id);
+  op->edit = rl_edit_copy (edit);
+  queue_op (self, op);
+  return TRUE;
+}
+
+void
+rl_session_undo (RlSession *self)
+{
+  if (self->image_id != 0)
+    queue_op (self, op_new (self, OP_UNDO, self->image_id));
+}
+
+void
+rl_session_redo (RlSession *self)
+{
+  if (self->image_id != 0)
+    queue_op (self, op_new (self, OP_REDO, self->image_id));
+}
+
+void
+rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus status)
+{
+  Op *op = op_new (self, OP_STATUS, image_id);
+  op->status = status;
+  queue_op (self, op);
+}
+
+void
+rl_session_add_model (RlSession *self, const char *path, gboolean only_if_none)
+{
+  Op *op = op_new (self, OP_ADD_MODEL, 0);
+  op->path = g_strdup (path);
+  op->flag = only_if_none;
+  queue_op (self, op);
+}
+
+gboolean
+rl_session_is_busy (RlSession *self)
+{
+  return self->busy;
+}
+
+gboolean
+rl_session_has_job (RlSession *self)
+{
+  return self->job_cancellable != NULL;
+}
+
+/* ---- jobs */
+
+static int
+job_threads (int threads)
+{
+  /* leave a core to the interface */
+  return threads > 0 ? threads : MAX (1, (int) g_get_num_processors () - 1);
+}
+
+static void
+start_job (RlSession *self, const char *kind)
+{
+  self->job_cancellable = g_cancellable_new ();
+  self->job_kind = kind;
+  update_busy (self);
+}
+
+static void
+end_job (RlSession *self)
+{
+  g_clear_object (&self->job_cancellable);
+  self->job_kind = NULL;
+}
+
+static void
+on_prelabel_progress (guint done, guint total, gint64 image_id, gpointer data)
+{
+  RlSession *self = data;
+  g_autofree char *text = g_strdup_printf ("Pre-labelling %u/%u", done, total);
+  g_signal_emit (self, signals[SIG_JOB_PROGRESS], 0, total ? (double) done / total : 0.0, text);
+  if (image_id != 0)
+    {
+      /* the worker stored it on its own connection: read the new row (and the prediction of
+       * the shown image) back on the writer */
+      Op *op = op_new (self, OP_INFO, image_id);
+      op->flag = image_id == self->image_id;
+      queue_op (self, op);
+    }
+}
+
+static void
+on_prelabel_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RlSession *self = RL_SESSION (source);
+  g_autoptr (GError) error = NULL;
+  guint n_done = 0;
+  gboolean ok = rl_prelabel_finish (result, &n_done, &error);
+  end_job (self);
+  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "prelabel", ok, error, &n_done);
+  update_busy (self);
+}
+
+void
+rl_session_prelabel (RlSession *self, const gint64 *image_ids, guint n, int threads)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  if (self->job_cancellable != NULL || self->path == NULL || n == 0)
+    return;
+  if (self->current_model == 0)
+    {
+      g_signal_emit (self, signals[SIG_ERROR], 0,
+                     "This project has no model yet: add one with “Add Model to Project…” in "
+                     "the main menu.");
+      return;
+    }
+  start_job (self, "prelabel");
+  rl_prelabel_async (self, self->path, self->current_model, image_ids, n, job_threads (threads),
+                     on_prelabel_progress, self, self->job_cancellable, on_prelabel_done, NULL);
+}
+
+static void
+on_retrain_progress (const RlFinetuneProgress *p, gpointer data)
+{
+  g_autofree char *text = NULL;
+  switch (p->phase)
+    {
+    case RL_FINETUNE_PREPARE:
+      text = g_strdup_printf ("Retrain: preparing labels %d/%d", p->done, p->total);
+      break;
+    case RL_FINETUNE_TRAIN:
+      if (isfinite (p->eta_s) && isfinite (p->loss))
+        text = g_strdup_printf ("Retrain: step %d/%d · loss %.3f · %.0f s left", p->done,
+                                p->total, p->loss, p->eta_s);
+      else
+        text = g_strdup_printf ("Retrain: step %d/%d", p->done, p->total);
+      break;
+    case RL_FINETUNE_EVAL:
+    default:
+      text = g_strdup_printf ("Retrain: scoring image %d/%d (before and after)", p->done,
+                              p->total);
+      break;
+    }
+  g_signal_emit (data, signals[SIG_JOB_PROGRESS], 0,
+                 p->total ? (double) p->done / p->total : 0.0, text);
+}
+
+static void
+on_retrain_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RlSession *self = RL_SESSION (source);
+  g_autoptr (GError) error = NULL;
+  RlFinetuneResult r;
+  memset (&r, 0, sizeof r);
+  gboolean ok = rl_retrain_finish (result, &r, &error);
+  end_job (self);
+  if (ok)
+    self->current_model = r.current_id;
+  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "retrain", ok, error, &r);
+  if (ok)
+    rl_finetune_result_clear (&r);
+  update_busy (self);
+}
+
+void
+rl_session_retrain (RlSession *self, const RlFinetuneOptions *opt)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  if (self->job_cancellable != NULL || self->path == NULL)
+    return;
+  if (self->current_model == 0)
+    {
+      g_signal_emit (self, signals[SIG_ERROR], 0,
+                     "This project has no model to retrain: add one with “Add Model to "
+                     "Project…” in the main menu.");
+      return;
+    }
+  RlFinetuneOptions o = *opt;
+  o.threads = job_threads (o.threads);
+  start_job (self, "retrain");
+  rl_retrain_async (self, self->path, &o, on_retrain_progress, self, self->job_cancellable,
+                    on_retrain_done, NULL);
+}
+
+static void
+on_import_progress (guint done, guint total, gint64 image_id, gpointer data)
+{
+  g_autofree char *text = g_strdup_printf ("Importing %u/%u", done, total);
+  g_signal_emit (data, signals[SIG_JOB_PROGRESS], 0, total ? (double) done / total : 0.0, text);
+}
+
+static void
+on_import_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RlSession *self = RL_SESSION (source);
+  g_autofree char *path = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) problems = NULL;
+  guint n_added = 0;
+  gboolean ok = rl_import_finish (result, &n_added, &problems, &error);
+  end_job (self);
+  if (ok)
+    {
+      rl_session_open (self, path);
+      if (problems != NULL && problems->len > 0)
+        {
+          g_autofree char *msg = g_strdup_printf ("%u images imported, %u skipped; first: %s",
+                                                  n_added, problems->len,
+                                                  (const char *) g_ptr_array_index (problems, 0));
+          g_signal_emit (self, signals[SIG_ERROR], 0, msg);
+        }
+    }
+  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "import", ok, error, path);
+  update_busy (self);
+}
+
+void
+rl_session_import (RlSession *self, const char *project_path, const char *kind,
+                   const char *dataset_path)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  if (self->job_cancellable != NULL)
+    return;
+  start_job (self, "import");
+  rl_import_async (self, project_path, kind, dataset_path, on_import_progress, self,
+                   self->job_cancellable, on_import_done, g_strdup (project_path));
+}
+
+static void
+on_current_model_set (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RlSession *self = RL_SESSION (source);
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  gboolean ok = rl_set_current_model_finish (result, &id, &error);
+  self->switching_model = FALSE;
+  if (ok)
+    self->current_model = id;
+  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "current-model", ok, error, &id);
+  update_busy (self);
+}
+
+void
+rl_session_set_current_model (RlSession *self, gint64 model_id)
+{
+  if (self->path == NULL || self->switching_model)
+    return;
+  self->switching_model = TRUE;
+  update_busy (self);
+  rl_set_current_model_async (self, self->path, model_id, on_current_model_set, NULL);
+}
+
+void
+rl_session_cancel_job (RlSession *self)
+{
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+}
+
+void
+rl_session_shutdown (RlSession *self)
+{
+  rl_session_cancel_job (self);
+  if (self->thumb_cancellable != NULL)
+    g_cancellable_cancel (self->thumb_cancellable);
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->rescore_queued);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+rl_session_flush (RlSession *self)
+{
+  Op *op = op_new (self, OP_FLUSH, 0);
+  Op *watch = op;
+  queue_op (self, op);
+  g_mutex_lock (&self->lock);
+  while (!watch->flushed)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  /* the FLUSH op is freed by its delivery: deliver everything queued up to it */
+  while (self->n_pending > 0)
+    g_main_context_iteration (self->context, TRUE);
+}
+
+/* ---- GObject */
+
+static void
+rl_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  RlSession *self = RL_SESSION (object);
+  switch (prop_id)
+    {
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->busy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rl_session_dispose (GObject *object)
+{
+  RlSession *self = RL_SESSION (object);
+  rl_session_shutdown (self);
+  G_OBJECT_CLASS (rl_session_parent_class)->dispose (object);
+}
+
+static void
+rl_session_finalize (GObject *object)
+{
+  RlSession *self = RL_SESSION (object);
+  /* every op holds a reference: none is queued now. The writer ends after QUIT. */
+  Op *quit = g_new0 (Op, 1);
+  quit->kind = OP_QUIT;
+  g_async_queue_push (self->queue, quit);
+  g_thread_join (self->writer);
+  g_async_queue_unref (self->queue);
+  g_main_context_unref (self->context);
+  g_clear_object (&self->job_cancellable);
+  g_clear_object (&self->thumb_cancellable);
+  g_clear_pointer (&self->images, g_ptr_array_unref);
+  g_clear_pointer (&self->spec, rl_class_spec_free);
+  g_hash_table_unref (self->rescore_queued);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  clear_image (self);
+  g_free (self->path);
+  G_OBJECT_CLASS (rl_session_parent_class)->finalize (object);
+}
+
+static void
+rl_session_class_init (RlSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->get_property = rl_session_get_property;
+  object_class->dispose = rl_session_dispose;
+  object_class->finalize = rl_session_finalize;
+
+  properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  GType t = G_TYPE_FROM_CLASS (klass);
+  signals[SIG_PROJECT_OPENED] = g_signal_new ("project-opened", t, G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIG_IMAGE_LOADED] = g_signal_new ("image-loaded", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                            NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIG_MASK_CHANGED] = g_signal_new ("mask-changed", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                            NULL, G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_INT,
+                                            G_TYPE_INT, G_TYPE_INT, G_TYPE_INT);
+  signals[SIG_PREDICTION_CHANGED] = g_signal_new ("prediction-changed", t, G_SIGNAL_RUN_LAST, 0,
+                                                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                                  G_TYPE_INT64);
+  signals[SIG_IMAGE_CHANGED] = g_signal_new ("image-changed", t, G_SIGNAL_RUN_LAST, 0, NULL,
+                                             NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIG_THUMBNAIL] = g_signal_new ("thumbnail", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 4, G_TYPE_INT64, G_TYPE_INT, G_TYPE_INT,
+                                         G_TYPE_BYTES);
+  signals[SIG_NOTICE] = g_signal_new ("notice", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                      G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIG_ERROR] = g_signal_new ("error", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIG_JOB_PROGRESS] = g_signal_new ("job-progress", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                            NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_STRING);
+  signals[SIG_JOB_FINISHED] = g_signal_new ("job-finished", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                            NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN,
+                                            G_TYPE_POINTER, G_TYPE_POINTER);
+  signals[SIG_RESCORED] = g_signal_new ("rescored", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                        G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_BOOLEAN,
+                                        G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+}
+
+static void
+rl_session_init (RlSession *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->rescore_queued = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->context = g_main_context_ref_thread_default ();
+  self->queue = g_async_queue_new ();
+  self->writer = g_thread_new ("relabel-writer", writer_main, g_async_queue_ref (self->queue));
+}

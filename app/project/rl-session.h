@@ -1,0 +1,104 @@
+/* The editing session: what the window shows. It owns the open project, the image being edited
+ * and its masks, the jobs with their cancellables, the rescore queue, and one thread (the
+ * writer) that runs every project call of the session in order: opening, decoding an image and
+ * its masks, committing edits, undo/redo, rescoring. Widgets send it edits and commands and
+ * redraw from its signals; the thread that owns it (the GTK thread) never waits on SQLite or on
+ * decoding. GLib/GIO only: the tests drive it headless.
+ *
+ * Edits. rl_session_apply_edit applies an RlEdit (rl-edit.h) to the session's copy of the
+ * current mask at once (the canvas redraws from "mask-changed") and queues the same edit for the
+ * writer, which applies it to the project with rl_project_apply_edit: the function the CLI's
+ * `relabel paint/fill` uses, so every option means the same in both. When the writer's result
+ * differs from the copy (another process wrote the image meanwhile) or fails, the copy is
+ * replaced by what the project holds and "mask-changed" / "error" say so.
+ *
+ * Adding an edit kind (magic wand, superpixel brush, clean-up, accept a suggested fix, ...):
+ *  1. If the new tool can say which pixels it changes and to what, build an RL_EDIT_REGION (a
+ *     bitmap of the pixels over a rectangle; the value from cls, the original or the prediction)
+ *     in the tool and send it with rl_session_apply_edit: nothing else changes. A wand or a
+ *     superpixel brush computes its region from the image in the tool (or in a worker that then
+ *     calls rl_session_apply_edit on the main thread); a suggestion from the suspects queue
+ *     carries its region already. Set edit->tool to the name the history should show.
+ *  2. Only when the footprint is cheaper to describe than to list (like a stroke's polyline) add
+ *     an RlEditKind in rl-edit.h and its footprint in rl-edit.c's footprint(): the project, the
+ *     session and the CLI pick it up from there. Add its cases to tests/project/test-edit.c.
+ *  3. A CLI subcommand for it parses its options into the same RlEdit (app/cmd-edit.c) and
+ *     calls rl_project_apply_edit. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "rl-edit.h"
+#include "rl-finetune.h"
+#include "rl-project.h"
+
+G_BEGIN_DECLS
+
+#define RL_TYPE_SESSION (rl_session_get_type ())
+G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
+
+/* Signals (all emitted in the main context of the thread that created the session):
+ *   "project-opened" ()           the project opened: read rl_session_get_images() etc.
+ *   "image-loaded" (gint64 id)    the image and its masks are in memory (id 0: none / failed)
+ *   "mask-changed" (gint64 id, int x0, int y0, int x1, int y1)
+ *                                 the current mask changed inside [x0, x1) x [y0, y1)
+ *   "prediction-changed" (gint64 id)  a new prediction of the shown image
+ *   "image-changed" (gpointer RlImageInfo*)  an image's row changed (borrowed, during emission)
+ *   "thumbnail" (gint64 id, int w, int h, GBytes *rgb)
+ *   "notice" (const char *text)   a status line ("Nothing to undo", "Model x added", ...)
+ *   "error" (const char *text)    something failed: one line naming the file and the cause
+ *   "job-progress" (double fraction, const char *text)
+ *   "job-finished" (const char *kind, gboolean ok, gpointer GError*, gpointer result)
+ *                                 kind "prelabel" (result: guint* images predicted),
+ *                                 "retrain" (RlFinetuneResult*), "import" (char* path opened
+ *                                 next), "current-model" (gint64* version)
+ *   "rescored" (gint64 id, gboolean ok, double miou, double bf, double ms)
+ *   "notify::busy"                a job, a thumbnail run or queued writes started/finished */
+
+RlSession *rl_session_new (void);
+
+/* Opens path on the writer (replacing the open project: running jobs are cancelled). */
+void rl_session_open (RlSession *self, const char *path);
+const char *rl_session_get_path (RlSession *self);
+/* After "project-opened": the images in name order (RlImageInfo*, borrowed), the classes. */
+GPtrArray *rl_session_get_images (RlSession *self);
+const RlClassSpec *rl_session_get_class_spec (RlSession *self);
+gint64 rl_session_get_current_model (RlSession *self);
+
+/* Decodes the image and its masks on the writer, then emits "image-loaded". */
+void rl_session_select_image (RlSession *self, gint64 image_id);
+gint64 rl_session_get_image_id (RlSession *self);
+/* The shown image: rgb (H, W, 3), masks (H, W) or NULL when absent; borrowed. FALSE without one. */
+gboolean rl_session_get_image (RlSession *self, int *width, int *height, const guint8 **rgb,
+                               const guint8 **current, const guint8 **original,
+                               const guint8 **prediction);
+
+/* Applies edit to the shown image (see the top of this file). FALSE with error when the edit is
+ * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded). */
+gboolean rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed,
+                                GError **error);
+void rl_session_undo (RlSession *self);
+void rl_session_redo (RlSession *self);
+void rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus status);
+/* Registers a model file (safetensors) and makes it current; only_if_none: only when the
+ * project has no model yet and the file exists. */
+void rl_session_add_model (RlSession *self, const char *path, gboolean only_if_none);
+
+/* Jobs: one at a time; threads 0 = all cores but one. */
+gboolean rl_session_is_busy (RlSession *self);
+gboolean rl_session_has_job (RlSession *self);
+void rl_session_prelabel (RlSession *self, const gint64 *image_ids, guint n, int threads);
+void rl_session_retrain (RlSession *self, const RlFinetuneOptions *opt);
+void rl_session_import (RlSession *self, const char *project_path, const char *kind,
+                        const char *dataset_path);
+void rl_session_set_current_model (RlSession *self, gint64 model_id);
+void rl_session_cancel_job (RlSession *self);
+/* Cancels everything cancellable (jobs, thumbnails, queued rescores); queued edits are still
+ * written. "notify::busy" says when the last worker returned. */
+void rl_session_shutdown (RlSession *self);
+
+/* Blocks until the writer has run every operation queued so far (tests, and the end of the
+ * program: never call it from a GTK handler). */
+void rl_session_flush (RlSession *self);
+
+G_END_DECLS

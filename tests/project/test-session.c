@@ -1,0 +1,260 @@
+/* The editing session headless: open, load an image, edits applied through rl_session_apply_edit
+ * land in the project exactly as the CLI's rl_project_apply_edit lands the same edit in a copy,
+ * undo/redo, an invalid edit changes nothing, protect means "class under the first point or
+ * void", and image names resolve with or without extension. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rl-mask-ops.h"
+#include "rl-project.h"
+#include "rl-session.h"
+
+static char *
+make_project (const char *tmp, int n, char **out_name)
+{
+  const char *camvid = g_getenv ("RELABEL_CAMVID");
+  g_assert_nonnull (camvid);
+  g_autofree char *list = g_build_filename (camvid, "val.txt", NULL);
+  g_autofree char *contents = NULL;
+  g_assert_true (g_file_get_contents (list, &contents, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_autoptr (GString) some = g_string_new (NULL);
+  for (int i = 0; i < n; i++)
+    g_string_append_printf (some, "%s\n", lines[i]);
+  g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
+  g_assert_cmpint (g_mkdir (ds, 0755), ==, 0);
+  g_autofree char *one = g_build_filename (ds, "val.txt", NULL);
+  g_assert_true (g_file_set_contents (one, some->str, -1, NULL));
+  for (int s = 0; s < 2; s++)
+    {
+      g_autofree char *src = g_build_filename (camvid, s ? "valannot" : "val", NULL);
+      g_autofree char *dst = g_build_filename (ds, s ? "valannot" : "val", NULL);
+      g_assert_cmpint (symlink (src, dst), ==, 0);
+    }
+  char *proj = g_build_filename (tmp, "s.relabel", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (proj, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (rl_project_import (p, "camvid", ds, NULL, NULL, NULL, NULL, NULL, &error));
+  g_autoptr (GPtrArray) images = rl_project_list_images (p, &error);
+  *out_name = g_strdup (((RlImageInfo *) images->pdata[0])->name);
+  return proj;
+}
+
+static void
+count_signal (gpointer counter)
+{
+  (*(int *) counter)++;
+}
+
+static void
+on_error (RlSession *s, const char *msg, char **last)
+{
+  g_free (*last);
+  *last = g_strdup (msg);
+}
+
+static guint8 *
+project_mask (const char *path, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_autoptr (RlImageInfo) info = rl_project_find_image (p, name, &error);
+  g_assert_no_error (error);
+  int w, h;
+  guint8 *mask = NULL;
+  g_assert_true (rl_project_get_mask (p, info->id, RL_MASK_CURRENT, &w, &h, &mask, &error));
+  return mask;
+}
+
+static void
+test_session_edits (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-XXXXXX", NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *proj = make_project (tmp, 2, &name);
+  /* the CLI's copy: the same edits through rl_project_apply_edit */
+  g_autofree char *cli = g_build_filename (tmp, "cli.relabel", NULL);
+  {
+    g_autofree char *cmd = g_strdup_printf ("cp '%s' '%s'", proj, cli);
+    g_assert_cmpint (system (cmd), ==, 0);
+  }
+
+  g_autoptr (RlSession) s = rl_session_new ();
+  int opened = 0, loaded = 0, masks = 0;
+  g_autofree char *last_error = NULL;
+  g_signal_connect_swapped (s, "project-opened", G_CALLBACK (count_signal), &opened);
+  g_signal_connect_swapped (s, "image-loaded", G_CALLBACK (count_signal), &loaded);
+  g_signal_connect_swapped (s, "mask-changed", G_CALLBACK (count_signal), &masks);
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  rl_session_open (s, proj);
+  rl_session_flush (s);
+  g_assert_cmpint (opened, ==, 1);
+  g_assert_null (last_error);
+  GPtrArray *images = rl_session_get_images (s);
+  g_assert_cmpuint (images->len, ==, 2);
+  gint64 id = ((RlImageInfo *) images->pdata[0])->id;
+  rl_session_select_image (s, id);
+  rl_session_flush (s);
+  g_assert_cmpint (loaded, ==, 1);
+  int w = 0, h = 0;
+  const guint8 *rgb = NULL, *cur = NULL, *orig = NULL;
+  g_assert_true (rl_session_get_image (s, &w, &h, &rgb, &cur, &orig, NULL));
+  g_assert_cmpint (w, ==, 480);
+  g_assert_cmpint (h, ==, 360);
+  g_assert_true (memcmp (cur, orig, (gsize) w * h) == 0);
+  g_autofree guint8 *before = g_memdup2 (cur, (gsize) w * h);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) cp = rl_project_open (cli, FALSE, &error);
+  g_assert_no_error (error);
+
+  /* a protected stroke: starts on the class at (100, 200); pixels of other classes stay */
+  double xy[] = { 100.5, 200.5, 300.5, 220.5, 420.5, 120.5 };
+  g_autoptr (RlEdit) stroke = rl_edit_new (RL_EDIT_STROKE, "brush");
+  stroke->cls = 2;
+  stroke->radius = 12;
+  stroke->protect = RL_PROTECT_ANCHOR;
+  rl_edit_set_points (stroke, xy, 3);
+  guint n_session = 0, n_cli = 0;
+  g_assert_true (rl_session_apply_edit (s, stroke, &n_session, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (masks, ==, 1);   /* the copy changed at once, before the writer ran */
+  g_assert_true (rl_project_apply_edit (cp, id, stroke, &n_cli, &error));
+  g_assert_cmpuint (n_session, ==, n_cli);
+  g_assert_cmpuint (n_session, >, 500);
+  /* protect by hand: every changed pixel was the anchor's class or void before */
+  guint8 anchor = before[200 * w + 100];
+  rl_session_get_image (s, NULL, NULL, NULL, &cur, NULL, NULL);
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    if (cur[i] != before[i])
+      {
+        g_assert_cmpint (cur[i], ==, 2);
+        g_assert_true (before[i] == anchor || before[i] >= 11);
+      }
+  /* an unprotected stroke over the same path changes more */
+  g_autoptr (RlEdit) free_stroke = rl_edit_copy (stroke);
+  free_stroke->protect = RL_PROTECT_NONE;
+  free_stroke->cls = 5;
+  g_assert_true (rl_session_apply_edit (s, free_stroke, &n_session, &error));
+  g_assert_true (rl_project_apply_edit (cp, id, free_stroke, &n_cli, &error));
+  g_assert_cmpuint (n_session, ==, n_cli);
+  /* fill, polygon, eraser to original, a region */
+  g_autoptr (RlEdit) fill = rl_edit_new (RL_EDIT_FILL, "fill");
+  double at[] = { 10, 10 };
+  fill->cls = 7;
+  rl_edit_set_points (fill, at, 1);
+  g_autoptr (RlEdit) poly = rl_edit_new (RL_EDIT_POLYGON, "polygon");
+  double pts[] = { 50, 50, 150, 60, 90, 160 };
+  poly->cls = 1;
+  rl_edit_set_points (poly, pts, 3);
+  g_autoptr (RlEdit) erase = rl_edit_new (RL_EDIT_STROKE, "eraser");
+  erase->source = RL_EDIT_SOURCE_ORIGINAL;
+  erase->radius = 20;
+  rl_edit_set_points (erase, xy, 2);
+  g_autoptr (RlEdit) region = rl_edit_new (RL_EDIT_REGION, "region");
+  region->cls = 11;   /* void */
+  region->region_x = 400;
+  region->region_y = 300;
+  region->region_w = 8;
+  region->region_h = 4;
+  region->region = g_malloc (32);
+  for (int i = 0; i < 32; i++)
+    region->region[i] = i % 3 == 0;
+  RlEdit *edits[] = { fill, poly, erase, region };
+  for (guint k = 0; k < G_N_ELEMENTS (edits); k++)
+    {
+      g_assert_true (rl_session_apply_edit (s, edits[k], &n_session, &error));
+      g_assert_no_error (error);
+      g_assert_true (rl_project_apply_edit (cp, id, edits[k], &n_cli, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (n_session, ==, n_cli);
+      g_assert_cmpuint (n_session, >, 0);
+    }
+  g_assert_cmpuint (n_session, ==, 11);   /* 32 region pixels, every third: 11 */
+
+  /* an invalid edit: an error, nothing changes, nothing is queued */
+  g_autoptr (RlEdit) bad = rl_edit_new (RL_EDIT_FILL, "fill");
+  double outside[] = { 480, 10 };
+  bad->cls = 3;
+  rl_edit_set_points (bad, outside, 1);
+  g_autofree guint8 *copy = g_memdup2 (cur, (gsize) w * h);
+  g_assert_false (rl_session_apply_edit (s, bad, NULL, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "outside image"));
+  g_clear_error (&error);
+  g_assert_true (memcmp (copy, cur, (gsize) w * h) == 0);
+
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  g_autofree guint8 *saved = project_mask (proj, name);
+  g_autofree guint8 *by_cli = project_mask (cli, name);
+  g_assert_true (memcmp (saved, cur, (gsize) w * h) == 0);
+  g_assert_true (memcmp (saved, by_cli, (gsize) w * h) == 0);
+  RlImageInfo *info = rl_session_get_images (s)->pdata[0];
+  g_assert_cmpint (info->n_edits, ==, 6);
+  g_assert_cmpint (info->status, ==, RL_IMAGE_CORRECTED);
+
+  /* undo all six: the session's copy and the project are the imported labels again */
+  for (int k = 0; k < 6; k++)
+    rl_session_undo (s);
+  rl_session_flush (s);
+  rl_session_get_image (s, NULL, NULL, NULL, &cur, NULL, NULL);
+  g_assert_true (memcmp (cur, before, (gsize) w * h) == 0);
+  g_autofree guint8 *undone = project_mask (proj, name);
+  g_assert_true (memcmp (undone, before, (gsize) w * h) == 0);
+  /* one more undo: a notice, no error */
+  rl_session_undo (s);
+  rl_session_redo (s);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  g_autofree guint8 *redone = project_mask (proj, name);
+  g_assert_false (memcmp (redone, before, (gsize) w * h) == 0);
+  g_assert_true (memcmp (redone, cur, (gsize) w * h) == 0);
+  /* the thumbnails started at open end; then the session is idle */
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (rl_session_is_busy (s) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (rl_session_is_busy (s));
+
+  /* names with and without extension */
+  g_autofree char *with_ext = g_strconcat (name, ".png", NULL);
+  g_autoptr (RlImageInfo) a = rl_project_find_image (cp, name, &error);
+  g_autoptr (RlImageInfo) b = rl_project_find_image (cp, with_ext, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->id, ==, b->id);
+  g_autoptr (RlImageInfo) c = rl_project_find_image (cp, "nope.png", &error);
+  g_assert_null (c);
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+/* A project that fails to open: one error line naming the file, no crash, nothing opened. */
+static void
+test_session_bad_open (void)
+{
+  g_autoptr (RlSession) s = rl_session_new ();
+  int opened = 0;
+  g_autofree char *last_error = NULL;
+  g_signal_connect_swapped (s, "project-opened", G_CALLBACK (count_signal), &opened);
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  rl_session_open (s, "/nonexistent/x.relabel");
+  rl_session_flush (s);
+  g_assert_cmpint (opened, ==, 0);
+  g_assert_nonnull (last_error);
+  g_assert_nonnull (strstr (last_error, "/nonexistent/x.relabel"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/session/edits", test_session_edits);
+  g_test_add_func ("/session/bad-open", test_session_bad_open);
+  return g_test_run ();
+}
