@@ -2,7 +2,9 @@
  * refused, and the --engine values. */
 #include "cli-options.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 gboolean
@@ -39,4 +41,51 @@ rl_cli_engine_path (const char *cmd, const char *name, RlEnginePath *path)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+rl_cli_parse_point (const char *s, double *x, double *y)
+{
+  char *end = NULL;
+  *x = g_ascii_strtod (s, &end);
+  if (end == s || *end != ',')
+    return FALSE;
+  const char *t = end + 1;
+  *y = g_ascii_strtod (t, &end);
+  return end != t && *end == '\0' && isfinite (*x) && isfinite (*y);
+}
+
+gboolean
+rl_cli_parse_points (const char *s, GArray *xy)
+{
+  g_auto (GStrv) pts = g_strsplit_set (s, " \t\n;", -1);
+  guint before = xy->len;
+  for (int i = 0; pts[i]; i++)
+    {
+      if (*pts[i] == '\0')
+        continue;
+      double x, y;
+      if (!rl_cli_parse_point (pts[i], &x, &y))
+        return FALSE;
+      x += 0.5;
+      y += 0.5;
+      g_array_append_val (xy, x);
+      g_array_append_val (xy, y);
+    }
+  return xy->len > before;
+}
+
+int
+rl_cli_parse_class (const char *s, const RlClassSpec *spec)
+{
+  char *end = NULL;
+  long v = strtol (s, &end, 10);
+  if (end != s && *end == '\0')
+    return v < 0 || v > 255 ? 256 : (int) v;   /* range is checked by the project */
+  for (int c = 0; spec && c < spec->n_classes; c++)
+    if (spec->classes[c].name && g_ascii_strcasecmp (spec->classes[c].name, s) == 0)
+      return c;
+  if (spec && g_ascii_strcasecmp (s, "void") == 0)
+    return spec->ignore_index;
+  return -1;
 }

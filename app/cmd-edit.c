@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-options.h"
 #include "relabel-cli.h"
 #include "rl-project.h"
 
@@ -20,35 +21,6 @@ fail (GError *error)
 {
   fprintf (stderr, "relabel: %s\n", error->message);
   return 1;
-}
-
-/* Parses "X,Y" (numbers, optionally fractional). */
-static gboolean
-parse_point (const char *s, double *x, double *y)
-{
-  char *end = NULL;
-  *x = g_ascii_strtod (s, &end);
-  if (end == s || *end != ',')
-    return FALSE;
-  const char *t = end + 1;
-  *y = g_ascii_strtod (t, &end);
-  return end != t && *end == '\0' && isfinite (*x) && isfinite (*y);
-}
-
-/* A class given as an index or by name (case-insensitive). -1 when unknown. */
-static int
-parse_class (const char *s, const RlClassSpec *spec)
-{
-  char *end = NULL;
-  long v = strtol (s, &end, 10);
-  if (end != s && *end == '\0')
-    return v < 0 || v > 255 ? 256 : (int) v;   /* range is checked by the project */
-  for (int c = 0; spec && c < spec->n_classes; c++)
-    if (spec->classes[c].name && g_ascii_strcasecmp (spec->classes[c].name, s) == 0)
-      return c;
-  if (spec && g_ascii_strcasecmp (s, "void") == 0)
-    return spec->ignore_index;
-  return -1;
 }
 
 typedef struct
@@ -141,28 +113,14 @@ run (const char *cmd, int argc, char **argv)
   g_autoptr (GArray) xy = g_array_new (FALSE, FALSE, sizeof (double));
   if (a.stroke != NULL)
     {
-      g_auto (GStrv) pts = g_strsplit_set (a.stroke, " \t\n;", -1);
-      for (int i = 0; pts[i]; i++)
-        {
-          if (*pts[i] == '\0')
-            continue;
-          double x, y;
-          if (!parse_point (pts[i], &x, &y))
-            return usage (cmd, "--stroke wants points \"x,y x,y ...\"");
-          /* The CLI names pixels; the brush works in continuous coordinates. */
-          x += 0.5;
-          y += 0.5;
-          g_array_append_val (xy, x);
-          g_array_append_val (xy, y);
-        }
-      if (xy->len == 0)
-        return usage (cmd, "--stroke has no point");
+      if (!rl_cli_parse_points (a.stroke, xy))
+        return usage (cmd, "--stroke wants points \"x,y x,y ...\"");
     }
   int ax = 0, ay = 0;
   if (a.at != NULL)
     {
       double x, y;
-      if (!parse_point (a.at, &x, &y) || x != floor (x) || y != floor (y)
+      if (!rl_cli_parse_point (a.at, &x, &y) || x != floor (x) || y != floor (y)
           || fabs (x) > G_MAXINT || fabs (y) > G_MAXINT)
         return usage (cmd, "--at wants integer pixel coordinates X,Y");
       ax = (int) x;
@@ -179,7 +137,7 @@ run (const char *cmd, int argc, char **argv)
   int cls = 0;
   if (a.cls != NULL)
     {
-      cls = parse_class (a.cls, rl_project_get_class_spec (project));
+      cls = rl_cli_parse_class (a.cls, rl_project_get_class_spec (project));
       if (cls < 0)
         {
           fprintf (stderr, "relabel: %s: unknown class '%s'\n", a.project, a.cls);

@@ -23,6 +23,13 @@ static const RlCommand commands[] = {
   { "paint", rl_cmd_paint,
     "--project P --image NAME --class C --radius R --stroke \"x,y x,y ...\"" },
   { "fill", rl_cmd_fill, "--project P --image NAME --class C --at X,Y" },
+  { "wand", rl_cmd_wand, "--project P --image NAME --class C --at X,Y [--tolerance T]" },
+  { "superpixel", rl_cmd_superpixel,
+    "--project P --image NAME --class C --radius R --stroke \"x,y ...\" [--size S]" },
+  { "cleanup", rl_cmd_cleanup,
+    "--project P --image NAME (--islands N | --holes N |\n"
+    "             --replace A --by B REGION | --accept-prediction REGION)\n"
+    "             REGION: --stroke \"x,y ...\" --radius R | --polygon \"x,y ...\"" },
   { "undo", rl_cmd_undo, "--project P --image NAME" },
   { "redo", rl_cmd_redo, "--project P --image NAME" },
   { "export", rl_cmd_export, "--project P --format camvid|color --out DIR" },
@@ -41,7 +48,7 @@ print_help (FILE *out)
            "\n"
            "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].usage);
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].usage);
   fprintf (out,
            "\n"
            "Each command takes --help. Exit status: 0 success, 1 failure, 2 usage error.\n"

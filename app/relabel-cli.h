@@ -12,6 +12,9 @@ int rl_cmd_paint (int argc, char **argv);
 int rl_cmd_fill (int argc, char **argv);
 int rl_cmd_undo (int argc, char **argv);
 int rl_cmd_redo (int argc, char **argv);
+int rl_cmd_wand (int argc, char **argv);
+int rl_cmd_superpixel (int argc, char **argv);
+int rl_cmd_cleanup (int argc, char **argv);
 int rl_cmd_export (int argc, char **argv);
 int rl_cmd_models (int argc, char **argv);
 

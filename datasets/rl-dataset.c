@@ -44,6 +44,7 @@ rl_dataset_free (RlDataset *ds)
   g_free (ds->kind);
   g_free (ds->root);
   rl_class_spec_free (ds->spec);
+  rl_label_map_free (ds->label_map);
   if (ds->samples)
     g_ptr_array_unref (ds->samples);
   if (ds->problems)
@@ -347,16 +348,19 @@ add_folder_images (Loader *ld, const char *image_dir, char **label_dirs, const c
       g_autofree char *image = g_build_filename (image_dir, file, NULL);
       g_autofree char *base = base_name_no_ext (file);
       g_autofree char *label_name = g_strconcat (base, ".png", NULL);
+      /* The original CamVid names its colour-coded labels NAME_L.png. */
+      g_autofree char *label_name_l = g_strconcat (base, "_L.png", NULL);
       g_autofree char *label = NULL;
 
       for (guint j = 0; label_dirs && label_dirs[j] && label == NULL; j++)
-        {
-          char *cand = g_build_filename (label_dirs[j], label_name, NULL);
-          if (g_file_test (cand, G_FILE_TEST_IS_REGULAR) && strcmp (cand, image) != 0)
-            label = cand;
-          else
-            g_free (cand);
-        }
+        for (int v = 0; v < (ld->ds->label_map ? 2 : 1) && label == NULL; v++)
+          {
+            char *cand = g_build_filename (label_dirs[j], v ? label_name_l : label_name, NULL);
+            if (g_file_test (cand, G_FILE_TEST_IS_REGULAR) && strcmp (cand, image) != 0)
+              label = cand;
+            else
+              g_free (cand);
+          }
       add_sample (ld, image, label, split);
       added++;
     }
@@ -452,7 +456,16 @@ load_folder (Loader *ld, const char *root, GError **error)
   char *label_dirs[2] = { NULL, NULL };
   guint added;
 
-  ld->ds->spec = rl_class_spec_load_json (json, error);
+  g_autofree char *map = g_build_filename (root, "label-map.json", NULL);
+  if (g_file_test (map, G_FILE_TEST_EXISTS))
+    {
+      ld->ds->label_map = rl_label_map_load_json (map, error);
+      if (ld->ds->label_map == NULL)
+        return FALSE;
+      ld->ds->spec = rl_class_spec_copy (rl_label_map_get_spec (ld->ds->label_map));
+    }
+  else
+    ld->ds->spec = rl_class_spec_load_json (json, error);
   if (ld->ds->spec == NULL)
     return FALSE;
   g_free (ld->ds->spec->id);
@@ -554,8 +567,17 @@ rl_dataset_load (const char *kind, const char *path, GError **error)
 }
 
 /* Checks one sample; returns NULL when it is good, else the one-line problem. */
+gboolean
+rl_dataset_read_label (const RlDataset *ds, const char *path, int *width, int *height,
+                       guint8 **labels, GError **error)
+{
+  if (ds->label_map != NULL)
+    return rl_label_map_read (ds->label_map, path, width, height, labels, error);
+  return rl_label_read (path, width, height, labels, error);
+}
+
 static char *
-check_sample (const RlClassSpec *spec, const RlSample *s)
+check_sample (const RlDataset *ds, const RlClassSpec *spec, const RlSample *s)
 {
   g_autoptr (GError) error = NULL;
   g_autofree guint8 *rgb = NULL;
@@ -566,7 +588,7 @@ check_sample (const RlClassSpec *spec, const RlSample *s)
     return g_strdup (error->message);
   if (s->label_path == NULL)
     return NULL;
-  if (!rl_label_read (s->label_path, &lw, &lh, &labels, &error))
+  if (!rl_dataset_read_label (ds, s->label_path, &lw, &lh, &labels, &error))
     return g_strdup (error->message);
   if (lw != w || lh != h)
     return g_strdup_printf ("%s: label is %dx%d but its image %s is %dx%d", s->label_path, lw, lh,
@@ -602,7 +624,7 @@ validate_worker (gpointer data)
       g_mutex_unlock (&v->lock);
       if (i == G_MAXUINT)
         return NULL;
-      problem = check_sample (v->ds->spec, v->ds->samples->pdata[i]);
+      problem = check_sample (v->ds, v->ds->spec, v->ds->samples->pdata[i]);
       g_mutex_lock (&v->lock);
       v->results[i] = problem;
       v->done++;

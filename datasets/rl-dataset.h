@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include "rl-class-spec.h"
+#include "rl-label-map.h"
 
 #define RL_DATASET_ERROR (rl_dataset_error_quark ())
 GQuark rl_dataset_error_quark (void);
@@ -31,6 +32,7 @@ typedef struct
   RlClassSpec *spec;
   GPtrArray *samples;     /* RlSample*, in list-file order, train then val then test */
   GPtrArray *problems;    /* char*: one line per bad sample/line ("file: cause") */
+  RlLabelMap *label_map;  /* NULL: label files hold class values; else they go through it */
 } RlDataset;
 
 /* A CamVid list file above this is refused (a problem line) before it is read. */
@@ -38,7 +40,9 @@ typedef struct
 
 /* kind: "camvid" | "sunrgbd" | "folder"; the accepted layouts are described in rl-dataset.c
  * (camvid: a folder with train/val/test.txt, or one list file; sunrgbd: SPLIT/color/NAME.jpg
- * with optional labels; folder: classes.json + images/[SPLIT/] + optional labels/[SPLIT/]).
+ * with optional labels; folder: classes.json + images/[SPLIT/] + optional labels/[SPLIT/], or
+ * label-map.json instead of classes.json when the labels are colour-coded or renumbered, see
+ * rl-label-map.h; a label may then be called NAME.png or NAME_L.png, CamVid's own name).
  * Fails only when nothing sensible can be loaded
  * (folder missing, no list files / images); per-sample problems go to ->problems. */
 RlDataset *rl_dataset_load (const char *kind, const char *path, GError **error);
@@ -50,6 +54,11 @@ RlDataset *rl_dataset_load (const char *kind, const char *path, GError **error);
 guint rl_dataset_validate (RlDataset *ds, gboolean drop_bad,
                            void (*progress) (guint done, guint total, gpointer data),
                            gpointer data);
+
+/* Reads a sample's label file as class values: through ds->label_map when there is one (a
+ * folder dataset with label-map.json: colour-coded or renumbered labels), else rl_label_read. */
+gboolean rl_dataset_read_label (const RlDataset *ds, const char *path, int *width, int *height,
+                                guint8 **labels, GError **error);
 
 /* Samples of one split (borrowed pointers into ds->samples). */
 GPtrArray *rl_dataset_split (RlDataset *ds, const char *split);

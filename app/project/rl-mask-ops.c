@@ -4,12 +4,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-static inline gboolean
-may_write (const RlPaint *paint, guint8 old)
-{
-  return paint->protect_value < 0 || old == paint->protect_value || old == paint->void_value;
-}
+#define may_write rl_paint_may_write
 
 /* Squared distance from (px, py) to the segment a-b. */
 static double
@@ -201,4 +198,172 @@ rl_mask_fill_polygon (guint8 *mask, int width, int height, const RlPaint *paint,
         }
     }
   return n;
+}
+
+guint
+rl_mask_stroke_region (guint8 *region, int width, int height, double radius, const double *xy,
+                       int n_points)
+{
+  g_return_val_if_fail (region != NULL, 0);
+  memset (region, 0, (gsize) MAX (width, 0) * MAX (height, 0));
+  RlPaint one = { 1, -1, -1 };
+  if (n_points > 0 && xy == NULL)
+    return 0;
+  return stroke_visit (region, width, height, &one, radius, xy, n_points, NULL);
+}
+
+guint
+rl_mask_polygon_region (guint8 *region, int width, int height, const double *xy, int n_points)
+{
+  g_return_val_if_fail (region != NULL, 0);
+  memset (region, 0, (gsize) MAX (width, 0) * MAX (height, 0));
+  RlPaint one = { 1, -1, -1 };
+  return rl_mask_fill_polygon (region, width, height, &one, xy, n_points);
+}
+
+/* 4-connected components of equal value. comp (H, W) gets each pixel's component; order lists
+ * the pixels grouped by component, component c at order[start[c] .. start[c + 1]). Returns the
+ * number of components; *start_out is g_free()d by the caller. */
+static int
+label_components (const guint8 *mask, int width, int height, gint32 *comp, gint32 *order,
+                  gint32 **start_out)
+{
+  gsize n = (gsize) width * height;
+  for (gsize k = 0; k < n; k++)
+    comp[k] = -1;
+  GArray *start = g_array_new (FALSE, FALSE, sizeof (gint32));
+  gsize tail = 0;
+  int nc = 0;
+  for (gsize k = 0; k < n; k++)
+    {
+      if (comp[k] >= 0)
+        continue;
+      gint32 s = (gint32) tail;
+      g_array_append_val (start, s);
+      guint8 v = mask[k];
+      comp[k] = nc;
+      order[tail++] = (gint32) k;
+      /* The order array doubles as the BFS queue. */
+      for (gsize head = (gsize) s; head < tail; head++)
+        {
+          gint32 p = order[head];
+          int x = p % width, y = p / width;
+          gint32 nb[4] = { x > 0 ? p - 1 : -1, x + 1 < width ? p + 1 : -1,
+                           y > 0 ? p - width : -1, y + 1 < height ? p + width : -1 };
+          for (int d = 0; d < 4; d++)
+            if (nb[d] >= 0 && comp[nb[d]] < 0 && mask[nb[d]] == v)
+              {
+                comp[nb[d]] = nc;
+                order[tail++] = nb[d];
+              }
+        }
+      nc++;
+    }
+  gint32 end = (gint32) tail;
+  g_array_append_val (start, end);
+  *start_out = (gint32 *) g_array_free (start, FALSE);
+  return nc;
+}
+
+/* Shared body of remove_islands (holes FALSE: class components) and fill_holes (void ones). */
+static guint
+replace_small (guint8 *mask, int width, int height, int void_value, guint min_size,
+               const RlPaint *paint, gboolean holes)
+{
+  g_return_val_if_fail (mask != NULL, 0);
+  if (width <= 0 || height <= 0 || min_size <= 1)
+    return 0;
+  gsize n = (gsize) width * height;
+  g_autofree gint32 *comp = g_new (gint32, n);
+  g_autofree gint32 *order = g_new (gint32, n);
+  g_autofree gint32 *start = NULL;
+  int nc = label_components (mask, width, height, comp, order, &start);
+  /* Decisions first (on the unchanged mask), then the writes. */
+  g_autofree gint16 *decided = g_new (gint16, nc);
+  for (int c = 0; c < nc; c++)
+    {
+      decided[c] = -1;
+      guint size = (guint) (start[c + 1] - start[c]);
+      guint8 v = mask[order[start[c]]];
+      gboolean is_void = v == void_value;
+      if (size >= min_size || is_void != holes)
+        continue;
+      guint hist[256] = { 0 };
+      for (gint32 q = start[c]; q < start[c + 1]; q++)
+        {
+          gint32 p = order[q];
+          int x = p % width, y = p / width;
+          gint32 nb[4] = { x > 0 ? p - 1 : -1, x + 1 < width ? p + 1 : -1,
+                           y > 0 ? p - width : -1, y + 1 < height ? p + width : -1 };
+          for (int d = 0; d < 4; d++)
+            if (nb[d] >= 0 && comp[nb[d]] != c)
+              hist[mask[nb[d]]]++;
+        }
+      int best = -1;
+      for (int u = 0; u < 256; u++)
+        if (u != void_value && hist[u] > 0 && (best < 0 || hist[u] > hist[best]))
+          best = u;
+      if (best < 0 && !holes && void_value >= 0 && void_value < 256 && hist[void_value] > 0)
+        best = void_value;
+      decided[c] = (gint16) best;
+    }
+  guint changed = 0;
+  for (gsize k = 0; k < n; k++)
+    {
+      int to = decided[comp[k]];
+      if (to >= 0 && to != mask[k] && (paint == NULL || rl_paint_may_write (paint, mask[k])))
+        {
+          mask[k] = (guint8) to;
+          changed++;
+        }
+    }
+  return changed;
+}
+
+guint
+rl_mask_remove_islands (guint8 *mask, int width, int height, int void_value, guint min_size,
+                        const RlPaint *paint)
+{
+  return replace_small (mask, width, height, void_value, min_size, paint, FALSE);
+}
+
+guint
+rl_mask_fill_holes (guint8 *mask, int width, int height, int void_value, guint min_size,
+                    const RlPaint *paint)
+{
+  return replace_small (mask, width, height, void_value, min_size, paint, TRUE);
+}
+
+guint
+rl_mask_replace_in_region (guint8 *mask, int width, int height, const guint8 *region,
+                           guint8 from, guint8 to)
+{
+  g_return_val_if_fail (mask != NULL && region != NULL, 0);
+  guint changed = 0;
+  gsize n = (gsize) MAX (width, 0) * MAX (height, 0);
+  if (from == to)
+    return 0;
+  for (gsize k = 0; k < n; k++)
+    if (region[k] && mask[k] == from)
+      {
+        mask[k] = to;
+        changed++;
+      }
+  return changed;
+}
+
+guint
+rl_mask_copy_in_region (guint8 *mask, int width, int height, const guint8 *region,
+                        const guint8 *src, const RlPaint *paint)
+{
+  g_return_val_if_fail (mask != NULL && region != NULL && src != NULL, 0);
+  guint changed = 0;
+  gsize n = (gsize) MAX (width, 0) * MAX (height, 0);
+  for (gsize k = 0; k < n; k++)
+    if (region[k] && mask[k] != src[k] && (paint == NULL || rl_paint_may_write (paint, mask[k])))
+      {
+        mask[k] = src[k];
+        changed++;
+      }
+  return changed;
 }

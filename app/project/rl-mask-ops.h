@@ -18,6 +18,14 @@ typedef struct
   int void_value;      /* the dataset's void value (used with protect) */
 } RlPaint;
 
+/* TRUE when a pixel holding `old` may be overwritten under these rules (protect: only the
+ * protected value or void). */
+static inline gboolean
+rl_paint_may_write (const RlPaint *paint, guint8 old)
+{
+  return paint->protect_value < 0 || old == paint->protect_value || old == paint->void_value;
+}
+
 /* Round brush of the given radius (pixels, > 0) along the polyline xy[0..2n) in image
  * coordinates (segments are interpolated, so the stroke is contiguous). Returns the number of
  * pixels whose value changed. Points outside the image are clipped, not errors. */
@@ -36,3 +44,33 @@ guint rl_mask_fill_polygon (guint8 *mask, int width, int height, const RlPaint *
 /* The number of image pixels a stroke covers, whatever their values (0: entirely outside). */
 guint rl_mask_stroke_coverage (int width, int height, double radius, const double *xy,
                                int n_points);
+
+/* --- regions: a (H, W) buffer of 0/1 marking the pixels a shape covers (the same pixels the
+ * brush or the polygon fill would paint). Both return the number of pixels set. */
+guint rl_mask_stroke_region (guint8 *region, int width, int height, double radius,
+                             const double *xy, int n_points);
+guint rl_mask_polygon_region (guint8 *region, int width, int height, const double *xy,
+                              int n_points);
+
+/* --- clean-up (issue 20). Components are 4-connected runs of one value.
+ * Islands: every class component (not void_value) of fewer than min_size pixels takes the
+ * majority value among the pixels 4-adjacent to it (counted once per adjacent pixel-edge),
+ * preferring classes over void (void only when nothing else touches it); ties go to the lower
+ * value. A component that touches no other value (the whole image) stays. All components are
+ * decided on the mask as it was, then written, so the result does not depend on scan order.
+ * Holes: the same for void components (they take the majority class around them; a void
+ * component touching only void or nothing stays void).
+ * Only pixels paint allows (rl_paint_may_write, with paint->value ignored) change; paint may be
+ * NULL for no protection. Return the number of pixels changed. */
+guint rl_mask_remove_islands (guint8 *mask, int width, int height, int void_value,
+                              guint min_size, const RlPaint *paint);
+guint rl_mask_fill_holes (guint8 *mask, int width, int height, int void_value,
+                          guint min_size, const RlPaint *paint);
+
+/* Inside region (H, W, 0/1): pixels of value `from` become `to`. */
+guint rl_mask_replace_in_region (guint8 *mask, int width, int height, const guint8 *region,
+                                 guint8 from, guint8 to);
+/* Inside region: mask takes src's value (e.g. the prediction) where paint allows writing
+ * (paint->value ignored; NULL: everywhere). */
+guint rl_mask_copy_in_region (guint8 *mask, int width, int height, const guint8 *region,
+                              const guint8 *src, const RlPaint *paint);

@@ -822,7 +822,7 @@ import_sample (RlProject *p, const RlDataset *ds, const RlSample *s, const char 
   if (has_original)
     {
       int lw = 0, lh = 0;
-      if (!rl_label_read (s->label_path, &lw, &lh, &labels, &local))
+      if (!rl_dataset_read_label (ds, s->label_path, &lw, &lh, &labels, &local))
         {
           *problem = g_strdup (local->message);
           return FALSE;
