@@ -125,7 +125,7 @@ static const char *const migrations[] = {
   "ALTER TABLE predictions ADD COLUMN conf BLOB;"
   "ALTER TABLE predictions ADD COLUMN conf_stats BLOB;"
   "CREATE TABLE suspects ("
-  "  id INTEGER PRIMARY KEY,"
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"   /* an id never names another region later */
   "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
   "  model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
   "  image_rev INTEGER NOT NULL,"
