@@ -24,7 +24,7 @@
  *  - components smaller than min_pixels are dropped.
  * Score: the summed confidence margin (p_pred - p_label) over the disagreeing pixels, times
  * the share of them outside the boundary band (documented with the evaluation in
- * tests/bench/bench-suspects.c). */
+ * tests/bench/bench-suspects-noise.c). */
 #pragma once
 
 #include <stdint.h>
