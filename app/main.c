@@ -35,6 +35,7 @@ static const RlCommand commands[] = {
   { "export", rl_cmd_export, "--project P --format camvid|color --out DIR" },
   { "models", rl_cmd_models,
     "--project P [--json] [--add M.safetensors | --set-current VERSION]" },
+  { "suspects", rl_cmd_suspects, "--project P [--model M] [--top K] [--json]" },
 };
 
 static void

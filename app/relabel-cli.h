@@ -17,6 +17,7 @@ int rl_cmd_superpixel (int argc, char **argv);
 int rl_cmd_cleanup (int argc, char **argv);
 int rl_cmd_export (int argc, char **argv);
 int rl_cmd_models (int argc, char **argv);
+int rl_cmd_suspects (int argc, char **argv);
 
 /* Starts the GTK application (relabel-application.c); argv as given to main. */
 int rl_gui_main (int argc, char **argv);

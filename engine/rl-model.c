@@ -6,6 +6,7 @@
 #include "rl-mem.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,68 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
   rl_mem_free (buf[0]);
   rl_mem_free (buf[1]);
   rl_mem_free (idx);
+  return st;
+}
+
+void
+rl_confidence_from_logits (const float *logits, int n_classes, size_t hw, const uint8_t *truth,
+                           uint8_t *labels, uint8_t *conf_pred, uint8_t *conf_truth)
+{
+  for (size_t i = 0; i < hw; i++)
+    {
+      /* Softmax with the maximum subtracted: exp never overflows, the argmax gets exp(0). */
+      int best = 0;
+      float bv = logits[i];
+      for (int k = 1; k < n_classes; k++)
+        if (logits[(size_t) k * hw + i] > bv)
+          {
+            bv = logits[(size_t) k * hw + i];
+            best = k;
+          }
+      double sum = 0.0, e_truth = 0.0;
+      int t = truth != NULL ? truth[i] : -1;
+      for (int k = 0; k < n_classes; k++)
+        {
+          double e = exp ((double) logits[(size_t) k * hw + i] - bv);
+          sum += e;
+          if (k == t)
+            e_truth = e;
+        }
+      if (labels != NULL)
+        labels[i] = (uint8_t) best;
+      if (conf_pred != NULL)
+        conf_pred[i] = (uint8_t) lrint (255.0 / sum);
+      if (truth != NULL && conf_truth != NULL)
+        conf_truth[i] = (uint8_t) lrint (255.0 * e_truth / sum);
+    }
+}
+
+RlStatus
+rl_model_predict_confidence_rgb8 (const RlModel *model, const uint8_t *rgb, int height,
+                                  int width, const uint8_t *truth, uint8_t *labels,
+                                  uint8_t *conf_pred, uint8_t *conf_truth, int n_threads,
+                                  RlAbortFunc abort, void *abort_data, RlError *err)
+{
+  if (height < 1 || width < 1 || rgb == NULL || labels == NULL || conf_pred == NULL
+      || (truth != NULL && conf_truth == NULL))
+    return rl_error_set (err, RL_ERR_INVALID, "empty image (%dx%d)", width, height);
+  size_t hw = (size_t) height * width;
+  int nc = model->net.num_classes;
+  float *x = malloc (3 * hw * sizeof (float));
+  float *logits = malloc ((size_t) nc * hw * sizeof (float));
+  if (x == NULL || logits == NULL)
+    {
+      free (x);
+      free (logits);
+      return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
+    }
+  rl_normalize_rgb8 (rgb, height, width, model->meta.mean, model->meta.std, x);
+  RlStatus st = model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits,
+                               n_threads, abort, abort_data, NULL, err);
+  if (st == RL_OK)
+    rl_confidence_from_logits (logits, nc, hw, truth, labels, conf_pred, conf_truth);
+  free (x);
+  free (logits);
   return st;
 }
 

@@ -27,6 +27,22 @@ RlStatus rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int he
                                 uint8_t *labels, int n_threads, RlAbortFunc abort,
                                 void *abort_data, RlError *err);
 
+/* The same prediction with the model's softmax confidences, 8 bits each (round(255 p)):
+ * conf_pred (H, W) the probability of the predicted class; with truth (H, W) labels (may be
+ * NULL), conf_truth (H, W) the probability of the truth's class (0 where the truth is void or
+ * not a class of the model). Suspected label errors are ranked from these. */
+RlStatus rl_model_predict_confidence_rgb8 (const RlModel *model, const uint8_t *rgb, int height,
+                                           int width, const uint8_t *truth, uint8_t *labels,
+                                           uint8_t *conf_pred, uint8_t *conf_truth,
+                                           int n_threads, RlAbortFunc abort, void *abort_data,
+                                           RlError *err);
+
+/* The same from logits (C, H*W): argmax labels, round(255 p) of the argmax class and, where
+ * truth is given, of truth's class (0 where it is not a class < C). Any output may be NULL. */
+void rl_confidence_from_logits (const float *logits, int n_classes, size_t hw,
+                                const uint8_t *truth, uint8_t *labels, uint8_t *conf_pred,
+                                uint8_t *conf_truth);
+
 /* Additions beyond the contract above. */
 
 /* Mean and std (3 floats, borrowed) the model normalises RGB / 255 with. */

@@ -14,6 +14,7 @@
 #include "rl-image-metrics.h"
 #include "rl-model.h"
 #include "rl-project.h"
+#include "rl-project-suspects.h"
 
 /* First member of every job's task data, so progress delivery is shared. */
 typedef struct
@@ -154,39 +155,14 @@ prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   gboolean ok = TRUE;
   for (guint i = 0; i < d->n && ok; i++)
     {
-      int w = 0, h = 0;
-      g_autofree guint8 *rgb = NULL;
-      g_autofree char *path = rl_project_image_path (project, d->ids[i]);
-
       if (g_cancellable_set_error_if_cancelled (cancellable, &error))
         {
           ok = FALSE;
           break;
         }
-      if (path == NULL)
-        {
-          g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                       "%s: no image %" G_GINT64_FORMAT, d->project_path, d->ids[i]);
-          ok = FALSE;
-          break;
-        }
-      if (!rl_image_read_rgb (path, &w, &h, &rgb, &error))
-        {
-          ok = FALSE;
-          break;
-        }
-      g_autofree guint8 *labels = g_malloc ((gsize) w * h);
-      RlStatus st = rl_model_predict_rgb8 (model, rgb, h, w, labels, d->n_threads,
-                                           abort_if_cancelled, cancellable, &err);
-      if (st != RL_OK)
-        {
-          if (!g_cancellable_set_error_if_cancelled (cancellable, &error))
-            g_set_error (&error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: %s", path,
-                         err.text);
-          ok = FALSE;
-          break;
-        }
-      if (!rl_project_set_prediction (project, d->ids[i], d->model_id, labels, w, h, &error))
+      /* The prediction and its confidences (for the suspects queue) in one call. */
+      if (!rl_suspects_predict_image (project, model, d->model_id, d->ids[i], d->n_threads,
+                                      abort_if_cancelled, cancellable, &error))
         {
           ok = FALSE;
           break;

@@ -118,6 +118,35 @@ static const char *const migrations[] = {
   "  label_sha1 TEXT NOT NULL,"
   "  PRIMARY KEY (model_id, image_id));"
   "CREATE INDEX model_train_images_image ON model_train_images (image_id);",
+  /* 2 -> 3: suspected label errors (rl-suspects.c). conf: the prediction's 8-bit softmax
+   * confidences (rl-suspects.c's format), conf_stats: its per-class threshold sums; both NULL
+   * until stored, and a prediction stored again (INSERT OR REPLACE) drops them with the row.
+   * suspects: the ranked queue as last computed; suspect_dismissals: regions marked "not an
+   * error", matched again by class pair and bounding box. */
+  "ALTER TABLE predictions ADD COLUMN conf BLOB;"
+  "ALTER TABLE predictions ADD COLUMN conf_stats BLOB;"
+  "CREATE TABLE suspects ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"   /* an id never names another region later */
+  "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
+  "  image_rev INTEGER NOT NULL,"
+  "  labelled INTEGER NOT NULL,"
+  "  suggested INTEGER NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  pixels INTEGER NOT NULL,"
+  "  x INTEGER NOT NULL, y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL,"
+  "  score REAL NOT NULL);"
+  "CREATE INDEX suspects_rank ON suspects (kind, score DESC);"
+  "CREATE INDEX suspects_image ON suspects (image_id);"
+  "CREATE TABLE suspect_dismissals ("
+  "  id INTEGER PRIMARY KEY,"
+  "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  labelled INTEGER NOT NULL,"
+  "  suggested INTEGER NOT NULL,"
+  "  x INTEGER NOT NULL, y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL,"
+  "  pixels INTEGER NOT NULL,"
+  "  created TEXT NOT NULL);"
+  "CREATE INDEX suspect_dismissals_image ON suspect_dismissals (image_id);",
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -1049,7 +1049,10 @@ test_model_versions (void)
   p = rl_project_open (old, TRUE, &error);
   rl_project_close (p);
   g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "DROP TABLE model_train_images; DROP INDEX models_one_current;"
+  g_assert_cmpint (sqlite3_exec (db, "DROP TABLE suspects; DROP TABLE suspect_dismissals;"
+                                     "ALTER TABLE predictions DROP COLUMN conf;"
+                                     "ALTER TABLE predictions DROP COLUMN conf_stats;"
+                                     "DROP TABLE model_train_images; DROP INDEX models_one_current;"
                                      "ALTER TABLE models DROP COLUMN current;"
                                      "INSERT INTO models (name, weights, created) VALUES"
                                      " ('a', x'00', 'now'), ('b', x'00', 'now');"
@@ -1081,7 +1084,7 @@ test_schema (void)
   g_assert_cmpint (sqlite3_open (proj, &db), ==, SQLITE_OK);
   sqlite3_stmt *stmt = NULL;
   const char *checks[][2] = {
-    { "PRAGMA user_version", "2" },
+    { "PRAGMA user_version", "3" },
     { "PRAGMA application_id", "1380729420" },
     { "PRAGMA journal_mode", "wal" },
   };

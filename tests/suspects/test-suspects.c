@@ -1,0 +1,395 @@
+/* Suspected label errors: the engine's confidences and thresholds on hand-computed cases, the
+ * ranking on a synthetic image with a known answer, and in a project of 2 CamVid val images
+ * with the shipped model: accept as one undoable edit, dismiss remembered, both persistent. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rl-model.h"
+#include "rl-project-suspects.h"
+#include "rl-suspects.h"
+
+static void
+test_confidence (void)
+{
+  /* 2 classes, 2 pixels: logits (0, ln 3) -> p = (0.25, 0.75); (2, 2) -> (0.5, 0.5). */
+  const float logits[4] = { 0.0f, 2.0f, logf (3.0f), 2.0f };
+  const guint8 truth[2] = { 0, 7 };   /* 7: not a class, confidence 0 */
+  guint8 labels[2], cp[2], ct[2];
+  rl_confidence_from_logits (logits, 2, 2, truth, labels, cp, ct);
+  g_assert_cmpint (labels[0], ==, 1);
+  g_assert_cmpint (cp[0], ==, 191);   /* round (255 * 0.75) = round (191.25) */
+  g_assert_cmpint (ct[0], ==, 64);    /* round (63.75) */
+  g_assert_cmpint (labels[1], ==, 0); /* ties go to the first class */
+  g_assert_cmpint (cp[1], ==, 128);   /* round (127.5) */
+  g_assert_cmpint (ct[1], ==, 0);
+}
+
+static void
+test_thresholds (void)
+{
+  const guint8 labels[4] = { 0, 0, 1, 9 };
+  const guint8 conf[4] = { 255, 0, 51, 200 };
+  RlSuspectStats s, t;
+  rl_suspect_stats_init (&s);
+  rl_suspect_stats_add (&s, 3, 9, labels, conf, 4);
+  rl_suspect_stats_init (&t);
+  rl_suspect_stats_merge (&t, &s);
+  rl_suspect_stats_merge (&t, &s);
+  float thr[3];
+  rl_suspect_stats_thresholds (&t, 3, thr);
+  g_assert_cmpfloat_with_epsilon (thr[0], 0.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon (thr[1], 0.2, 1e-6);
+  g_assert_cmpfloat_with_epsilon (thr[2], 0.5, 1e-6);   /* never labelled: the default */
+  g_assert_cmpint (t.count[0], ==, 4);
+}
+
+enum { SKY = 0, ROAD = 3, PAVEMENT = 4, CAR = 8 };
+#define W 60
+#define H 40
+
+/* Road everywhere, Sky above row 10, a Pavement square the model calls Road (a wrongly
+ * labelled region), a Car the model sees in the Road (a missed object), and the Sky/Road
+ * boundary predicted 2 rows low (an offset within the tolerance band). */
+static void
+test_ranking (void)
+{
+  guint8 lab[H * W], pred[H * W], cp[H * W], cl[H * W];
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      {
+        int i = y * W + x;
+        lab[i] = y < 10 ? SKY : ROAD;
+        pred[i] = lab[i];
+        if (y >= 10 && y < 12)
+          pred[i] = SKY;                          /* boundary offset: 2 x 60 px */
+        if (x >= 5 && x < 15 && y >= 20 && y < 30)
+          {
+            lab[i] = PAVEMENT;                    /* 10 x 10 region, model says Road */
+            pred[i] = ROAD;
+          }
+        if (x >= 40 && x < 48 && y >= 24 && y < 32)
+          pred[i] = CAR;                          /* 8 x 8 object labelled Road */
+        gboolean dis = pred[i] != lab[i];
+        cp[i] = dis ? 230 : 200;
+        cl[i] = dis ? 10 : 200;
+      }
+  float thr[11];
+  for (int c = 0; c < 11; c++)
+    thr[c] = 0.5f;
+  RlSuspectParams params = { 11, 11, thr, 3.0, 10 };
+  RlSuspect *s = NULL;
+  int n = 0;
+  gint32 map[H * W];
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_suspects_find (&params, lab, pred, cp, cl, H, W, &s, &n, map, &err), ==,
+                   RL_OK);
+  g_assert_cmpint (n, ==, 3);
+  /* 1: the Pavement square, whole: 100 px, margin 100 * 220 / 255. */
+  g_assert_cmpint (s[0].kind, ==, RL_SUSPECT_REGION);
+  g_assert_cmpint (s[0].labelled, ==, PAVEMENT);
+  g_assert_cmpint (s[0].suggested, ==, ROAD);
+  g_assert_cmpint (s[0].pixels, ==, 100);
+  g_assert_cmpint (s[0].x, ==, 5);
+  g_assert_cmpint (s[0].y, ==, 20);
+  g_assert_cmpint (s[0].w, ==, 10);
+  g_assert_cmpint (s[0].h, ==, 10);
+  g_assert_cmpfloat_with_epsilon (s[0].score, 100 * 220 / 255.0, 1e-9);
+  /* 2: the Car: 64 px, away from every label boundary. */
+  g_assert_cmpint (s[1].kind, ==, RL_SUSPECT_REGION);
+  g_assert_cmpint (s[1].labelled, ==, ROAD);
+  g_assert_cmpint (s[1].suggested, ==, CAR);
+  g_assert_cmpint (s[1].pixels, ==, 64);
+  g_assert_cmpint (s[1].x, ==, 40);
+  g_assert_cmpint (s[1].y, ==, 24);
+  g_assert_cmpint (s[1].w, ==, 8);
+  g_assert_cmpint (s[1].h, ==, 8);
+  g_assert_cmpfloat_with_epsilon (s[1].score, 64 * 220 / 255.0, 1e-9);
+  /* 3: the offset, all within 3 px of the Sky/Road boundary: kept apart, last. */
+  g_assert_cmpint (s[2].kind, ==, RL_SUSPECT_BOUNDARY);
+  g_assert_cmpint (s[2].labelled, ==, ROAD);
+  g_assert_cmpint (s[2].suggested, ==, SKY);
+  g_assert_cmpint (s[2].pixels, ==, 120);
+  /* The map names exactly each region's pixels. */
+  for (int i = 0; i < H * W; i++)
+    {
+      int x = i % W, y = i / W;
+      int want = x >= 5 && x < 15 && y >= 20 && y < 30 ? 1
+                 : x >= 40 && x < 48 && y >= 24 && y < 32 ? 2 : y >= 10 && y < 12 ? 3 : 0;
+      g_assert_cmpint (map[i], ==, want);
+    }
+  free (s);
+
+  /* The same square 30 % disagreeing is no longer suspected whole: only its 30 px (below
+   * min_pixels 40) were, so nothing is reported for it. */
+  for (int y = 20; y < 30; y++)
+    for (int x = 5; x < 15; x++)
+      if (y >= 23)
+        {
+          pred[y * W + x] = PAVEMENT;
+          cp[y * W + x] = cl[y * W + x] = 200;
+        }
+  params.min_pixels = 40;
+  g_assert_cmpint (rl_suspects_find (&params, lab, pred, cp, cl, H, W, &s, &n, NULL, &err), ==,
+                   RL_OK);
+  for (int k = 0; k < n; k++)
+    g_assert_cmpint (s[k].labelled, !=, PAVEMENT);
+  free (s);
+
+  /* A pixel the model is unsure about (below its class's threshold) is not disagreement. */
+  thr[CAR] = 0.95f;
+  g_assert_cmpint (rl_suspects_find (&params, lab, pred, cp, cl, H, W, &s, &n, NULL, &err), ==,
+                   RL_OK);
+  for (int k = 0; k < n; k++)
+    g_assert_cmpint (s[k].suggested, !=, CAR);
+  free (s);
+  g_assert_cmpint (rl_suspects_find (&params, lab, pred, cp, cl, 0, W, &s, &n, NULL, &err), ==,
+                   RL_ERR_INVALID);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void
+rm_rf (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR) && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
+        rm_rf (p);
+      else
+        g_unlink (p);
+    }
+  g_rmdir (dir);
+}
+
+static RlSuspectRegion *
+find_same (GPtrArray *list, const RlSuspectRegion *r)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      RlSuspectRegion *o = list->pdata[i];
+      if (o->image_id == r->image_id && o->labelled == r->labelled
+          && o->suggested == r->suggested && o->x == r->x && o->y == r->y && o->w == r->w
+          && o->h == r->h && o->pixels == r->pixels)
+        return o;
+    }
+  return NULL;
+}
+
+static void
+test_project (void)
+{
+  const char *camvid = g_getenv ("RELABEL_CAMVID"), *src = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_autofree char *val = camvid ? g_build_filename (camvid, "val.txt", NULL) : NULL;
+  if (val == NULL || src == NULL || !g_file_test (val, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no CamVid (RELABEL_CAMVID) or source root");
+      return;
+    }
+  g_autofree char *tmp = g_dir_make_tmp ("rl-suspects-XXXXXX", NULL);
+  g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
+  g_mkdir (ds, 0755);
+  for (int k = 0; k < 2; k++)
+    {
+      const char *d = k == 0 ? "val" : "valannot";
+      g_autofree char *from = g_build_filename (camvid, d, NULL);
+      g_autofree char *to = g_build_filename (ds, d, NULL);
+      g_assert_cmpint (symlink (from, to), ==, 0);
+    }
+  g_autofree char *list = NULL;
+  g_assert_true (g_file_get_contents (val, &list, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (list, "\n", 3);
+  g_autofree char *two = g_strdup_printf ("%s\n%s\n", lines[0], lines[1]);
+  g_autofree char *val_out = g_build_filename (ds, "val.txt", NULL);
+  g_autofree char *train_out = g_build_filename (ds, "train.txt", NULL);
+  g_assert_true (g_file_set_contents (val_out, two, -1, NULL));
+  g_assert_true (g_file_set_contents (train_out, "", -1, NULL));
+
+  g_autofree char *path = g_build_filename (tmp, "p.relabel", NULL);
+  g_autofree char *model_path =
+    g_build_filename (src, "resources/models/segnet-basic-camvid.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  RlProject *p = rl_project_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (rl_project_import (p, "camvid", ds, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* No model yet: a clear error, nothing else. */
+  g_assert_false (rl_suspects_update (p, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  gint64 model_id = rl_project_add_model (p, "shipped", model_path, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Pre-label both images with confidences. */
+  g_autoptr (GArray) missing = rl_suspects_missing (p, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (missing->len, ==, 2);
+  RlModel *model = NULL;
+  g_assert_cmpint (rl_model_load (model_path, &model, NULL), ==, RL_OK);
+  for (guint i = 0; i < missing->len; i++)
+    {
+      g_assert_true (rl_suspects_predict_image (p, model, model_id,
+                                                g_array_index (missing, gint64, i), 0, NULL,
+                                                NULL, &error));
+      g_assert_no_error (error);
+    }
+  rl_model_free (model);
+  g_autoptr (GArray) none = rl_suspects_missing (p, 0, &error);
+  g_assert_cmpuint (none->len, ==, 0);
+  guint n_regions = 0;
+  g_assert_true (rl_suspects_update (p, 0, NULL, NULL, NULL, &n_regions, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) all = rl_suspects_list (p, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, n_regions);
+  g_assert_cmpuint (all->len, >=, 2);
+  /* Worst first: regions by score, then boundary offsets. */
+  for (guint i = 1; i < all->len; i++)
+    {
+      RlSuspectRegion *a = all->pdata[i - 1], *b = all->pdata[i];
+      g_assert_true (a->kind < b->kind || (a->kind == b->kind && a->score >= b->score));
+    }
+  /* Filters and the class-pair summary agree with the full list. */
+  RlSuspectRegion *first = all->pdata[0];
+  RlSuspectFilter f;
+  rl_suspect_filter_init (&f);
+  f.labelled = first->labelled;
+  f.suggested = first->suggested;
+  g_autoptr (GPtrArray) pair_list = rl_suspects_list (p, &f, &error);
+  g_autoptr (GPtrArray) pairs = rl_suspects_pairs (p, &error);
+  g_assert_no_error (error);
+  gint64 px = 0, n_pair = 0;
+  for (guint i = 0; i < all->len; i++)
+    {
+      RlSuspectRegion *r = all->pdata[i];
+      if (r->labelled == first->labelled && r->suggested == first->suggested)
+        {
+          n_pair++;
+          px += r->kind == RL_SUSPECT_REGION ? r->pixels : 0;
+        }
+    }
+  g_assert_cmpuint (pair_list->len, ==, n_pair);
+  gboolean seen = FALSE;
+  for (guint i = 0; i < pairs->len; i++)
+    {
+      RlSuspectPair *q = pairs->pdata[i];
+      if (q->labelled == first->labelled && q->suggested == first->suggested)
+        {
+          g_assert_cmpint (q->pixels, ==, px);
+          g_assert_cmpuint (q->n_in_sample, ==, 0);
+          seen = TRUE;
+        }
+    }
+  g_assert_true (seen);
+  f.limit = 1;
+  f.offset = 1;
+  rl_suspect_filter_init (&f);
+  f.limit = 1;
+  f.offset = 1;
+  g_autoptr (GPtrArray) page = rl_suspects_list (p, &f, &error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpint (((RlSuspectRegion *) page->pdata[0])->id, ==,
+                   ((RlSuspectRegion *) all->pdata[1])->id);
+
+  /* Accept the worst: exactly its pixels become the suggested class, as one edit. */
+  RlSuspectRegion acc = *first;
+  acc.image = NULL;
+  int w = 0, h = 0;
+  g_autofree guint8 *before = NULL, *after = NULL, *undone = NULL;
+  g_assert_true (rl_project_get_mask (p, acc.image_id, RL_MASK_CURRENT, &w, &h, &before,
+                                      &error));
+  guint changed = 0;
+  g_assert_true (rl_suspects_accept (p, acc.id, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (changed, ==, acc.pixels);
+  g_assert_true (rl_project_get_mask (p, acc.image_id, RL_MASK_CURRENT, &w, &h, &after, &error));
+  guint n_diff = 0;
+  for (int i = 0; i < w * h; i++)
+    if (before[i] != after[i])
+      {
+        n_diff++;
+        g_assert_cmpint (before[i], ==, acc.labelled);
+        g_assert_cmpint (after[i], ==, acc.suggested);
+        int x = i % w, y = i / w;
+        g_assert_true (x >= acc.x && x < acc.x + acc.w && y >= acc.y && y < acc.y + acc.h);
+      }
+  g_assert_cmpuint (n_diff, ==, changed);
+  g_autoptr (GPtrArray) edits = rl_project_list_edits (p, acc.image_id, &error);
+  g_assert_cmpuint (edits->len, ==, 1);
+  g_assert_cmpstr (((RlEditInfo *) edits->pdata[0])->tool, ==, "accept-suggestion");
+  g_autoptr (GPtrArray) after_accept = rl_suspects_list (p, NULL, &error);
+  g_assert_null (find_same (after_accept, &acc));
+  /* The entry is gone: accepting it again is NOT_FOUND and changes nothing. */
+  g_assert_false (rl_suspects_accept (p, acc.id, &changed, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Persistent: reopen, the edit is there; undo restores the labels and the region. */
+  rl_project_close (p);
+  p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_autofree guint8 *reopened = NULL;
+  g_assert_true (rl_project_get_mask (p, acc.image_id, RL_MASK_CURRENT, &w, &h, &reopened,
+                                      &error));
+  g_assert_cmpmem (reopened, w * h, after, w * h);
+  gboolean done = FALSE;
+  g_assert_true (rl_project_undo (p, acc.image_id, &done, &error));
+  g_assert_true (done);
+  g_assert_true (rl_project_get_mask (p, acc.image_id, RL_MASK_CURRENT, &w, &h, &undone,
+                                      &error));
+  g_assert_cmpmem (undone, w * h, before, w * h);
+  g_assert_true (rl_suspects_update_image (p, acc.image_id, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) after_undo = rl_suspects_list (p, NULL, &error);
+  g_assert_nonnull (find_same (after_undo, &acc));
+
+  /* Dismiss one: gone from the queue, also after a full update and after reopening. */
+  RlSuspectRegion dis = *(RlSuspectRegion *) after_undo->pdata[0];
+  dis.image = NULL;
+  g_assert_true (rl_suspects_dismiss (p, dis.id, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) l1 = rl_suspects_list (p, NULL, &error);
+  g_assert_null (find_same (l1, &dis));
+  g_assert_cmpuint (l1->len, ==, after_undo->len - 1);
+  rl_project_close (p);
+  p = rl_project_open (path, FALSE, &error);
+  g_assert_true (rl_suspects_update (p, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) l2 = rl_suspects_list (p, NULL, &error);
+  g_assert_null (find_same (l2, &dis));
+  g_assert_cmpuint (l2->len, ==, after_undo->len - 1);
+  /* ... and undismissed, it is back. */
+  g_assert_true (rl_suspects_undismiss_image (p, dis.image_id, &error));
+  g_autoptr (GPtrArray) l3 = rl_suspects_list (p, NULL, &error);
+  g_assert_nonnull (find_same (l3, &dis));
+  g_assert_false (rl_suspects_dismiss (p, 999999, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A prediction stored again without confidences drops them: the image is missing again. */
+  g_autofree guint8 *pred = NULL;
+  g_assert_true (rl_project_get_mask (p, acc.image_id, RL_MASK_PREDICTION, &w, &h, &pred,
+                                      &error));
+  g_assert_true (rl_project_set_prediction (p, acc.image_id, model_id, pred, w, h, &error));
+  g_autoptr (GArray) again = rl_suspects_missing (p, 0, &error);
+  g_assert_cmpuint (again->len, ==, 1);
+  g_assert_cmpint (g_array_index (again, gint64, 0), ==, acc.image_id);
+  rl_project_close (p);
+  rm_rf (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/suspects/confidence", test_confidence);
+  g_test_add_func ("/suspects/thresholds", test_thresholds);
+  g_test_add_func ("/suspects/ranking", test_ranking);
+  g_test_add_func ("/suspects/project", test_project);
+  return g_test_run ();
+}
