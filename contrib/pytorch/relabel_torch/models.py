@@ -40,7 +40,7 @@ def unpool_scatter(x, indices, size):
     """max_unpool2d written as ScatterElements over each (n, c) plane: the same values, and it
     exports to ONNX (torch 1.13 has no ONNX symbolic for max_unpool2d)."""
     n, c = x.shape[0], x.shape[1]
-    h, w = int(size[0]), int(size[1])
+    h, w = size[0], size[1]
     out = x.new_zeros((n, c, h * w))
     out = out.scatter(2, indices.flatten(2), x.flatten(2))
     return out.view(n, c, h, w)
