@@ -6,6 +6,8 @@ steps of train.py (one process) and of `relabel train` from the same model, seed
 (augmentation on) see the same batches and the same loss, and write the same metadata."""
 import json
 import os
+import shutil
+import sys
 import tempfile
 
 from contrib_common import (BIN, CONTRIB, PY, TRAIN, VAL, check, finish, make_export, np,
@@ -16,6 +18,9 @@ from relabel_torch import load_model, read_safetensors
 from relabel_torch.data import Dataset, TrainSet, full_image
 
 torch.set_num_threads(1)
+if shutil.which("torchrun") is None or not torch.distributed.is_available():
+    print("SKIP: no torchrun or no torch.distributed")
+    sys.exit(77)
 RECIPE = ["--crop", "96x128", "--batch", "2", "--lr", "0.01", "--class-weight-power", "0.5",
           "--random-scale", "0.75,1.25", "--brightness", "0.25", "--contrast", "0.25",
           "--saturation", "0.25", "--gamma", "0.25", "--seed", "7", "--val-split", "", "-q",
@@ -67,6 +72,15 @@ with tempfile.TemporaryDirectory() as tmp:
     frac = agree / total
     check(frac >= 0.995, "relabel predict agrees with PyTorch on %.4f %% of %d pixels (bar 99.5 %%)"
           % (100 * frac, total))
+
+    # relabel finetune starts from it as from any of its own models.
+    ft = os.path.join(tmp, "ft.safetensors")
+    run([BIN, "finetune", "--project", os.path.join(tmp, "p.relabel"), "--model", out, "--out", ft,
+         "--iters", "1", "--batch", "1", "--crop", "64x64", "--heldout", "0", "-q", "--engine",
+         "reference", "--threads", "1"])
+    ftt, _ = read_safetensors(ft)
+    check(list(ftt) == list(written) and any(ftt[k].tobytes() != written[k].tobytes() for k in ftt),
+          "relabel finetune loads the file and trains on from it")
 
     # Same recipe: one process of train.py and `relabel train` from the same model and seed.
     c_out, p_out = os.path.join(tmp, "c.safetensors"), os.path.join(tmp, "p.safetensors")
