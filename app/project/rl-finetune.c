@@ -4,6 +4,7 @@
  * only when it is not worse on the held-out images. */
 #include "rl-finetune.h"
 #include "rl-metrics-json.h"
+#include "rl-project-eval.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -270,33 +271,8 @@ load_base (Job *job, const RlClassSpec *spec, GError **error)
 static gboolean
 load_lineage (Job *job, GError **error)
 {
-  job->lineage_trained = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  if (job->parent_id <= 0)
-    return TRUE;
-  g_autoptr (GPtrArray) models = rl_project_list_models (job->project, error);
-  if (models == NULL)
-    return FALSE;
-  gint64 id = job->parent_id;
-  for (guint hops = 0; id > 0 && hops <= models->len; hops++)
-    {
-      g_autoptr (GHashTable) set = rl_project_model_trained_images (job->project, id, error);
-      if (set == NULL)
-        return FALSE;
-      GHashTableIter it;
-      gpointer key;
-      g_hash_table_iter_init (&it, set);
-      while (g_hash_table_iter_next (&it, &key, NULL))
-        g_hash_table_add (job->lineage_trained, g_memdup2 (key, sizeof (gint64)));
-      gint64 next = 0;
-      for (guint i = 0; i < models->len; i++)
-        {
-          RlModelInfo *m = models->pdata[i];
-          if (m->id == id)
-            next = m->parent_id;
-        }
-      id = next;
-    }
-  return TRUE;
+  job->lineage_trained = rl_project_lineage_trained_images (job->project, job->parent_id, error);
+  return job->lineage_trained != NULL;
 }
 
 static gboolean

@@ -62,11 +62,15 @@ rl_project_find_model (RlProject *project, const char *version, GError **error)
   return id;
 }
 
-/* The ids of the images model_id and every version it descends from trained on. */
-static GHashTable *
-lineage_trained (RlProject *project, gint64 model_id, GPtrArray *models, GError **error)
+GHashTable *
+rl_project_lineage_trained_images (RlProject *project, gint64 model_id, GError **error)
 {
   g_autoptr (GHashTable) all = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  if (model_id <= 0)
+    return g_steal_pointer (&all);
+  g_autoptr (GPtrArray) models = rl_project_list_models (project, error);
+  if (models == NULL)
+    return NULL;
   gint64 id = model_id;
   for (guint hops = 0; id > 0 && hops <= models->len; hops++)
     {
@@ -266,7 +270,7 @@ rl_project_evaluate (const char *project_path, const RlEvalOptions *opt,
                      "%s: no model version %" G_GINT64_FORMAT, project_path, model_id);
       return NULL;
     }
-  g_autoptr (GHashTable) trained = lineage_trained (project, model_id, models, error);
+  g_autoptr (GHashTable) trained = rl_project_lineage_trained_images (project, model_id, error);
   if (trained == NULL)
     return NULL;
 

@@ -72,3 +72,8 @@ typedef struct
 } RlCellImage;
 GArray *rl_eval_images_for_cell (const char *result_json, int truth_class, int pred_class,
                                  GError **error);
+
+/* The ids (gint64 *) of the images model_id and every version it descends from trained on: the
+ * images on which its scores are in-sample (empty for model_id 0). */
+GHashTable *rl_project_lineage_trained_images (RlProject *project, gint64 model_id,
+                                               GError **error);
