@@ -13,10 +13,9 @@
 #include "rl-metrics.h"
 #include "rl-project-eval.h"
 
-#define USAGE "usage: relabel eval --gt DIR --pred DIR (--classes K [--ignore I] | " \
-              "--dataset camvid|sunrgbd) [--json] [--threads T]\n" \
-              "       relabel eval --project P [--model VERSION] [--split S] " \
-              "[--labels current|original] [--cell A,B] [--json] [--threads T]"
+#define USAGE "usage: relabel eval (--gt DIR --pred DIR (--classes K [--ignore I] | " \
+              "--dataset camvid|sunrgbd) | --project P [--model VERSION] [--split S] " \
+              "[--labels current|original] [--cell A,B]) [--json] [--threads T]"
 
 /* One worker's share: images lo..hi-1, accumulated into its own RlMetrics. */
 typedef struct
