@@ -692,6 +692,13 @@ relabel_window_open_project (RelabelWindow *self, const char *path)
   return TRUE;
 }
 
+void
+relabel_window_open_demo (RelabelWindow *self, const char *path, const char *data_dir)
+{
+  g_return_if_fail (RELABEL_IS_WINDOW (self));
+  rl_session_open_demo (self->session, path, data_dir);
+}
+
 static void
 on_project_opened (RlSession *session, RelabelWindow *self)
 {

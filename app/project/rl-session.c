@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rl-demo.h"
 #include "rl-jobs.h"
 
 typedef enum
@@ -20,6 +21,7 @@ typedef enum
   OP_RESCORE,
   OP_INFO,
   OP_ADD_MODEL,
+  OP_SET_MODEL,
   OP_FLUSH,
   OP_QUIT,
 } OpKind;
@@ -30,10 +32,12 @@ typedef struct
   RlSession *session;       /* a reference, dropped on the main thread */
   guint generation;
   char *path;
+  char *data_dir;           /* OPEN of the demo: where the bundled demo lies (may be NULL) */
   gint64 image_id;
   RlEdit *edit;
   int status;
-  gboolean flag;            /* ADD_MODEL: only if none; INFO: with the prediction */
+  gboolean flag;            /* ADD_MODEL: only if none; INFO: with the prediction; OPEN: the
+                             * demo (built first when missing, given its model when it has none) */
   /* results, filled by the writer */
   GError *error;
   GPtrArray *images;
@@ -121,6 +125,7 @@ op_free (Op *op)
   g_clear_pointer (&op->edit, rl_edit_free);
   g_clear_pointer (&op->info, rl_image_info_free);
   g_free (op->path);
+  g_free (op->data_dir);
   g_free (op->rgb);
   g_free (op->current);
   g_free (op->original);
@@ -182,9 +187,23 @@ run_op (RlProject **project, Op *op)
     {
     case OP_OPEN:
       {
+        if (op->flag && !rl_demo_ensure (op->path, op->data_dir, &op->error))
+          {
+            g_prefix_error (&op->error, "Could not create the demo project: ");
+            return;
+          }
         g_autoptr (RlProject) np = rl_project_open (op->path, FALSE, &op->error);
         if (np == NULL)
           return;
+        if (op->flag && op->data_dir != NULL && rl_project_current_model (np) == 0)
+          {
+            /* a demo made before the model was shipped: give it the model now */
+            g_autofree char *model = g_build_filename (op->data_dir, "models", RL_DEMO_MODEL,
+                                                       NULL);
+            if (g_file_test (model, G_FILE_TEST_IS_REGULAR)
+                && rl_project_add_model (np, RL_DEMO_MODEL, model, 0, NULL, &op->error) == 0)
+              return;
+          }
         op->images = rl_project_list_images (np, &op->error);
         if (op->images == NULL)
           return;
@@ -283,6 +302,12 @@ run_op (RlProject **project, Op *op)
         op->done = TRUE;
         op->model = rl_project_current_model (p);
       }
+      break;
+    case OP_SET_MODEL:
+      if (no_project (p, op))
+        return;
+      if (rl_project_set_current_model (p, op->model, &op->error))
+        op->done = TRUE;
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -566,6 +591,15 @@ deliver (Op *op)
             }
         }
       break;
+    case OP_SET_MODEL:
+      self->switching_model = FALSE;
+      if (stale)
+        break;
+      if (op->done)
+        self->current_model = op->model;
+      g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "current-model", op->done, op->error,
+                     &op->model);
+      break;
     case OP_FLUSH:
     case OP_QUIT:
       break;
@@ -619,10 +653,9 @@ rl_session_new (void)
   return g_object_new (RL_TYPE_SESSION, NULL);
 }
 
-void
-rl_session_open (RlSession *self, const char *path)
+static void
+open_project (RlSession *self, const char *path, gboolean demo, const char *data_dir)
 {
-  g_return_if_fail (RL_IS_SESSION (self));
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
   self->generation++;
@@ -632,7 +665,23 @@ rl_session_open (RlSession *self, const char *path)
   self->path = g_strdup (path);
   Op *op = op_new (self, OP_OPEN, 0);
   op->path = g_strdup (path);
+  op->flag = demo;
+  op->data_dir = g_strdup (data_dir);
   queue_op (self, op);
+}
+
+void
+rl_session_open (RlSession *self, const char *path)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  open_project (self, path, FALSE, NULL);
+}
+
+void
+rl_session_open_demo (RlSession *self, const char *path, const char *data_dir)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  open_project (self, path, TRUE, data_dir);
 }
 
 const char *
@@ -951,28 +1000,15 @@ rl_session_import (RlSession *self, const char *project_path, const char *kind,
                    self->job_cancellable, on_import_done, g_strdup (project_path));
 }
 
-static void
-on_current_model_set (GObject *source, GAsyncResult *result, gpointer data)
-{
-  RlSession *self = RL_SESSION (source);
-  g_autoptr (GError) error = NULL;
-  gint64 id = 0;
-  gboolean ok = rl_set_current_model_finish (result, &id, &error);
-  self->switching_model = FALSE;
-  if (ok)
-    self->current_model = id;
-  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "current-model", ok, error, &id);
-  update_busy (self);
-}
-
 void
 rl_session_set_current_model (RlSession *self, gint64 model_id)
 {
   if (self->path == NULL || self->switching_model)
     return;
   self->switching_model = TRUE;
-  update_busy (self);
-  rl_set_current_model_async (self, self->path, model_id, on_current_model_set, NULL);
+  Op *op = op_new (self, OP_SET_MODEL, 0);
+  op->model = model_id;
+  queue_op (self, op);
 }
 
 void

@@ -250,11 +250,141 @@ test_session_bad_open (void)
   g_assert_nonnull (strstr (last_error, "/nonexistent/x.relabel"));
 }
 
+typedef struct
+{
+  char *kind;
+  gboolean ok;
+  gint64 version;
+  int n;
+} JobEnd;
+
+static void
+on_job_finished (RlSession *s, const char *kind, gboolean ok, gpointer error, gpointer result,
+                 JobEnd *end)
+{
+  g_free (end->kind);
+  end->kind = g_strdup (kind);
+  end->ok = ok;
+  if (g_strcmp0 (kind, "current-model") == 0)
+    end->version = *(gint64 *) result;
+  end->n++;
+}
+
+static gint64
+project_current_model (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  return rl_project_current_model (p);
+}
+
+/* The demo is built and opened on the writer: the first open creates it from the data folder
+ * (the bundled demo and model), later opens just open it, a missing data folder is one error. */
+static void
+test_session_demo (void)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_assert_nonnull (root);
+  g_autofree char *data_dir = g_build_filename (root, "resources", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-demo-XXXXXX", NULL);
+  g_autofree char *demo = g_build_filename (tmp, "sub", "demo.relabel", NULL);
+
+  g_autoptr (RlSession) s = rl_session_new ();
+  int opened = 0;
+  g_autofree char *last_error = NULL;
+  g_signal_connect_swapped (s, "project-opened", G_CALLBACK (count_signal), &opened);
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  rl_session_open_demo (s, demo, data_dir);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  g_assert_cmpint (opened, ==, 1);
+  g_assert_true (g_file_test (demo, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (rl_session_get_images (s)->len, ==, 5);
+  gint64 model = rl_session_get_current_model (s);
+  g_assert_cmpint (model, >, 0);
+  /* no temporary files are left beside it */
+  g_autofree char *sub = g_path_get_dirname (demo);
+  g_autoptr (GDir) dir = g_dir_open (sub, 0, NULL);
+  const char *entry;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    g_assert_null (strstr (entry, ".tmp-"));
+
+  /* opened again without a data folder: it exists, so it just opens, with the same model */
+  rl_session_open_demo (s, demo, NULL);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  g_assert_cmpint (opened, ==, 2);
+  g_assert_cmpint (rl_session_get_current_model (s), ==, model);
+
+  /* missing and no data folder: one line saying so */
+  g_autofree char *gone = g_build_filename (tmp, "gone.relabel", NULL);
+  rl_session_open_demo (s, gone, NULL);
+  rl_session_flush (s);
+  g_assert_cmpint (opened, ==, 2);
+  g_assert_nonnull (last_error);
+  g_assert_nonnull (strstr (last_error, "Could not create the demo project"));
+  g_assert_false (g_file_test (gone, G_FILE_TEST_EXISTS));
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+/* Adding a model and choosing the current one run on the writer: "current-model" reports the
+ * version, and the project holds it. */
+static void
+test_session_current_model (void)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_autofree char *model = g_build_filename (root, "resources", "models",
+                                             "segnet-basic-camvid.safetensors", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-XXXXXX", NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *proj = make_project (tmp, 1, &name);
+  g_autoptr (RlSession) s = rl_session_new ();
+  g_autofree char *last_error = NULL;
+  JobEnd end = { 0 };
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  g_signal_connect (s, "job-finished", G_CALLBACK (on_job_finished), &end);
+  rl_session_open (s, proj);
+  rl_session_add_model (s, model, FALSE);
+  rl_session_add_model (s, model, FALSE);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  gint64 second = rl_session_get_current_model (s);
+  g_assert_cmpint (second, >, 1);
+  g_assert_cmpint (project_current_model (proj), ==, second);
+
+  rl_session_set_current_model (s, second - 1);
+  g_assert_true (rl_session_is_busy (s));
+  rl_session_flush (s);
+  g_assert_cmpint (end.n, ==, 1);
+  g_assert_cmpstr (end.kind, ==, "current-model");
+  g_assert_true (end.ok);
+  g_assert_cmpint (end.version, ==, second - 1);
+  g_assert_cmpint (rl_session_get_current_model (s), ==, second - 1);
+  g_assert_cmpint (project_current_model (proj), ==, second - 1);
+
+  /* a version that does not exist: refused, nothing changes */
+  rl_session_set_current_model (s, 999);
+  rl_session_flush (s);
+  g_assert_cmpint (end.n, ==, 2);
+  g_assert_false (end.ok);
+  g_assert_cmpint (rl_session_get_current_model (s), ==, second - 1);
+  g_assert_cmpint (project_current_model (proj), ==, second - 1);
+  g_free (end.kind);
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/session/edits", test_session_edits);
   g_test_add_func ("/session/bad-open", test_session_bad_open);
+  g_test_add_func ("/session/demo", test_session_demo);
+  g_test_add_func ("/session/current-model", test_session_current_model);
   return g_test_run ();
 }
