@@ -478,6 +478,13 @@ on_prediction_changed (RlSession *session, gint64 id, RelabelWindow *self)
 }
 
 static void
+on_boundary_errors (RlSession *session, gint64 id, RelabelWindow *self)
+{
+  if (id == self->current_id && relabel_canvas_has_image (self->canvas))
+    relabel_canvas_set_boundary_errors (self->canvas, rl_session_get_boundary_errors (session));
+}
+
+static void
 on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, RelabelWindow *self)
 {
   RelabelImageItem *item = gtk_single_selection_get_selected_item (selection);
@@ -1351,7 +1358,10 @@ action_zoom (GtkWidget *widget, const char *name, GVariant *param)
 static void
 on_view_changed (GtkDropDown *dropdown, GParamSpec *pspec, RelabelWindow *self)
 {
-  relabel_canvas_set_view (self->canvas, (RelabelView) gtk_drop_down_get_selected (dropdown));
+  RelabelView view = (RelabelView) gtk_drop_down_get_selected (dropdown);
+  /* the session computes the Boundary view's map off this thread, only while it is shown */
+  rl_session_set_boundary_errors_wanted (self->session, view == RELABEL_VIEW_BOUNDARY);
+  relabel_canvas_set_view (self->canvas, view);
 }
 
 static void
@@ -1720,6 +1730,7 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->session, "job-progress", G_CALLBACK (on_job_progress), self);
   g_signal_connect (self->session, "job-finished", G_CALLBACK (on_job_finished), self);
   g_signal_connect (self->session, "rescored", G_CALLBACK (on_rescored), self);
+  g_signal_connect (self->session, "boundary-errors", G_CALLBACK (on_boundary_errors), self);
   g_signal_connect_swapped (self->session, "notify::busy", G_CALLBACK (finish_close), self);
   g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (on_pointer_moved), self);
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);

@@ -1869,16 +1869,9 @@ rl_project_add_model_version (RlProject *project, const char *name,
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND, "%s", local->message);
       return 0;
     }
-  guint64 hlen = 0;
-  if (len >= 8)
-    for (int k = 7; k >= 0; k--)
-      hlen = (hlen << 8) | (guint8) data[k];
-  if (len < 10 || hlen > len - 8 || data[8] != '{')
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "%s: not a safetensors file", safetensors_path);
-      return 0;
-    }
+  /* validated completely (rl-project-models.c) before it is stored */
+  if (!rl_project_check_model_file (safetensors_path, p->spec, error))
+    return 0;
   if (config_json != NULL)
     {
       g_autoptr (JsonParser) parser = json_parser_new ();

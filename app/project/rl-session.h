@@ -53,6 +53,8 @@ G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
  *                                 "retrain" (RlFinetuneResult*), "import" (char* path opened
  *                                 next), "current-model" (gint64* version)
  *   "rescored" (gint64 id, gboolean ok, double miou, double bf, double ms)
+ *   "boundary-errors" (gint64 id) the boundary-errors map of the shown image is new (only while
+ *                                 wanted: rl_session_set_boundary_errors_wanted)
  *   "notify::busy"                a job, a thumbnail run or queued writes started/finished */
 
 RlSession *rl_session_new (void);
@@ -81,6 +83,15 @@ gboolean rl_session_get_image (RlSession *self, int *width, int *height, const g
  * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded). */
 gboolean rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed,
                                 GError **error);
+/* The Boundary view: while wanted, the session computes rl_metrics_boundary_errors (engine/
+ * rl-metrics.h: per class, exact distances, the BF tolerance; the function behind every BF
+ * figure) of the shown image's current labels against its prediction in a worker thread,
+ * after each load, edit and new prediction, and says "boundary-errors". The map is (H, W):
+ * 1 missed, 2 spurious, 0 none; borrowed; NULL when not wanted, not computed yet, or the image
+ * has no prediction. */
+void rl_session_set_boundary_errors_wanted (RlSession *self, gboolean wanted);
+const guint8 *rl_session_get_boundary_errors (RlSession *self);
+
 void rl_session_undo (RlSession *self);
 void rl_session_redo (RlSession *self);
 void rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus status);
