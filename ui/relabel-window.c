@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "relabel-canvas.h"
+#include "relabel-debug.h"
 #include "relabel-image-item.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
@@ -64,6 +65,7 @@ struct _RelabelWindow
   GArray *palette_values;     /* int: label value of palette row i */
   char *tool;
   FILE *frame_log;
+  RelabelDebug debug;       /* RELABEL_DEBUG (relabel-debug.h) */
 
   /* state */
   gboolean protect;
@@ -991,12 +993,11 @@ start_retrain (RelabelWindow *self)
       return;
     }
   /* the same defaults as `relabel finetune` (README.md, "Retrain");
-   * RELABEL_FINETUNE_ITERS overrides the steps (the GUI tests use a few) */
+   * RELABEL_DEBUG=finetune-iters=N overrides the steps (the GUI tests use a few) */
   RlFinetuneOptions opt;
   rl_finetune_options_init (&opt);
-  const char *env = g_getenv ("RELABEL_FINETUNE_ITERS");
-  if (env != NULL && atoi (env) > 0)
-    opt.iters = atoi (env);
+  if (self->debug.finetune_iters > 0)
+    opt.iters = self->debug.finetune_iters;
   opt.quiet = TRUE;
   opt.threads = self->settings ? g_settings_get_int (self->settings, "threads") : 0;
 
@@ -1533,6 +1534,7 @@ relabel_window_finalize (GObject *object)
   g_free (self->pointer_text);
   if (self->frame_log != NULL)
     fclose (self->frame_log);
+  relabel_debug_clear (&self->debug);
   G_OBJECT_CLASS (relabel_window_parent_class)->finalize (object);
 }
 
@@ -1740,11 +1742,12 @@ relabel_window_init (RelabelWindow *self)
   relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (self->brush_adjustment));
   relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (self->opacity_adjustment));
 
-  /* The frame-clock test asks for every frame gap (ms) to be written to a file. */
-  const char *log = g_getenv ("RELABEL_FRAME_LOG");
-  if (log != NULL && log[0] != '\0')
+  /* The frame-clock test asks for every frame gap (ms) to be written to a file
+   * (RELABEL_DEBUG=frame-log=PATH). */
+  relabel_debug_parse (&self->debug);
+  if (self->debug.frame_log != NULL)
     {
-      self->frame_log = fopen (log, "a");   /* the test appends its own markers */
+      self->frame_log = fopen (self->debug.frame_log, "a");   /* the test appends its markers */
       if (self->frame_log != NULL)
         gtk_widget_add_tick_callback (GTK_WIDGET (self), on_frame_tick, NULL, NULL);
     }

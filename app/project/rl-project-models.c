@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 
+#include "rl-app-engine.h"
 #include "rl-model.h"
 
 gboolean
@@ -50,6 +51,8 @@ rl_project_load_model (RlProject *project, gint64 model_id, GError **error)
         g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
                      "%s: model version %" G_GINT64_FORMAT ": %s",
                      rl_project_get_path (project), model_id, err.text);
+      else
+        rl_model_set_engine_path (model, rl_app_engine_path ());
     }
   g_unlink (path);
   g_rmdir (dir);

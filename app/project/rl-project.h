@@ -220,8 +220,8 @@ gboolean rl_project_get_label_version (RlProject *project, gint64 image_id, gint
  * NULL: no class check). FALSE with RL_PROJECT_ERROR_INVALID naming the file and the cause. */
 gboolean rl_project_check_model_file (const char *path, const RlClassSpec *spec, GError **error);
 /* The one way a stored version is loaded for the engine (pre-label, eval, suspects): its
- * weights through a temporary file into an RlModel (free with rl_model_free), or NULL with
- * error naming the project and the version. */
+ * weights through a temporary file into an RlModel (free with rl_model_free) on the app's
+ * engine path (rl_app_engine_path), or NULL with error naming the project and the version. */
 struct RlModel *rl_project_load_model (RlProject *project, gint64 model_id, GError **error);
 /* Writes the model's weights to a file (e.g. a temp file for the engine to load). */
 gboolean rl_project_export_model (RlProject *project, gint64 model_id, const char *path,

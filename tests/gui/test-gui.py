@@ -315,7 +315,7 @@ def test_frames(tmp):
     subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
                    check=True)
     log = os.path.join(tmp, "frames.log")
-    proc, project = start_app(tmp, ["--model", model], {"RELABEL_FRAME_LOG": log})
+    proc, project = start_app(tmp, ["--model", model], {"RELABEL_DEBUG": "frame-log=" + log})
     wid = app_window(proc, tmp)
     if wid is None:
         return
@@ -400,7 +400,7 @@ def test_retrain(tmp):
                    check=True)
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, ["--model", model],
-                              {"RELABEL_FINETUNE_ITERS": "2", "RELABEL_FRAME_LOG": log})
+                              {"RELABEL_DEBUG": "finetune-iters=2,frame-log=" + log})
     wid = app_window(proc, tmp)
     if wid is None:
         return
@@ -602,7 +602,7 @@ def test_quit_job(tmp):
     subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
                    check=True)
     log = os.path.join(tmp, "frames.log")
-    env = {"RELABEL_FRAME_LOG": log, "RELABEL_FINETUNE_ITERS": "50"}
+    env = {"RELABEL_DEBUG": "frame-log=%s,finetune-iters=50" % log}
     proc, project = start_app(tmp, ["--model", model], env)
     wid = app_window(proc, tmp)
     if wid is None:
@@ -729,7 +729,7 @@ def check_scores(project, tmp, what, stored):
 
 def test_rescore(tmp):
     log = os.path.join(tmp, "frames.log")
-    proc, project = start_app(tmp, [], {"RELABEL_FRAME_LOG": log})   # the shipped model
+    proc, project = start_app(tmp, [], {"RELABEL_DEBUG": "frame-log=" + log})   # the shipped model
     wid = app_window(proc, tmp)
     if wid is None:
         return
