@@ -93,6 +93,12 @@ def app_window(proc, tmp, what="a window titled Relabel appears"):
     check(wid is not None, what)
     if wid is None:
         no_window(proc, tmp)
+        return wid
+    # the window shows at once; the session opens the project (building the demo on first run)
+    # on its writer thread and titles the window "NAME.relabel — Relabel" when it is open
+    end = time.time() + 60
+    while not xdo("getwindowname", wid).endswith(".relabel — Relabel") and time.time() < end:
+        time.sleep(0.2)
     return wid
 
 
@@ -729,7 +735,7 @@ def check_scores(project, tmp, what, stored):
 
 def test_rescore(tmp):
     log = os.path.join(tmp, "frames.log")
-    proc, project = start_app(tmp, [], {"RELABEL_DEBUG": "frame-log=" + log})   # the shipped model
+    proc, project = start_app(tmp, [], {"RELABEL_DEBUG": "frame-log=" + log})  # shipped model
     wid = app_window(proc, tmp)
     if wid is None:
         return

@@ -574,7 +574,8 @@ test_session_bad_model (void)
   g_autofree char *proj = make_project (tmp, 1, &name);
   g_autofree char *truncated = NULL, *five = NULL;
   make_bad_models (tmp, &truncated, &five);
-  const char *causes[] = { "is larger than the file", "5 classes but the project's dataset (camvid) has 11" };
+  const char *causes[] = { "is larger than the file",
+                           "5 classes but the project's dataset (camvid) has 11" };
   const char *files[] = { truncated, five };
 
   for (int k = 0; k < 2; k++)
