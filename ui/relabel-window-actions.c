@@ -281,12 +281,7 @@ static void
 action_select_class (GtkWidget *widget, const char *name, GVariant *param)
 {
   RelabelWindow *self = RELABEL_WINDOW (widget);
-  int i = g_variant_get_int32 (param);
-  if (i >= 0 && (guint) i < self->palette_values->len)
-    {
-      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->palette_list, i);
-      gtk_list_box_select_row (self->palette_list, row);
-    }
+  relabel_palette_select_index (self->palette, g_variant_get_int32 (param));
 }
 
 static void

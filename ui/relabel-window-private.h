@@ -16,6 +16,7 @@
 #include "relabel-canvas.h"
 #include "relabel-debug.h"
 #include "relabel-image-item.h"
+#include "relabel-palette.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
 
@@ -56,7 +57,7 @@ struct _RelabelWindow
   GtkProgressBar *job_progress;
   GtkButton *cancel_button;
   GtkLabel *zoom_label;
-  GtkListBox *palette_list;
+  RelabelPalette *palette;
   GtkLabel *image_info_label;
   GMenu *recent_menu;
 
@@ -67,7 +68,6 @@ struct _RelabelWindow
   GtkCustomSorter *sorter;
   GtkCustomFilter *filter;
   GtkSingleSelection *selection;
-  GArray *palette_values;     /* int: label value of palette row i */
   char *tool;
   FILE *frame_log;
   RelabelDebug debug;       /* RELABEL_DEBUG (relabel-debug.h) */

@@ -208,13 +208,7 @@ on_pointer_moved (RelabelCanvas *canvas, int x, int y, int v, RelabelWindow *sel
 static void
 select_palette_value (RelabelWindow *self, int value)
 {
-  for (guint i = 0; i < self->palette_values->len; i++)
-    if (g_array_index (self->palette_values, int, i) == value)
-      {
-        GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->palette_list, (int) i);
-        gtk_list_box_select_row (self->palette_list, row);
-        return;
-      }
+  relabel_palette_select_value (self->palette, value);
 }
 
 static void
@@ -224,71 +218,15 @@ on_class_picked (RelabelCanvas *canvas, int value, RelabelWindow *self)
 }
 
 static void
-on_palette_row_selected (GtkListBox *box, GtkListBoxRow *row, RelabelWindow *self)
+on_palette_class_selected (RelabelPalette *palette, int value, RelabelWindow *self)
 {
-  if (row == NULL)
-    return;
-  int i = gtk_list_box_row_get_index (row);
-  if (i >= 0 && (guint) i < self->palette_values->len)
-    relabel_canvas_set_class (self->canvas, g_array_index (self->palette_values, int, i));
-}
-
-static void
-draw_swatch (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
-{
-  guint32 rgb = GPOINTER_TO_UINT (data);
-  cairo_rectangle (cr, 0.5, 0.5, width - 1, height - 1);
-  cairo_set_source_rgb (cr, ((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0,
-                        (rgb & 255) / 255.0);
-  cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.45);
-  cairo_set_line_width (cr, 1);
-  cairo_stroke (cr);
+  relabel_canvas_set_class (self->canvas, value);
 }
 
 static void
 build_palette (RelabelWindow *self, const RlClassSpec *spec)
 {
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->palette_list))) != NULL)
-    gtk_list_box_remove (self->palette_list, child);
-  g_array_set_size (self->palette_values, 0);
-  if (spec == NULL)
-    return;
-
-  for (int v = 0; v < spec->n_classes; v++)
-    {
-      if (!rl_class_spec_is_class (spec, (guint) v))
-        continue;
-      guint n = self->palette_values->len;
-      const RlClass *c = &spec->classes[v];
-      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-      GtkWidget *swatch = gtk_drawing_area_new ();
-      GtkWidget *key = gtk_label_new (n < 10 ? (const char *[]) { "1", "2", "3", "4", "5", "6",
-                                                                   "7", "8", "9", "0" }[n] : "");
-      GtkWidget *name = gtk_label_new (c->name);
-      guint32 rgb = ((guint32) c->r << 16) | ((guint32) c->g << 8) | c->b;
-
-      gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (swatch), 18);
-      gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (swatch), 18);
-      gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (swatch), draw_swatch,
-                                      GUINT_TO_POINTER (rgb), NULL);
-      gtk_widget_set_valign (swatch, GTK_ALIGN_CENTER);
-      gtk_label_set_width_chars (GTK_LABEL (key), 1);
-      gtk_widget_add_css_class (key, "dim-label");
-      gtk_widget_add_css_class (key, "numeric");
-      gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
-      gtk_widget_set_hexpand (name, TRUE);
-      gtk_box_append (GTK_BOX (row), swatch);
-      gtk_box_append (GTK_BOX (row), name);
-      gtk_box_append (GTK_BOX (row), key);
-      gtk_widget_set_margin_top (row, 3);
-      gtk_widget_set_margin_bottom (row, 3);
-      gtk_list_box_append (self->palette_list, row);
-      g_array_append_val (self->palette_values, v);
-    }
-  gtk_list_box_select_row (self->palette_list, gtk_list_box_get_row_at_index (self->palette_list, 0));
+  relabel_palette_set_spec (self->palette, spec);
 }
 
 /* ---- thumbnails */
@@ -523,7 +461,6 @@ static void
 relabel_window_finalize (GObject *object)
 {
   RelabelWindow *self = RELABEL_WINDOW (object);
-  g_array_unref (self->palette_values);
   g_free (self->tool);
   g_free (self->pointer_text);
   if (self->frame_log != NULL)
@@ -554,6 +491,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (RELABEL_TYPE_CANVAS);
+  g_type_ensure (RELABEL_TYPE_PALETTE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/relabel/Relabel/ui/relabel-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, title_label);
@@ -579,7 +517,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, job_progress);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, zoom_label);
-  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, palette_list);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, palette);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_info_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, recent_menu);
   gtk_widget_class_bind_template_callback (widget_class, on_info_response);
@@ -593,7 +531,6 @@ relabel_window_init (RelabelWindow *self)
 {
   /* the tool buttons read the "tool" property while the template is built */
   self->tool = g_strdup ("brush");
-  self->palette_values = g_array_new (FALSE, FALSE, sizeof (int));
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->store = g_list_store_new (RELABEL_TYPE_IMAGE_ITEM);
@@ -628,7 +565,7 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->brush_adjustment, "value-changed", G_CALLBACK (on_brush_changed), self);
   g_signal_connect (self->opacity_adjustment, "value-changed", G_CALLBACK (on_opacity_changed),
                     self);
-  g_signal_connect (self->palette_list, "row-selected", G_CALLBACK (on_palette_row_selected),
+  g_signal_connect (self->palette, "class-selected", G_CALLBACK (on_palette_class_selected),
                     self);
   g_signal_connect (self->canvas, "stroke-finished", G_CALLBACK (on_stroke_finished), self);
 
