@@ -1,6 +1,7 @@
 /* Option handling shared by the subcommands that use GOption: parsing with leftover arguments
  * refused, and the --engine values. */
 #include "cli-options.h"
+#include "rl-app-engine.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,7 +28,9 @@ rl_cli_parse (const char *cmd, GOptionContext *ctx, int *argc, char ***argv)
 gboolean
 rl_cli_engine_path (const char *cmd, const char *name, RlEnginePath *path)
 {
-  if (name == NULL || strcmp (name, "auto") == 0)
+  if (name == NULL)
+    *path = rl_app_engine_path ();   /* RELABEL_ENGINE_PATH, else automatic */
+  else if (strcmp (name, "auto") == 0)
     *path = RL_ENGINE_PATH_DEFAULT;
   else if (strcmp (name, "reference") == 0)
     *path = RL_ENGINE_PATH_REFERENCE;

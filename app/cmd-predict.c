@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rl-app-engine.h"
 #include "relabel-cli.h"
 #include "rl-image-io.h"
 #include "rl-model.h"
@@ -182,6 +183,7 @@ rl_cmd_predict (int argc, char **argv)
       fprintf (stderr, "relabel: %s\n", err.text);
       return 1;
     }
+  rl_model_set_engine_path (model, rl_app_engine_path ());
   if (g_mkdir_with_parents (out_dir, 0755) != 0)
     {
       fprintf (stderr, "relabel: %s: %s\n", out_dir, g_strerror (errno));

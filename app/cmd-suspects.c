@@ -59,21 +59,8 @@ prelabel_missing (RlProject *project, gint64 model_id, int threads, GError **err
     return FALSE;
   if (ids->len == 0)
     return TRUE;
-  g_autofree char *dir = g_dir_make_tmp ("relabel-suspects-XXXXXX", error);
-  if (dir == NULL)
-    return FALSE;
-  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
-  RlModel *model = NULL;
-  RlError err = { { 0 } };
-  gboolean ok = rl_project_export_model (project, model_id, path, error);
-  if (ok && rl_model_load (path, &model, &err) != RL_OK)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s: model version %"
-                   G_GINT64_FORMAT ": %s", rl_project_get_path (project), model_id, err.text);
-      ok = FALSE;
-    }
-  g_unlink (path);
-  g_rmdir (dir);
+  RlModel *model = rl_project_load_model (project, model_id, error);
+  gboolean ok = model != NULL;
   for (guint i = 0; ok && i < ids->len; i++)
     {
       ok = rl_suspects_predict_image (project, model, model_id, g_array_index (ids, gint64, i),

@@ -2,15 +2,9 @@
  * first run, settings lookup that survives running uninstalled, About/Preferences/Quit. */
 #include "relabel-application.h"
 
-#include <errno.h>
-#include <unistd.h>
-
-#include <glib/gstdio.h>
-
 #include "relabel-cli.h"
 #include "relabel-paths.h"
 #include "relabel-window.h"
-#include "rl-project.h"
 
 struct _RelabelApplication
 {
@@ -22,65 +16,6 @@ struct _RelabelApplication
 };
 
 G_DEFINE_FINAL_TYPE (RelabelApplication, relabel_application, GTK_TYPE_APPLICATION)
-
-#define DEMO_MODEL "segnet-basic-camvid.safetensors"
-
-/* ---- demo */
-
-char *
-relabel_application_ensure_demo (GError **error)
-{
-  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "relabel", NULL);
-  g_autofree char *path = g_build_filename (dir, "demo.relabel", NULL);
-  if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return g_steal_pointer (&path);
-
-  g_autofree char *data_dir = relabel_find_data_dir ();
-  if (data_dir == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "the bundled demo was not found (set RELABEL_DATA_DIR to the folder holding "
-                   "demo/)");
-      return NULL;
-    }
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir,
-                   g_strerror (errno));
-      return NULL;
-    }
-
-  /* build under a temporary name so an interrupted first run never leaves a half demo */
-  g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
-  g_autofree char *demo = g_build_filename (data_dir, "demo", NULL);
-  g_autofree char *model = g_build_filename (data_dir, "models", DEMO_MODEL, NULL);
-  RlProject *project = rl_project_open (tmp, TRUE, error);
-  gboolean ok = project != NULL
-                && rl_project_import (project, "camvid", demo, NULL, NULL, NULL, NULL, NULL,
-                                      error);
-  if (ok && g_file_test (model, G_FILE_TEST_IS_REGULAR))
-    ok = rl_project_add_model (project, DEMO_MODEL, model, 0, NULL, error) != 0;
-  if (project != NULL)
-    rl_project_close (project);
-  if (ok && g_rename (tmp, path) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", path,
-                   g_strerror (errno));
-      ok = FALSE;
-    }
-  if (!ok)
-    {
-      g_unlink (tmp);
-      return NULL;
-    }
-  for (const char *const *ext = (const char *const[]) { "-wal", "-shm", "-journal", NULL }; *ext;
-       ext++)
-    {
-      g_autofree char *side = g_strconcat (tmp, *ext, NULL);
-      g_unlink (side);
-    }
-  return g_steal_pointer (&path);
-}
 
 /* ---- windows */
 
@@ -101,30 +36,21 @@ relabel_application_activate (GApplication *app)
 {
   RelabelApplication *self = RELABEL_APPLICATION (app);
   GtkWindow *active = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_autoptr (GError) error = NULL;
-
   if (active != NULL)
     {
       gtk_window_present (active);
       return;
     }
-  g_autofree char *demo = relabel_application_ensure_demo (&error);
-  if (demo == NULL)
-    {
-      RelabelWindow *win = relabel_window_new (GTK_APPLICATION (self), self->settings);
-      g_autofree char *msg = g_strdup_printf ("Could not create the demo project: %s",
-                                              error->message);
-      gtk_window_present (GTK_WINDOW (win));
-      relabel_window_show_message (win, GTK_MESSAGE_ERROR, msg);
-      return;
-    }
-  RelabelWindow *win = open_in_window (self, demo);
+  /* built (first run) and opened on the session's writer thread: the GTK thread never waits
+   * on the import or on SQLite; a failure shows in the window's message bar */
+  g_autofree char *demo = g_build_filename (g_get_user_data_dir (), "relabel", "demo.relabel",
+                                            NULL);
   g_autofree char *data_dir = relabel_find_data_dir ();
-  if (data_dir != NULL)
-    {
-      g_autofree char *model = g_build_filename (data_dir, "models", DEMO_MODEL, NULL);
-      relabel_window_ensure_model (win, model);
-    }
+  RelabelWindow *win = relabel_window_new (GTK_APPLICATION (self), self->settings);
+  gtk_window_present (GTK_WINDOW (win));
+  relabel_window_open_demo (win, demo, data_dir);
+  if (self->model_path != NULL)
+    relabel_window_add_model (win, self->model_path);
 }
 
 static void

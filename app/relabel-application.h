@@ -15,8 +15,4 @@ RelabelApplication *relabel_application_new (void);
 /* The settings, or NULL when the schema is neither installed nor in the build tree. */
 GSettings *relabel_application_get_settings (RelabelApplication *self);
 
-/* Path of the demo project in the user data dir, created on first use by importing the bundled
- * demo (and registering the shipped model when present). NULL with error on failure. */
-char *relabel_application_ensure_demo (GError **error);
-
 G_END_DECLS

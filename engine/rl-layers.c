@@ -30,20 +30,31 @@ struct RlWorkspace
 #endif
 };
 
-static RlEnginePath
-path_from_env (int inference)
+int
+rl_engine_path_from_name (const char *name, RlEnginePath *out)
 {
-  const char *v = getenv ("RELABEL_ENGINE_PATH");
-  if (v != NULL && strcmp (v, "reference") == 0)
-    return RL_ENGINE_PATH_REFERENCE;
-  if (v != NULL && strcmp (v, "bf16") == 0)
-    return RL_ENGINE_PATH_BF16;
-  if (v != NULL && strcmp (v, "fp32") == 0)
-    return RL_ENGINE_PATH_FP32;
+  if (name == NULL || *name == '\0' || strcmp (name, "auto") == 0)
+    *out = RL_ENGINE_PATH_DEFAULT;
+  else if (strcmp (name, "reference") == 0)
+    *out = RL_ENGINE_PATH_REFERENCE;
+  else if (strcmp (name, "fp32") == 0)
+    *out = RL_ENGINE_PATH_FP32;
+  else if (strcmp (name, "bf16") == 0)
+    *out = RL_ENGINE_PATH_BF16;
+  else
+    return 0;
+  return 1;
+}
+
+/* The automatic choice; the engine reads no environment: callers pass a path (the app takes
+ * it from --engine or RELABEL_ENGINE_PATH, in one place). */
+static RlEnginePath
+automatic_path (int inference)
+{
 #ifdef RL_HAVE_DNNL_CONV
-  /* "auto" (or unset): oneDNN fp32, checked against the reference in tests/speed; for inference
-   * bf16 where the CPU has it, as its labels agree with fp32 on at least 99.5 % of CamVid val
-   * pixels with the shipped model (tests/speed/test-bf16-val, which fails if they stop doing so). */
+  /* oneDNN fp32, checked against the reference in tests/speed; for inference bf16 where the
+   * CPU has it, as its labels agree with fp32 on at least 99.5 % of CamVid val pixels with the
+   * shipped model (tests/speed/test-bf16-val, which fails if they stop doing so). */
   if (inference && rl_dnnl_supports (RL_PRECISION_BF16))
     return RL_ENGINE_PATH_BF16;
   return RL_ENGINE_PATH_FP32;
@@ -56,26 +67,27 @@ path_from_env (int inference)
 RlEnginePath
 rl_engine_path_default (void)
 {
-  return path_from_env (1);
-}
-
-int
-rl_engine_path_is_auto (void)
-{
-  const char *v = getenv ("RELABEL_ENGINE_PATH");
-  return v == NULL || *v == '\0' || strcmp (v, "auto") == 0;
+  return automatic_path (1);
 }
 
 RlEnginePath
 rl_engine_path_training (int prefer_bf16)
 {
 #ifdef RL_HAVE_DNNL_CONV
-  if (prefer_bf16 && rl_engine_path_is_auto () && rl_dnnl_supports (RL_PRECISION_BF16))
+  if (prefer_bf16 && rl_dnnl_supports (RL_PRECISION_BF16))
     return RL_ENGINE_PATH_BF16;
 #else
   (void) prefer_bf16;
 #endif
-  return path_from_env (0);
+  return automatic_path (0);
+}
+
+void
+rl_engine_set_blas_threads (int n_threads)
+{
+  int want = n_threads > 0 ? n_threads : openblas_get_num_procs ();
+  if (openblas_get_num_threads () != want)
+    openblas_set_num_threads (want);
 }
 
 RlStatus
@@ -86,7 +98,7 @@ rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err)
   if (ws == NULL)
     return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
   ws->tile_bytes = 24u << 20;
-  ws->path = path == RL_ENGINE_PATH_DEFAULT ? path_from_env (0) : path;
+  ws->path = path == RL_ENGINE_PATH_DEFAULT ? automatic_path (0) : path;
   if (ws->path != RL_ENGINE_PATH_REFERENCE)
     {
 #ifdef RL_HAVE_DNNL_CONV

@@ -8,12 +8,15 @@
 #include "rl-dnnl.h"
 
 /* Which convolution code runs: the im2col + sgemm reference (always there, the oracle), or
- * oneDNN fp32 / bf16 when built with it. RELABEL_ENGINE_PATH=reference|fp32|bf16|auto picks the
- * default; unset or auto means, when built with oneDNN, bf16 for inference on a CPU that has it
- * (rl_engine_path_default) and fp32 for training (rl_workspace_new), else the reference. */
+ * oneDNN fp32 / bf16 when built with it. The engine reads no environment: callers pass the
+ * path (trainer, workspace, rl_model_set_engine_path). RL_ENGINE_PATH_DEFAULT is the documented
+ * automatic choice: when built with oneDNN, bf16 for inference on a CPU that has it
+ * (rl_engine_path_default) and fp32 for training (rl_workspace_new), else the reference; only
+ * the automatic choice falls back (bf16 -> fp32 -> reference) from a oneDNN plan this CPU can
+ * only run on reference kernels, a named path fails instead. */
 typedef enum
 {
-  RL_ENGINE_PATH_DEFAULT = -1,  /* from RELABEL_ENGINE_PATH, else reference */
+  RL_ENGINE_PATH_DEFAULT = -1,  /* the automatic choice above */
   RL_ENGINE_PATH_REFERENCE = 0,
   RL_ENGINE_PATH_FP32 = 1,
   RL_ENGINE_PATH_BF16 = 2,
@@ -23,16 +26,19 @@ typedef enum
  * oneDNN context. Never share one workspace between threads. */
 typedef struct RlWorkspace RlWorkspace;
 
-/* What RL_ENGINE_PATH_DEFAULT resolves to (RELABEL_ENGINE_PATH, else the build's default). */
+/* "auto" (or NULL, ""), "reference", "fp32", "bf16" -> *out; 0 for any other name. */
+int rl_engine_path_from_name (const char *name, RlEnginePath *out);
+/* What RL_ENGINE_PATH_DEFAULT resolves to for inference on this build and CPU. */
 RlEnginePath rl_engine_path_default (void);
-/* The path a trainer created with RL_ENGINE_PATH_DEFAULT uses (fp32 under auto); with
- * prefer_bf16, auto gives bf16 where the CPU runs it natively (fine-tuning: Retrain's scores
- * equal fp32's within 0.1 point on the CamVid scenario, 1.6x faster). */
+/* The automatic path for training (fp32); with prefer_bf16, bf16 where the CPU runs it
+ * natively (fine-tuning: Retrain's scores equal fp32's within 0.1 point on the CamVid
+ * scenario, 1.6x faster). */
 RlEnginePath rl_engine_path_training (int prefer_bf16);
-/* 1 when RELABEL_ENGINE_PATH is unset, empty or "auto": the default path is then the engine's
- * choice, and a oneDNN plan this CPU can only run on reference kernels falls back (bf16 -> fp32
- * -> reference) instead of failing. */
-int rl_engine_path_is_auto (void);
+
+/* OpenBLAS's thread count is process-wide: this is the one place that sets it (n_threads 0:
+ * all cores). The reference path's callers (inference, training) call it before their work;
+ * concurrent jobs asking for different counts share whichever was set last. */
+void rl_engine_set_blas_threads (int n_threads);
 
 RlStatus rl_workspace_new (RlEnginePath path, RlWorkspace **out, RlError *err);
 void rl_workspace_free (RlWorkspace *ws);  /* accepts NULL */

@@ -27,6 +27,7 @@ struct RlModel
   RlNetMeta meta;
   float *params;   /* as in the file */
   float *folded;   /* same layout; conv weight/bias slots hold the BN-folded values */
+  RlEnginePath path;  /* what RL_ENGINE_PATH_DEFAULT calls run on (rl_model_set_engine_path) */
 #ifdef RL_HAVE_DNNL_CONV
   pthread_mutex_t lock;               /* guards idle */
   RlDnnlPlan *idle[IDLE_PLANS];
@@ -65,6 +66,7 @@ rl_model_load (const char *path, RlModel **out, RlError *err)
   RlModel *m = calloc (1, sizeof *m);
   if (m == NULL)
     return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+  m->path = RL_ENGINE_PATH_DEFAULT;
 #ifdef RL_HAVE_DNNL_CONV
   pthread_mutex_init (&m->lock, NULL);
 #endif
@@ -214,8 +216,10 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
     return rl_error_set (err, RL_ERR_NOMEM, "%dx%d image: its activations need %zu MB, "
                          "more than this machine's %zu MB of memory", width, height,
                          need >> 20, ((size_t) pages * (size_t) page) >> 20);
-  int automatic = path == RL_ENGINE_PATH_DEFAULT && rl_engine_path_is_auto ();
   if (path == RL_ENGINE_PATH_DEFAULT)
+    path = model->path;
+  int automatic = path == RL_ENGINE_PATH_DEFAULT;
+  if (automatic)
     path = rl_engine_path_default ();
 #ifdef RL_HAVE_DNNL_CONV
   /* Automatic choice: a plan refused on this CPU (it would run on oneDNN's reference kernels)
@@ -242,9 +246,7 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
       st = RL_OK;
     }
 #endif
-  int want = n_threads > 0 ? n_threads : openblas_get_num_procs ();
-  if (openblas_get_num_threads () != want)
-    openblas_set_num_threads (want);
+  rl_engine_set_blas_threads (n_threads);
 
   /* Two ping-pong buffers of the largest activation, plus the pooling indices. */
   size_t biggest = 0, idx_total = 0;
@@ -479,4 +481,10 @@ rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int
   free (x);
   free (logits);
   return st;
+}
+
+void
+rl_model_set_engine_path (RlModel *model, int path)
+{
+  model->path = (RlEnginePath) path;
 }

@@ -61,7 +61,11 @@ RlStatus rl_model_forward (const RlModel *model, const float *x, int height, int
 /* Frees the oneDNN plans kept for the next image (they hold the activation buffers, about
  * 2 x 64 x H x W floats). Safe to call at any time; the next call builds a new plan. */
 void rl_model_release_cache (const RlModel *model);
-/* The same on a given path (RL_ENGINE_PATH_DEFAULT: rl_engine_path_default ()). The oneDNN paths
+/* The engine path (RlEnginePath, rl-layers.h) the calls above run on; after loading it is
+ * RL_ENGINE_PATH_DEFAULT, the automatic choice. Set it before sharing the model between
+ * threads. The engine reads no environment: the app passes --engine / RELABEL_ENGINE_PATH. */
+void rl_model_set_engine_path (RlModel *model, int path);
+/* The same on a given path (RL_ENGINE_PATH_DEFAULT: the model's path). The oneDNN paths
  * run the whole network as one plan; RL_ERR_UNSUPPORTED when this build or CPU lacks the path. */
 RlStatus rl_model_forward_on (const RlModel *model, int path, const float *x, int height,
                               int width, float *logits, int n_threads, RlAbortFunc abort,

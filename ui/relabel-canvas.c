@@ -22,6 +22,7 @@ struct _RelabelCanvas
   guint8 *current;
   guint8 *original;
   guint8 *prediction;
+  guint8 *boundary;           /* (H, W) boundary errors from the session, or NULL */
   cairo_surface_t *image;     /* RGB24 (H, W) */
   cairo_surface_t *overlay;   /* ARGB32 (H, W), premultiplied, opaque where drawn */
   guint32 lut[256];           /* label value -> premultiplied ARGB32 of the overlay */
@@ -124,59 +125,9 @@ invalidate_cache (RelabelCanvas *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
-/* ---- boundary-error view: a pixel is a boundary pixel when a 4-neighbour has another class.
- * Boundary pixels of one mask farther than the tolerance (0.75% of the diagonal, as the BF score
- * of the SegNet paper) from any boundary pixel of the other are errors. */
-
-static guint8 *
-boundary_map (const guint8 *m, int w, int h)
-{
-  guint8 *b = g_malloc0 ((gsize) w * h);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        guint8 v = m[(gsize) y * w + x];
-        if ((x + 1 < w && m[(gsize) y * w + x + 1] != v)
-            || (y + 1 < h && m[(gsize) (y + 1) * w + x] != v)
-            || (x > 0 && m[(gsize) y * w + x - 1] != v)
-            || (y > 0 && m[(gsize) (y - 1) * w + x] != v))
-          b[(gsize) y * w + x] = 1;
-      }
-  return b;
-}
-
-/* Chamfer (3-4) distance to the nearest set pixel, in units of 1/3 pixel. */
-static guint16 *
-chamfer (const guint8 *b, int w, int h)
-{
-  guint16 *d = g_malloc ((gsize) w * h * sizeof *d);
-  const guint16 inf = 60000;
-  for (gsize i = 0; i < (gsize) w * h; i++)
-    d[i] = b[i] ? 0 : inf;
-#define D(x, y) d[(gsize) (y) * w + (x)]
-#define RELAX(x, y, nx, ny, c)                                        \
-  if ((nx) >= 0 && (nx) < w && (ny) >= 0 && (ny) < h && D (nx, ny) + (c) < D (x, y)) \
-    D (x, y) = D (nx, ny) + (c)
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        RELAX (x, y, x - 1, y, 3);
-        RELAX (x, y, x, y - 1, 3);
-        RELAX (x, y, x - 1, y - 1, 4);
-        RELAX (x, y, x + 1, y - 1, 4);
-      }
-  for (int y = h - 1; y >= 0; y--)
-    for (int x = w - 1; x >= 0; x--)
-      {
-        RELAX (x, y, x + 1, y, 3);
-        RELAX (x, y, x, y + 1, 3);
-        RELAX (x, y, x + 1, y + 1, 4);
-        RELAX (x, y, x - 1, y + 1, 4);
-      }
-#undef RELAX
-#undef D
-  return d;
-}
+/* ---- boundary-error view: drawn from the map the session computes off the GTK thread with
+ * rl_metrics_boundary_errors (1 missed, 2 spurious: exactly what the image's BF misses). The
+ * canvas computes no boundaries of its own. */
 
 static void
 draw_boundary_errors (RelabelCanvas *self)
@@ -187,24 +138,15 @@ draw_boundary_errors (RelabelCanvas *self)
 
   for (int y = 0; y < h; y++)
     memset (px + (gsize) y * stride, 0, (gsize) w * 4);
-  if (self->prediction == NULL || self->current == NULL)
+  if (self->boundary == NULL)
     return;
-
-  g_autofree guint8 *bg = boundary_map (self->current, w, h);
-  g_autofree guint8 *bp = boundary_map (self->prediction, w, h);
-  g_autofree guint16 *dg = chamfer (bg, w, h);
-  g_autofree guint16 *dp = chamfer (bp, w, h);
-  double tol = 0.0075 * sqrt ((double) w * w + (double) h * h);
-  guint tol3 = (guint) ceil (tol * 3.0);
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
       {
-        gsize i = (gsize) y * w + x;
-        if (!is_class (self, self->current[i]))
-          continue;   /* void in the labels is not scored */
-        if (bg[i] && dp[i] > tol3)
+        guint8 v = self->boundary[(gsize) y * w + x];
+        if (v == 1)
           px[(gsize) y * stride + x] = self->error_px;
-        else if (bp[i] && dg[i] > tol3)
+        else if (v == 2)
           px[(gsize) y * stride + x] = self->spurious_px;
       }
 }
@@ -274,6 +216,7 @@ free_image (RelabelCanvas *self)
   g_clear_pointer (&self->current, g_free);
   g_clear_pointer (&self->original, g_free);
   g_clear_pointer (&self->prediction, g_free);
+  g_clear_pointer (&self->boundary, g_free);
   g_clear_pointer (&self->image, cairo_surface_destroy);
   g_clear_pointer (&self->overlay, cairo_surface_destroy);
   self->cache_valid = FALSE;
@@ -981,6 +924,18 @@ relabel_canvas_set_prediction (RelabelCanvas *self, const guint8 *mask)
   self->prediction = dup_mask (mask, self->width, self->height);
   /* the labels views do not show it: keep the cached frame (pre-label runs while painting) */
   if (self->view != RELABEL_VIEW_LABELS && self->view != RELABEL_VIEW_ORIGINAL)
+    update_overlay (self);
+}
+
+void
+relabel_canvas_set_boundary_errors (RelabelCanvas *self, const guint8 *map)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  if (self->image == NULL)
+    return;
+  g_clear_pointer (&self->boundary, g_free);
+  self->boundary = dup_mask (map, self->width, self->height);
+  if (self->view == RELABEL_VIEW_BOUNDARY)
     update_overlay (self);
 }
 

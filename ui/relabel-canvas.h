@@ -44,6 +44,10 @@ gboolean relabel_canvas_has_image (RelabelCanvas *self);
 /* Replace one mask (H, W) of the shown image (after undo, a failed commit, a new prediction). */
 void relabel_canvas_set_current (RelabelCanvas *self, const guint8 *mask);
 void relabel_canvas_set_prediction (RelabelCanvas *self, const guint8 *mask);
+/* The boundary-errors view's map (H, W) of the shown image: 1 missed, 2 spurious, 0 none, as
+ * rl_metrics_boundary_errors computes it (the session does, off the GTK thread); NULL clears
+ * it. Copied. */
+void relabel_canvas_set_boundary_errors (RelabelCanvas *self, const guint8 *map);
 /* Copies mask's rectangle [x0, x1) x [y0, y1) into the current labels and redraws it (nothing
  * when it already shows that). */
 void relabel_canvas_set_current_rect (RelabelCanvas *self, const guint8 *mask, int x0, int y0,

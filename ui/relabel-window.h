@@ -1,5 +1,5 @@
 /* The annotation workspace window: image list, canvas with tools, class palette, background
- * jobs. It talks to the project only through the RlProject API. */
+ * jobs. It shows an RlSession (rl-session.h) and talks to the project only through it. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -15,6 +15,11 @@ RelabelWindow *relabel_window_new (GtkApplication *app, GSettings *settings);
 /* Opens a project in this window (replacing the one shown). On failure the window shows the
  * error in its message bar and returns FALSE. */
 gboolean relabel_window_open_project (RelabelWindow *self, const char *path);
+
+/* Opens the bundled demo at path in this window; the session builds it first when it is
+ * missing (from data_dir, may be NULL) and gives it the shipped model when it has none, on its
+ * writer thread. Failures are shown in the message bar. */
+void relabel_window_open_demo (RelabelWindow *self, const char *path, const char *data_dir);
 
 /* Registers a model file (safetensors) in the open project, through the window's connection.
  * Failures are shown in the message bar. */

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rl-app-engine.h"
 #include "rl-dataset.h"
 #include "rl-image-io.h"
 #include "rl-mask-png.h"
@@ -38,7 +39,7 @@ rl_finetune_options_init (RlFinetuneOptions *opt)
   opt->heldout_max = 24;
   opt->tolerance = 0.005;
   opt->seed = 1;
-  opt->path = RL_ENGINE_PATH_DEFAULT;
+  opt->path = rl_app_engine_path ();
 }
 
 void
@@ -256,6 +257,7 @@ load_base (Job *job, const RlClassSpec *spec, GError **error)
       set_engine_error (error, job->base_path, st, &err);
       return FALSE;
     }
+  rl_model_set_engine_path (job->base, rl_app_engine_path ());
   if (rl_model_num_classes (job->base) != spec->n_classes)
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
@@ -880,6 +882,8 @@ run (Job *job, GError **error)
 
   RlError err = { { 0 } };
   RlStatus st = rl_model_load (out, &job->model, &err);
+  if (st == RL_OK)
+    rl_model_set_engine_path (job->model, rl_app_engine_path ());
   if (st != RL_OK)
     {
       set_engine_error (error, out, st, &err);

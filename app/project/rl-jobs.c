@@ -95,39 +95,11 @@ lower_thread_priority (void)
 #endif
 }
 
-/* Exports the model to a fresh temporary folder; returns the file (folder = its dirname). */
-static char *
-export_model (RlProject *project, gint64 model_id, GError **error)
-{
-  g_autofree char *dir = g_dir_make_tmp ("relabel-prelabel-XXXXXX", error);
-  if (dir == NULL)
-    return NULL;
-  char *path = g_build_filename (dir, "model.safetensors", NULL);
-  if (!rl_project_export_model (project, model_id, path, error))
-    {
-      g_unlink (path);
-      g_rmdir (dir);
-      g_free (path);
-      return NULL;
-    }
-  return path;
-}
-
-static void
-remove_model_file (const char *path)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_unlink (path);
-  g_rmdir (dir);
-}
-
 static void
 prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   PrelabelData *d = task_data;
   g_autoptr (GError) error = NULL;
-  RlModel *model = NULL;
-  RlError err = { { 0 } };
   lower_thread_priority ();
 
   /* this thread's own connection: an RlProject is used from one thread only */
@@ -137,19 +109,11 @@ prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_autofree char *model_path = export_model (project, d->model_id, &error);
-  if (model_path == NULL)
+  RlModel *model = rl_project_load_model (project, d->model_id, &error);
+  if (model == NULL)
     {
       rl_project_close (project);
       g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  RlStatus loaded = rl_model_load (model_path, &model, &err);
-  remove_model_file (model_path);
-  if (loaded != RL_OK)
-    {
-      rl_project_close (project);
-      g_task_return_new_error (task, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID, "%s", err.text);
       return;
     }
   gboolean ok = TRUE;

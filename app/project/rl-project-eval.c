@@ -102,28 +102,6 @@ has_labels (const RlImageInfo *info, RlMaskKind labels)
   return labels == RL_MASK_ORIGINAL ? info->has_original : info->status != RL_IMAGE_UNLABELLED;
 }
 
-/* Loads model_id's weights through a temporary file. */
-static RlModel *
-load_model (RlProject *project, gint64 model_id, GError **error)
-{
-  g_autofree char *dir = g_dir_make_tmp ("relabel-eval-XXXXXX", error);
-  if (dir == NULL)
-    return NULL;
-  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
-  RlModel *model = NULL;
-  if (rl_project_export_model (project, model_id, path, error))
-    {
-      RlError err = { { 0 } };
-      if (rl_model_load (path, &model, &err) != RL_OK)
-        g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                     "%s: model version %" G_GINT64_FORMAT ": %s",
-                     rl_project_get_path (project), model_id, err.text);
-    }
-  g_unlink (path);
-  g_rmdir (dir);
-  return model;
-}
-
 typedef struct
 {
   gboolean (*should_stop) (gpointer data);
@@ -155,7 +133,7 @@ prediction_of (RlProject *project, const RlImageInfo *info, gint64 model_id,
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  if (*model == NULL && (*model = load_model (project, model_id, error)) == NULL)
+  if (*model == NULL && (*model = rl_project_load_model (project, model_id, error)) == NULL)
     return NULL;
   g_autofree guint8 *rgb = NULL;
   if (!rl_project_load_rgb (project, info->id, &w, &h, &rgb, error))

@@ -165,6 +165,8 @@ gboolean rl_project_set_status (RlProject *project, gint64 image_id, RlImageStat
  * was fine-tuned from); exactly one is the project's current model (pre-label, retrain and the
  * predictions shown use it) once there is any. */
 /* Registers a model file (copied into the project as a blob) and makes it the current model.
+ * The file is validated completely first (rl_project_check_model_file): a broken model is
+ * refused here, with one line naming the file and the cause, never later when it is used.
  * Returns its id, or 0. */
 gint64 rl_project_add_model (RlProject *project, const char *name, const char *safetensors_path,
                              gint64 parent_id, const char *config_json, GError **error);
@@ -213,6 +215,14 @@ GHashTable *rl_project_model_trained_images (RlProject *project, gint64 model_id
 /* The image's label version: the revision of its current mask. */
 gboolean rl_project_get_label_version (RlProject *project, gint64 image_id, gint64 *rev,
                                        GError **error);
+/* The one check of a model file, for every way a model enters a project: rl_model_load
+ * (header, every tensor, shapes, metadata) and its class count against spec's (spec may be
+ * NULL: no class check). FALSE with RL_PROJECT_ERROR_INVALID naming the file and the cause. */
+gboolean rl_project_check_model_file (const char *path, const RlClassSpec *spec, GError **error);
+/* The one way a stored version is loaded for the engine (pre-label, eval, suspects): its
+ * weights through a temporary file into an RlModel (free with rl_model_free) on the app's
+ * engine path (rl_app_engine_path), or NULL with error naming the project and the version. */
+struct RlModel *rl_project_load_model (RlProject *project, gint64 model_id, GError **error);
 /* Writes the model's weights to a file (e.g. a temp file for the engine to load). */
 gboolean rl_project_export_model (RlProject *project, gint64 model_id, const char *path,
                                   GError **error);

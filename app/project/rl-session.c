@@ -7,7 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "rl-demo.h"
 #include "rl-jobs.h"
+#include "rl-metrics.h"
 
 typedef enum
 {
@@ -20,6 +22,7 @@ typedef enum
   OP_RESCORE,
   OP_INFO,
   OP_ADD_MODEL,
+  OP_SET_MODEL,
   OP_FLUSH,
   OP_QUIT,
 } OpKind;
@@ -30,10 +33,12 @@ typedef struct
   RlSession *session;       /* a reference, dropped on the main thread */
   guint generation;
   char *path;
+  char *data_dir;           /* OPEN of the demo: where the bundled demo lies (may be NULL) */
   gint64 image_id;
   RlEdit *edit;
   int status;
-  gboolean flag;            /* ADD_MODEL: only if none; INFO: with the prediction */
+  gboolean flag;            /* ADD_MODEL: only if none; INFO: with the prediction; OPEN: the
+                             * demo (built first when missing, given its model when it has none) */
   /* results, filled by the writer */
   GError *error;
   GPtrArray *images;
@@ -72,6 +77,12 @@ struct _RlSession
   gint64 want_image;          /* the last one asked for */
   int width, height;
   guint8 *rgb, *current, *original, *prediction;
+  guint8 *boundary;           /* (H, W) rl_metrics_boundary_errors of current vs prediction */
+
+  /* the boundary-errors map: computed in a worker when wanted, one at a time */
+  gboolean boundary_wanted;
+  gboolean boundary_running;
+  gboolean boundary_dirty;    /* the masks changed while it ran: run again after it */
 
   /* state */
   gint64 current_model;
@@ -99,6 +110,7 @@ enum
   SIG_JOB_PROGRESS,
   SIG_JOB_FINISHED,
   SIG_RESCORED,
+  SIG_BOUNDARY_ERRORS,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -121,6 +133,7 @@ op_free (Op *op)
   g_clear_pointer (&op->edit, rl_edit_free);
   g_clear_pointer (&op->info, rl_image_info_free);
   g_free (op->path);
+  g_free (op->data_dir);
   g_free (op->rgb);
   g_free (op->current);
   g_free (op->original);
@@ -182,9 +195,23 @@ run_op (RlProject **project, Op *op)
     {
     case OP_OPEN:
       {
+        if (op->flag && !rl_demo_ensure (op->path, op->data_dir, &op->error))
+          {
+            g_prefix_error (&op->error, "Could not create the demo project: ");
+            return;
+          }
         g_autoptr (RlProject) np = rl_project_open (op->path, FALSE, &op->error);
         if (np == NULL)
           return;
+        if (op->flag && op->data_dir != NULL && rl_project_current_model (np) == 0)
+          {
+            /* a demo made before the model was shipped: give it the model now */
+            g_autofree char *model = g_build_filename (op->data_dir, "models", RL_DEMO_MODEL,
+                                                       NULL);
+            if (g_file_test (model, G_FILE_TEST_IS_REGULAR)
+                && rl_project_add_model (np, RL_DEMO_MODEL, model, 0, NULL, &op->error) == 0)
+              return;
+          }
         op->images = rl_project_list_images (np, &op->error);
         if (op->images == NULL)
           return;
@@ -275,14 +302,18 @@ run_op (RlProject **project, Op *op)
             return;
           }
         g_autofree char *base = g_path_get_basename (op->path);
+        /* validated completely there: a broken model is refused now, in one line */
         if (rl_project_add_model (p, base, op->path, 0, NULL, &op->error) == 0)
-          {
-            g_prefix_error (&op->error, "%s: ", op->path);
-            return;
-          }
+          return;
         op->done = TRUE;
         op->model = rl_project_current_model (p);
       }
+      break;
+    case OP_SET_MODEL:
+      if (no_project (p, op))
+        return;
+      if (rl_project_set_current_model (p, op->model, &op->error))
+        op->done = TRUE;
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -432,9 +463,111 @@ clear_image (RlSession *self)
   g_clear_pointer (&self->current, g_free);
   g_clear_pointer (&self->original, g_free);
   g_clear_pointer (&self->prediction, g_free);
+  g_clear_pointer (&self->boundary, g_free);
 }
 
 static void start_thumbnails (RlSession *self, char **paths);
+
+/* ---- the boundary-errors map (the Boundary view): rl_metrics_boundary_errors of the current
+ * labels against the prediction, the same function and tolerance as the BF figures, computed
+ * in a worker thread on copies of the masks so the GTK thread never runs it. */
+
+typedef struct
+{
+  gint64 image_id;
+  guint generation;
+  int n_classes, ignore_index, width, height;
+  guint8 *truth, *pred, *out;
+  char *error;
+} BoundaryJob;
+
+static void
+boundary_job_free (BoundaryJob *job)
+{
+  g_free (job->truth);
+  g_free (job->pred);
+  g_free (job->out);
+  g_free (job->error);
+  g_free (job);
+}
+
+static void
+boundary_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  BoundaryJob *job = data;
+  RlError err = { { 0 } };
+  job->out = g_malloc ((gsize) job->width * job->height);
+  if (rl_metrics_boundary_errors (job->n_classes, job->ignore_index, job->truth, job->pred,
+                                  job->height, job->width, job->out, &err) != RL_OK)
+    {
+      job->error = g_strdup (err.text);
+      g_clear_pointer (&job->out, g_free);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void schedule_boundary (RlSession *self);
+
+static void
+on_boundary_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RlSession *self = RL_SESSION (source);
+  BoundaryJob *job = g_task_get_task_data (G_TASK (result));
+  self->boundary_running = FALSE;
+  if (job->generation == self->generation && job->image_id == self->image_id
+      && !self->boundary_dirty)
+    {
+      if (job->error != NULL)
+        {
+          g_autofree char *msg = g_strdup_printf ("%s: boundary errors: %s", self->path,
+                                                  job->error);
+          g_signal_emit (self, signals[SIG_ERROR], 0, msg);
+        }
+      g_free (self->boundary);
+      self->boundary = g_steal_pointer (&job->out);
+      g_signal_emit (self, signals[SIG_BOUNDARY_ERRORS], 0, self->image_id);
+    }
+  if (self->boundary_dirty)
+    {
+      self->boundary_dirty = FALSE;
+      schedule_boundary (self);
+    }
+}
+
+/* After the shown image, its labels or its prediction changed: computes the map again when the
+ * Boundary view wants it (a change while it runs is picked up by one more run after it). */
+static void
+schedule_boundary (RlSession *self)
+{
+  if (!self->boundary_wanted || self->image_id == 0 || self->current == NULL
+      || self->spec == NULL)
+    return;
+  if (self->boundary_running)
+    {
+      self->boundary_dirty = TRUE;
+      return;
+    }
+  if (self->prediction == NULL)
+    {
+      /* nothing to compare with: no boundary errors to show */
+      g_clear_pointer (&self->boundary, g_free);
+      g_signal_emit (self, signals[SIG_BOUNDARY_ERRORS], 0, self->image_id);
+      return;
+    }
+  BoundaryJob *job = g_new0 (BoundaryJob, 1);
+  job->image_id = self->image_id;
+  job->generation = self->generation;
+  job->n_classes = self->spec->n_classes;
+  job->ignore_index = self->spec->ignore_index;
+  job->width = self->width;
+  job->height = self->height;
+  job->truth = g_memdup2 (self->current, (gsize) self->width * self->height);
+  job->pred = g_memdup2 (self->prediction, (gsize) self->width * self->height);
+  self->boundary_running = TRUE;
+  g_autoptr (GTask) task = g_task_new (self, NULL, on_boundary_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) boundary_job_free);
+  g_task_run_in_thread (task, boundary_thread);
+}
 
 static void
 deliver_mask_op (RlSession *self, Op *op)
@@ -460,6 +593,7 @@ deliver_mask_op (RlSession *self, Op *op)
       memcpy (self->current, op->current, (gsize) self->width * self->height);
       g_signal_emit (self, signals[SIG_MASK_CHANGED], 0, self->image_id, 0, 0, self->width,
                      self->height);
+      schedule_boundary (self);
     }
 }
 
@@ -510,6 +644,7 @@ deliver (Op *op)
       if (self->current == NULL)   /* an image without labels shows all void */
         self->current = g_malloc0 ((gsize) self->width * self->height);
       g_signal_emit (self, signals[SIG_IMAGE_LOADED], 0, self->image_id);
+      schedule_boundary (self);
       break;
     case OP_EDIT:
     case OP_UNDO:
@@ -535,6 +670,7 @@ deliver (Op *op)
           g_free (self->prediction);
           self->prediction = g_steal_pointer (&op->prediction);
           g_signal_emit (self, signals[SIG_PREDICTION_CHANGED], 0, op->image_id);
+          schedule_boundary (self);
         }
       break;
     case OP_RESCORE:
@@ -565,6 +701,15 @@ deliver (Op *op)
               g_signal_emit (self, signals[SIG_NOTICE], 0, msg);
             }
         }
+      break;
+    case OP_SET_MODEL:
+      self->switching_model = FALSE;
+      if (stale)
+        break;
+      if (op->done)
+        self->current_model = op->model;
+      g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "current-model", op->done, op->error,
+                     &op->model);
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -619,10 +764,9 @@ rl_session_new (void)
   return g_object_new (RL_TYPE_SESSION, NULL);
 }
 
-void
-rl_session_open (RlSession *self, const char *path)
+static void
+open_project (RlSession *self, const char *path, gboolean demo, const char *data_dir)
 {
-  g_return_if_fail (RL_IS_SESSION (self));
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
   self->generation++;
@@ -632,7 +776,23 @@ rl_session_open (RlSession *self, const char *path)
   self->path = g_strdup (path);
   Op *op = op_new (self, OP_OPEN, 0);
   op->path = g_strdup (path);
+  op->flag = demo;
+  op->data_dir = g_strdup (data_dir);
   queue_op (self, op);
+}
+
+void
+rl_session_open (RlSession *self, const char *path)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  open_project (self, path, FALSE, NULL);
+}
+
+void
+rl_session_open_demo (RlSession *self, const char *path, const char *data_dir)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  open_project (self, path, TRUE, data_dir);
 }
 
 const char *
@@ -725,10 +885,30 @@ rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed, GE
     return TRUE;   /* nothing to record, as the project does */
   g_signal_emit (self, signals[SIG_MASK_CHANGED], 0, self->image_id, box[0], box[1], box[2],
                  box[3]);
+  schedule_boundary (self);
   Op *op = op_new (self, OP_EDIT, self->image_id);
   op->edit = rl_edit_copy (edit);
   queue_op (self, op);
   return TRUE;
+}
+
+void
+rl_session_set_boundary_errors_wanted (RlSession *self, gboolean wanted)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  if (wanted == self->boundary_wanted)
+    return;
+  self->boundary_wanted = wanted;
+  if (wanted)
+    schedule_boundary (self);
+  else
+    g_clear_pointer (&self->boundary, g_free);
+}
+
+const guint8 *
+rl_session_get_boundary_errors (RlSession *self)
+{
+  return self->boundary;
 }
 
 void
@@ -951,28 +1131,15 @@ rl_session_import (RlSession *self, const char *project_path, const char *kind,
                    self->job_cancellable, on_import_done, g_strdup (project_path));
 }
 
-static void
-on_current_model_set (GObject *source, GAsyncResult *result, gpointer data)
-{
-  RlSession *self = RL_SESSION (source);
-  g_autoptr (GError) error = NULL;
-  gint64 id = 0;
-  gboolean ok = rl_set_current_model_finish (result, &id, &error);
-  self->switching_model = FALSE;
-  if (ok)
-    self->current_model = id;
-  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "current-model", ok, error, &id);
-  update_busy (self);
-}
-
 void
 rl_session_set_current_model (RlSession *self, gint64 model_id)
 {
   if (self->path == NULL || self->switching_model)
     return;
   self->switching_model = TRUE;
-  update_busy (self);
-  rl_set_current_model_async (self, self->path, model_id, on_current_model_set, NULL);
+  Op *op = op_new (self, OP_SET_MODEL, 0);
+  op->model = model_id;
+  queue_op (self, op);
 }
 
 void
@@ -1092,6 +1259,8 @@ rl_session_class_init (RlSessionClass *klass)
   signals[SIG_JOB_FINISHED] = g_signal_new ("job-finished", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                             NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_BOOLEAN,
                                             G_TYPE_POINTER, G_TYPE_POINTER);
+  signals[SIG_BOUNDARY_ERRORS] = g_signal_new ("boundary-errors", t, G_SIGNAL_RUN_LAST, 0, NULL,
+                                               NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
   signals[SIG_RESCORED] = g_signal_new ("rescored", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                         G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_BOOLEAN,
                                         G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);

@@ -53,12 +53,18 @@ G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
  *                                 "retrain" (RlFinetuneResult*), "import" (char* path opened
  *                                 next), "current-model" (gint64* version)
  *   "rescored" (gint64 id, gboolean ok, double miou, double bf, double ms)
+ *   "boundary-errors" (gint64 id) the boundary-errors map of the shown image is new (only while
+ *                                 wanted: rl_session_set_boundary_errors_wanted)
  *   "notify::busy"                a job, a thumbnail run or queued writes started/finished */
 
 RlSession *rl_session_new (void);
 
 /* Opens path on the writer (replacing the open project: running jobs are cancelled). */
 void rl_session_open (RlSession *self, const char *path);
+/* Opens the demo project at path the same way; when it is missing the writer first builds it
+ * from data_dir (rl_demo_ensure: the bundled demo images and model; NULL when not found), and
+ * a demo without a model is given the shipped one. Failures come as "error". */
+void rl_session_open_demo (RlSession *self, const char *path, const char *data_dir);
 const char *rl_session_get_path (RlSession *self);
 /* After "project-opened": the images in name order (RlImageInfo*, borrowed), the classes. */
 GPtrArray *rl_session_get_images (RlSession *self);
@@ -77,6 +83,15 @@ gboolean rl_session_get_image (RlSession *self, int *width, int *height, const g
  * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded). */
 gboolean rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed,
                                 GError **error);
+/* The Boundary view: while wanted, the session computes rl_metrics_boundary_errors (engine/
+ * rl-metrics.h: per class, exact distances, the BF tolerance; the function behind every BF
+ * figure) of the shown image's current labels against its prediction in a worker thread,
+ * after each load, edit and new prediction, and says "boundary-errors". The map is (H, W):
+ * 1 missed, 2 spurious, 0 none; borrowed; NULL when not wanted, not computed yet, or the image
+ * has no prediction. */
+void rl_session_set_boundary_errors_wanted (RlSession *self, gboolean wanted);
+const guint8 *rl_session_get_boundary_errors (RlSession *self);
+
 void rl_session_undo (RlSession *self);
 void rl_session_redo (RlSession *self);
 void rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus status);
@@ -84,7 +99,20 @@ void rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus stat
  * project has no model yet and the file exists. */
 void rl_session_add_model (RlSession *self, const char *path, gboolean only_if_none);
 
-/* Jobs: one at a time; threads 0 = all cores but one. */
+/* Who writes the project file, on which connection (every connection: WAL, a busy timeout;
+ * the GTK thread never opens one and never waits on one):
+ *   the writer thread (its own connection): opening, building the demo, decoding an image and
+ *     its masks, edits, undo/redo, status, rescores, adding a model (validated completely
+ *     first: rl_project_add_model), setting the current model, reading rows back after a job
+ *     step;
+ *   the pre-label job (its own connection, in a GTask thread): predictions and confidences of
+ *     each image (rl_suspects_predict_image), one short transaction per image;
+ *   the retrain job (its own connection): the new model version and its scores, at the end;
+ *   the import job: the project it creates (a new file; the session opens it afterwards).
+ * Concurrent writers wait on SQLite's busy timeout in their own threads, never in the GTK
+ * thread; the writer reads the rows a job wrote back (OP_INFO) when the job reports them.
+ *
+ * Jobs: one at a time; threads 0 = all cores but one. */
 gboolean rl_session_is_busy (RlSession *self);
 gboolean rl_session_has_job (RlSession *self);
 void rl_session_prelabel (RlSession *self, const gint64 *image_ids, guint n, int threads);

@@ -2,7 +2,6 @@
  * checkpoints (weights + momentum + BN statistics + RNG + position) and exact resume. */
 #include "rl-train-loop.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -10,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rl-app-engine.h"
 #include "rl-metrics.h"
 #include "rl-train.h"
 #include "rl-train-data.h"
@@ -35,7 +35,7 @@ rl_train_options_init (RlTrainOptions *opt)
   opt->seed = 1;
   opt->checkpoint_minutes = 5.0;
   opt->val_every = 1;
-  opt->path = RL_ENGINE_PATH_DEFAULT;
+  opt->path = rl_app_engine_path ();
 }
 
 typedef struct
@@ -386,7 +386,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       return FALSE;
     }
   if (opt->threads > 0)
-    openblas_set_num_threads (opt->threads);
+    rl_engine_set_blas_threads (opt->threads);
 
   g_autoptr (GPtrArray) train_samples = rl_dataset_split (ds, opt->train_split);
   g_autoptr (GPtrArray) hold_samples = NULL;

@@ -418,7 +418,10 @@ print_plans (const char *model_path)
   const char *env = getenv ("RELABEL_ENGINE_PATH");
   RlEnginePath dflt = rl_engine_path_default ();
   /* The automatic choice falls back from a plan this CPU refuses (rl-model.c). */
-  if (rl_engine_path_is_auto ())
+  RlEnginePath named = RL_ENGINE_PATH_DEFAULT;
+  if (rl_engine_path_from_name (env, &named) && named != RL_ENGINE_PATH_DEFAULT)
+    dflt = named;   /* what relabel runs on with this RELABEL_ENGINE_PATH */
+  else
     {
       if (dflt == RL_ENGINE_PATH_BF16 && !ok[1])
         dflt = RL_ENGINE_PATH_FP32;

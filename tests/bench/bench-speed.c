@@ -438,9 +438,9 @@ network_child (const char *path_env, RlEnginePath path, int threads, int reps, i
     x[i] = (float) ((i * 2654435761u) % 1000) / 500.0f - 1.0f;
   for (size_t i = 0; i < 4 * hw; i++)
     labels[i] = (uint8_t) ((i / 97) % 11);
-  setenv ("RELABEL_ENGINE_PATH", path_env, 1);
   if (rl_model_load (model_file, &model, &err) != RL_OK)
     goto fail;
+  rl_model_set_engine_path (model, path);
   for (int r = 0; r <= reps; r++)  /* r = 0 warms up (oneDNN builds its kernels) */
     {
       t0 = now ();

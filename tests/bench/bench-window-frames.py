@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # Benchmark: the annotation window's frame gaps (ms between two frame-clock ticks, as the window
-# logs them to RELABEL_FRAME_LOG) while the user paints strokes, switches images and while a
-# pre-label job runs, driven with real input (xdotool) on the demo project. Prints p50/p95/p99/max
-# per phase; on a 60 Hz frame clock a gap of ~16.7 ms is a frame on time, 33 ms one dropped frame.
+# logs them to RELABEL_DEBUG=frame-log=PATH) while the user paints strokes, switches images and
+# while a pre-label job runs, driven with real input (xdotool) on the demo project. Prints
+# p50/p95/p99/max per phase; on a 60 Hz frame clock a gap of ~16.7 ms is a frame on time, 33 ms one dropped frame.
 # Run it under Xvfb from a build folder (it is a program, not a test):
 #   RELABEL_BIN=build/relabel RELABEL_BUILD_ROOT=build RELABEL_SOURCE_ROOT=. \
 #   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
@@ -58,7 +58,8 @@ def main():
         subprocess.run(["/usr/bin/python3", os.path.join(HERE, "..", "gui", "make-model.py"),
                         model], check=True)
         log = os.path.join(tmp, "frames.log")
-        proc, project = gui.start_app(tmp, ["--model", model], {"RELABEL_FRAME_LOG": log})
+        proc, project = gui.start_app(tmp, ["--model", model],
+                                      {"RELABEL_DEBUG": "frame-log=" + log})
         wid = gui.app_window(proc, tmp)
         if wid is None:
             sys.exit(1)

@@ -93,6 +93,12 @@ def app_window(proc, tmp, what="a window titled Relabel appears"):
     check(wid is not None, what)
     if wid is None:
         no_window(proc, tmp)
+        return wid
+    # the window shows at once; the session opens the project (building the demo on first run)
+    # on its writer thread and titles the window "NAME.relabel — Relabel" when it is open
+    end = time.time() + 60
+    while not xdo("getwindowname", wid).endswith(".relabel — Relabel") and time.time() < end:
+        time.sleep(0.2)
     return wid
 
 
@@ -315,7 +321,7 @@ def test_frames(tmp):
     subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
                    check=True)
     log = os.path.join(tmp, "frames.log")
-    proc, project = start_app(tmp, ["--model", model], {"RELABEL_FRAME_LOG": log})
+    proc, project = start_app(tmp, ["--model", model], {"RELABEL_DEBUG": "frame-log=" + log})
     wid = app_window(proc, tmp)
     if wid is None:
         return
@@ -400,7 +406,7 @@ def test_retrain(tmp):
                    check=True)
     log = os.path.join(tmp, "frames.log")
     proc, project = start_app(tmp, ["--model", model],
-                              {"RELABEL_FINETUNE_ITERS": "2", "RELABEL_FRAME_LOG": log})
+                              {"RELABEL_DEBUG": "finetune-iters=2,frame-log=" + log})
     wid = app_window(proc, tmp)
     if wid is None:
         return
@@ -602,7 +608,7 @@ def test_quit_job(tmp):
     subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tests", "gui", "make-model.py"), model],
                    check=True)
     log = os.path.join(tmp, "frames.log")
-    env = {"RELABEL_FRAME_LOG": log, "RELABEL_FINETUNE_ITERS": "50"}
+    env = {"RELABEL_DEBUG": "frame-log=%s,finetune-iters=50" % log}
     proc, project = start_app(tmp, ["--model", model], env)
     wid = app_window(proc, tmp)
     if wid is None:
@@ -729,7 +735,7 @@ def check_scores(project, tmp, what, stored):
 
 def test_rescore(tmp):
     log = os.path.join(tmp, "frames.log")
-    proc, project = start_app(tmp, [], {"RELABEL_FRAME_LOG": log})   # the shipped model
+    proc, project = start_app(tmp, [], {"RELABEL_DEBUG": "frame-log=" + log})  # shipped model
     wid = app_window(proc, tmp)
     if wid is None:
         return

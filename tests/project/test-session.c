@@ -4,9 +4,12 @@
  * void", and image names resolve with or without extension. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rl-mask-ops.h"
+#include "rl-metrics.h"
+#include "rl-safetensors.h"
 #include "rl-project.h"
 #include "rl-session.h"
 
@@ -250,11 +253,384 @@ test_session_bad_open (void)
   g_assert_nonnull (strstr (last_error, "/nonexistent/x.relabel"));
 }
 
+typedef struct
+{
+  char *kind;
+  gboolean ok;
+  gint64 version;
+  int n;
+} JobEnd;
+
+static void
+on_job_finished (RlSession *s, const char *kind, gboolean ok, gpointer error, gpointer result,
+                 JobEnd *end)
+{
+  g_free (end->kind);
+  end->kind = g_strdup (kind);
+  end->ok = ok;
+  if (g_strcmp0 (kind, "current-model") == 0)
+    end->version = *(gint64 *) result;
+  end->n++;
+}
+
+static gint64
+project_current_model (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  return rl_project_current_model (p);
+}
+
+/* The demo is built and opened on the writer: the first open creates it from the data folder
+ * (the bundled demo and model), later opens just open it, a missing data folder is one error. */
+static void
+test_session_demo (void)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_assert_nonnull (root);
+  g_autofree char *data_dir = g_build_filename (root, "resources", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-demo-XXXXXX", NULL);
+  g_autofree char *demo = g_build_filename (tmp, "sub", "demo.relabel", NULL);
+
+  g_autoptr (RlSession) s = rl_session_new ();
+  int opened = 0;
+  g_autofree char *last_error = NULL;
+  g_signal_connect_swapped (s, "project-opened", G_CALLBACK (count_signal), &opened);
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  rl_session_open_demo (s, demo, data_dir);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  g_assert_cmpint (opened, ==, 1);
+  g_assert_true (g_file_test (demo, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (rl_session_get_images (s)->len, ==, 5);
+  gint64 model = rl_session_get_current_model (s);
+  g_assert_cmpint (model, >, 0);
+  /* no temporary files are left beside it */
+  g_autofree char *sub = g_path_get_dirname (demo);
+  g_autoptr (GDir) dir = g_dir_open (sub, 0, NULL);
+  const char *entry;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    g_assert_null (strstr (entry, ".tmp-"));
+
+  /* opened again without a data folder: it exists, so it just opens, with the same model */
+  rl_session_open_demo (s, demo, NULL);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  g_assert_cmpint (opened, ==, 2);
+  g_assert_cmpint (rl_session_get_current_model (s), ==, model);
+
+  /* missing and no data folder: one line saying so */
+  g_autofree char *gone = g_build_filename (tmp, "gone.relabel", NULL);
+  rl_session_open_demo (s, gone, NULL);
+  rl_session_flush (s);
+  g_assert_cmpint (opened, ==, 2);
+  g_assert_nonnull (last_error);
+  g_assert_nonnull (strstr (last_error, "Could not create the demo project"));
+  g_assert_false (g_file_test (gone, G_FILE_TEST_EXISTS));
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+/* Adding a model and choosing the current one run on the writer: "current-model" reports the
+ * version, and the project holds it. */
+static void
+test_session_current_model (void)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_autofree char *model = g_build_filename (root, "resources", "models",
+                                             "segnet-basic-camvid.safetensors", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-XXXXXX", NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *proj = make_project (tmp, 1, &name);
+  g_autoptr (RlSession) s = rl_session_new ();
+  g_autofree char *last_error = NULL;
+  JobEnd end = { 0 };
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  g_signal_connect (s, "job-finished", G_CALLBACK (on_job_finished), &end);
+  rl_session_open (s, proj);
+  rl_session_add_model (s, model, FALSE);
+  rl_session_add_model (s, model, FALSE);
+  rl_session_flush (s);
+  g_assert_null (last_error);
+  gint64 second = rl_session_get_current_model (s);
+  g_assert_cmpint (second, >, 1);
+  g_assert_cmpint (project_current_model (proj), ==, second);
+
+  rl_session_set_current_model (s, second - 1);
+  g_assert_true (rl_session_is_busy (s));
+  rl_session_flush (s);
+  g_assert_cmpint (end.n, ==, 1);
+  g_assert_cmpstr (end.kind, ==, "current-model");
+  g_assert_true (end.ok);
+  g_assert_cmpint (end.version, ==, second - 1);
+  g_assert_cmpint (rl_session_get_current_model (s), ==, second - 1);
+  g_assert_cmpint (project_current_model (proj), ==, second - 1);
+
+  /* a version that does not exist: refused, nothing changes */
+  rl_session_set_current_model (s, 999);
+  rl_session_flush (s);
+  g_assert_cmpint (end.n, ==, 2);
+  g_assert_false (end.ok);
+  g_assert_cmpint (rl_session_get_current_model (s), ==, second - 1);
+  g_assert_cmpint (project_current_model (proj), ==, second - 1);
+  g_free (end.kind);
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+static void
+wait_count (int *counter, int want)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (*counter < want && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (*counter, ==, want);
+}
+
+/* rl_metrics_boundary_errors of the masks, computed here independently of the session. */
+static guint8 *
+expected_boundary (const guint8 *truth, const guint8 *pred, int w, int h)
+{
+  guint8 *out = g_malloc ((gsize) w * h);
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_metrics_boundary_errors (11, 11, truth, pred, h, w, out, &err), ==, RL_OK);
+  return out;
+}
+
+static gsize
+count_value (const guint8 *m, gsize n, guint8 v)
+{
+  gsize k = 0;
+  for (gsize i = 0; i < n; i++)
+    k += m[i] == v;
+  return k;
+}
+
+/* The Boundary view's map comes from the session (a worker thread, rl_metrics_boundary_errors)
+ * only while wanted: none where the prediction equals the labels, the engine's map after an
+ * edit moves a boundary, none for an image without a prediction. */
+static void
+test_session_boundary (void)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_autofree char *model = g_build_filename (root, "resources", "models",
+                                             "segnet-basic-camvid.safetensors", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-XXXXXX", NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *proj = make_project (tmp, 2, &name);
+  gint64 id = 0, other = 0;
+  {
+    /* image 0's prediction: its own labels (no boundary error anywhere) */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+    g_assert_no_error (error);
+    gint64 m = rl_project_add_model (p, "m", model, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_autoptr (GPtrArray) images = rl_project_list_images (p, &error);
+    id = ((RlImageInfo *) images->pdata[0])->id;
+    other = ((RlImageInfo *) images->pdata[1])->id;
+    int w, h;
+    g_autofree guint8 *cur = NULL;
+    g_assert_true (rl_project_get_mask (p, id, RL_MASK_CURRENT, &w, &h, &cur, &error));
+    g_assert_true (rl_project_set_prediction (p, id, m, cur, w, h, &error));
+    g_assert_no_error (error);
+  }
+  g_autoptr (RlSession) s = rl_session_new ();
+  int maps = 0;
+  g_autofree char *last_error = NULL;
+  g_signal_connect_swapped (s, "boundary-errors", G_CALLBACK (count_signal), &maps);
+  g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+  rl_session_open (s, proj);
+  rl_session_select_image (s, id);
+  rl_session_flush (s);
+  /* not wanted: nothing computed */
+  g_assert_cmpint (maps, ==, 0);
+  g_assert_null (rl_session_get_boundary_errors (s));
+
+  rl_session_set_boundary_errors_wanted (s, TRUE);
+  wait_count (&maps, 1);
+  int w = 0, h = 0;
+  const guint8 *cur = NULL, *pred = NULL;
+  g_assert_true (rl_session_get_image (s, &w, &h, NULL, &cur, NULL, &pred));
+  gsize n = (gsize) w * h;
+  const guint8 *map = rl_session_get_boundary_errors (s);
+  g_assert_nonnull (map);
+  g_assert_cmpuint (count_value (map, n, 0), ==, n);
+
+  /* a filled polygon of Sky (0) far from any Sky: its outline is missed by the prediction
+   * (1 on the labels' new boundary) and the boundaries it covers are spurious (2) */
+  g_autoptr (RlEdit) poly = rl_edit_new (RL_EDIT_POLYGON, "polygon");
+  double pts[] = { 150, 250, 330, 250, 330, 340, 150, 340 };
+  poly->cls = 0;
+  rl_edit_set_points (poly, pts, 4);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rl_session_apply_edit (s, poly, NULL, &error));
+  g_assert_no_error (error);
+  rl_session_flush (s);
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  g_autofree guint8 *want = NULL;
+  for (;;)
+    {
+      rl_session_get_image (s, NULL, NULL, NULL, &cur, NULL, &pred);
+      g_free (want);
+      want = expected_boundary (cur, pred, w, h);
+      map = rl_session_get_boundary_errors (s);
+      if (memcmp (map, want, n) == 0 || g_get_monotonic_time () > end)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_true (memcmp (map, want, n) == 0);
+  g_assert_cmpuint (count_value (map, n, 1), >, 400);
+  /* every missed pixel is on the polygon's outline (within a pixel) */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (map[(gsize) y * w + x] == 1)
+        g_assert_true (x >= 148 && x <= 332 && y >= 248 && y <= 341);
+
+  /* another image without a prediction: no map */
+  int before = maps;
+  rl_session_select_image (s, other);
+  rl_session_flush (s);
+  wait_count (&maps, before + 1);
+  g_assert_null (rl_session_get_boundary_errors (s));
+  rl_session_set_boundary_errors_wanted (s, FALSE);
+  g_assert_null (last_error);
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (rl_session_is_busy (s) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+/* The shipped model cut to its first 100 kB, and the shipped model with a 5-class classifier. */
+static void
+make_bad_models (const char *tmp, char **truncated, char **five)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_autofree char *model = g_build_filename (root, "resources", "models",
+                                             "segnet-basic-camvid.safetensors", NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (model, &data, &len, NULL));
+  *truncated = g_build_filename (tmp, "truncated.safetensors", NULL);
+  g_assert_true (g_file_set_contents (*truncated, data, 100000, NULL));
+
+  RlSafetensors *st = NULL;
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_safetensors_read (model, &st, &err), ==, RL_OK);
+  RlStWrite *w = g_new0 (RlStWrite, st->n_tensors);
+  for (int i = 0; i < st->n_tensors; i++)
+    {
+      const RlStTensor *t = &st->tensors[i];
+      w[i].name = t->name;
+      w[i].ndim = t->ndim;
+      memcpy (w[i].shape, t->shape, sizeof t->shape);
+      w[i].data = t->data;
+      if (g_str_has_prefix (t->name, "classifier."))
+        w[i].shape[0] = 5;   /* the first 5 rows: still a valid tensor */
+    }
+  const char *meta[2 * 64];
+  int n_meta = 0;
+  for (int i = 0; i < st->n_meta && n_meta < 63; i++)
+    {
+      const char *k = st->meta_keys[i], *v = st->meta_values[i];
+      if (strcmp (k, "num_classes") == 0)
+        v = "5";
+      else if (strcmp (k, "class_names") == 0)
+        v = "[\"Sky\",\"Building\",\"Pole\",\"Road\",\"Pavement\"]";
+      meta[2 * n_meta] = k;
+      meta[2 * n_meta + 1] = v;
+      n_meta++;
+    }
+  *five = g_build_filename (tmp, "five.safetensors", NULL);
+  g_assert_cmpint (rl_safetensors_write (*five, w, st->n_tensors, meta, n_meta, &err), ==,
+                   RL_OK);
+  g_free (w);
+  rl_safetensors_free (st);
+}
+
+static gint64
+project_model_count (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) models = rl_project_list_models (p, &error);
+  g_assert_no_error (error);
+  return models->len;
+}
+
+/* A broken model is refused when it is added, with one line naming the file and the cause:
+ * through the project API, the session and `relabel models --add`; nothing is stored. */
+static void
+test_session_bad_model (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-XXXXXX", NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *proj = make_project (tmp, 1, &name);
+  g_autofree char *truncated = NULL, *five = NULL;
+  make_bad_models (tmp, &truncated, &five);
+  const char *causes[] = { "is larger than the file",
+                           "5 classes but the project's dataset (camvid) has 11" };
+  const char *files[] = { truncated, five };
+
+  for (int k = 0; k < 2; k++)
+    {
+      /* the API */
+      g_autoptr (GError) error = NULL;
+      {
+        g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (rl_project_add_model (p, "bad", files[k], 0, NULL, &error), ==, 0);
+        g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
+        g_test_message ("API: %s", error->message);
+        g_assert_true (g_str_has_prefix (error->message, files[k]));
+        g_assert_null (strchr (error->message, '\n'));
+        g_assert_nonnull (strstr (error->message, causes[k]));
+      }
+      /* the session */
+      g_autoptr (RlSession) s = rl_session_new ();
+      g_autofree char *last_error = NULL;
+      g_signal_connect (s, "error", G_CALLBACK (on_error), &last_error);
+      rl_session_open (s, proj);
+      rl_session_add_model (s, files[k], FALSE);
+      rl_session_flush (s);
+      g_assert_nonnull (last_error);
+      g_assert_cmpstr (last_error, ==, error->message);
+      g_assert_cmpint (rl_session_get_current_model (s), ==, 0);
+      /* the CLI: exit 1, one line on stderr naming the file */
+      g_autofree char *out = NULL, *err = NULL;
+      int status = 0;
+      const char *argv[] = { g_getenv ("RELABEL_BIN"), "models", "--project", proj, "--add",
+                             files[k], NULL };
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                   &out, &err, &status, NULL));
+      g_test_message ("CLI: %s", err);
+      g_assert_true (g_spawn_check_wait_status (status, NULL) == FALSE);
+      g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 1);
+      g_assert_nonnull (strstr (err, files[k]));
+      g_assert_nonnull (strstr (err, causes[k]));
+      g_assert_cmpint (strchr (err, '\n') - err, ==, (int) strlen (err) - 1);
+    }
+  g_assert_cmpint (project_model_count (proj), ==, 0);
+
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/session/edits", test_session_edits);
   g_test_add_func ("/session/bad-open", test_session_bad_open);
+  g_test_add_func ("/session/demo", test_session_demo);
+  g_test_add_func ("/session/current-model", test_session_current_model);
+  g_test_add_func ("/session/boundary-errors", test_session_boundary);
+  g_test_add_func ("/session/bad-model", test_session_bad_model);
   return g_test_run ();
 }
