@@ -31,6 +31,7 @@
 #include "rl-edit.h"
 #include "rl-finetune.h"
 #include "rl-project.h"
+#include "rl-superpixels.h"
 
 G_BEGIN_DECLS
 
@@ -53,6 +54,8 @@ G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
  *                                 "retrain" (RlFinetuneResult*), "import" (char* path opened
  *                                 next), "current-model" (gint64* version)
  *   "rescored" (gint64 id, gboolean ok, double miou, double bf, double ms)
+ *   "superpixels-ready" (gint64 id, int size)  the shown image's superpixels at size (one of
+ *                                 rl_superpixel_sizes) were computed in the background
  *   "notify::busy"                a job, a thumbnail run or queued writes started/finished */
 
 RlSession *rl_session_new (void);
@@ -77,6 +80,9 @@ gboolean rl_session_get_image (RlSession *self, int *width, int *height, const g
  * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded). */
 gboolean rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed,
                                 GError **error);
+/* The shown image's superpixels at size (rl_superpixel_sizes), computed when it opened; a new
+ * reference, or NULL until "superpixels-ready" said so. */
+RlSuperpixels *rl_session_get_superpixels (RlSession *self, int size);
 void rl_session_undo (RlSession *self);
 void rl_session_redo (RlSession *self);
 void rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus status);
