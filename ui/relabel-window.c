@@ -10,6 +10,7 @@
 
 #include "relabel-canvas.h"
 #include "relabel-image-item.h"
+#include "relabel-tools.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
 
@@ -56,6 +57,7 @@ struct _RelabelWindow
 
   /* owned */
   RlSession *session;
+  RelabelTools *tools;        /* wand, superpixels, clean-up, class picker (issue 20) */
   GSettings *settings;
   GListStore *store;
   GtkCustomSorter *sorter;
@@ -523,8 +525,36 @@ on_pointer_moved (RelabelCanvas *canvas, int x, int y, int v, RelabelWindow *sel
       if (spec != NULL && v < spec->n_classes && rl_class_spec_is_class (spec, (guint) v))
         name = spec->classes[v].name;
       self->pointer_text = g_strdup_printf ("x %d  y %d   %s (%d)", x, y, name, v);
+      int w = 0, h = 0;
+      const guint8 *pred = NULL;
+      if (rl_session_get_image (self->session, &w, &h, NULL, NULL, NULL, &pred) && pred != NULL
+          && x >= 0 && y >= 0 && x < w && y < h)
+        {
+          guint8 p = pred[(gsize) y * w + x];
+          const char *pname = spec != NULL && p < spec->n_classes
+                              && rl_class_spec_is_class (spec, p) ? spec->classes[p].name
+                                                                  : "void";
+          g_autofree char *with = g_strdup_printf ("%s   predicted %s (%d)", self->pointer_text,
+                                                   pname, p);
+          g_free (self->pointer_text);
+          self->pointer_text = g_steal_pointer (&with);
+        }
     }
   update_status (self);
+}
+
+static void
+on_tools_notice (RelabelTools *tools, const char *text, RelabelWindow *self)
+{
+  gtk_label_set_text (self->status_label, text);
+}
+
+static void select_palette_value (RelabelWindow *self, int value);
+
+static void
+on_tools_class_chosen (RelabelTools *tools, int value, RelabelWindow *self)
+{
+  select_palette_value (self, value);
 }
 
 static void
@@ -703,6 +733,7 @@ on_project_opened (RlSession *session, RelabelWindow *self)
 
   const RlClassSpec *spec = rl_session_get_class_spec (session);
   relabel_canvas_set_spec (self->canvas, spec);
+  relabel_tools_set_spec (self->tools, spec);
   build_palette (self, spec);
 
   g_autofree char *base = g_path_get_basename (path);
@@ -1377,6 +1408,14 @@ tool_from_name (const char *name)
     return RELABEL_TOOL_POLYGON;
   if (g_strcmp0 (name, "eyedropper") == 0)
     return RELABEL_TOOL_EYEDROPPER;
+  if (g_strcmp0 (name, "wand") == 0)
+    return RELABEL_TOOL_WAND;
+  if (g_strcmp0 (name, "superpixel") == 0)
+    return RELABEL_TOOL_SUPERPIXEL;
+  if (g_strcmp0 (name, "replace") == 0)
+    return RELABEL_TOOL_REPLACE;
+  if (g_strcmp0 (name, "accept") == 0)
+    return RELABEL_TOOL_ACCEPT_PREDICTION;
   return RELABEL_TOOL_BRUSH;
 }
 
@@ -1494,6 +1533,7 @@ static void
 relabel_window_dispose (GObject *object)
 {
   RelabelWindow *self = RELABEL_WINDOW (object);
+  g_clear_object (&self->tools);
   if (self->session != NULL)
     {
       rl_session_shutdown (self->session);
@@ -1718,6 +1758,11 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);
   g_signal_connect (self->canvas, "view-changed", G_CALLBACK (on_canvas_view_changed), self);
+  self->tools = relabel_tools_new (self->session, self->canvas);
+  relabel_tools_attach (self->tools, GTK_WIDGET (self),
+                        gtk_widget_get_parent (GTK_WIDGET (self->view_dropdown)));
+  g_signal_connect (self->tools, "notice", G_CALLBACK (on_tools_notice), self);
+  g_signal_connect (self->tools, "class-chosen", G_CALLBACK (on_tools_class_chosen), self);
 
   relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (self->brush_adjustment));
   relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (self->opacity_adjustment));
