@@ -518,7 +518,7 @@ build_bar (RelabelTools *self)
   g_signal_connect (self->contours_toggle, "toggled", G_CALLBACK (on_contours_toggled), self);
   /* the row may be wider than the window: it scrolls instead of widening the window */
   GtkWidget *scroll = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_EXTERNAL,
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
                                   GTK_POLICY_NEVER);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroll), TRUE);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), bar);

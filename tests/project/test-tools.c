@@ -335,6 +335,56 @@ test_superpixel_brush (void)
   g_assert_cmpmem (c->labels, 64 * 48 * 4, a->labels, 64 * 48 * 4);
 }
 
+/* Region edits with a value per pixel (the clean-up's): applied where the region is set, a value
+ * that is no class refused with nothing changed; a region's anchor is its click when given. */
+static void
+test_region_values (void)
+{
+  g_autoptr (RlClassSpec) spec = rl_class_spec_camvid ();   /* 11 classes, void 11 */
+  guint8 mask[4 * 3] = { 0, 0, 1, 1, 0, 2, 2, 1, 11, 11, 3, 3 };
+  guint8 want[4 * 3];
+  memcpy (want, mask, sizeof mask);
+  RlEditTarget t = { spec, 4, 3, NULL, NULL, "test" };
+  g_autoptr (RlEdit) e = rl_edit_new (RL_EDIT_REGION, "fill-holes");
+  e->source = RL_EDIT_SOURCE_VALUES;
+  e->region_x = 0;
+  e->region_y = 1;
+  e->region_w = 2;
+  e->region_h = 2;
+  e->region = g_memdup2 ((guint8[]) { 0, 1, 1, 1 }, 4);
+  e->values = g_memdup2 ((guint8[]) { 9, 4, 5, 6 }, 4);
+  guint n = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rl_edit_apply (e, &t, mask, &n, NULL, &error));
+  g_assert_no_error (error);
+  want[5] = 4;   /* (1, 1) */
+  want[8] = 5;   /* (0, 2) */
+  want[9] = 6;   /* (1, 2) */
+  g_assert_cmpuint (n, ==, 3);
+  assert_mask (mask, want, 4, 3);
+  /* a value outside the classes: refused, nothing changes */
+  e->values[3] = 12;
+  g_assert_false (rl_edit_apply (e, &t, mask, &n, NULL, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
+  g_clear_error (&error);
+  assert_mask (mask, want, 4, 3);
+  /* the anchor of a region with a point is that point: protect keeps other classes */
+  g_autoptr (RlEdit) r = rl_edit_new (RL_EDIT_REGION, "wand");
+  r->cls = 7;
+  r->protect = RL_PROTECT_ANCHOR;
+  r->region_x = 0;
+  r->region_y = 0;
+  r->region_w = 4;
+  r->region_h = 1;
+  r->region = g_memdup2 ((guint8[]) { 1, 1, 1, 1 }, 4);
+  rl_edit_set_points (r, (double[]) { 2.5, 0.5 }, 1);   /* on class 1 */
+  g_assert_true (rl_edit_apply (r, &t, mask, &n, NULL, &error));
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (mask[0], ==, 0);
+  g_assert_cmpint (mask[2], ==, 7);
+  g_assert_cmpint (mask[3], ==, 7);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The tools as project edits on a generated folder dataset: one 16x12 image (left half grey,
  * right half blue), labels all class 0 of 3 classes, void 255. */
@@ -648,6 +698,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tools/cleanup/regions", test_replace_and_accept_in_region);
   g_test_add_func ("/tools/superpixels/slic", test_slic);
   g_test_add_func ("/tools/superpixels/brush", test_superpixel_brush);
+  g_test_add_func ("/tools/edit/region-values", test_region_values);
   g_test_add_func ("/tools/project", test_project_edits);
   g_test_add_func ("/tools/session", test_session_tools);
   return g_test_run ();
