@@ -29,6 +29,7 @@ struct _RelabelTools
   GtkDropDown *size_dropdown;
   GtkToggleButton *boundaries_toggle;
   GtkToggleButton *contours_toggle;
+  GtkToggleButton *lasso_toggle;  /* replace / take prediction inside a drawn polygon */
   RelabelClassPicker *picker;
   cairo_surface_t *surface;   /* ARGB32 (H, W): preview + boundaries */
   guint8 *preview;            /* (H, W) 0/1 */
@@ -207,6 +208,12 @@ stroke_preview (RelabelTools *self, RelabelTool tool)
         return;
       rl_superpixels_stroke_region (sp, radius, xy, n, self->preview);
     }
+  else if (gtk_toggle_button_get_active (self->lasso_toggle))
+    {
+      if (n < 3)
+        return;
+      rl_mask_polygon_region (self->preview, in.width, in.height, xy, n);
+    }
   else
     rl_mask_stroke_region (self->preview, in.width, in.height, radius, xy, n);
   redraw (self, TRUE);
@@ -220,6 +227,16 @@ finish_stroke (RelabelTools *self, RelabelTool tool)
     return;
   RlShape shape = { (const double *) self->stroke->data, (int) self->stroke->len / 2,
                     relabel_canvas_get_brush_radius (self->canvas) };
+  /* lasso: the drag's path is a closed polygon (replace and take prediction) */
+  if (tool != RELABEL_TOOL_SUPERPIXEL && gtk_toggle_button_get_active (self->lasso_toggle))
+    {
+      if (shape.n_points < 3)
+        {
+          notice (self, "Lasso: drag around the region");
+          return;
+        }
+      shape.radius = 0;
+    }
   gboolean protect = relabel_canvas_get_protect (self->canvas);
   int cls = relabel_canvas_get_class (self->canvas);
   g_autoptr (GError) error = NULL;
@@ -413,6 +430,9 @@ action_cb (GSimpleAction *action, GVariant *param, gpointer data)
   else if (g_str_equal (name, "tolerance"))
     gtk_adjustment_set_value (self->tolerance, gtk_adjustment_get_value (self->tolerance)
                                                  + g_variant_get_int32 (param));
+  else if (g_str_equal (name, "toggle-lasso"))
+    gtk_toggle_button_set_active (self->lasso_toggle,
+                                  !gtk_toggle_button_get_active (self->lasso_toggle));
   else if (g_str_equal (name, "pick-class"))
     relabel_class_picker_open (self->picker);
 }
@@ -466,6 +486,12 @@ build_bar (RelabelTools *self)
       gtk_box_append (GTK_BOX (tools), b);
     }
   gtk_box_append (GTK_BOX (bar), tools);
+  self->lasso_toggle = GTK_TOGGLE_BUTTON (gtk_toggle_button_new_with_label ("Lasso"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->lasso_toggle),
+                               "Replace and Take prediction act inside the polygon the drag "
+                               "draws instead of under the brush (L)");
+  gtk_widget_set_focus_on_click (GTK_WIDGET (self->lasso_toggle), FALSE);
+  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->lasso_toggle));
 
   gtk_box_append (GTK_BOX (bar), gtk_label_new ("Tolerance"));
   GtkWidget *scale = gtk_scale_new (GTK_ORIENTATION_HORIZONTAL, self->tolerance);
@@ -543,6 +569,7 @@ relabel_tools_attach (RelabelTools *self, GtkWidget *window, GtkWidget *toolbar)
     { "remove-islands", action_cb }, { "fill-holes", action_cb },
     { "toggle-boundaries", action_cb }, { "toggle-contours", action_cb },
     { "cycle-size", action_cb }, { "tolerance", action_cb, "i" }, { "pick-class", action_cb },
+    { "toggle-lasso", action_cb },
   };
   GSimpleActionGroup *group = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (group), entries, G_N_ELEMENTS (entries), self);
@@ -558,6 +585,7 @@ relabel_tools_attach (RelabelTools *self, GtkWidget *window, GtkWidget *toolbar)
   add_shortcut (sc, GDK_KEY_S, GDK_SHIFT_MASK, "tools.cycle-size", NULL);
   add_shortcut (sc, GDK_KEY_B, GDK_SHIFT_MASK, "tools.toggle-boundaries", NULL);
   add_shortcut (sc, GDK_KEY_k, 0, "tools.toggle-contours", NULL);
+  add_shortcut (sc, GDK_KEY_l, 0, "tools.toggle-lasso", NULL);
   add_shortcut (sc, GDK_KEY_I, GDK_SHIFT_MASK, "tools.remove-islands", NULL);
   add_shortcut (sc, GDK_KEY_H, GDK_SHIFT_MASK, "tools.fill-holes", NULL);
   add_shortcut (sc, GDK_KEY_comma, 0, "tools.tolerance", g_variant_new_int32 (-2));

@@ -6,6 +6,7 @@
 #    distance to the clicked pixel within the tolerance) from the clicked pixel;
 #  - the superpixel brush: S, a drag; the saved change must be whole SLIC superpixels (size 16,
 #    the project's own SLIC through gui-probe), all of class C, including those under the drag;
+#  - the lasso: R and L, a drag around a rectangle replaces the start's class inside it only;
 #  - Shift+B shows the boundaries, K the contour overlay, / the class picker (type "sky", Enter
 #    picks Sky), Shift+I removes islands: screenshots of each under tests/gui/output/.
 # Every edit must be one undo step (Ctrl+Z restores the mask). Any GTK warning fails the test.
@@ -153,6 +154,35 @@ def test_tools(tmp):
     gui.screenshot("gui-tools-superpixel.png")
     check(undo_to(project, tmp, wid, before, 1), "the superpixel stroke is one undo step")
     xdo("key", "--window", wid, "shift+b")
+
+    # --- lasso replace: R, L, SignSymbol (class 6, key "7"): a drag around a rectangle; inside
+    # it, the class under the drag's start becomes SignSymbol, nothing else changes
+    x0, y0, x1, y1 = 200, 240, 300, 320
+    start_class = int(before[y0, x0])
+    loop = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)]
+    path = []
+    for (ax, ay), (bx, by) in zip(loop, loop[1:]):
+        path += [(ax + (bx - ax) * k / 6.0, ay + (by - ay) * k / 6.0) for k in range(6)]
+    path.append(loop[-1])
+    xdo("key", "--window", wid, "r", "l", "7")
+    time.sleep(0.3)
+    gui.drag(wid, [to_window(x + 0.5, y + 0.5) for x, y in path])
+    after = changed_since(project, tmp, before, "lasso.raw")
+    changed = after != before
+    yy, xx = np.mgrid[0:h, 0:w]
+    def rect(m):
+        return (xx >= x0 + m) & (xx <= x1 - m) & (yy >= y0 + m) & (yy <= y1 - m)
+    check(int(changed.sum()) > 100, "the lasso replace changed %d pixels" % changed.sum())
+    check(bool(np.all(after[changed] == 6)) and bool(np.all(before[changed] == start_class)),
+          "only pixels of the start's class (%d) changed, to SignSymbol" % start_class)
+    check(bool(np.all(rect(-3)[changed])), "every changed pixel lies inside the lasso")
+    inner = rect(3) & (before == start_class)
+    check(bool(np.all(changed[inner])),
+          "every pixel of that class well inside the lasso changed (%d of %d)"
+          % (changed[inner].sum(), inner.sum()))
+    gui.screenshot("gui-tools-lasso.png")
+    check(undo_to(project, tmp, wid, before, 1), "the lasso replace is one undo step")
+    xdo("key", "--window", wid, "l")
 
     # --- contours, the class picker, remove islands
     xdo("key", "--window", wid, "k")
