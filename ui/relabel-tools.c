@@ -33,6 +33,8 @@ struct _RelabelTools
   RelabelClassPicker *picker;
   cairo_surface_t *surface;   /* ARGB32 (H, W): preview + boundaries */
   guint8 *preview;            /* (H, W) 0/1 */
+  RlSuperpixels *bounds_sp;   /* the superpixels bounds was made from (a reference) */
+  guint8 *bounds;             /* (H, W) their boundaries, kept while they are shown */
   int width, height;
   GArray *stroke;             /* double x, y of the stroke under way */
   gboolean hover_valid;
@@ -116,14 +118,21 @@ redraw (RelabelTools *self, gboolean with_preview)
   cairo_surface_flush (self->surface);
   guint32 *px = (guint32 *) cairo_image_surface_get_data (self->surface);
   int stride = cairo_image_surface_get_stride (self->surface) / 4;
-  g_autofree guint8 *bounds = NULL;
+  const guint8 *bounds = NULL;
   if (shows_boundaries (self))
     {
       g_autoptr (RlSuperpixels) sp = rl_session_get_superpixels (self->session, sp_size (self));
       if (sp != NULL && sp->width == w && sp->height == h)
         {
-          bounds = g_malloc ((gsize) w * h);
-          rl_superpixels_boundaries (sp, bounds);
+          /* the hover preview redraws often: compute the boundaries once per superpixels */
+          if (sp != self->bounds_sp)
+            {
+              g_clear_pointer (&self->bounds_sp, rl_superpixels_unref);
+              self->bounds = g_realloc (self->bounds, (gsize) w * h);
+              rl_superpixels_boundaries (sp, self->bounds);
+              self->bounds_sp = rl_superpixels_ref (sp);
+            }
+          bounds = self->bounds;
         }
     }
   gboolean any = FALSE;
@@ -639,6 +648,8 @@ relabel_tools_finalize (GObject *object)
   g_clear_object (&self->min_size);
   g_clear_pointer (&self->surface, cairo_surface_destroy);
   g_free (self->preview);
+  g_free (self->bounds);
+  g_clear_pointer (&self->bounds_sp, rl_superpixels_unref);
   g_array_unref (self->stroke);
   G_OBJECT_CLASS (relabel_tools_parent_class)->finalize (object);
 }
