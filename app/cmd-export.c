@@ -1,5 +1,5 @@
-/* relabel export: writes the project's cleaned dataset (CamVid layout, indexed or colour-coded
- * label PNGs) with changes.csv, atomically into a folder that must be empty unless --force. */
+/* relabel export: writes the project's cleaned dataset (CamVid layout with indexed or
+ * colour-coded label PNGs, Pascal VOC, Cityscapes labelIds: rl-export-formats.h) with changes.csv, atomically into a folder that must be empty unless --force. */
 #include <stdio.h>
 
 #include "relabel-cli.h"
@@ -17,7 +17,7 @@ rl_cmd_export (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &project_path, "Project file", "P" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format,
-      "camvid (indexed label PNGs) or color (colour-coded)", "FORMAT" },
+      "camvid (indexed label PNGs), color (colour-coded), voc (Pascal VOC SegmentationClass) or cityscapes (gtFine labelIds)", "FORMAT" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (absent or empty)", "DIR" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Only this split (default: all)", "S" },
     { "labels", 0, 0, G_OPTION_ARG_STRING, &labels,
@@ -35,14 +35,16 @@ rl_cmd_export (int argc, char **argv)
     }
   if (project_path == NULL || format == NULL || out == NULL || argc != 1)
     {
-      fprintf (stderr, "relabel export: usage: relabel export --project P --format camvid|color "
+      fprintf (stderr, "relabel export: usage: relabel export --project P --format camvid|color|voc|cityscapes "
                        "--out DIR [--split S] [--labels corrected|original|prediction] "
                        "[--force]\n");
       return 2;
     }
-  if (g_strcmp0 (format, "camvid") != 0 && g_strcmp0 (format, "color") != 0)
+  if (g_strcmp0 (format, "camvid") != 0 && g_strcmp0 (format, "color") != 0
+      && g_strcmp0 (format, "voc") != 0 && g_strcmp0 (format, "cityscapes") != 0)
     {
-      fprintf (stderr, "relabel export: unknown format '%s' (camvid, color)\n", format);
+      fprintf (stderr, "relabel export: unknown format '%s' (camvid, color, voc, cityscapes)\n",
+               format);
       return 2;
     }
   if (labels != NULL && g_strcmp0 (labels, "corrected") != 0

@@ -25,7 +25,7 @@ rl_cmd_import (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &project_path, "Project file (created if absent)",
       "P" },
-    { "dataset", 0, 0, G_OPTION_ARG_STRING, &kind, "Dataset kind: camvid, sunrgbd or folder",
+    { "dataset", 0, 0, G_OPTION_ARG_STRING, &kind, "Dataset kind: camvid, sunrgbd, folder, voc or cityscapes",
       "KIND" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only problems", NULL },
     { NULL }
@@ -41,13 +41,14 @@ rl_cmd_import (int argc, char **argv)
   if (project_path == NULL || kind == NULL || argc != 2)
     {
       fprintf (stderr, "relabel import: usage: relabel import --project P "
-                       "--dataset camvid|sunrgbd|folder PATH\n");
+                       "--dataset camvid|sunrgbd|folder|voc|cityscapes PATH\n");
       return 2;
     }
   if (g_strcmp0 (kind, "camvid") != 0 && g_strcmp0 (kind, "sunrgbd") != 0
-      && g_strcmp0 (kind, "folder") != 0)
+      && g_strcmp0 (kind, "folder") != 0 && g_strcmp0 (kind, "voc") != 0
+      && g_strcmp0 (kind, "cityscapes") != 0)
     {
-      fprintf (stderr, "relabel import: unknown dataset kind '%s' (camvid, sunrgbd, folder)\n",
+      fprintf (stderr, "relabel import: unknown dataset kind '%s' (camvid, sunrgbd, folder, voc, cityscapes)\n",
                kind);
       return 2;
     }

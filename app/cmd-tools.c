@@ -78,7 +78,8 @@ run (const char *cmd, int argc, char **argv)
     { "tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &a.tolerance,
       "Colour distance to the clicked pixel, RGB units 0..442 (default 20)", "T" },
     { "protect", 0, 0, G_OPTION_ARG_NONE, &a.protect,
-      "Protect other classes: only void pixels change, and they stop the flood", NULL },
+      "Protect other classes: only pixels of the clicked class or void change; the others stop "
+      "the flood", NULL },
     { NULL }
   };
   const GOptionEntry sp[] = {
@@ -88,7 +89,8 @@ run (const char *cmd, int argc, char **argv)
       "Pixel positions \"x,y x,y ...\" (pixel (x, y)'s centre)", "POINTS" },
     { "size", 0, 0, G_OPTION_ARG_INT, &a.size,
       "Superpixel size: SLIC grid step in pixels, 8, 16 or 32 in the GUI (default 16)", "S" },
-    { "protect", 0, 0, G_OPTION_ARG_NONE, &a.protect, "Paint only void pixels", NULL },
+    { "protect", 0, 0, G_OPTION_ARG_NONE, &a.protect,
+      "Protect other classes: only pixels of the class under the stroke's start, or void", NULL },
     { NULL }
   };
   const GOptionEntry cleanup[] = {

@@ -4,6 +4,7 @@
 #include "rl-image-io.h"
 
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 
 G_DEFINE_QUARK (rl-dataset-error-quark, rl_dataset_error)
@@ -502,6 +503,182 @@ load_folder (Loader *ld, const char *root, GError **error)
   return TRUE;
 }
 
+/* ---- Pascal VOC and Cityscapes layouts (what `relabel export --format voc|cityscapes` writes,
+ * and the originals) ------------------------------------------------------------------------ */
+
+/* VOC: ROOT/labelmap.txt ("name:r,g,b:..." per class, line i = index i; '#' comments) gives the
+ * classes, void 255; ROOT/ImageSets/Segmentation/SPLIT.txt lists the names of each split
+ * (trainval is skipped when train or val exist); images JPEGImages/NAME.jpg|.jpeg|.png, labels
+ * SegmentationClass/NAME.png (palette index = class). Without the lists, every image is train. */
+static gboolean
+load_voc (Loader *ld, const char *root, GError **error)
+{
+  g_autofree char *labelmap = g_build_filename (root, "labelmap.txt", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents (labelmap, &text, NULL, &local))
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_NOT_FOUND,
+                   "%s: cannot read the class list (%s)", labelmap, local->message);
+      return FALSE;
+    }
+  g_autoptr (GString) json = g_string_new ("{\"classes\": [");
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  int n = 0;
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '\0' || lines[i][0] == '#')
+        continue;
+      g_auto (GStrv) f = g_strsplit (lines[i], ":", 3);
+      int r = 0, g = 0, b = 0;
+      if (f[0] == NULL || f[1] == NULL || sscanf (f[1], "%d,%d,%d", &r, &g, &b) != 3
+          || r < 0 || g < 0 || b < 0 || r > 255 || g > 255 || b > 255)
+        {
+          g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                       "%s: line %d: expected name:r,g,b", labelmap, i + 1);
+          return FALSE;
+        }
+      g_autofree char *name = g_strescape (f[0], NULL);
+      g_string_append_printf (json, "%s{\"name\": \"%s\", \"color\": [%d, %d, %d]}",
+                              n ? ", " : "", name, r, g, b);
+      n++;
+    }
+  g_string_append (json, "], \"ignore_index\": 255, \"void_color\": [224, 224, 192]}");
+  ld->ds->spec = rl_class_spec_from_json (json->str, error);
+  if (ld->ds->spec == NULL)
+    return FALSE;
+  g_free (ld->ds->spec->id);
+  ld->ds->spec->id = g_path_get_basename (root);
+
+  g_autofree char *img_dir = g_build_filename (root, "JPEGImages", NULL);
+  g_autofree char *lbl_dir = g_build_filename (root, "SegmentationClass", NULL);
+  g_autofree char *sets = g_build_filename (root, "ImageSets", "Segmentation", NULL);
+  g_autoptr (GDir) d = g_dir_open (sets, 0, NULL);
+  g_autoptr (GPtrArray) lists = g_ptr_array_new_with_free_func (g_free);
+  const char *entry;
+  while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (entry, ".txt") && entry[0] != '.')
+      g_ptr_array_add (lists, g_strndup (entry, strlen (entry) - 4));
+  g_ptr_array_sort (lists, compare_strings);
+  gboolean has_tv = FALSE;
+  for (guint i = 0; i < lists->len; i++)
+    has_tv |= strcmp (lists->pdata[i], "train") == 0 || strcmp (lists->pdata[i], "val") == 0;
+  guint added = 0;
+  for (guint i = 0; i < lists->len; i++)
+    {
+      const char *split = lists->pdata[i];
+      if (has_tv && strcmp (split, "trainval") == 0)
+        continue;
+      g_autofree char *list = g_strdup_printf ("%s/%s.txt", sets, split);
+      g_autofree char *names = NULL;
+      if (!g_file_get_contents (list, &names, NULL, error))
+        return FALSE;
+      g_auto (GStrv) rows = g_strsplit (names, "\n", -1);
+      for (int j = 0; rows[j] != NULL; j++)
+        {
+          g_strstrip (rows[j]);
+          if (rows[j][0] == '\0')
+            continue;
+          g_autofree char *image = NULL;
+          static const char *const exts[] = { ".jpg", ".jpeg", ".png", ".JPG" };
+          for (guint e = 0; e < G_N_ELEMENTS (exts) && image == NULL; e++)
+            {
+              char *cand = g_strdup_printf ("%s/%s%s", img_dir, rows[j], exts[e]);
+              if (g_file_test (cand, G_FILE_TEST_IS_REGULAR))
+                image = cand;
+              else
+                g_free (cand);
+            }
+          if (image == NULL)
+            {
+              add_problem (ld, "%s: line %d: no image %s/%s.jpg or .png", list, j + 1, img_dir,
+                           rows[j]);
+              continue;
+            }
+          g_autofree char *label = g_strdup_printf ("%s/%s.png", lbl_dir, rows[j]);
+          add_sample (ld, image, g_file_test (label, G_FILE_TEST_IS_REGULAR) ? label : NULL,
+                      split);
+          added++;
+        }
+    }
+  if (lists->len == 0)
+    {
+      char *label_dirs[2] = { lbl_dir, NULL };
+      added = add_folder_images (ld, img_dir, label_dirs, "train");
+    }
+  if (added == 0 && ld->ds->problems->len == 0)
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_EMPTY,
+                   "%s: no VOC images (JPEGImages/ and ImageSets/Segmentation/*.txt)", root);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Cityscapes: ROOT/label-map.json (rl-label-map.h: resources/label-maps/cityscapes-trainids.json
+ * for the original, or the one `relabel export --format cityscapes` writes) gives the classes;
+ * images leftImg8bit/SPLIT/CITY/X_leftImg8bit.png, labels gtFine/SPLIT/CITY/X_gtFine_labelIds.png. */
+static gboolean
+load_cityscapes (Loader *ld, const char *root, GError **error)
+{
+  g_autofree char *map = g_build_filename (root, "label-map.json", NULL);
+  if (!g_file_test (map, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_NOT_FOUND,
+                   "%s: missing: a Cityscapes dataset needs the label map of its ids (copy "
+                   "resources/label-maps/cityscapes-trainids.json there)", map);
+      return FALSE;
+    }
+  ld->ds->label_map = rl_label_map_load_json (map, error);
+  if (ld->ds->label_map == NULL)
+    return FALSE;
+  ld->ds->spec = rl_class_spec_copy (rl_label_map_get_spec (ld->ds->label_map));
+  g_free (ld->ds->spec->id);
+  ld->ds->spec->id = g_path_get_basename (root);
+
+  g_autofree char *images = g_build_filename (root, "leftImg8bit", NULL);
+  g_autoptr (GPtrArray) splits = list_dir (images, FALSE);
+  guint added = 0;
+  for (guint r = 0; splits != NULL && r <= G_N_ELEMENTS (split_order); r++)
+    for (guint i = 0; i < splits->len; i++)
+      {
+        const char *split = splits->pdata[i];
+        if (split_rank (split) != (int) r)
+          continue;
+        g_autofree char *split_dir = g_build_filename (images, split, NULL);
+        g_autoptr (GPtrArray) cities = list_dir (split_dir, FALSE);
+        for (guint c = 0; cities != NULL && c < cities->len; c++)
+          {
+            g_autofree char *city_dir = g_build_filename (split_dir, cities->pdata[c], NULL);
+            g_autoptr (GPtrArray) files = list_dir (city_dir, TRUE);
+            for (guint f = 0; files != NULL && f < files->len; f++)
+              {
+                const char *file = files->pdata[f];
+                const char *tag = strstr (file, "_leftImg8bit.");
+                if (tag == NULL)
+                  continue;
+                g_autofree char *stem = g_strndup (file, tag - file);
+                g_autofree char *image = g_build_filename (city_dir, file, NULL);
+                g_autofree char *lname = g_strconcat (stem, "_gtFine_labelIds.png", NULL);
+                g_autofree char *label = g_build_filename (root, "gtFine", split,
+                                                           cities->pdata[c], lname, NULL);
+                add_sample (ld, image, g_file_test (label, G_FILE_TEST_IS_REGULAR) ? label
+                                                                                    : NULL,
+                            split);
+                added++;
+              }
+          }
+      }
+  if (added == 0)
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_EMPTY,
+                   "%s: no Cityscapes images (leftImg8bit/SPLIT/CITY/*_leftImg8bit.png)", root);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- public ------------------------------------------------------------------------------ */
 
 RlDataset *
@@ -514,11 +691,12 @@ rl_dataset_load (const char *kind, const char *path, GError **error)
 
   g_return_val_if_fail (kind != NULL && path != NULL, NULL);
   if (strcmp (kind, "camvid") != 0 && strcmp (kind, "sunrgbd") != 0
-      && strcmp (kind, "folder") != 0)
+      && strcmp (kind, "folder") != 0 && strcmp (kind, "voc") != 0
+      && strcmp (kind, "cityscapes") != 0)
     {
       g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_KIND,
-                   "%s: unknown dataset kind '%s' (expected camvid, sunrgbd or folder)", path,
-                   kind);
+                   "%s: unknown dataset kind '%s' (expected camvid, sunrgbd, folder, voc or "
+                   "cityscapes)", path, kind);
       return NULL;
     }
   root = g_canonicalize_filename (path, NULL);
@@ -549,6 +727,10 @@ rl_dataset_load (const char *kind, const char *path, GError **error)
       ds->spec = rl_class_spec_sunrgbd ();
       ok = load_sunrgbd (&ld, root, error);
     }
+  else if (strcmp (kind, "voc") == 0)
+    ok = load_voc (&ld, root, error);
+  else if (strcmp (kind, "cityscapes") == 0)
+    ok = load_cityscapes (&ld, root, error);
   else
     ok = load_folder (&ld, root, error);
   g_hash_table_unref (ld.names);

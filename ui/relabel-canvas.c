@@ -26,6 +26,7 @@ struct _RelabelCanvas
   cairo_surface_t *image;     /* RGB24 (H, W) */
   cairo_surface_t *overlay;   /* ARGB32 (H, W), premultiplied, opaque where drawn */
   guint32 lut[256];           /* label value -> premultiplied ARGB32 of the overlay */
+  guint32 lut_solid[256];     /* the same, opaque (contours) unless the overlay is hidden */
   guint32 error_px, spurious_px;  /* premultiplied error colours */
   cairo_surface_t *cache;     /* (widget H, W) composite of image + overlay at the current zoom */
   gboolean cache_valid;
@@ -59,6 +60,9 @@ struct _RelabelCanvas
   gint64 last_poly_click;
   GArray *stroke;             /* double x, y pairs of the stroke being drawn */
   RlEdit *edit;               /* the last finished stroke, fill or polygon */
+  cairo_surface_t *tool_overlay;  /* an outside tool's overlay (H, W), or NULL */
+  gboolean contours;          /* labels as outlines */
+  gboolean tool_down;         /* an outside tool's gesture is under way */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelCanvas, relabel_canvas, GTK_TYPE_WIDGET)
@@ -70,6 +74,8 @@ enum
   SIGNAL_CLASS_PICKED,
   SIGNAL_ZOOM_CHANGED,
   SIGNAL_VIEW_CHANGED,
+  SIGNAL_TOOL_EVENT,
+  SIGNAL_TOOL_SCROLL,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -99,16 +105,24 @@ build_lut (RelabelCanvas *self)
     alpha = 0.0;
   for (int v = 0; v < 256; v++)
     {
-      self->lut[v] = 0;
+      self->lut[v] = self->lut_solid[v] = 0;
       if (self->spec != NULL && v < self->spec->n_classes
           && rl_class_spec_is_class (self->spec, (guint) v))
         {
           const RlClass *c = &self->spec->classes[v];
           self->lut[v] = premultiply (((guint32) c->r << 16) | ((guint32) c->g << 8) | c->b, alpha);
+          self->lut_solid[v] = premultiply (((guint32) c->r << 16) | ((guint32) c->g << 8) | c->b,
+                                            alpha > 0.0 ? 1.0 : 0.0);
         }
     }
   self->error_px = premultiply (ERROR_RGB, alpha);
   self->spurious_px = premultiply (SPURIOUS_RGB, alpha);
+}
+
+static gboolean
+is_outside_tool (RelabelTool tool)
+{
+  return tool >= RELABEL_TOOL_WAND;
 }
 
 static gboolean
@@ -157,6 +171,14 @@ update_overlay_rect (RelabelCanvas *self, int x0, int y0, int x1, int y1)
 {
   if (self->overlay == NULL)
     return;
+  if (self->contours)
+    {
+      /* a changed pixel changes whether its neighbours are outline pixels */
+      x0--;
+      y0--;
+      x1++;
+      y1++;
+    }
   x0 = MAX (x0, 0);
   y0 = MAX (y0, 0);
   x1 = MIN (x1, self->width);
@@ -196,6 +218,16 @@ update_overlay_rect (RelabelCanvas *self, int x0, int y0, int x1, int y1)
         }
       else if (src == NULL)
         memset (row + x0, 0, (gsize) (x1 - x0) * 4);
+      else if (self->contours)
+        for (int x = x0; x < x1; x++)
+          {
+            guint8 v = src[base + x];
+            gboolean edge = (x > 0 && src[base + x - 1] != v)
+                            || (x + 1 < self->width && src[base + x + 1] != v)
+                            || (y > 0 && src[base - self->width + x] != v)
+                            || (y + 1 < self->height && src[base + self->width + x] != v);
+            row[x] = edge ? self->lut_solid[v] : 0;
+          }
       else
         for (int x = x0; x < x1; x++)
           row[x] = self->lut[src[base + x]];
@@ -371,6 +403,20 @@ relabel_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
     }
 
+  /* an outside tool's overlay (wand preview, superpixels) */
+  if (self->image != NULL && self->tool_overlay != NULL)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, self->ox, self->oy);
+      cairo_scale (cr, self->scale, self->scale);
+      cairo_rectangle (cr, 0, 0, self->width, self->height);
+      cairo_clip (cr);
+      cairo_set_source_surface (cr, self->tool_overlay, 0, 0);
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+      cairo_paint (cr);
+      cairo_restore (cr);
+    }
+
   /* polygon under construction */
   if (self->polygon->len >= 2)
     {
@@ -397,7 +443,9 @@ relabel_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   /* brush outline */
   if (self->pointer_in && self->image != NULL && !self->panning
-      && (self->tool == RELABEL_TOOL_BRUSH || self->tool == RELABEL_TOOL_ERASER))
+      && (self->tool == RELABEL_TOOL_BRUSH || self->tool == RELABEL_TOOL_ERASER
+          || self->tool == RELABEL_TOOL_SUPERPIXEL || self->tool == RELABEL_TOOL_REPLACE
+          || self->tool == RELABEL_TOOL_ACCEPT_PREDICTION))
     {
       double r = MAX (self->radius * self->scale, 1.5);
       cairo_arc (cr, self->pointer_x, self->pointer_y, r, 0, 2 * G_PI);
@@ -566,9 +614,20 @@ on_primary_begin (GtkGestureDrag *gesture, double x, double y, RelabelCanvas *se
     }
   to_image (self, x, y, &ix, &iy);
   int v = value_at (self, ix, iy);
+  if (is_outside_tool (self->tool))
+    {
+      self->tool_down = TRUE;
+      g_signal_emit (self, signals[SIGNAL_TOOL_EVENT], 0, RELABEL_TOOL_PRESS, ix, iy);
+      return;
+    }
 
   switch (self->tool)
     {
+    case RELABEL_TOOL_WAND:
+    case RELABEL_TOOL_SUPERPIXEL:
+    case RELABEL_TOOL_REPLACE:
+    case RELABEL_TOOL_ACCEPT_PREDICTION:
+      break;
     case RELABEL_TOOL_BRUSH:
     case RELABEL_TOOL_ERASER:
       if (self->view == RELABEL_VIEW_ORIGINAL || self->view == RELABEL_VIEW_PREDICTION)
@@ -643,6 +702,16 @@ on_primary_update (GtkGestureDrag *gesture, double dx, double dy, RelabelCanvas 
       invalidate_cache (self);
       return;
     }
+  if (self->tool_down)
+    {
+      double tx, ty;
+      self->pointer_x = self->drag_x + dx;
+      self->pointer_y = self->drag_y + dy;
+      to_image (self, self->pointer_x, self->pointer_y, &tx, &ty);
+      g_signal_emit (self, signals[SIGNAL_TOOL_EVENT], 0, RELABEL_TOOL_DRAG, tx, ty);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
   if (!self->stroking)
     return;
   double ix, iy;
@@ -662,6 +731,14 @@ on_primary_end (GtkGestureDrag *gesture, double dx, double dy, RelabelCanvas *se
   if (self->panning)
     {
       self->panning = FALSE;
+      return;
+    }
+  if (self->tool_down)
+    {
+      double tx, ty;
+      self->tool_down = FALSE;
+      to_image (self, self->drag_x + dx, self->drag_y + dy, &tx, &ty);
+      g_signal_emit (self, signals[SIGNAL_TOOL_EVENT], 0, RELABEL_TOOL_RELEASE, tx, ty);
       return;
     }
   if (!self->stroking)
@@ -710,6 +787,8 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, RelabelCanvas *
   to_image (self, x, y, &ix, &iy);
   int v = value_at (self, ix, iy);
   g_signal_emit (self, signals[SIGNAL_POINTER_MOVED], 0, (int) floor (ix), (int) floor (iy), v);
+  if (is_outside_tool (self->tool) && !self->tool_down && self->image != NULL)
+    g_signal_emit (self, signals[SIGNAL_TOOL_EVENT], 0, RELABEL_TOOL_HOVER, ix, iy);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -726,6 +805,14 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, RelabelCanvas
 {
   if (dy == 0)
     return FALSE;
+  /* an outside tool may take the wheel (the wand's tolerance); Ctrl+wheel always zooms */
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (
+    GTK_EVENT_CONTROLLER (scroll));
+  gboolean taken = FALSE;
+  if (is_outside_tool (self->tool) && !(mods & GDK_CONTROL_MASK))
+    g_signal_emit (self, signals[SIGNAL_TOOL_SCROLL], 0, dy, &taken);
+  if (taken)
+    return TRUE;
   zoom_at (self, pow (1.15, -dy), self->pointer_in ? self->pointer_x
            : gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
            self->pointer_in ? self->pointer_y : gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
@@ -1074,6 +1161,7 @@ relabel_canvas_finalize (GObject *object)
   g_array_unref (self->polygon);
   g_array_unref (self->stroke);
   g_clear_pointer (&self->edit, rl_edit_free);
+  g_clear_pointer (&self->tool_overlay, cairo_surface_destroy);
   G_OBJECT_CLASS (relabel_canvas_parent_class)->finalize (object);
 }
 
@@ -1108,6 +1196,16 @@ relabel_canvas_class_init (RelabelCanvasClass *klass)
   signals[SIGNAL_ZOOM_CHANGED] =
     g_signal_new ("zoom-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
+
+  /* An outside tool's gesture (RelabelToolPhase, image x, y). */
+  signals[SIGNAL_TOOL_EVENT] =
+    g_signal_new ("tool-event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  /* The wheel (dy) over the canvas with an outside tool; TRUE when the tool used it. */
+  signals[SIGNAL_TOOL_SCROLL] =
+    g_signal_new ("tool-scroll", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 1,
+                  G_TYPE_DOUBLE);
 
   gtk_widget_class_set_css_name (widget_class, "relabel-canvas");
 }
@@ -1168,4 +1266,37 @@ relabel_canvas_init (RelabelCanvas *self)
   g_signal_connect (c, "key-pressed", G_CALLBACK (on_key_pressed), self);
   g_signal_connect (c, "key-released", G_CALLBACK (on_key_released), self);
   gtk_widget_add_controller (widget, c);
+}
+
+void
+relabel_canvas_set_tool_overlay (RelabelCanvas *self, cairo_surface_t *surface)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  if (surface != NULL)
+    cairo_surface_reference (surface);
+  g_clear_pointer (&self->tool_overlay, cairo_surface_destroy);
+  self->tool_overlay = surface;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+relabel_canvas_set_contours (RelabelCanvas *self, gboolean contours)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  if (self->contours == contours)
+    return;
+  self->contours = contours;
+  update_overlay (self);
+}
+
+gboolean
+relabel_canvas_get_contours (RelabelCanvas *self)
+{
+  return self->contours;
+}
+
+gboolean
+relabel_canvas_get_protect (RelabelCanvas *self)
+{
+  return self->protect;
 }

@@ -15,7 +15,23 @@ typedef enum
   RELABEL_TOOL_FILL,
   RELABEL_TOOL_POLYGON,
   RELABEL_TOOL_EYEDROPPER,
+  /* Tools run outside the canvas (ui/relabel-tools.c): the canvas reports the gestures with
+   * "tool-event" / "tool-scroll" and draws their overlay (relabel_canvas_set_tool_overlay); it
+   * never changes its copy of the labels for them. */
+  RELABEL_TOOL_WAND,
+  RELABEL_TOOL_SUPERPIXEL,
+  RELABEL_TOOL_REPLACE,            /* replace the class under the stroke's start in a stroke */
+  RELABEL_TOOL_ACCEPT_PREDICTION,  /* accept the prediction in a stroke */
 } RelabelTool;
+
+/* Phases of "tool-event" (image coordinates; hover only while no button is down). */
+typedef enum
+{
+  RELABEL_TOOL_PRESS,
+  RELABEL_TOOL_DRAG,
+  RELABEL_TOOL_RELEASE,
+  RELABEL_TOOL_HOVER,
+} RelabelToolPhase;
 
 typedef enum
 {
@@ -83,5 +99,13 @@ double relabel_canvas_get_zoom (RelabelCanvas *self);
  * the frame benchmark. Does not emit stroke-finished. */
 void relabel_canvas_paint_segment (RelabelCanvas *self, double x0, double y0, double x1,
                                    double y1);
+
+/* An ARGB32 surface of the image's size drawn over the labels (wand preview, superpixel
+ * boundaries); NULL removes it. A reference is taken; call again after changing its pixels. */
+void relabel_canvas_set_tool_overlay (RelabelCanvas *self, cairo_surface_t *surface);
+/* Labels drawn as outlines only (pixels with a 4-neighbour of another value). */
+void relabel_canvas_set_contours (RelabelCanvas *self, gboolean contours);
+gboolean relabel_canvas_get_contours (RelabelCanvas *self);
+gboolean relabel_canvas_get_protect (RelabelCanvas *self);
 
 G_END_DECLS

@@ -362,6 +362,14 @@ tool_from_name (const char *name)
     return RELABEL_TOOL_POLYGON;
   if (g_strcmp0 (name, "eyedropper") == 0)
     return RELABEL_TOOL_EYEDROPPER;
+  if (g_strcmp0 (name, "wand") == 0)
+    return RELABEL_TOOL_WAND;
+  if (g_strcmp0 (name, "superpixel") == 0)
+    return RELABEL_TOOL_SUPERPIXEL;
+  if (g_strcmp0 (name, "replace") == 0)
+    return RELABEL_TOOL_REPLACE;
+  if (g_strcmp0 (name, "accept") == 0)
+    return RELABEL_TOOL_ACCEPT_PREDICTION;
   return RELABEL_TOOL_BRUSH;
 }
 

@@ -16,6 +16,7 @@
 #include "relabel-canvas.h"
 #include "relabel-debug.h"
 #include "relabel-image-item.h"
+#include "relabel-tools.h"
 #include "relabel-palette.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
@@ -63,6 +64,7 @@ struct _RelabelWindow
 
   /* owned */
   RlSession *session;
+  RelabelTools *tools;        /* wand, superpixels, clean-up, class picker (issue 20) */
   GSettings *settings;
   GListStore *store;
   GtkCustomSorter *sorter;

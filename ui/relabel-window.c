@@ -201,14 +201,40 @@ on_pointer_moved (RelabelCanvas *canvas, int x, int y, int v, RelabelWindow *sel
       if (spec != NULL && v < spec->n_classes && rl_class_spec_is_class (spec, (guint) v))
         name = spec->classes[v].name;
       self->pointer_text = g_strdup_printf ("x %d  y %d   %s (%d)", x, y, name, v);
+      int w = 0, h = 0;
+      const guint8 *pred = NULL;
+      if (rl_session_get_image (self->session, &w, &h, NULL, NULL, NULL, &pred) && pred != NULL
+          && x >= 0 && y >= 0 && x < w && y < h)
+        {
+          guint8 p = pred[(gsize) y * w + x];
+          const char *pname = spec != NULL && p < spec->n_classes
+                              && rl_class_spec_is_class (spec, p) ? spec->classes[p].name
+                                                                  : "void";
+          g_autofree char *with = g_strdup_printf ("%s   predicted %s (%d)", self->pointer_text,
+                                                   pname, p);
+          g_free (self->pointer_text);
+          self->pointer_text = g_steal_pointer (&with);
+        }
     }
   update_status (self);
+}
+
+static void
+on_tools_notice (RelabelTools *tools, const char *text, RelabelWindow *self)
+{
+  gtk_label_set_text (self->status_label, text);
 }
 
 static void
 select_palette_value (RelabelWindow *self, int value)
 {
   relabel_palette_select_value (self->palette, value);
+}
+
+static void
+on_tools_class_chosen (RelabelTools *tools, int value, RelabelWindow *self)
+{
+  select_palette_value (self, value);
 }
 
 static void
@@ -326,6 +352,7 @@ on_project_opened (RlSession *session, RelabelWindow *self)
 
   const RlClassSpec *spec = rl_session_get_class_spec (session);
   relabel_canvas_set_spec (self->canvas, spec);
+  relabel_tools_set_spec (self->tools, spec);
   build_palette (self, spec);
 
   g_autofree char *base = g_path_get_basename (path);
@@ -444,6 +471,7 @@ static void
 relabel_window_dispose (GObject *object)
 {
   RelabelWindow *self = RELABEL_WINDOW (object);
+  g_clear_object (&self->tools);
   if (self->session != NULL)
     {
       rl_session_shutdown (self->session);
@@ -589,6 +617,11 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);
   g_signal_connect (self->canvas, "view-changed", G_CALLBACK (on_canvas_view_changed), self);
+  self->tools = relabel_tools_new (self->session, self->canvas);
+  relabel_tools_attach (self->tools, GTK_WIDGET (self),
+                        gtk_widget_get_parent (GTK_WIDGET (self->view_dropdown)));
+  g_signal_connect (self->tools, "notice", G_CALLBACK (on_tools_notice), self);
+  g_signal_connect (self->tools, "class-chosen", G_CALLBACK (on_tools_class_chosen), self);
 
   relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (self->brush_adjustment));
   relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (self->opacity_adjustment));

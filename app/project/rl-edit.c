@@ -28,6 +28,9 @@ rl_edit_copy (const RlEdit *edit)
   copy->region = edit->region ? g_memdup2 (edit->region, (gsize) edit->region_w
                                                            * edit->region_h)
                               : NULL;
+  copy->values = edit->values ? g_memdup2 (edit->values, (gsize) edit->region_w
+                                                           * edit->region_h)
+                              : NULL;
   copy->tool = g_strdup (edit->tool);
   return copy;
 }
@@ -39,6 +42,7 @@ rl_edit_free (RlEdit *edit)
     return;
   g_free (edit->points);
   g_free (edit->region);
+  g_free (edit->values);
   g_free (edit->tool);
   g_free (edit);
 }
@@ -181,6 +185,13 @@ anchor_value (const RlEdit *e, const RlEditTarget *t, const guint8 *mask, const 
         return -1;
       }
     case RL_EDIT_REGION:
+      if (e->n_points >= 1 && e->points != NULL)
+        {
+          double x = floor (e->points[0]), y = floor (e->points[1]);
+          if (x >= 0 && y >= 0 && x < t->width && y < t->height)
+            return mask[(gsize) y * t->width + (gsize) x];
+          return -1;
+        }
       for (int y = box[1]; y < box[3]; y++)
         for (int x = box[0]; x < box[2]; x++)
           if (fp[(gsize) (y - box[1]) * bw + (x - box[0])])
@@ -232,6 +243,20 @@ rl_edit_apply (const RlEdit *edit, const RlEditTarget *target, guint8 *mask, gui
           return FALSE;
         }
       break;
+    case RL_EDIT_SOURCE_VALUES:
+      if (edit->kind != RL_EDIT_REGION || edit->values == NULL)
+        return invalid (error, target, "per-pixel values need a region edit with values");
+      for (gsize i = 0; i < (gsize) MAX (edit->region_w, 0) * MAX (edit->region_h, 0); i++)
+        if (edit->region != NULL && edit->region[i] && edit->values[i] >= spec->n_classes
+            && edit->values[i] != spec->ignore_index)
+          {
+            g_autofree char *msg = g_strdup_printf ("value %d is out of range for %s (0..%d, "
+                                                    "void %d)", edit->values[i],
+                                                    spec->id ? spec->id : "it",
+                                                    spec->n_classes - 1, spec->ignore_index);
+            return invalid (error, target, msg);
+          }
+      break;
     }
 
   int box[4] = { 0 };
@@ -252,7 +277,10 @@ rl_edit_apply (const RlEdit *edit, const RlEditTarget *target, guint8 *mask, gui
         if (edit->protect != RL_PROTECT_NONE && rl_class_spec_is_class (spec, cur)
             && (edit->protect == RL_PROTECT_VOID || cur != anchor))
           continue;
-        guint8 v = src != NULL ? src[i] : (guint8) edit->cls;
+        guint8 v = src != NULL ? src[i]
+                   : edit->values != NULL && edit->source == RL_EDIT_SOURCE_VALUES
+                     ? edit->values[(gsize) (y - box[1]) * bw + (x - box[0])]
+                     : (guint8) edit->cls;
         if (v != cur)
           {
             mask[i] = v;

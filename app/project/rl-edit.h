@@ -25,6 +25,8 @@ typedef enum
   RL_EDIT_SOURCE_CLASS,      /* the value `cls` (a class or the void value) */
   RL_EDIT_SOURCE_ORIGINAL,   /* the imported label of each pixel (eraser "back to original") */
   RL_EDIT_SOURCE_PREDICTION, /* the prediction's label of each pixel */
+  RL_EDIT_SOURCE_VALUES,     /* RL_EDIT_REGION only: values (region_h, region_w) per pixel (the
+                              * clean-up's islands and holes, each taking its own majority) */
 } RlEditSource;
 
 typedef enum
@@ -46,12 +48,14 @@ typedef struct
   double radius;            /* RL_EDIT_STROKE: pixels, > 0 */
   /* STROKE, POLYGON: continuous image coordinates (pixel (i, j) centred at (i + .5, j + .5), see
    * rl-mask-ops.h); FILL: points[0], points[1] name the pixel (floored). The first point is the
-   * anchor of RL_PROTECT_ANCHOR (REGION: its first pixel in row order; WHOLE_IMAGE: none, so
-   * protect there means void only). */
+   * anchor of RL_PROTECT_ANCHOR (REGION: points[0] when given, e.g. the wand's click or the
+   * superpixel stroke's start, else its first pixel in row order; WHOLE_IMAGE: none, so protect
+   * there means void only). */
   double *points;           /* x, y pairs, owned */
   int n_points;
   int region_x, region_y, region_w, region_h;
   guint8 *region;           /* (region_h, region_w), nonzero = in the footprint, owned */
+  guint8 *values;           /* RL_EDIT_SOURCE_VALUES: (region_h, region_w) new values, owned */
   char *tool;               /* recorded in the history ("brush", "paint", "fill", ...), owned */
 } RlEdit;
 

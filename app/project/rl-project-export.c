@@ -1,5 +1,6 @@
 /* Export of a project's labels as a dataset folder (CamVid layout with indexed or colour-coded
- * label PNGs) plus changes.csv, built in a temporary folder and renamed into place. */
+ * label PNGs, Pascal VOC, Cityscapes-style labelIds) plus changes.csv, built in a temporary
+ * folder and renamed into place. */
 #include "rl-project.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "rl-image-io.h"
+#include "rl-export-formats.h"
 
 static int
 remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -159,7 +161,7 @@ write_text (const char *dir, const char *name, const char *text, GError **error)
 
 /* Writes everything into tmp. */
 static gboolean
-export_into (RlProject *project, const char *tmp, gboolean color, const char *split,
+export_into (RlProject *project, const char *tmp, RlExportFormat format, const char *split,
              RlMaskKind kind, void (*progress) (guint done, guint total, gpointer data),
              gpointer data, GCancellable *cancellable, GError **error)
 {
@@ -231,10 +233,10 @@ export_into (RlProject *project, const char *tmp, gboolean color, const char *sp
         }
 
       g_autofree char *img_src = rl_project_image_path (project, info->id);
-      g_autofree char *img_base = g_path_get_basename (info->rel_path);
-      g_autofree char *lbl_base = g_strconcat (info->name, ".png", NULL);
-      g_autofree char *img_dir_rel = g_strdup (sp);
-      g_autofree char *lbl_dir_rel = g_strconcat (sp, "annot", NULL);
+      g_autofree char *img_base = NULL, *lbl_base = NULL, *img_dir_rel = NULL;
+      g_autofree char *lbl_dir_rel = NULL;
+      rl_export_paths (format, info->name, info->rel_path, sp, &img_dir_rel, &img_base,
+                       &lbl_dir_rel, &lbl_base);
       g_autofree char *img_dir = g_build_filename (tmp, img_dir_rel, NULL);
       g_autofree char *lbl_dir = g_build_filename (tmp, lbl_dir_rel, NULL);
       if (g_mkdir_with_parents (img_dir, 0755) != 0 || g_mkdir_with_parents (lbl_dir, 0755) != 0)
@@ -247,8 +249,7 @@ export_into (RlProject *project, const char *tmp, gboolean color, const char *sp
       g_autofree char *lbl_dst = g_build_filename (lbl_dir, lbl_base, NULL);
       if (!copy_file (img_src, img_dst, error))
         return FALSE;
-      gboolean ok = color ? rl_label_write_color (lbl_dst, w, h, mask, spec, &local)
-                          : rl_label_write (lbl_dst, w, h, mask, spec, &local);
+      gboolean ok = rl_export_write_label (format, lbl_dst, w, h, mask, spec, &local);
       if (!ok)
         {
           g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_DB, "%s", local->message);
@@ -263,8 +264,11 @@ export_into (RlProject *project, const char *tmp, gboolean color, const char *sp
           g_hash_table_insert (lists, g_strdup (sp), list);
           g_ptr_array_add (split_order, g_strdup (sp));
         }
-      g_string_append_printf (list, "%s/%s %s/%s\n", img_dir_rel, img_base, lbl_dir_rel,
-                              lbl_base);
+      if (format == RL_EXPORT_VOC)
+        g_string_append_printf (list, "%s\n", info->name);
+      else
+        g_string_append_printf (list, "%s/%s %s/%s\n", img_dir_rel, img_base, lbl_dir_rel,
+                                lbl_base);
       if (progress)
         progress (i + 1, images->len, data);
     }
@@ -273,13 +277,32 @@ export_into (RlProject *project, const char *tmp, gboolean color, const char *sp
     {
       const char *sp = split_order->pdata[i];
       GString *list = g_hash_table_lookup (lists, sp);
-      g_autofree char *name = g_strconcat (sp, ".txt", NULL);
+      g_autofree char *name = format == RL_EXPORT_VOC
+                                ? g_strconcat ("ImageSets/Segmentation/", sp, ".txt", NULL)
+                                : g_strconcat (sp, ".txt", NULL);
+      if (format == RL_EXPORT_VOC)
+        {
+          g_autofree char *dir = g_build_filename (tmp, "ImageSets", "Segmentation", NULL);
+          g_mkdir_with_parents (dir, 0755);
+        }
       if (!write_text (tmp, name, list->str, error))
         return FALSE;
     }
+  if (!write_text (tmp, "changes.csv", csv->str, error))
+    return FALSE;
+  /* the classes, as the format describes them (re-importable) */
+  if (format == RL_EXPORT_VOC)
+    {
+      g_autofree char *labelmap = rl_export_voc_labelmap (spec);
+      return write_text (tmp, "labelmap.txt", labelmap, error);
+    }
+  if (format == RL_EXPORT_CITYSCAPES)
+    {
+      g_autofree char *map = rl_export_cityscapes_label_map (spec);
+      return write_text (tmp, "label-map.json", map, error);
+    }
   g_autofree char *spec_json = rl_class_spec_to_json (spec);
-  return write_text (tmp, "changes.csv", csv->str, error)
-         && write_text (tmp, "classes.json", spec_json, error);
+  return write_text (tmp, "classes.json", spec_json, error);
 }
 
 gboolean
@@ -292,10 +315,12 @@ rl_project_export (RlProject *project, const char *format, const char *out_dir,
   g_return_val_if_fail (out_dir != NULL, FALSE);
   if (format == NULL)
     format = "camvid";
-  if (g_strcmp0 (format, "camvid") != 0 && g_strcmp0 (format, "color") != 0)
+  RlExportFormat fmt;
+  if (!rl_export_format_parse (format, &fmt))
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
-                   "%s: unknown export format '%s' (camvid, color)", out_dir, format);
+                   "%s: unknown export format '%s' (camvid, color, voc, cityscapes)", out_dir,
+                   format);
       return FALSE;
     }
   RlMaskKind kind;
@@ -362,7 +387,7 @@ rl_project_export (RlProject *project, const char *format, const char *out_dir,
       return FALSE;
     }
 
-  gboolean ok = export_into (project, tmp, g_strcmp0 (format, "color") == 0, split, kind,
+  gboolean ok = export_into (project, tmp, fmt, split, kind,
                              progress, data, cancellable, error);
   g_autofree char *old = NULL;
   if (ok && exists)

@@ -1,28 +1,22 @@
 /* The correction tools of issue 20 applied to a project image: magic wand, superpixel brush and
  * clean-up (islands, holes, replace a class in a region, accept the prediction in a region).
- * Each call is ONE undoable step recorded through rl_project_commit_mask (the path every edit
- * takes), under the tool's name; a step that changes nothing is not recorded. The same
- * functions serve the CLI (relabel wand|superpixel|cleanup) and the GUI, so an option means the
- * same in both. Errors: RL_PROJECT_ERROR_INVALID for a class out of range, a point or a shape
+ * Each call builds the tool's RlEdit with rl-tool-edit.h (the builders the GUI's session uses)
+ * and applies it with rl_project_apply_edit: ONE undoable step under the tool's name; a step
+ * that changes nothing is not recorded. So an option means the same in the CLI (relabel
+ * wand|superpixel|cleanup) and the GUI. Errors: RL_PROJECT_ERROR_INVALID for a class out of range, a point or a shape
  * outside the image or a bad size (nothing changes), NOT_FOUND for a missing image or
  * prediction. */
 #pragma once
 
 #include "rl-project.h"
 #include "rl-superpixels.h"
+#include "rl-tool-edit.h"
 #include "rl-wand.h"
 
-/* A region drawn by the user, in image coordinates (pixel (i, j) centred at (i + .5, j + .5),
- * as rl-mask-ops.h): a round-brush stroke when radius > 0, else a closed polygon (>= 3
- * points, even-odd rule). */
-typedef struct
-{
-  const double *xy;
-  int n_points;
-  double radius;
-} RlShape;
 
-/* protect: "protect other classes": only void pixels (and pixels of the painted class) change. */
+/* protect: "protect other classes" (RL_PROTECT_ANCHOR, as the brush's): only pixels of the class
+ * under the click or the stroke's first point, or void, change; the wand's flood stops at the
+ * others. */
 
 /* Magic wand from pixel (x, y) with the colour tolerance of rl_wand_region, painting cls.
  * rgb (H, W, 3) may be passed when the caller already holds the image (the GUI), else NULL. */
@@ -49,7 +43,7 @@ gboolean rl_project_replace_class (RlProject *project, gint64 image_id, int from
                                    const RlShape *shape, guint *n_changed, GError **error);
 
 /* Inside the shape, the labels take the image's prediction (the current model's, else the
- * newest); with protect only void pixels do. */
+ * newest); with protect only void pixels do (RL_PROTECT_VOID, as Accept Prediction's). */
 gboolean rl_project_accept_prediction_in (RlProject *project, gint64 image_id,
                                           const RlShape *shape, gboolean protect,
                                           guint *n_changed, GError **error);

@@ -10,6 +10,7 @@
 #include "rl-demo.h"
 #include "rl-jobs.h"
 #include "rl-metrics.h"
+#include "rl-superpixel-prep.h"
 
 typedef enum
 {
@@ -71,6 +72,7 @@ struct _RlSession
   GMutex lock;                /* guards rescore_queued and the FLUSH handshake */
   GCond cond;
   GHashTable *rescore_queued; /* image ids whose rescore is queued and not yet started */
+  RlSuperpixelPrep *superpixels; /* the shown image's superpixels, computed when it opens */
 
   /* the shown image */
   gint64 image_id;
@@ -111,6 +113,7 @@ enum
   SIG_JOB_FINISHED,
   SIG_RESCORED,
   SIG_BOUNDARY_ERRORS,
+  SIG_SUPERPIXELS_READY,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -643,6 +646,8 @@ deliver (Op *op)
       self->prediction = g_steal_pointer (&op->prediction);
       if (self->current == NULL)   /* an image without labels shows all void */
         self->current = g_malloc0 ((gsize) self->width * self->height);
+      rl_superpixel_prep_start (self->superpixels, self->image_id, self->width, self->height,
+                                self->rgb);
       g_signal_emit (self, signals[SIG_IMAGE_LOADED], 0, self->image_id);
       schedule_boundary (self);
       break;
@@ -1215,6 +1220,7 @@ rl_session_finalize (GObject *object)
   g_clear_pointer (&self->images, g_ptr_array_unref);
   g_clear_pointer (&self->spec, rl_class_spec_free);
   g_hash_table_unref (self->rescore_queued);
+  g_clear_pointer (&self->superpixels, rl_superpixel_prep_free);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   clear_image (self);
@@ -1264,6 +1270,26 @@ rl_session_class_init (RlSessionClass *klass)
   signals[SIG_RESCORED] = g_signal_new ("rescored", t, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                         G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_BOOLEAN,
                                         G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  signals[SIG_SUPERPIXELS_READY] = g_signal_new ("superpixels-ready", t, G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                                 G_TYPE_INT64, G_TYPE_INT);
+}
+
+static void
+on_superpixels_ready (gint64 image_id, int size, gpointer data)
+{
+  RlSession *self = data;
+  if (image_id == self->image_id)
+    g_signal_emit (self, signals[SIG_SUPERPIXELS_READY], 0, image_id, size);
+}
+
+RlSuperpixels *
+rl_session_get_superpixels (RlSession *self, int size)
+{
+  g_return_val_if_fail (RL_IS_SESSION (self), NULL);
+  if (self->image_id == 0 || self->superpixels == NULL)
+    return NULL;
+  return rl_superpixel_prep_lookup (self->superpixels, self->image_id, size);
 }
 
 static void
@@ -1273,6 +1299,7 @@ rl_session_init (RlSession *self)
   g_cond_init (&self->cond);
   self->rescore_queued = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->context = g_main_context_ref_thread_default ();
+  self->superpixels = rl_superpixel_prep_new (self->context, on_superpixels_ready, self);
   self->queue = g_async_queue_new ();
   self->writer = g_thread_new ("relabel-writer", writer_main, g_async_queue_ref (self->queue));
 }

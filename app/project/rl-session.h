@@ -31,6 +31,7 @@
 #include "rl-edit.h"
 #include "rl-finetune.h"
 #include "rl-project.h"
+#include "rl-superpixels.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +56,8 @@ G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
  *   "rescored" (gint64 id, gboolean ok, double miou, double bf, double ms)
  *   "boundary-errors" (gint64 id) the boundary-errors map of the shown image is new (only while
  *                                 wanted: rl_session_set_boundary_errors_wanted)
+ *   "superpixels-ready" (gint64 id, int size)  the shown image's superpixels at size (one of
+ *                                 rl_superpixel_sizes) were computed in the background
  *   "notify::busy"                a job, a thumbnail run or queued writes started/finished */
 
 RlSession *rl_session_new (void);
@@ -92,6 +95,9 @@ gboolean rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_ch
 void rl_session_set_boundary_errors_wanted (RlSession *self, gboolean wanted);
 const guint8 *rl_session_get_boundary_errors (RlSession *self);
 
+/* The shown image's superpixels at size (rl_superpixel_sizes), computed when it opened; a new
+ * reference, or NULL until "superpixels-ready" said so. */
+RlSuperpixels *rl_session_get_superpixels (RlSession *self, int size);
 void rl_session_undo (RlSession *self);
 void rl_session_redo (RlSession *self);
 void rl_session_set_status (RlSession *self, gint64 image_id, RlImageStatus status);

@@ -1,6 +1,11 @@
 /* Benchmark of issue 20's tools (prints figures; not a test):
  *  1. response per action of the wand and the superpixel brush at 480x360 (targets < 16 ms) and
  *     2048x1536 (< 50 ms), and SLIC precompute per 480x360 image (< 150 ms on 2 cores);
+ *     Then the same through the editing session as the window runs them (RlSession on a project
+ *     holding the resized image): building the tool's edit (rl-tool-edit.h, with the wand's
+ *     preview), applying it to the session's copy (rl_session_apply_edit: what the canvas
+ *     shows), and the writer's commit to SQLite in the background (rl_session_flush), and the
+ *     session's superpixel precompute (three sizes on two threads, rl-superpixel-prep.c);
  *  2. correction effort: CamVid val images with injected errors, the number of actions a
  *     scripted annotator needs to fix 95 % of the wrong pixels with the round brush alone and
  *     with the new tools as well (policy described at effort_image below).
@@ -9,9 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rl-image-io.h"
+#include "rl-project.h"
+#include "rl-session.h"
+#include "rl-superpixel-prep.h"
 #include "rl-superpixels.h"
+#include "rl-tool-edit.h"
 #include "rl-wand.h"
 
 #define VOID 11
@@ -37,6 +47,16 @@ now_ms (void)
   return g_get_monotonic_time () / 1000.0;
 }
 
+/* CPU time of the calling thread: what a run costs however many other processes share the
+ * cores (this machine is often loaded far beyond its cores; wall times are printed too). */
+static double
+cpu_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* Nearest-neighbour resize (H, W, C). */
 static guint8 *
 resize (const guint8 *src, int w, int h, int c, int W, int H)
@@ -46,6 +66,140 @@ resize (const guint8 *src, int w, int h, int c, int W, int H)
     for (int x = 0; x < W; x++)
       memcpy (dst + ((gsize) y * W + x) * c, src + ((gsize) (y * h / H) * w + x * w / W) * c, c);
   return dst;
+}
+
+static void
+on_ready (gint64 image_id, int size, gpointer data)
+{
+  (*(int *) data)++;
+}
+
+/* The session's precompute: all three sizes on its two threads, wall time until the last. */
+static double
+prep_ms (const guint8 *rgb, int W, int H, gint64 key)
+{
+  GMainContext *ctx = g_main_context_new ();
+  int n = 0;
+  RlSuperpixelPrep *prep = rl_superpixel_prep_new (ctx, on_ready, &n);
+  double t0 = now_ms ();
+  rl_superpixel_prep_start (prep, key, W, H, rgb);
+  while (n < RL_SUPERPIXEL_N_SIZES)
+    g_main_context_iteration (ctx, TRUE);
+  double t = now_ms () - t0;
+  rl_superpixel_prep_free (prep);
+  while (g_main_context_pending (ctx))
+    g_main_context_iteration (ctx, FALSE);
+  g_main_context_unref (ctx);
+  return t;
+}
+
+static void
+count_cb (gpointer data)
+{
+  (*(int *) data)++;
+}
+
+/* The tools through RlSession on a one-image project at W x H. */
+static void
+bench_session (const guint8 *rgb, const guint8 *lab, int W, int H)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-bench-tools-XXXXXX", NULL);
+  g_autofree char *images = g_build_filename (tmp, "ds", "images", NULL);
+  g_autofree char *labels = g_build_filename (tmp, "ds", "labels", NULL);
+  g_mkdir_with_parents (images, 0755);
+  g_mkdir_with_parents (labels, 0755);
+  g_autoptr (RlClassSpec) spec = rl_class_spec_camvid ();
+  g_autofree char *json = rl_class_spec_to_json (spec);
+  g_autofree char *json_path = g_build_filename (tmp, "ds", "classes.json", NULL);
+  g_autofree char *ip = g_build_filename (images, "img.png", NULL);
+  g_autofree char *lp = g_build_filename (labels, "img.png", NULL);
+  g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
+  g_autofree char *proj = g_build_filename (tmp, "b.relabel", NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_file_set_contents (json_path, json, -1, &error)
+      || !rl_image_write_rgb_png (ip, W, H, rgb, &error)
+      || !rl_label_write (lp, W, H, lab, NULL, &error))
+    {
+      fprintf (stderr, "bench-tools: %s\n", error->message);
+      return;
+    }
+  {
+    g_autoptr (RlProject) p = rl_project_open (proj, TRUE, &error);
+    if (p == NULL || !rl_project_import (p, "folder", ds, NULL, NULL, NULL, NULL, NULL, &error))
+      {
+        fprintf (stderr, "bench-tools: %s\n", error->message);
+        return;
+      }
+  }
+  g_autoptr (RlSession) s = rl_session_new ();
+  int ready = 0;
+  g_signal_connect_swapped (s, "superpixels-ready", G_CALLBACK (count_cb), &ready);
+  rl_session_open (s, proj);
+  rl_session_flush (s);
+  GPtrArray *imgs = rl_session_get_images (s);
+  if (imgs == NULL || imgs->len != 1)
+    return;
+  rl_session_select_image (s, ((RlImageInfo *) imgs->pdata[0])->id);
+  rl_session_flush (s);
+  while (ready < RL_SUPERPIXEL_N_SIZES)
+    g_main_context_iteration (NULL, TRUE);
+  RlToolInput in = { rl_session_get_class_spec (s), W, H, NULL, NULL, "img" };
+  rl_session_get_image (s, NULL, NULL, &in.rgb, &in.mask, NULL, NULL);
+  g_autofree guint8 *preview = g_malloc ((gsize) W * H);
+  GRand *rand = g_rand_new_with_seed (2);
+  enum { N = 20 };
+  double tb[N], ta[N], tc[N], sb[N], sa[N], sc[N];
+  for (int i = 0; i < N; i++)
+    {
+      int x = g_rand_int_range (rand, 0, W), y = g_rand_int_range (rand, 0, H);
+      double t0 = now_ms ();
+      RlEdit *e = rl_tool_wand (&in, i % NCLS, x, y, 20, RL_PROTECT_NONE, preview, NULL);
+      double t1 = now_ms ();
+      rl_session_apply_edit (s, e, NULL, NULL);
+      double t2 = now_ms ();
+      rl_session_flush (s);
+      double t3 = now_ms ();
+      rl_edit_free (e);
+      tb[i] = t1 - t0;
+      ta[i] = t2 - t1;
+      tc[i] = t3 - t2;
+    }
+  double scale = W / 480.0;
+  int size = rl_superpixel_sizes[1];
+  g_autoptr (RlSuperpixels) sp = rl_session_get_superpixels (s, size);
+  for (int i = 0; i < N; i++)
+    {
+      double xy[16];
+      double x = g_rand_double_range (rand, 0, W), y = g_rand_double_range (rand, 0, H);
+      for (int k = 0; k < 8; k++)
+        {
+          xy[2 * k] = x + k * 12.5 * scale;
+          xy[2 * k + 1] = y + k * 4 * scale;
+        }
+      RlShape stroke = { xy, 8, 8 * scale };
+      double t0 = now_ms ();
+      RlEdit *e = rl_tool_superpixel (&in, sp, i % NCLS, &stroke, RL_PROTECT_NONE, NULL);
+      double t1 = now_ms ();
+      rl_session_apply_edit (s, e, NULL, NULL);
+      double t2 = now_ms ();
+      rl_session_flush (s);
+      double t3 = now_ms ();
+      rl_edit_free (e);
+      sb[i] = t1 - t0;
+      sa[i] = t2 - t1;
+      sc[i] = t3 - t2;
+    }
+  g_rand_free (rand);
+  printf ("  through the session (%d actions each; median ms): wand: edit + preview %.2f, "
+          "apply to the shown copy %.2f, = response %.2f; background commit %.1f\n", N,
+          median (tb, N), median (ta, N), median (tb, N) + median (ta, N), median (tc, N));
+  printf ("    superpixel brush (session's size %d superpixels, radius %.0f): edit %.2f, apply "
+          "%.2f, = response %.2f; background commit %.1f\n", size, 8 * scale, median (sb, N),
+          median (sa, N), median (sb, N) + median (sa, N), median (sc, N));
+  g_clear_object (&s);
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmp);
+  if (system (rm) != 0)
+    fprintf (stderr, "bench-tools: could not remove %s\n", tmp);
 }
 
 static void
@@ -64,16 +218,17 @@ bench_speed (const guint8 *rgb0, const guint8 *lab0, int w0, int h0)
       for (int z = 0; z < RL_SUPERPIXEL_N_SIZES; z++)
         {
           int size = (int) lround (rl_superpixel_sizes[z] * scale);
-          double t[3];
+          double t[3], tc[3];
           for (int r = 0; r < 3; r++)
             {
-              double t0 = now_ms ();
+              double t0 = now_ms (), c0 = cpu_ms ();
               RlSuperpixels *sp = rl_superpixels_slic (rgb, W, H, size, 10.0);
               t[r] = now_ms () - t0;
+              tc[r] = cpu_ms () - c0;
               rl_superpixels_unref (sp);
             }
-          printf ("  SLIC precompute, size %d: %.1f ms (median of 3, one thread)\n", size,
-                  median (t, 3));
+          printf ("  SLIC precompute, size %d: %.1f ms wall, %.1f ms CPU (median of 3, one "
+                  "thread)\n", size, median (t, 3), median (tc, 3));
         }
       /* Wand: 60 clicks on a fixed grid, tolerance 20, preview region and paint separately. */
       GRand *rand = g_rand_new_with_seed (1);
@@ -120,6 +275,12 @@ bench_speed (const guint8 *rgb0, const guint8 *lab0, int w0, int h0)
               "%.2f ms (60 strokes)\n", size, 8 * scale, median (tb, 60), tb_max);
       rl_superpixels_unref (sp);
       g_rand_free (rand);
+      double tq[3];
+      for (int r = 0; r < 3; r++)
+        tq[r] = prep_ms (rgb, W, H, r);
+      printf ("  session precompute, sizes 8, 16, 32 on two threads: %.1f ms until all three "
+              "(median of 3)\n", median (tq, 3));
+      bench_session (rgb, lab, W, H);
     }
 }
 

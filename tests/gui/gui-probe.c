@@ -6,12 +6,16 @@
  *                                            ("nan" when unknown), then the class count K and
  *                                            the ignore index of the project's classes
  *   gui-probe predicted PROJECT              number of images that have a prediction
- *   gui-probe model PROJECT                  current model id, then 1 if it has val metrics */
+ *   gui-probe model PROJECT                  current model id, then 1 if it has val metrics
+ *   gui-probe rgb PROJECT IMAGE OUT.raw      the image's colours (H*W*3 bytes), prints W H
+ *   gui-probe slic PROJECT IMAGE SIZE OUT.raw  its SLIC superpixels at SIZE (H*W int32) */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "rl-project.h"
+#include "rl-superpixels.h"
 
 int
 main (int argc, char **argv)
@@ -83,6 +87,36 @@ main (int argc, char **argv)
           || !g_file_set_contents (argv[4], (const char *) mask, (gssize) w * h, &error))
         {
           fprintf (stderr, "gui-probe: %s\n", error->message);
+          return 1;
+        }
+      printf ("%d %d\n", w, h);
+      return 0;
+    }
+  if ((argc == 5 && strcmp (argv[1], "rgb") == 0) || (argc == 6 && strcmp (argv[1], "slic") == 0))
+    {
+      int w = 0, h = 0;
+      g_autofree guint8 *rgb = NULL;
+      g_autoptr (RlProject) project = rl_project_open (argv[2], FALSE, &error);
+      g_autoptr (RlImageInfo) info = project ? rl_project_find_image (project, argv[3], &error)
+                                             : NULL;
+      if (info == NULL || !rl_project_load_rgb (project, info->id, &w, &h, &rgb, &error))
+        {
+          fprintf (stderr, "gui-probe: %s\n", error->message);
+          return 1;
+        }
+      gboolean ok;
+      if (argc == 5)
+        ok = g_file_set_contents (argv[4], (const char *) rgb, (gssize) w * h * 3, &error);
+      else
+        {
+          g_autoptr (RlSuperpixels) sp = rl_superpixels_slic (rgb, w, h, atoi (argv[4]),
+                                                              RL_SUPERPIXEL_COMPACTNESS);
+          ok = sp != NULL && g_file_set_contents (argv[5], (const char *) sp->labels,
+                                                  (gssize) w * h * 4, &error);
+        }
+      if (!ok)
+        {
+          fprintf (stderr, "gui-probe: %s\n", error ? error->message : "bad size");
           return 1;
         }
       printf ("%d %d\n", w, h);

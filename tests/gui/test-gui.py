@@ -139,7 +139,9 @@ def screenshot(name):
     subprocess.run(["import", "-window", "root", path], check=True)
     colours = int(subprocess.run(["convert", path, "-format", "%k", "info:"], check=True,
                                  capture_output=True, text=True).stdout.strip())
-    check(colours > 1000, "screenshot %s is not blank (%d colours)" % (path, colours))
+    # a blank window has a handful of colours; a window of text alone (the shortcuts window,
+    # which covers the screen since it lists the correction tools) about 900
+    check(colours > 500, "screenshot %s is not blank (%d colours)" % (path, colours))
     return path
 
 

@@ -1,12 +1,15 @@
 /* Issue 20's correction tools on hand-made images with answers worked out by hand: the magic
  * wand (tolerance, protect, void, borders), clean-up (islands, holes, replace, accept in a
  * region), SLIC superpixels and the superpixel brush, and the same tools as undoable project
- * edits and CLI commands on a generated folder dataset. */
+ * edits and CLI commands on a generated folder dataset; the same tool edits through the editing
+ * session (superpixels computed there when the image opens) land in the project exactly as
+ * through rl_project_* (the CLI's path). */
 #include <glib/gstdio.h>
 #include <string.h>
 
 #include "rl-image-io.h"
 #include "rl-project-tools.h"
+#include "rl-session.h"
 
 static const char *relabel_bin;
 
@@ -332,6 +335,56 @@ test_superpixel_brush (void)
   g_assert_cmpmem (c->labels, 64 * 48 * 4, a->labels, 64 * 48 * 4);
 }
 
+/* Region edits with a value per pixel (the clean-up's): applied where the region is set, a value
+ * that is no class refused with nothing changed; a region's anchor is its click when given. */
+static void
+test_region_values (void)
+{
+  g_autoptr (RlClassSpec) spec = rl_class_spec_camvid ();   /* 11 classes, void 11 */
+  guint8 mask[4 * 3] = { 0, 0, 1, 1, 0, 2, 2, 1, 11, 11, 3, 3 };
+  guint8 want[4 * 3];
+  memcpy (want, mask, sizeof mask);
+  RlEditTarget t = { spec, 4, 3, NULL, NULL, "test" };
+  g_autoptr (RlEdit) e = rl_edit_new (RL_EDIT_REGION, "fill-holes");
+  e->source = RL_EDIT_SOURCE_VALUES;
+  e->region_x = 0;
+  e->region_y = 1;
+  e->region_w = 2;
+  e->region_h = 2;
+  e->region = g_memdup2 ((guint8[]) { 0, 1, 1, 1 }, 4);
+  e->values = g_memdup2 ((guint8[]) { 9, 4, 5, 6 }, 4);
+  guint n = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (rl_edit_apply (e, &t, mask, &n, NULL, &error));
+  g_assert_no_error (error);
+  want[5] = 4;   /* (1, 1) */
+  want[8] = 5;   /* (0, 2) */
+  want[9] = 6;   /* (1, 2) */
+  g_assert_cmpuint (n, ==, 3);
+  assert_mask (mask, want, 4, 3);
+  /* a value outside the classes: refused, nothing changes */
+  e->values[3] = 12;
+  g_assert_false (rl_edit_apply (e, &t, mask, &n, NULL, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
+  g_clear_error (&error);
+  assert_mask (mask, want, 4, 3);
+  /* the anchor of a region with a point is that point: protect keeps other classes */
+  g_autoptr (RlEdit) r = rl_edit_new (RL_EDIT_REGION, "wand");
+  r->cls = 7;
+  r->protect = RL_PROTECT_ANCHOR;
+  r->region_x = 0;
+  r->region_y = 0;
+  r->region_w = 4;
+  r->region_h = 1;
+  r->region = g_memdup2 ((guint8[]) { 1, 1, 1, 1 }, 4);
+  rl_edit_set_points (r, (double[]) { 2.5, 0.5 }, 1);   /* on class 1 */
+  g_assert_true (rl_edit_apply (r, &t, mask, &n, NULL, &error));
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (mask[0], ==, 0);
+  g_assert_cmpint (mask[2], ==, 7);
+  g_assert_cmpint (mask[3], ==, 7);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The tools as project edits on a generated folder dataset: one 16x12 image (left half grey,
  * right half blue), labels all class 0 of 3 classes, void 255. */
@@ -402,16 +455,30 @@ test_project_edits (void)
   gboolean done = FALSE;
   g_assert_true (rl_project_undo (p, id, &done, &error));
   g_assert_true (done);
-  /* Protect: only void pixels; the left half has none, so nothing changes and no step. */
+  /* Protect other classes (the brush's X): only pixels of the clicked class (a) or void
+   * change, and the flood goes round the island of c: 95 pixels, the island stays. */
   g_assert_true (rl_project_wand (p, id, NULL, 1, 0, 0, 10, TRUE, &n, &error));
-  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpuint (n, ==, 95);
+  {
+    int pw, ph;
+    g_autofree guint8 *pm = NULL;
+    g_assert_true (rl_project_get_mask (p, id, RL_MASK_CURRENT, &pw, &ph, &pm, &error));
+    g_assert_cmpint (pm[5 * 16 + 3], ==, 2);
+    g_assert_cmpint (pm[0], ==, 1);
+  }
+  g_assert_true (rl_project_undo (p, id, &done, &error));
+  g_assert_true (done);
+  /* A click on the island with protect paints only the island (its class, bounded by a). */
+  g_assert_true (rl_project_wand (p, id, NULL, 1, 3, 5, 10, TRUE, &n, &error));
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_true (rl_project_undo (p, id, &done, &error));
   /* Errors: a class out of range and a point outside change nothing. */
   g_assert_false (rl_project_wand (p, id, NULL, 3, 0, 0, 10, FALSE, &n, &error));
   g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
   g_clear_error (&error);
   g_assert_false (rl_project_wand (p, id, NULL, 1, 16, 0, 10, FALSE, &n, &error));
   g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "outside image 'img'"));
+  g_assert_nonnull (strstr (error->message, "image 'img': point (16, 0) is outside image"));
   g_clear_error (&error);
 
   /* Clean-up: the island and the hole, one step each. */
@@ -503,6 +570,120 @@ test_project_edits (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+static void
+count_ready (RlSession *s, gint64 id, int size, guint *mask_bits)
+{
+  for (int i = 0; i < RL_SUPERPIXEL_N_SIZES; i++)
+    if (size == rl_superpixel_sizes[i])
+      *mask_bits |= 1u << i;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  g_error ("timed out waiting for %s", (const char *) data);
+  return G_SOURCE_REMOVE;
+}
+
+static guint8 *
+current_of (const char *path, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  int w, h;
+  guint8 *m = NULL;
+  g_assert_true (rl_project_get_mask (p, id, RL_MASK_CURRENT, &w, &h, &m, &error));
+  return m;
+}
+
+/* The GUI's path (tool edit built from the session's image, applied by the session, written by
+ * its writer) against the CLI's (rl_project_* on a copy of the project): the same masks. */
+static void
+test_session_tools (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rl-tools-XXXXXX", NULL);
+  g_autofree char *ds = make_dataset (tmp);
+  g_autofree char *path = g_build_filename (tmp, "gui.relabel", NULL);
+  g_autofree char *cli = g_build_filename (tmp, "cli.relabel", NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+  {
+    g_autoptr (RlProject) p = rl_project_open (path, TRUE, &error);
+    g_assert_no_error (error);
+    g_assert_true (rl_project_import (p, "folder", ds, NULL, NULL, NULL, NULL, NULL, &error));
+    g_autoptr (RlImageInfo) info = rl_project_find_image (p, "img", &error);
+    id = info->id;
+  }
+  g_autofree char *cp = g_strdup_printf ("cp '%s' '%s'", path, cli);
+  g_assert_cmpint (system (cp), ==, 0);
+  g_autoptr (RlProject) c = rl_project_open (cli, FALSE, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (RlSession) s = rl_session_new ();
+  guint ready = 0;
+  g_signal_connect (s, "superpixels-ready", G_CALLBACK (count_ready), &ready);
+  rl_session_open (s, path);
+  rl_session_flush (s);
+  rl_session_select_image (s, id);
+  rl_session_flush (s);
+  guint timer = g_timeout_add_seconds (20, timeout_cb, (gpointer) "superpixels-ready");
+  while (ready != (1u << RL_SUPERPIXEL_N_SIZES) - 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (timer);
+  for (int i = 0; i < RL_SUPERPIXEL_N_SIZES; i++)
+    {
+      g_autoptr (RlSuperpixels) sp = rl_session_get_superpixels (s, rl_superpixel_sizes[i]);
+      g_assert_nonnull (sp);
+      g_assert_cmpint (sp->size, ==, rl_superpixel_sizes[i]);
+    }
+
+  int w, h;
+  const guint8 *rgb, *cur;
+  g_assert_true (rl_session_get_image (s, &w, &h, &rgb, &cur, NULL, NULL));
+  RlToolInput in = { rl_session_get_class_spec (s), w, h, rgb, cur, "img" };
+  guint n_gui = 0, n_cli = 0;
+
+  /* wand with protect, then the superpixel brush at size 8 from the session's cache */
+  g_autoptr (RlEdit) wand = rl_tool_wand (&in, 1, 0, 0, 10, RL_PROTECT_ANCHOR, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (rl_session_apply_edit (s, wand, &n_gui, &error));
+  g_assert_true (rl_project_wand (c, id, NULL, 1, 0, 0, 10, TRUE, &n_cli, &error));
+  g_assert_cmpuint (n_gui, ==, 95);
+  g_assert_cmpuint (n_cli, ==, n_gui);
+
+  g_autoptr (RlSuperpixels) sp8 = rl_session_get_superpixels (s, 8);
+  RlShape dot = { (const double[]) { 12.5, 6.5 }, 1, 0.5 };
+  g_autoptr (RlEdit) brush = rl_tool_superpixel (&in, sp8, 2, &dot, RL_PROTECT_NONE, &error);
+  g_assert_nonnull (brush);
+  g_assert_true (rl_session_apply_edit (s, brush, &n_gui, &error));
+  g_assert_true (rl_project_superpixel_paint (c, id, NULL, 8, 2, &dot, FALSE, &n_cli, &error));
+  g_assert_cmpuint (n_gui, >, 0);
+  g_assert_cmpuint (n_cli, ==, n_gui);
+
+  /* clean-up: islands with per-pixel values, then replace in a polygon */
+  g_autoptr (RlEdit) isl = rl_tool_remove_islands (&in, 2, &error);
+  g_assert_true (rl_session_apply_edit (s, isl, &n_gui, &error));
+  g_assert_true (rl_project_remove_islands (c, id, 2, &n_cli, &error));
+  g_assert_cmpuint (n_cli, ==, n_gui);
+  RlShape right = { (const double[]) { 8, 0, 16, 0, 16, 12, 8, 12 }, 4, 0 };
+  g_autoptr (RlEdit) rep = rl_tool_replace_class (&in, 2, 0, &right, &error);
+  g_assert_true (rl_session_apply_edit (s, rep, &n_gui, &error));
+  g_assert_true (rl_project_replace_class (c, id, 2, 0, &right, &n_cli, &error));
+  g_assert_cmpuint (n_cli, ==, n_gui);
+  g_assert_no_error (error);
+  rl_session_flush (s);
+
+  g_autofree guint8 *a = current_of (path, id);
+  g_autofree guint8 *b = current_of (cli, id);
+  assert_mask (a, b, 16, 12);
+  assert_mask (cur, b, 16, 12);   /* the session's copy too */
+  g_clear_object (&s);
+  g_clear_pointer (&c, rl_project_close);
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -517,6 +698,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tools/cleanup/regions", test_replace_and_accept_in_region);
   g_test_add_func ("/tools/superpixels/slic", test_slic);
   g_test_add_func ("/tools/superpixels/brush", test_superpixel_brush);
+  g_test_add_func ("/tools/edit/region-values", test_region_values);
   g_test_add_func ("/tools/project", test_project_edits);
+  g_test_add_func ("/tools/session", test_session_tools);
   return g_test_run ();
 }
