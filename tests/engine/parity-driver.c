@@ -256,6 +256,7 @@ main (int argc, char **argv)
   RlModel *m = NULL;
   if (rl_model_load (model3, &m, &err) != RL_OK)
     die (model3, err.text);
+  rl_model_set_engine_path (m, path);   /* the trainer's path (RELABEL_ENGINE_PATH) */
   float *ev = g_malloc (11 * hw * sizeof (float));
   int32_t *pidx[8];
   if (rl_model_forward_with_indices (m, x, h, w, ev, 2, pidx, &err) != RL_OK)
@@ -272,6 +273,7 @@ main (int argc, char **argv)
       float *fx = g_malloc (3 * fhw * sizeof (float)), *fl = g_malloc (11 * fhw * sizeof (float));
       if (rl_model_load (model0, &m, &err) != RL_OK)
         die (model0, err.text);
+      rl_model_set_engine_path (m, path);
       rl_normalize_rgb8 (full_rgb, fh, fw, rl_model_input_mean (m), rl_model_input_std (m), fx);
       dither (fx, 3 * fhw);
       if (rl_model_forward_with_indices (m, fx, fh, fw, fl, 2, pidx, &err) != RL_OK)
