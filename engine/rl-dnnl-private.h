@@ -38,15 +38,15 @@ rl_dnnl_fail (RlError *err, dnnl_status_t st, const char *what)
 /* The blocked activation layout the whole-network plan keeps: 16 channels per block where oneDNN
  * has AVX-512 kernels for it, else 8 (its AVX2 and SSE4.1 kernels block by 8; asking them for 16
  * gets the reference kernels). DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA lower the effective ISA.
- * RELABEL_DNNL_BLOCK=16 or 8 forces one (tests and benchmarks: the fallback from a plan that would
- * run on reference kernels is tested by forcing 16 on an AVX2 dispatch). */
+ * rl_dnnl_set_block_override (rl-dnnl.h) forces one for tests. */
+extern int rl_dnnl_block_override;
+
 static inline dnnl_format_tag_t
 rl_dnnl_block_tag (void)
 {
-  const char *force = getenv ("RELABEL_DNNL_BLOCK");
-  if (force != NULL && strcmp (force, "16") == 0)
+  if (rl_dnnl_block_override == 16)
     return dnnl_nChw16c;
-  if (force != NULL && strcmp (force, "8") == 0)
+  if (rl_dnnl_block_override == 8)
     return dnnl_nChw8c;
   unsigned isa = (unsigned) dnnl_get_effective_cpu_isa ();
   return (isa & (unsigned) dnnl_cpu_isa_avx512_core) == (unsigned) dnnl_cpu_isa_avx512_core

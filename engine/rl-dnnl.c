@@ -64,6 +64,14 @@ struct RlDnnl
   size_t scratch_size[N_SLOTS];
 };
 
+int rl_dnnl_block_override;
+
+void
+rl_dnnl_set_block_override (int channels)
+{
+  rl_dnnl_block_override = channels == 16 || channels == 8 ? channels : 0;
+}
+
 int
 rl_dnnl_supports (RlPrecision precision)
 {

@@ -23,6 +23,10 @@ typedef struct RlDnnl RlDnnl;  /* engine, stream and a cache of primitives; one 
 
 /* TRUE when this CPU runs the precision natively (bf16 needs AVX512-BF16 or AMX). */
 int rl_dnnl_supports (RlPrecision precision);
+/* Tests only: plans built after this call block activations by 16 or 8 channels whatever the
+ * CPU (0: by the CPU, the default). The fallback from a plan that would run on oneDNN's reference
+ * kernels is tested by forcing 16 on an AVX2 dispatch (tests/speed/test-isa --block 16). */
+void rl_dnnl_set_block_override (int channels);
 RlStatus rl_dnnl_new (RlPrecision precision, RlDnnl **out, RlError *err);
 void rl_dnnl_free (RlDnnl *ctx);  /* accepts NULL */
 

@@ -1,8 +1,8 @@
 /* test-isa: the oneDNN plans on whatever CPU runs the test. With nothing forced, every layer of the
  * fp32 (and, where the CPU has it, bf16) plan runs on an optimised oneDNN kernel, never on its
  * reference kernels (20-50x slower than the engine's own reference path). With
- * RELABEL_DNNL_BLOCK=16 on a dispatch below AVX-512 (ONEDNN_MAX_CPU_ISA=AVX2, as meson's
- * engine-isa-fallback test runs it), the plan is refused naming the layer, an explicit fp32
+ * `--block 16` (16-channel blocks forced) on a dispatch below AVX-512 (ONEDNN_MAX_CPU_ISA=AVX2, as
+ * meson's engine-isa-fallback test runs it), the plan is refused naming the layer, an explicit fp32
  * request fails with that error, and the automatic choice falls back to the reference path and
  * gives exactly its logits. */
 #include <stdint.h>
@@ -17,9 +17,10 @@
 enum { H = 61, W = 83 };
 
 int
-main (void)
+main (int argc, char **argv)
 {
-  const char *root = getenv ("RELABEL_SOURCE_ROOT"), *force = getenv ("RELABEL_DNNL_BLOCK");
+  const char *root = getenv ("RELABEL_SOURCE_ROOT");
+  const char *force = argc == 3 && strcmp (argv[1], "--block") == 0 ? argv[2] : NULL;
   char model_path[4096], info[4096];
   RlModel *m = NULL;
   RlError err = { "" };
@@ -32,6 +33,8 @@ main (void)
       return 77;
     }
   unsetenv ("RELABEL_ENGINE_PATH");  /* the automatic choice is under test */
+  if (force != NULL)
+    rl_dnnl_set_block_override (atoi (force));
   snprintf (model_path, sizeof model_path, "%s/resources/models/segnet-basic-camvid.safetensors",
             root);
   if (rl_model_load (model_path, &m, &err) != RL_OK)
@@ -53,7 +56,7 @@ main (void)
   /* The 16-channel layout has only AVX-512 kernels: forced below AVX-512 it must be refused. */
   expect_refusal = force != NULL && strcmp (force, "16") == 0 && !rl_dnnl_supports (RL_PRECISION_BF16)
                    && st != RL_OK;
-  printf ("# RELABEL_DNNL_BLOCK=%s, bf16 %s\n", force != NULL ? force : "(unset)",
+  printf ("# forced block: %s, bf16 %s\n", force != NULL ? force : "(unset)",
           rl_dnnl_supports (RL_PRECISION_BF16) ? "available" : "not available");
   if (force == NULL)
     {
