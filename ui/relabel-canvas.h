@@ -80,4 +80,8 @@ double relabel_canvas_get_zoom (RelabelCanvas *self);
 void relabel_canvas_paint_segment (RelabelCanvas *self, double x0, double y0, double x1,
                                    double y1);
 
+/* Highlights pixels over the shown image: mask (height, width) bytes, nonzero = highlighted (the
+ * rest is dimmed); copied. NULL clears. Drawn only while the image has that size. */
+void relabel_canvas_set_highlight (RelabelCanvas *self, GBytes *mask, int width, int height);
+
 G_END_DECLS

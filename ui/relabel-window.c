@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "relabel-canvas.h"
+#include "relabel-dashboard.h"
 #include "relabel-image-item.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
@@ -53,6 +54,17 @@ struct _RelabelWindow
   GtkListBox *palette_list;
   GtkLabel *image_info_label;
   GMenu *recent_menu;
+  GtkWidget *paned;
+
+  /* the dashboard page (issue 18) */
+  GtkStack *pages;
+  RelabelDashboard *dashboard;
+  GtkWidget *only_bar;        /* "Showing N images ..." above the list, with Show All */
+  GtkLabel *only_label;
+  GHashTable *only_names;     /* name -> rank (1 = first): the list shows only these, in order */
+  gint64 cell_model;          /* highlight the pixels labelled cell_truth that cell_model */
+  int cell_labels;            /* predicted cell_pred (labels: RlMaskKind); truth -1: none */
+  int cell_truth, cell_pred;
 
   /* owned */
   RlSession *session;
@@ -198,6 +210,15 @@ compare_items (gconstpointer a, gconstpointer b, gpointer data)
   RelabelWindow *self = data;
   RelabelImageItem *x = (RelabelImageItem *) a, *y = (RelabelImageItem *) b;
   double dx = 0, dy = 0;
+  if (self->only_names != NULL)   /* the dashboard's order: most confused pixels first */
+    {
+      int rx = GPOINTER_TO_INT (g_hash_table_lookup (self->only_names,
+                                                     relabel_image_item_get_name (x)));
+      int ry = GPOINTER_TO_INT (g_hash_table_lookup (self->only_names,
+                                                     relabel_image_item_get_name (y)));
+      if (rx != ry)
+        return rx < ry ? -1 : 1;
+    }
   switch (self->sort_mode)
     {
     case SORT_MIOU:
@@ -234,6 +255,9 @@ filter_item (gpointer object, gpointer data)
   guint status = gtk_drop_down_get_selected (self->filter_dropdown);
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
 
+  if (self->only_names != NULL
+      && !g_hash_table_contains (self->only_names, relabel_image_item_get_name (item)))
+    return FALSE;
   if (status != 0 && status != GTK_INVALID_LIST_POSITION
       && (guint) relabel_image_item_get_status (item) != status - 1)
     return FALSE;
@@ -421,6 +445,8 @@ update_status (RelabelWindow *self)
 }
 
 
+static void request_highlight (RelabelWindow *self);
+
 static void
 show_no_image (RelabelWindow *self)
 {
@@ -452,6 +478,7 @@ on_image_loaded (RlSession *session, gint64 id, RelabelWindow *self)
       return;
     }
   relabel_canvas_set_image (self->canvas, w, h, rgb, cur, orig, pred);
+  request_highlight (self);
   gtk_widget_set_visible (GTK_WIDGET (self->empty_label), FALSE);
   update_status (self);
   update_actions (self);
@@ -1006,6 +1033,10 @@ on_job_finished (RlSession *session, const char *kind, gboolean ok, GError *erro
     retrain_done (self, ok, error, result);
   else if (g_str_equal (kind, "current-model"))
     current_model_set (self, ok, error, *(gint64 *) result);
+  else if (g_str_equal (kind, "evaluate"))   /* the dashboard shows how it went */
+    frame_log (self, ok ? "# eval-end ok"
+                        : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                        ? "# eval-end cancelled" : "# eval-end failed");
   else if (!self->closing)   /* import: the session opens the new project */
     {
       set_job_visible (self, FALSE, NULL);
@@ -1416,6 +1447,167 @@ on_rescored (RlSession *session, gint64 id, gboolean ok, double miou, double bf,
 
 
 
+/* ---- the dashboard page (issue 18): Alt+1 images, Alt+2 dashboard */
+
+static void
+log_list (RelabelWindow *self, const char *what)
+{
+  if (self->frame_log == NULL)
+    return;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_string_append_printf (s, "# %s %u", what, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (RelabelImageItem) item = g_list_model_get_item (G_LIST_MODEL (self->selection), i);
+      g_string_append_printf (s, "%s%s", i ? "," : " ", relabel_image_item_get_name (item));
+    }
+  frame_log (self, s->str);
+}
+
+static void
+on_cell_pixels (RlSession *session, gint64 image_id, GBytes *mask, int width, int height,
+                const GError *error, gpointer data)
+{
+  RelabelWindow *self = data;
+  if (!gtk_widget_in_destruction (GTK_WIDGET (self)) && image_id == self->current_id
+      && self->cell_truth >= 0)
+    {
+      if (error != NULL)
+        relabel_window_show_message (self, GTK_MESSAGE_ERROR, error->message);
+      relabel_canvas_set_highlight (self->canvas, mask, width, height);
+      if (mask != NULL && self->frame_log != NULL)
+        {
+          gsize n = 0, on = 0;
+          const guint8 *m = g_bytes_get_data (mask, &n);
+          for (gsize i = 0; i < n; i++)
+            on += m[i] != 0;
+          g_autofree char *line = g_strdup_printf ("# highlight %" G_GINT64_FORMAT " %zu",
+                                                   image_id, on);
+          frame_log (self, line);
+        }
+    }
+  g_object_unref (self);
+}
+
+/* The shown image is one of a confusion cell's: highlight the cell's pixels (read on the
+ * session's writer); otherwise clear the highlight. */
+static void
+request_highlight (RelabelWindow *self)
+{
+  RelabelImageItem *item = self->current_id ? find_item (self, self->current_id, NULL) : NULL;
+  relabel_canvas_set_highlight (self->canvas, NULL, 0, 0);
+  if (item == NULL || self->only_names == NULL || self->cell_truth < 0
+      || !g_hash_table_contains (self->only_names, relabel_image_item_get_name (item)))
+    return;
+  rl_session_cell_pixels (self->session, self->current_id, self->cell_model,
+                          (RlMaskKind) self->cell_labels, self->cell_truth, self->cell_pred,
+                          on_cell_pixels, g_object_ref (self));
+}
+
+static void
+show_all_images (RelabelWindow *self)
+{
+  g_clear_pointer (&self->only_names, g_hash_table_unref);
+  self->cell_truth = self->cell_pred = -1;
+  gtk_widget_set_visible (self->only_bar, FALSE);
+  relabel_canvas_set_highlight (self->canvas, NULL, 0, 0);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_LESS_STRICT);
+  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+}
+
+static void
+on_filter_images (RelabelDashboard *dashboard, GStrv names, const char *title, gint64 model,
+                  int labels, int truth, int pred, RelabelWindow *self)
+{
+  g_clear_pointer (&self->only_names, g_hash_table_unref);
+  self->only_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; names[i] != NULL; i++)
+    if (!g_hash_table_contains (self->only_names, names[i]))
+      g_hash_table_insert (self->only_names, g_strdup (names[i]), GINT_TO_POINTER (i + 1));
+  self->cell_model = model;
+  self->cell_labels = labels;
+  self->cell_truth = truth;
+  self->cell_pred = pred;
+  gtk_label_set_text (self->only_label, title);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->only_label), title);
+  gtk_widget_set_visible (self->only_bar, TRUE);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  gtk_sorter_changed (GTK_SORTER (self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+  gtk_stack_set_visible_child_name (self->pages, "images");
+  log_list (self, "filtered");
+  /* open the worst one (its pixels highlighted) */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->selection)) > 0)
+    {
+      gtk_single_selection_set_selected (self->selection, 0);
+      RelabelImageItem *first = gtk_single_selection_get_selected_item (self->selection);
+      if (first != NULL && relabel_image_item_get_id (first) == self->current_id)
+        request_highlight (self);
+    }
+}
+
+static void
+action_page (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  int page = g_variant_get_int32 (param);
+  gtk_stack_set_visible_child_name (self->pages, page == 2 ? "dashboard" : "images");
+}
+
+static void
+on_page_changed (GtkStack *stack, GParamSpec *pspec, RelabelWindow *self)
+{
+  g_autofree char *line = g_strdup_printf ("# page %s", gtk_stack_get_visible_child_name (stack));
+  frame_log (self, line);
+}
+
+/* Puts the annotation view and the dashboard in a stack with a switcher in the header bar, and a
+ * bar above the image list that says when it shows a dashboard selection. */
+static void
+install_dashboard (RelabelWindow *self)
+{
+  GtkWidget *box = gtk_widget_get_parent (self->paned);
+  g_object_ref (self->paned);
+  gtk_box_remove (GTK_BOX (box), self->paned);
+  self->pages = GTK_STACK (gtk_stack_new ());
+  gtk_stack_set_transition_type (self->pages, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self->pages), TRUE);
+  GtkStackPage *p = gtk_stack_add_titled (self->pages, self->paned, "images", "Images");
+  gtk_stack_page_set_icon_name (p, "view-grid-symbolic");
+  g_object_unref (self->paned);
+  self->dashboard = relabel_dashboard_new ();
+  p = gtk_stack_add_titled (self->pages, GTK_WIDGET (self->dashboard), "dashboard", "Dashboard");
+  gtk_stack_page_set_icon_name (p, "utilities-system-monitor-symbolic");
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->pages));
+  GtkWidget *switcher = gtk_stack_switcher_new ();
+  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->pages);
+  gtk_widget_set_tooltip_text (switcher, "Images (Alt+1) / metrics dashboard (Alt+2)");
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self))),
+                             switcher);
+  g_signal_connect (self->pages, "notify::visible-child", G_CALLBACK (on_page_changed), self);
+
+  self->only_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_add_css_class (self->only_bar, "toolbar");
+  self->only_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->only_label, TRUE);
+  gtk_label_set_xalign (self->only_label, 0);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->only_label), TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->only_label), "caption");
+  GtkWidget *all = gtk_button_new_with_label ("Show All");
+  gtk_widget_set_valign (all, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (all, "clicked", G_CALLBACK (show_all_images), self);
+  gtk_box_append (GTK_BOX (self->only_bar), GTK_WIDGET (self->only_label));
+  gtk_box_append (GTK_BOX (self->only_bar), all);
+  gtk_widget_set_visible (self->only_bar, FALSE);
+  GtkWidget *sidebar = gtk_paned_get_start_child (GTK_PANED (self->paned));
+  gtk_box_insert_child_after (GTK_BOX (sidebar), self->only_bar,
+                              gtk_widget_get_first_child (sidebar));
+  self->cell_truth = self->cell_pred = -1;
+
+  relabel_dashboard_set_session (self->dashboard, self->session);
+  g_signal_connect (self->dashboard, "filter-images", G_CALLBACK (on_filter_images), self);
+}
+
 /* ---- closing */
 
 /* Destroys a window closed while the session worked, once it is idle. */
@@ -1501,6 +1693,7 @@ relabel_window_dispose (GObject *object)
       g_clear_object (&self->session);
     }
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->only_names, g_hash_table_unref);
   g_clear_object (&self->selection);
   g_clear_object (&self->store);
   gtk_widget_dispose_template (GTK_WIDGET (self), RELABEL_TYPE_WINDOW);
@@ -1579,6 +1772,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, palette_list);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_info_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, paned);
   gtk_widget_class_bind_template_callback (widget_class, on_info_response);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
@@ -1605,6 +1799,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.page", "i", action_page);
   gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
   gtk_widget_class_install_property_action (widget_class, "win.protect", "protect");
   gtk_widget_class_install_property_action (widget_class, "win.erase-to-original",
@@ -1646,6 +1841,8 @@ relabel_window_class_init (RelabelWindowClass *klass)
   add_key (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL, 0);
   add_key (widget_class, GDK_KEY_KP_Subtract, 0, "win.zoom-out", NULL, 0);
   add_key (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL, 0);
+  add_key (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page", "i", 1);
+  add_key (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page", "i", 2);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, 0, "win.tool", "s", "brush");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, 0, "win.tool", "s", "eraser");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, 0, "win.tool", "s", "fill");
@@ -1718,6 +1915,7 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);
   g_signal_connect (self->canvas, "view-changed", G_CALLBACK (on_canvas_view_changed), self);
+  install_dashboard (self);
 
   relabel_canvas_set_brush_radius (self->canvas, gtk_adjustment_get_value (self->brush_adjustment));
   relabel_canvas_set_opacity (self->canvas, gtk_adjustment_get_value (self->opacity_adjustment));
