@@ -14,6 +14,7 @@ struct _RelabelChartConfusion
   RelabelChartClass *classes;
   gint64 *counts;             /* (n, n) */
   gint64 *row_total;          /* (n) */
+  char *logged;               /* the geometry last said in the debug log */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelChartConfusion, relabel_chart_confusion, GTK_TYPE_WIDGET)
@@ -43,7 +44,7 @@ layout (RelabelChartConfusion *self, int width, int height)
   /* names shrink with the number of classes: readable at 11, usable at 37 */
   l.font = n <= 12 ? 11 : n <= 24 ? 9.5 : 8;
   l.left = n <= 12 ? 96 : 84;
-  l.top = n <= 12 ? 74 : 64;
+  l.top = n <= 12 ? 66 : 60;
   double aw = width - l.left - 24, ah = height - l.top - 8;
   l.cell = MAX (floor (MIN (aw, ah) / n), 2);
   return l;
@@ -95,12 +96,12 @@ relabel_chart_confusion_draw (GtkWidget *chart, cairo_t *cr, int width, int heig
           else
             cairo_set_source_rgba (cr, ACCENT_R, ACCENT_G, ACCENT_B, 0.06 + 0.94 * t);
           cairo_fill (cr);
-          if (l.cell >= 30 && !isnan (s) && s >= 0.0005)
+          if (l.cell >= 24 && !isnan (s) && s >= 0.0005)
             {
               g_autofree char *txt = s >= 0.995 ? g_strdup ("100") : s >= 0.1
                                      ? g_strdup_printf ("%.0f", 100 * s)
                                      : g_strdup_printf ("%.1f", 100 * s);
-              cairo_set_font_size (cr, 9.5);
+              cairo_set_font_size (cr, l.cell >= 30 ? 9.5 : 8);
               cairo_text_extents (cr, txt, &ext);
               if (t > 0.55)
                 cairo_set_source_rgb (cr, 1, 1, 1);
@@ -184,10 +185,32 @@ on_click (GtkGestureClick *gesture, int n_press, double x, double y, gpointer da
     g_signal_emit (self, signals[SIGNAL_CELL_ACTIVATED], 0, (int) a, (int) b);
 }
 
+/* The grid's place in the window, in the debug log when it changes (the GUI test clicks a cell
+ * from it: G_MESSAGES_DEBUG=relabel-dashboard). */
+static void
+log_geometry (RelabelChartConfusion *self, int w, int h)
+{
+  GtkWidget *root = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
+  graphene_point_t p;
+  if (root == NULL || self->n == 0
+      || !gtk_widget_compute_point (GTK_WIDGET (self), root, &GRAPHENE_POINT_INIT (0, 0), &p))
+    return;
+  Layout l = layout (self, w, h);
+  g_autofree char *text = g_strdup_printf ("confusion grid %u classes at %.0f,%.0f cell %.0f",
+                                           self->n, p.x + l.left, p.y + l.top, l.cell);
+  if (g_strcmp0 (text, self->logged) != 0)
+    {
+      g_debug ("%s", text);
+      g_free (self->logged);
+      self->logged = g_steal_pointer (&text);
+    }
+}
+
 static void
 relabel_chart_confusion_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  log_geometry (RELABEL_CHART_CONFUSION (widget), w, h);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   relabel_chart_confusion_draw (widget, cr, w, h);
   cairo_destroy (cr);
@@ -229,6 +252,7 @@ relabel_chart_confusion_finalize (GObject *object)
   g_free (self->classes);
   g_free (self->counts);
   g_free (self->row_total);
+  g_free (self->logged);
   G_OBJECT_CLASS (relabel_chart_confusion_parent_class)->finalize (object);
 }
 

@@ -337,6 +337,7 @@ show_lines (RelabelDashboard *self, const char *key)
 static void
 show_run (RelabelDashboard *self)
 {
+  gint64 t0 = g_get_monotonic_time ();
   g_autofree char *key = chosen_key (self);
   RlDashModel *m = chosen_model (self);
   RlDashRun *run = rl_dash_model_get_run (m, key);
@@ -371,6 +372,8 @@ show_run (RelabelDashboard *self)
                                  m != NULL && !self->computing
                                  && !rl_session_has_job (self->session));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dash.export", run != NULL);
+  g_debug ("show: %u images, %.1f ms on the main thread", run ? run->n_images : 0,
+           (g_get_monotonic_time () - t0) / 1000.0);
   g_signal_emit (self, signals[SIGNAL_SHOWN], 0);
 }
 
@@ -588,8 +591,9 @@ on_models_read (RlSession *session, GPtrArray *models, const GError *error, gpoi
       fill_dropdowns (self);
       show_versions (self);
       show_run (self);
-      g_debug ("shown %u versions in %.1f ms from the request", self->models->len,
-               (g_get_monotonic_time () - self->read_start) / 1000.0);
+      g_debug ("shown %u versions in %.1f ms from the request; run %s", self->models->len,
+               (g_get_monotonic_time () - self->read_start) / 1000.0,
+               relabel_dashboard_get_run (self) ? "shown" : "none");
     }
   g_object_unref (self);
 }
@@ -973,7 +977,7 @@ build_cards (RelabelDashboard *self)
       gtk_widget_add_css_class (title, "caption-heading");
       gtk_widget_add_css_class (title, "dim-label");
       GtkWidget *value = gtk_label_new ("–");
-      gtk_widget_add_css_class (value, "title-1");
+      gtk_widget_add_css_class (value, "title-2");
       gtk_widget_add_css_class (value, "numeric");
       GtkWidget *delta = gtk_label_new ("");
       gtk_widget_add_css_class (delta, "numeric");

@@ -1572,12 +1572,10 @@ install_dashboard (RelabelWindow *self)
   self->pages = GTK_STACK (gtk_stack_new ());
   gtk_stack_set_transition_type (self->pages, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
   gtk_widget_set_vexpand (GTK_WIDGET (self->pages), TRUE);
-  GtkStackPage *p = gtk_stack_add_titled (self->pages, self->paned, "images", "Images");
-  gtk_stack_page_set_icon_name (p, "view-grid-symbolic");
+  gtk_stack_add_titled (self->pages, self->paned, "images", "Images");
   g_object_unref (self->paned);
   self->dashboard = relabel_dashboard_new ();
-  p = gtk_stack_add_titled (self->pages, GTK_WIDGET (self->dashboard), "dashboard", "Dashboard");
-  gtk_stack_page_set_icon_name (p, "utilities-system-monitor-symbolic");
+  gtk_stack_add_titled (self->pages, GTK_WIDGET (self->dashboard), "dashboard", "Dashboard");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->pages));
   GtkWidget *switcher = gtk_stack_switcher_new ();
   gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->pages);

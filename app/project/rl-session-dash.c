@@ -7,6 +7,11 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* ---- stored runs */
 
@@ -389,6 +394,11 @@ static void
 eval_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   EvalJob *job = data;
+#ifdef __linux__
+  /* background work yields to the interface, as rl-jobs.c's jobs do (nice is per thread on
+   * Linux and inherited by the engine threads created from this one) */
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
+#endif
   GError *error = NULL;
   RlEvalResult *r = rl_project_evaluate (job->path, &job->opt, eval_progress, eval_should_stop,
                                          job, &error);
