@@ -1042,6 +1042,12 @@ relabel_dashboard_select (RelabelDashboard *self, gint64 model_id, const char *s
   on_choice_changed (self);
 }
 
+void
+relabel_dashboard_reload (RelabelDashboard *self)
+{
+  read_models (self);
+}
+
 GtkWidget *
 relabel_dashboard_get_confusion (RelabelDashboard *self)
 {

@@ -30,6 +30,8 @@ const RlDashRun *relabel_dashboard_get_run (RelabelDashboard *self);
 /* Chooses version, split (NULL: every split) and labels as the dropdowns would. */
 void relabel_dashboard_select (RelabelDashboard *self, gint64 model_id, const char *split,
                                RlMaskKind labels);
+/* Reads the versions and their stored runs again through the session ("shown" follows). */
+void relabel_dashboard_reload (RelabelDashboard *self);
 /* The confusion chart (the GUI test clicks one of its cells). */
 GtkWidget *relabel_dashboard_get_confusion (RelabelDashboard *self);
 

@@ -10,6 +10,7 @@
 
 #include "relabel-canvas.h"
 #include "relabel-dashboard.h"
+#include "relabel-export-dialog.h"
 #include "relabel-image-item.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
@@ -1033,6 +1034,8 @@ on_job_finished (RlSession *session, const char *kind, gboolean ok, GError *erro
     retrain_done (self, ok, error, result);
   else if (g_str_equal (kind, "current-model"))
     current_model_set (self, ok, error, *(gint64 *) result);
+  else if (g_str_equal (kind, "export"))   /* the export window shows how it went */
+    frame_log (self, ok ? "# export-end ok" : "# export-end failed");
   else if (g_str_equal (kind, "evaluate"))   /* the dashboard shows how it went */
     frame_log (self, ok ? "# eval-end ok"
                         : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
@@ -1206,6 +1209,7 @@ update_actions (RelabelWindow *self)
   gtk_widget_action_set_enabled (w, "win.cancel-job", busy);
   gtk_widget_action_set_enabled (w, "win.new-project", !busy);
   gtk_widget_action_set_enabled (w, "win.add-model", self->has_project);
+  gtk_widget_action_set_enabled (w, "win.export-dataset", self->has_project && !busy);
   gtk_widget_action_set_enabled (w, "win.accept-prediction",
                                  item && relabel_image_item_get_has_prediction (item));
   gtk_widget_action_set_enabled (w, "win.accept-prediction-void",
@@ -1547,6 +1551,14 @@ on_filter_images (RelabelDashboard *dashboard, GStrv names, const char *title, g
 }
 
 static void
+action_export_dataset (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelWindow *self = RELABEL_WINDOW (widget);
+  gtk_window_present (GTK_WINDOW (relabel_export_dialog_new (GTK_WINDOW (self),
+                                                             self->session)));
+}
+
+static void
 action_page (GtkWidget *widget, const char *name, GVariant *param)
 {
   RelabelWindow *self = RELABEL_WINDOW (widget);
@@ -1798,6 +1810,8 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.page", "i", action_page);
+  gtk_widget_class_install_action (widget_class, "win.export-dataset", NULL,
+                                   action_export_dataset);
   gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
   gtk_widget_class_install_property_action (widget_class, "win.protect", "protect");
   gtk_widget_class_install_property_action (widget_class, "win.erase-to-original",

@@ -617,3 +617,117 @@ rl_session_delete_model (RlSession *self, gint64 model_id, RlDashDone done, gpoi
   c->data = data;
   rl_session_call (self, model_run, model_done, c, model_call_free);
 }
+
+/* ---- exporting the dataset */
+
+typedef struct
+{
+  RlSession *session;
+  char *path, *format, *out_dir, *split, *labels;
+  GCancellable *cancellable;
+  GMainContext *context;
+  GTask *task;              /* borrowed: the task owns the job */
+  guint total;
+  gint done;
+  gint progress_queued;
+} ExportJob;
+
+static void
+export_job_free (ExportJob *job)
+{
+  g_clear_object (&job->session);
+  g_free (job->path);
+  g_free (job->format);
+  g_free (job->out_dir);
+  g_free (job->split);
+  g_free (job->labels);
+  g_clear_object (&job->cancellable);
+  g_main_context_unref (job->context);
+  g_free (job);
+}
+
+static gboolean
+export_progress_show (gpointer data)
+{
+  ExportJob *job = g_task_get_task_data (data);
+  g_atomic_int_set (&job->progress_queued, 0);
+  guint done = (guint) g_atomic_int_get (&job->done);
+  if (job->cancellable != NULL && !g_cancellable_is_cancelled (job->cancellable))
+    {
+      g_autofree char *text = g_strdup_printf ("Exporting %u/%u", done, job->total);
+      rl_session_job_progress (job->session, job->total ? (double) done / job->total : 0.0,
+                               text);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+export_progress (guint done, guint total, gpointer data)
+{
+  ExportJob *job = data;
+  job->total = total;
+  g_atomic_int_set (&job->done, (gint) done);
+  if (g_atomic_int_compare_and_exchange (&job->progress_queued, 0, 1))
+    {
+      GSource *source = g_idle_source_new ();
+      g_source_set_callback (source, export_progress_show, g_object_ref (job->task),
+                             g_object_unref);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ExportJob *job = data;
+  GError *error = NULL;
+#ifdef __linux__
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
+#endif
+  RlProject *project = rl_project_open (job->path, FALSE, &error);
+  gboolean ok = project != NULL
+                && rl_project_export (project, job->format, job->out_dir, job->split,
+                                      job->labels, FALSE, export_progress, job,
+                                      job->cancellable, &error);
+  rl_project_close (project);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ExportJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  g_clear_object (&job->cancellable);
+  rl_session_end_job (job->session, "export", ok, error, job->out_dir);
+}
+
+gboolean
+rl_session_export_dataset (RlSession *self, const char *format, const char *out_dir,
+                           const char *split, const char *labels)
+{
+  g_return_val_if_fail (RL_IS_SESSION (self), FALSE);
+  GCancellable *cancellable = rl_session_begin_job (self, "export");
+  if (cancellable == NULL)
+    return FALSE;
+  ExportJob *job = g_new0 (ExportJob, 1);
+  job->session = g_object_ref (self);
+  job->path = g_strdup (rl_session_get_path (self));
+  job->format = g_strdup (format);
+  job->out_dir = g_strdup (out_dir);
+  job->split = g_strdup (split);
+  job->labels = g_strdup (labels);
+  job->cancellable = g_object_ref (cancellable);
+  job->context = g_main_context_ref_thread_default ();
+  rl_session_job_progress (self, 0.0, "Exporting…");
+  g_autoptr (GTask) task = g_task_new (self, NULL, export_done, NULL);
+  job->task = task;
+  g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
+  g_task_run_in_thread (task, export_thread);
+  return TRUE;
+}

@@ -100,6 +100,13 @@ void rl_session_rename_model (RlSession *self, gint64 model_id, const char *name
 void rl_session_delete_model (RlSession *self, gint64 model_id, RlDashDone done,
                               gpointer data);
 
+/* File > Export Dataset: rl_project_export (the code of `relabel export`: atomic folder,
+ * changes.csv) as a session job (kind "export", result the folder as const char*). format
+ * "camvid" | "color", split NULL for all, labels "corrected" | "original" | "prediction"; the
+ * folder must be absent or empty. FALSE when a job runs already or no project is open. */
+gboolean rl_session_export_dataset (RlSession *self, const char *format, const char *out_dir,
+                                    const char *split, const char *labels);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlDashRun, rl_dash_run_free)
 
 G_END_DECLS

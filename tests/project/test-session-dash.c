@@ -380,6 +380,36 @@ test_dashboard_numbers (void)
   g_autoptr (GPtrArray) one = read_models (s);
   g_assert_cmpuint (one->len, ==, 1);
 
+  /* File > Export Dataset: the session job writes what `relabel export` writes */
+  g_autofree char *out_gui = g_build_filename (tmp, "export-gui", NULL);
+  g_autofree char *out_cli = g_build_filename (tmp, "export-cli", NULL);
+  g_signal_handlers_disconnect_by_func (s, on_finished, &w);
+  int exported = 0;
+  g_signal_connect_swapped (s, "job-finished", G_CALLBACK (g_atomic_int_inc), &exported);
+  g_assert_true (rl_session_export_dataset (s, "camvid", out_gui, "val", "corrected"));
+  spin ((gboolean *) &exported);
+  const char *export[] = { bin, "export", "--project", proj, "--format", "camvid", "--out",
+                           out_cli, "--split", "val", "--labels", "corrected", NULL };
+  g_free (run_cli (export));
+  const char *files[] = { "changes.csv", "val.txt", "classes.json", NULL };
+  for (int i = 0; files[i]; i++)
+    {
+      g_autofree char *a = g_build_filename (out_gui, files[i], NULL);
+      g_autofree char *b = g_build_filename (out_cli, files[i], NULL);
+      g_autofree char *ta = NULL, *tb = NULL;
+      g_assert_true (g_file_get_contents (a, &ta, NULL, NULL));
+      g_assert_true (g_file_get_contents (b, &tb, NULL, NULL));
+      g_assert_cmpstr (ta, ==, tb);
+    }
+  g_autofree char *ann = g_strdup_printf ("valannot/%s.png", first);
+  g_autofree char *pa = g_build_filename (out_gui, ann, NULL);
+  g_autofree char *pb = g_build_filename (out_cli, ann, NULL);
+  g_autofree char *bytes_a = NULL, *bytes_b = NULL;
+  gsize la = 0, lb = 0;
+  g_assert_true (g_file_get_contents (pa, &bytes_a, &la, NULL));
+  g_assert_true (g_file_get_contents (pb, &bytes_b, &lb, NULL));
+  g_assert_cmpmem (bytes_a, la, bytes_b, lb);
+
   rl_session_shutdown (s);
   rl_session_flush (s);
 }
