@@ -89,6 +89,7 @@ struct _RelabelDashboard
   gboolean computing;
   gint64 want_model;          /* version to select after the next read (0: keep / current) */
   gint64 read_start;          /* monotonic µs of the newest read request */
+  gint64 prelabel_after;      /* pre-label every image once this version is current (0: no) */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelDashboard, relabel_dashboard, GTK_TYPE_BOX)
@@ -452,6 +453,9 @@ show_versions (RelabelDashboard *self)
                       version_button (self, "Make Current", "current", m->id, !m->current,
                                       "Pre-label and Retrain use the current version; pre-label "
                                       "again afterwards (Ctrl+Shift+L) to see its predictions"));
+      gtk_box_append (GTK_BOX (row),
+                      version_button (self, "Pre-label with It", "prelabel", m->id, TRUE,
+                                      "Make it current and pre-label every image with it"));
       gtk_box_append (GTK_BOX (row), version_button (self, "Rename…", "rename", m->id, TRUE,
                                                      NULL));
       gtk_box_append (GTK_BOX (row),
@@ -533,6 +537,17 @@ version_action (GtkButton *button, RelabelDashboard *self)
     }
   else if (g_str_equal (what, "current"))
     rl_session_set_current_model (self->session, id);   /* "job-finished" current-model */
+  else if (g_str_equal (what, "prelabel"))
+    {
+      /* the window's Pre-label All (its job bar, progress and Cancel), with this version */
+      if (m->current)
+        gtk_widget_activate_action (GTK_WIDGET (self), "win.prelabel-all", NULL);
+      else
+        {
+          self->prelabel_after = id;
+          rl_session_set_current_model (self->session, id);
+        }
+    }
   else if (g_str_equal (what, "rename"))
     rename_dialog (self, m);
   else if (g_str_equal (what, "delete"))
@@ -720,6 +735,14 @@ on_job_finished (RlSession *session, const char *kind, gboolean ok, GError *erro
       if (ok)
         read_models (self);   /* the run is stored: show it as every stored run is shown */
     }
+  if (g_str_equal (kind, "current-model") && self->prelabel_after != 0)
+    {
+      if (ok && *(gint64 *) result == self->prelabel_after)
+        gtk_widget_activate_action (GTK_WIDGET (self), "win.prelabel-all", NULL);
+      self->prelabel_after = 0;
+    }
+  if (g_str_equal (kind, "evaluate"))
+    ;
   else if (ok && (g_str_equal (kind, "retrain") || g_str_equal (kind, "current-model")
                   || g_str_equal (kind, "prelabel")))
     read_models (self);
