@@ -96,12 +96,12 @@ relabel_chart_confusion_draw (GtkWidget *chart, cairo_t *cr, int width, int heig
           else
             cairo_set_source_rgba (cr, ACCENT_R, ACCENT_G, ACCENT_B, 0.06 + 0.94 * t);
           cairo_fill (cr);
-          if (l.cell >= 24 && !isnan (s) && s >= 0.0005)
+          if (l.cell >= 20 && !isnan (s) && s >= 0.0005)
             {
               g_autofree char *txt = s >= 0.995 ? g_strdup ("100") : s >= 0.1
                                      ? g_strdup_printf ("%.0f", 100 * s)
                                      : g_strdup_printf ("%.1f", 100 * s);
-              cairo_set_font_size (cr, l.cell >= 30 ? 9.5 : 8);
+              cairo_set_font_size (cr, l.cell >= 30 ? 9.5 : l.cell >= 24 ? 8 : 7);
               cairo_text_extents (cr, txt, &ext);
               if (t > 0.55)
                 cairo_set_source_rgb (cr, 1, 1, 1);
@@ -234,6 +234,8 @@ relabel_chart_confusion_set (RelabelChartConfusion *self, guint n,
       self->classes[i] = classes[i];
       self->classes[i].name = g_strdup (classes[i].name);
     }
+  /* many classes (SUN RGB-D's 37): ask for rows of 14 px; the dashboard scrolls */
+  gtk_widget_set_size_request (GTK_WIDGET (self), 300, n > 16 ? (int) (14 * n + 90) : 300);
   for (guint a = 0; a < n; a++)
     for (guint b = 0; b < n; b++)
       {

@@ -1587,7 +1587,11 @@ install_dashboard (RelabelWindow *self)
   gtk_stack_add_titled (self->pages, self->paned, "images", "Images");
   g_object_unref (self->paned);
   self->dashboard = relabel_dashboard_new ();
-  gtk_stack_add_titled (self->pages, GTK_WIDGET (self->dashboard), "dashboard", "Dashboard");
+  GtkWidget *scroll = gtk_scrolled_window_new ();   /* a 37-class heat map is taller */
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), GTK_WIDGET (self->dashboard));
+  gtk_stack_add_titled (self->pages, scroll, "dashboard", "Dashboard");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->pages));
   GtkWidget *switcher = gtk_stack_switcher_new ();
   gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->pages);
