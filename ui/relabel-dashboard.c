@@ -437,6 +437,8 @@ show_versions (RelabelDashboard *self)
       GtkWidget *label = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (label), t->str);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
       gtk_widget_set_hexpand (label, TRUE);
       if (m->config != NULL)
         {
@@ -447,14 +449,14 @@ show_versions (RelabelDashboard *self)
       gtk_box_append (GTK_BOX (row), version_button (self, "Show", "show", m->id, TRUE,
                                                      "Show this version's metrics"));
       gtk_box_append (GTK_BOX (row),
-                      version_button (self, "Trained Images", "images", m->id, m->n_trained > 0,
+                      version_button (self, "Images", "images", m->id, m->n_trained > 0,
                                       "List the images it trained on in the image list"));
       gtk_box_append (GTK_BOX (row),
                       version_button (self, "Make Current", "current", m->id, !m->current,
                                       "Pre-label and Retrain use the current version; pre-label "
                                       "again afterwards (Ctrl+Shift+L) to see its predictions"));
       gtk_box_append (GTK_BOX (row),
-                      version_button (self, "Pre-label with It", "prelabel", m->id, TRUE,
+                      version_button (self, "Pre-label", "prelabel", m->id, TRUE,
                                       "Make it current and pre-label every image with it"));
       gtk_box_append (GTK_BOX (row), version_button (self, "Rename…", "rename", m->id, TRUE,
                                                      NULL));
