@@ -1620,6 +1620,8 @@ install_dashboard (RelabelWindow *self)
 
   relabel_dashboard_set_session (self->dashboard, self->session);
   g_signal_connect (self->dashboard, "filter-images", G_CALLBACK (on_filter_images), self);
+  /* another project: its list is not filtered */
+  g_signal_connect_swapped (self->session, "project-opened", G_CALLBACK (show_all_images), self);
 }
 
 /* ---- closing */

@@ -415,6 +415,20 @@ eval_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   RlEvalResult *r = g_task_propagate_pointer (G_TASK (result), &error);
   g_clear_object (&job->cancellable);   /* late progress sources show nothing */
+  if (r != NULL && r->n_predicted > 0)
+    {
+      /* it stored predictions on its own connection: the image list shows them */
+      g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+      for (guint i = 0; i < r->names->len; i++)
+        g_hash_table_add (names, g_ptr_array_index (r->names, i));
+      GPtrArray *images = rl_session_get_images (job->session);
+      for (guint i = 0; images != NULL && i < images->len; i++)
+        {
+          RlImageInfo *info = g_ptr_array_index (images, i);
+          if (g_hash_table_contains (names, info->name))
+            rl_session_refresh_image (job->session, info->id);
+        }
+    }
   rl_session_end_job (job->session, "evaluate", r != NULL, error, r);
   rl_eval_result_free (r);
 }

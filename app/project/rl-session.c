@@ -1065,6 +1065,14 @@ rl_session_end_job (RlSession *self, const char *kind, gboolean ok, const GError
   update_busy (self);
 }
 
+void
+rl_session_refresh_image (RlSession *self, gint64 image_id)
+{
+  Op *op = op_new (self, OP_INFO, image_id);
+  op->flag = image_id == self->image_id;
+  queue_op (self, op);
+}
+
 int
 rl_session_job_threads (RlSession *self)
 {

@@ -115,6 +115,9 @@ GCancellable *rl_session_begin_job (RlSession *self, const char *kind);
 void rl_session_job_progress (RlSession *self, double fraction, const char *text);
 void rl_session_end_job (RlSession *self, const char *kind, gboolean ok, const GError *error,
                          gpointer result);
+/* Reads an image's row (and the shown image's prediction) again after a job wrote it on its own
+ * connection: "image-changed" (and "prediction-changed") follow. */
+void rl_session_refresh_image (RlSession *self, gint64 image_id);
 /* Engine threads for a job: all cores but one. */
 int rl_session_job_threads (RlSession *self);
 
