@@ -64,7 +64,7 @@ struct _RelabelDashboard
   GtkDropDown *split_dropdown;
   GtkDropDown *labels_dropdown;
   GtkDropDown *compare_dropdown;
-  GtkBox *progress_box;
+  GtkStack *progress_stack;
   GtkProgressBar *progress_bar;
   GtkLabel *progress_label;
   GtkLabel *status_label;
@@ -404,6 +404,7 @@ show_run (RelabelDashboard *self)
         g_string_append_printf (s, " · %s has no result here", other->name);
     }
   gtk_label_set_text (self->status_label, s->str);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), s->str);   /* when ellipsized */
   show_cards (self, m, run, other, other_run, key);
   gint64 t1 = g_get_monotonic_time ();
   show_charts (self, run, other, other_run);
@@ -728,7 +729,7 @@ static void
 set_computing (RelabelDashboard *self, gboolean on)
 {
   self->computing = on;
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_box), on);
+  gtk_stack_set_visible_child_name (self->progress_stack, on ? "busy" : "idle");
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_label_set_text (self->progress_label, on ? "Starting…" : "");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dash.compute", !on);
@@ -1169,7 +1170,7 @@ relabel_dashboard_class_init (RelabelDashboardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, split_dropdown);
   gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, labels_dropdown);
   gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, compare_dropdown);
-  gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, progress_box);
+  gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, progress_stack);
   gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, progress_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelDashboard, status_label);
