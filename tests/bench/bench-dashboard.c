@@ -149,11 +149,17 @@ main (int argc, char **argv)
   while (b.n_shown == 0)
     g_main_context_iteration (NULL, TRUE);
   b.shown = b.painted = FALSE;
-  relabel_dashboard_select (dash, rl_session_get_current_model (s2), NULL, RL_MASK_CURRENT);
+  relabel_dashboard_select (dash, rl_session_get_current_model (s2), split, RL_MASK_CURRENT);
+  if (relabel_dashboard_get_run (dash) == NULL)
+    {
+      fprintf (stderr, "bench-dashboard: %s: no stored run of split %s (run with --compute)\n",
+               path, split ? split : "all");
+      return 1;
+    }
   gtk_widget_queue_draw (GTK_WIDGET (dash));
   spin (&b.painted);
-  printf ("open the project to the stored run of every split drawn: %u images, %.1f ms\n",
-          b.n_images, (b.t_painted - t0) / 1000.0);
+  printf ("open the project to the stored run of split %s drawn: %u images, %.1f ms\n",
+          split ? split : "all", b.n_images, (b.t_painted - t0) / 1000.0);
 
   Bench g = { 0 };
   gaps = &g;
