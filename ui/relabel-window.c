@@ -1583,12 +1583,15 @@ install_dashboard (RelabelWindow *self)
   gtk_box_remove (GTK_BOX (box), self->paned);
   self->pages = GTK_STACK (gtk_stack_new ());
   gtk_stack_set_transition_type (self->pages, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
+  /* sized by the page shown: the dashboard never widens the annotation view */
+  gtk_stack_set_hhomogeneous (self->pages, FALSE);
+  gtk_stack_set_vhomogeneous (self->pages, FALSE);
   gtk_widget_set_vexpand (GTK_WIDGET (self->pages), TRUE);
   gtk_stack_add_titled (self->pages, self->paned, "images", "Images");
   g_object_unref (self->paned);
   self->dashboard = relabel_dashboard_new ();
   GtkWidget *scroll = gtk_scrolled_window_new ();   /* a 37-class heat map is taller */
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_AUTOMATIC,
                                   GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), GTK_WIDGET (self->dashboard));
   gtk_stack_add_titled (self->pages, scroll, "dashboard", "Dashboard");
