@@ -1061,6 +1061,9 @@ build_cards (RelabelDashboard *self)
       gtk_widget_add_css_class (note, "dim-label");
       gtk_widget_set_margin_top (title, 6);
       gtk_widget_set_margin_bottom (note, 6);
+      gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
+      gtk_label_set_ellipsize (GTK_LABEL (delta), PANGO_ELLIPSIZE_END);
+      gtk_label_set_ellipsize (GTK_LABEL (note), PANGO_ELLIPSIZE_END);
       gtk_box_append (GTK_BOX (card), title);
       gtk_box_append (GTK_BOX (card), value);
       gtk_box_append (GTK_BOX (card), delta);
@@ -1207,7 +1210,7 @@ relabel_dashboard_init (RelabelDashboard *self)
   add_column (self, "mIoU", 2, FALSE);
   add_column (self, "BF", 3, FALSE);
   add_column (self, "In-sample", 4, FALSE);
-  add_column (self, "Better (mIoU, vs compared)", 5, FALSE);
+  add_column (self, "mIoU vs compared", 5, FALSE);
   GtkSortListModel *sorted = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->rows)),
                                                       g_object_ref (gtk_column_view_get_sorter (self->image_table)));
   GtkSingleSelection *sel = gtk_single_selection_new (G_LIST_MODEL (sorted));
