@@ -63,6 +63,7 @@ struct _RelabelCanvas
   cairo_surface_t *tool_overlay;  /* an outside tool's overlay (H, W), or NULL */
   gboolean contours;          /* labels as outlines */
   gboolean tool_down;         /* an outside tool's gesture is under way */
+  cairo_surface_t *highlight; /* ARGB32 (H, W): relabel_canvas_set_highlight, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelCanvas, relabel_canvas, GTK_TYPE_WIDGET)
@@ -371,6 +372,8 @@ relabel_canvas_size_allocate (GtkWidget *widget, int width, int height, int base
   invalidate_cache (self);
 }
 
+static void draw_highlight (RelabelCanvas *self, cairo_t *cr);
+
 static void
 relabel_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -401,6 +404,7 @@ relabel_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
       cairo_paint (cr);
       cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+      draw_highlight (self, cr);
     }
 
   /* an outside tool's overlay (wand preview, superpixels) */
@@ -1154,6 +1158,7 @@ relabel_canvas_get_zoom (RelabelCanvas *self)
 static void
 relabel_canvas_finalize (GObject *object)
 {
+  g_clear_pointer (&RELABEL_CANVAS (object)->highlight, cairo_surface_destroy);
   RelabelCanvas *self = RELABEL_CANVAS (object);
   free_image (self);
   g_clear_pointer (&self->cache, cairo_surface_destroy);
@@ -1299,4 +1304,45 @@ gboolean
 relabel_canvas_get_protect (RelabelCanvas *self)
 {
   return self->protect;
+}
+/* ---- highlighted pixels (the dashboard's confusion cell, the suspects queue's region) */
+
+/* Drawn over the composed image at the image's transform: the highlighted pixels in magenta,
+ * the rest dimmed. Only while the shown image has the highlight's size. */
+static void
+draw_highlight (RelabelCanvas *self, cairo_t *cr)
+{
+  if (self->highlight == NULL || cairo_image_surface_get_width (self->highlight) != self->width
+      || cairo_image_surface_get_height (self->highlight) != self->height)
+    return;
+  cairo_save (cr);
+  cairo_translate (cr, self->ox, self->oy);
+  cairo_scale (cr, self->scale, self->scale);
+  cairo_set_source_surface (cr, self->highlight, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_rectangle (cr, 0, 0, self->width, self->height);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+void
+relabel_canvas_set_highlight (RelabelCanvas *self, GBytes *mask, int width, int height)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  g_clear_pointer (&self->highlight, cairo_surface_destroy);
+  gsize n = 0;
+  const guint8 *m = mask ? g_bytes_get_data (mask, &n) : NULL;
+  if (m != NULL && width > 0 && height > 0 && n == (gsize) width * height)
+    {
+      self->highlight = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+      guint32 *px = (guint32 *) cairo_image_surface_get_data (self->highlight);
+      int stride = cairo_image_surface_get_stride (self->highlight) / 4;
+      /* premultiplied: magenta at 70 %, black at 45 % */
+      const guint32 on = 0xb3b300b3u, off = 0x73000000u;
+      for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+          px[(gsize) y * stride + x] = m[(gsize) y * width + x] ? on : off;
+      cairo_surface_mark_dirty (self->highlight);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }

@@ -107,5 +107,8 @@ void relabel_canvas_set_tool_overlay (RelabelCanvas *self, cairo_surface_t *surf
 void relabel_canvas_set_contours (RelabelCanvas *self, gboolean contours);
 gboolean relabel_canvas_get_contours (RelabelCanvas *self);
 gboolean relabel_canvas_get_protect (RelabelCanvas *self);
+/* Highlights pixels over the shown image: mask (height, width) bytes, nonzero = highlighted (the
+ * rest is dimmed); copied. NULL clears. Drawn only while the image has that size. */
+void relabel_canvas_set_highlight (RelabelCanvas *self, GBytes *mask, int width, int height);
 
 G_END_DECLS

@@ -162,6 +162,7 @@ update_actions (RelabelWindow *self)
   gtk_widget_action_set_enabled (w, "win.cancel-job", busy);
   gtk_widget_action_set_enabled (w, "win.new-project", !busy);
   gtk_widget_action_set_enabled (w, "win.add-model", self->has_project);
+  gtk_widget_action_set_enabled (w, "win.export-dataset", self->has_project && !busy);
   gtk_widget_action_set_enabled (w, "win.accept-prediction",
                                  item && relabel_image_item_get_has_prediction (item));
   gtk_widget_action_set_enabled (w, "win.accept-prediction-void",
@@ -427,6 +428,9 @@ relabel_window_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_zoom);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom);
+  gtk_widget_class_install_action (widget_class, "win.page", "i", action_page);
+  gtk_widget_class_install_action (widget_class, "win.export-dataset", NULL,
+                                   action_export_dataset);
   gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
   gtk_widget_class_install_property_action (widget_class, "win.protect", "protect");
   gtk_widget_class_install_property_action (widget_class, "win.erase-to-original",
@@ -468,6 +472,8 @@ relabel_window_install_actions (GtkWidgetClass *widget_class)
   add_key (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL, 0);
   add_key (widget_class, GDK_KEY_KP_Subtract, 0, "win.zoom-out", NULL, 0);
   add_key (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL, 0);
+  add_key (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.page", "i", 1);
+  add_key (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.page", "i", 2);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, 0, "win.tool", "s", "brush");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, 0, "win.tool", "s", "eraser");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, 0, "win.tool", "s", "fill");

@@ -264,6 +264,12 @@ on_job_finished (RlSession *session, const char *kind, gboolean ok, GError *erro
     retrain_done (self, ok, error, result);
   else if (g_str_equal (kind, "current-model"))
     current_model_set (self, ok, error, *(gint64 *) result);
+  else if (g_str_equal (kind, "export"))   /* the export window shows how it went */
+    frame_log (self, ok ? "# export-end ok" : "# export-end failed");
+  else if (g_str_equal (kind, "evaluate"))   /* the dashboard shows how it went */
+    frame_log (self, ok ? "# eval-end ok"
+                        : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                        ? "# eval-end cancelled" : "# eval-end failed");
   else if (!self->closing)   /* import: the session opens the new project */
     {
       set_job_visible (self, FALSE, NULL);

@@ -73,6 +73,15 @@ compare_items (gconstpointer a, gconstpointer b, gpointer data)
   RelabelWindow *self = data;
   RelabelImageItem *x = (RelabelImageItem *) a, *y = (RelabelImageItem *) b;
   double dx = 0, dy = 0;
+  if (self->only_names != NULL)   /* the dashboard's order: most confused pixels first */
+    {
+      int rx = GPOINTER_TO_INT (g_hash_table_lookup (self->only_names,
+                                                     relabel_image_item_get_name (x)));
+      int ry = GPOINTER_TO_INT (g_hash_table_lookup (self->only_names,
+                                                     relabel_image_item_get_name (y)));
+      if (rx != ry)
+        return rx < ry ? -1 : 1;
+    }
   switch (self->sort_mode)
     {
     case SORT_MIOU:
@@ -109,6 +118,9 @@ filter_item (gpointer object, gpointer data)
   guint status = gtk_drop_down_get_selected (self->filter_dropdown);
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
 
+  if (self->only_names != NULL
+      && !g_hash_table_contains (self->only_names, relabel_image_item_get_name (item)))
+    return FALSE;
   if (status != 0 && status != GTK_INVALID_LIST_POSITION
       && (guint) relabel_image_item_get_status (item) != status - 1)
     return FALSE;

@@ -17,6 +17,7 @@
 #include "relabel-debug.h"
 #include "relabel-image-item.h"
 #include "relabel-tools.h"
+#include "relabel-dashboard.h"
 #include "relabel-palette.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
@@ -61,6 +62,17 @@ struct _RelabelWindow
   RelabelPalette *palette;
   GtkLabel *image_info_label;
   GMenu *recent_menu;
+  GtkWidget *paned;
+
+  /* the dashboard page (issue 18) */
+  GtkStack *pages;
+  RelabelDashboard *dashboard;
+  GtkWidget *only_bar;        /* "Showing N images ..." above the list, with Show All */
+  GtkLabel *only_label;
+  GHashTable *only_names;     /* name -> rank (1 = first): the list shows only these, in order */
+  gint64 cell_model;          /* highlight the pixels labelled cell_truth that cell_model */
+  int cell_labels;            /* predicted cell_pred (labels: RlMaskKind); truth -1: none */
+  int cell_truth, cell_pred;
 
   /* owned */
   RlSession *session;
@@ -117,6 +129,12 @@ void on_retrain_switch_clicked (GtkButton *button, RelabelWindow *self);
 void set_job_visible (RelabelWindow *self, gboolean visible, const char *what);
 void start_prelabel (RelabelWindow *self, gboolean all);
 void start_retrain (RelabelWindow *self);
+
+/* relabel-window-dashboard.c */
+void relabel_window_install_dashboard (RelabelWindow *self);
+void relabel_window_request_highlight (RelabelWindow *self);
+void action_export_dataset (GtkWidget *widget, const char *name, GVariant *param);
+void action_page (GtkWidget *widget, const char *name, GVariant *param);
 
 /* relabel-window-actions.c */
 void on_brush_changed (GtkAdjustment *adj, RelabelWindow *self);

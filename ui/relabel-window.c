@@ -123,6 +123,7 @@ on_image_loaded (RlSession *session, gint64 id, RelabelWindow *self)
       return;
     }
   relabel_canvas_set_image (self->canvas, w, h, rgb, cur, orig, pred);
+  relabel_window_request_highlight (self);
   gtk_widget_set_visible (GTK_WIDGET (self->empty_label), FALSE);
   update_status (self);
   update_actions (self);
@@ -479,6 +480,7 @@ relabel_window_dispose (GObject *object)
       g_clear_object (&self->session);
     }
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->only_names, g_hash_table_unref);
   g_clear_object (&self->selection);
   g_clear_object (&self->store);
   gtk_widget_dispose_template (GTK_WIDGET (self), RELABEL_TYPE_WINDOW);
@@ -548,6 +550,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, palette);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_info_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, paned);
   gtk_widget_class_bind_template_callback (widget_class, on_info_response);
 
   /* actions and their shortcuts: relabel-window-actions.c */
@@ -617,6 +620,7 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);
   g_signal_connect (self->canvas, "view-changed", G_CALLBACK (on_canvas_view_changed), self);
+  relabel_window_install_dashboard (self);
   self->tools = relabel_tools_new (self->session, self->canvas);
   relabel_tools_attach (self->tools, GTK_WIDGET (self),
                         gtk_widget_get_parent (GTK_WIDGET (self->view_dropdown)));

@@ -25,6 +25,7 @@ typedef enum
   OP_ADD_MODEL,
   OP_SET_MODEL,
   OP_FLUSH,
+  OP_CALL,
   OP_QUIT,
 } OpKind;
 
@@ -54,6 +55,11 @@ typedef struct
   double miou, bf, ms;
   /* FLUSH */
   gboolean flushed;
+  /* CALL (rl_session_call) */
+  RlSessionCallFunc call_func;
+  RlSessionCallDone call_done;
+  gpointer call_data;
+  GDestroyNotify call_destroy;
 } Op;
 
 struct _RlSession
@@ -141,6 +147,8 @@ op_free (Op *op)
   g_free (op->current);
   g_free (op->original);
   g_free (op->prediction);
+  if (op->call_destroy != NULL)
+    op->call_destroy (op->call_data);
   g_clear_object (&op->session);
   g_free (op);
 }
@@ -317,6 +325,11 @@ run_op (RlProject **project, Op *op)
         return;
       if (rl_project_set_current_model (p, op->model, &op->error))
         op->done = TRUE;
+      break;
+    case OP_CALL:
+      if (no_project (p, op))
+        return;
+      op->call_func (p, op->call_data, &op->error);
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -715,6 +728,10 @@ deliver (Op *op)
         self->current_model = op->model;
       g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, "current-model", op->done, op->error,
                      &op->model);
+      break;
+    case OP_CALL:
+      if (!stale && op->call_done != NULL)
+        op->call_done (self, op->call_data, op->error);
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -1178,6 +1195,60 @@ rl_session_flush (RlSession *self)
   /* the FLUSH op is freed by its delivery: deliver everything queued up to it */
   while (self->n_pending > 0)
     g_main_context_iteration (self->context, TRUE);
+}
+
+/* ---- extensions (rl-session.h: "Extending the session") */
+
+void
+rl_session_call (RlSession *self, RlSessionCallFunc func, RlSessionCallDone done, gpointer data,
+                 GDestroyNotify destroy)
+{
+  g_return_if_fail (RL_IS_SESSION (self) && func != NULL);
+  Op *op = op_new (self, OP_CALL, 0);
+  op->call_func = func;
+  op->call_done = done;
+  op->call_data = data;
+  op->call_destroy = destroy;
+  queue_op (self, op);
+}
+
+GCancellable *
+rl_session_begin_job (RlSession *self, const char *kind)
+{
+  g_return_val_if_fail (RL_IS_SESSION (self), NULL);
+  if (self->job_cancellable != NULL || self->path == NULL)
+    return NULL;
+  start_job (self, kind);
+  return self->job_cancellable;
+}
+
+void
+rl_session_job_progress (RlSession *self, double fraction, const char *text)
+{
+  g_signal_emit (self, signals[SIG_JOB_PROGRESS], 0, fraction, text);
+}
+
+void
+rl_session_end_job (RlSession *self, const char *kind, gboolean ok, const GError *error,
+                    gpointer result)
+{
+  end_job (self);
+  g_signal_emit (self, signals[SIG_JOB_FINISHED], 0, kind, ok, error, result);
+  update_busy (self);
+}
+
+void
+rl_session_refresh_image (RlSession *self, gint64 image_id)
+{
+  Op *op = op_new (self, OP_INFO, image_id);
+  op->flag = image_id == self->image_id;
+  queue_op (self, op);
+}
+
+int
+rl_session_job_threads (RlSession *self)
+{
+  return job_threads (0);
 }
 
 /* ---- GObject */

@@ -52,7 +52,8 @@ G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
  *   "job-finished" (const char *kind, gboolean ok, gpointer GError*, gpointer result)
  *                                 kind "prelabel" (result: guint* images predicted),
  *                                 "retrain" (RlFinetuneResult*), "import" (char* path opened
- *                                 next), "current-model" (gint64* version)
+ *                                 next), "current-model" (gint64* version), "evaluate"
+ *                                 (RlEvalResult*, rl-session-dash.h)
  *   "rescored" (gint64 id, gboolean ok, double miou, double bf, double ms)
  *   "boundary-errors" (gint64 id) the boundary-errors map of the shown image is new (only while
  *                                 wanted: rl_session_set_boundary_errors_wanted)
@@ -130,6 +131,29 @@ void rl_session_cancel_job (RlSession *self);
 /* Cancels everything cancellable (jobs, thumbnails, queued rescores); queued edits are still
  * written. "notify::busy" says when the last worker returned. */
 void rl_session_shutdown (RlSession *self);
+
+/* Extending the session from another file (the dashboard, the suspects queue, ...).
+ * rl_session_call runs func on the writer thread, in order with every other operation, with the
+ * open project (never NULL: without one, done gets an OPEN error); then done (may be NULL) on
+ * the main thread with func's error, unless another project was opened meanwhile; destroy (may
+ * be NULL) frees data in any case. func must not keep the project. */
+typedef void (*RlSessionCallFunc) (RlProject *project, gpointer data, GError **error);
+typedef void (*RlSessionCallDone) (RlSession *self, gpointer data, const GError *error);
+void rl_session_call (RlSession *self, RlSessionCallFunc func, RlSessionCallDone done,
+                      gpointer data, GDestroyNotify destroy);
+/* A job run by another file: NULL when a job runs already or no project is open; else the
+ * job's cancellable (borrowed, valid until rl_session_end_job, cancelled by
+ * rl_session_cancel_job). job_progress emits "job-progress"; end_job emits "job-finished"
+ * (kind, ok, error, result) and ends the job. Main thread only. */
+GCancellable *rl_session_begin_job (RlSession *self, const char *kind);
+void rl_session_job_progress (RlSession *self, double fraction, const char *text);
+void rl_session_end_job (RlSession *self, const char *kind, gboolean ok, const GError *error,
+                         gpointer result);
+/* Reads an image's row (and the shown image's prediction) again after a job wrote it on its own
+ * connection: "image-changed" (and "prediction-changed") follow. */
+void rl_session_refresh_image (RlSession *self, gint64 image_id);
+/* Engine threads for a job: all cores but one. */
+int rl_session_job_threads (RlSession *self);
 
 /* Blocks until the writer has run every operation queued so far (tests, and the end of the
  * program: never call it from a GTK handler). */
