@@ -58,6 +58,7 @@ struct _RelabelCanvas
   gint64 last_poly_click;
   GArray *stroke;             /* double x, y pairs of the stroke being drawn */
   RlEdit *edit;               /* the last finished stroke, fill or polygon */
+  cairo_surface_t *highlight; /* ARGB32 (H, W): relabel_canvas_set_highlight, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelCanvas, relabel_canvas, GTK_TYPE_WIDGET)
@@ -426,6 +427,18 @@ relabel_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
       cairo_paint (cr);
       cairo_set_operator (cr, CAIRO_OPERATOR_OVER);
+      if (self->highlight != NULL
+          && cairo_image_surface_get_width (self->highlight) == self->width
+          && cairo_image_surface_get_height (self->highlight) == self->height)
+        {
+          cairo_save (cr);
+          cairo_translate (cr, self->ox, self->oy);
+          cairo_scale (cr, self->scale, self->scale);
+          cairo_set_source_surface (cr, self->highlight, 0, 0);
+          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+          cairo_paint (cr);
+          cairo_restore (cr);
+        }
     }
 
   /* polygon under construction */
@@ -1107,6 +1120,63 @@ relabel_canvas_get_zoom (RelabelCanvas *self)
   return self->scale;
 }
 
+/* ---- highlight (the suspects queue's region) */
+
+void
+relabel_canvas_set_highlight (RelabelCanvas *self, GBytes *mask, int width, int height)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  g_clear_pointer (&self->highlight, cairo_surface_destroy);
+  gsize len = 0;
+  const guint8 *m = mask != NULL ? g_bytes_get_data (mask, &len) : NULL;
+  if (m != NULL && width > 0 && height > 0 && len == (gsize) width * height)
+    {
+      /* a translucent yellow fill with an opaque outline (pixels with an outside 4-neighbour),
+       * visible over any class colour in both styles */
+      self->highlight = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+      guint32 *px = (guint32 *) cairo_image_surface_get_data (self->highlight);
+      int stride = cairo_image_surface_get_stride (self->highlight) / 4;
+      for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+          {
+            gsize i = (gsize) y * width + x;
+            guint32 v = 0;
+            if (m[i])
+              {
+                gboolean edge = x == 0 || y == 0 || x == width - 1 || y == height - 1
+                                || !m[i - 1] || !m[i + 1] || !m[i - width] || !m[i + width];
+                /* premultiplied: opaque yellow edge, 45 % yellow fill */
+                v = edge ? 0xffffe000u : 0x73737300u;
+              }
+            px[(gsize) y * stride + x] = v;
+          }
+      cairo_surface_mark_dirty (self->highlight);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+relabel_canvas_show_rect (RelabelCanvas *self, int x, int y, int width, int height)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  double W = gtk_widget_get_width (GTK_WIDGET (self));
+  double H = gtk_widget_get_height (GTK_WIDGET (self));
+  if (self->width == 0 || W < 2 || H < 2)
+    return;
+  /* the rectangle at most half the view (small regions are zoomed to at most 4x), never
+   * smaller than the fitted image */
+  double fit = MIN ((W - 16) / self->width, (H - 16) / self->height);
+  double s = MIN (0.5 * W / MAX (width, 1), 0.5 * H / MAX (height, 1));
+  s = CLAMP (MIN (s, 4.0), MAX (fit, 0.05), 64.0);
+  self->scale = s;
+  self->ox = W / 2 - (x + width / 2.0) * s;
+  self->oy = H / 2 - (y + height / 2.0) * s;
+  self->fit = FALSE;
+  clamp_offset (self);
+  invalidate_cache (self);
+  g_signal_emit (self, signals[SIGNAL_ZOOM_CHANGED], 0);
+}
+
 /* ---- GObject */
 
 static void
@@ -1119,6 +1189,7 @@ relabel_canvas_finalize (GObject *object)
   g_array_unref (self->polygon);
   g_array_unref (self->stroke);
   g_clear_pointer (&self->edit, rl_edit_free);
+  g_clear_pointer (&self->highlight, cairo_surface_destroy);
   G_OBJECT_CLASS (relabel_canvas_parent_class)->finalize (object);
 }
 

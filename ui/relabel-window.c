@@ -10,6 +10,7 @@
 
 #include "relabel-canvas.h"
 #include "relabel-image-item.h"
+#include "relabel-suspects-panel.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
 
@@ -53,6 +54,7 @@ struct _RelabelWindow
   GtkListBox *palette_list;
   GtkLabel *image_info_label;
   GMenu *recent_menu;
+  RelabelSuspectsPanel *suspects_panel;
 
   /* owned */
   RlSession *session;
@@ -484,6 +486,25 @@ on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, RelabelW
   gint64 id = item ? relabel_image_item_get_id (item) : 0;
   if (id != self->current_id || !relabel_canvas_has_image (self->canvas))
     load_image (self, item);
+}
+
+/* The suspects panel goes to a region on another image: select it in the list (or load it when
+ * the list's filter hides it). */
+static void
+on_suspect_go_to_image (RelabelSuspectsPanel *panel, gint64 id, RelabelWindow *self)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr (RelabelImageItem) item = g_list_model_get_item (model, i);
+      if (relabel_image_item_get_id (item) == id)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          return;
+        }
+    }
+  self->current_id = id;
+  rl_session_select_image (self->session, id);
 }
 
 /* Shows the session's copy of the current labels again (after an edit it refused). */
@@ -1551,6 +1572,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (RELABEL_TYPE_CANVAS);
+  g_type_ensure (RELABEL_TYPE_SUSPECTS_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/relabel/Relabel/ui/relabel-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, title_label);
@@ -1566,6 +1588,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_list);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, list_summary);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, canvas);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, suspects_panel);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, empty_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, brush_adjustment);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, view_dropdown);
@@ -1714,6 +1737,9 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->session, "job-finished", G_CALLBACK (on_job_finished), self);
   g_signal_connect (self->session, "rescored", G_CALLBACK (on_rescored), self);
   g_signal_connect_swapped (self->session, "notify::busy", G_CALLBACK (finish_close), self);
+  relabel_suspects_panel_attach (self->suspects_panel, self->session, self->canvas);
+  g_signal_connect (self->suspects_panel, "go-to-image", G_CALLBACK (on_suspect_go_to_image),
+                    self);
   g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (on_pointer_moved), self);
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);

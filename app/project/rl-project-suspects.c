@@ -814,10 +814,9 @@ read_region (sqlite3 *db, RlProject *project, gint64 suspect_id, GError **error)
 }
 
 gboolean
-rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed, GError **error)
+rl_suspects_region_mask (RlProject *project, gint64 suspect_id, RlSuspectRegion **region,
+                         int *width, int *height, guint8 **mask, GError **error)
 {
-  if (n_changed != NULL)
-    *n_changed = 0;
   const RlClassSpec *spec = need_spec (project, error);
   if (spec == NULL)
     return FALSE;
@@ -853,17 +852,41 @@ rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed, GEr
       return FALSE;
     }
   int w = 0, h = 0;
+  g_autofree guint8 *labels = NULL;
+  if (!rl_project_get_mask (project, r->image_id, RL_MASK_CURRENT, &w, &h, &labels, error))
+    return FALSE;
+  gsize hw = (gsize) w * h;
+  for (gsize i = 0; i < hw; i++)
+    labels[i] = s.map[i] == index + 1 && labels[i] == r->labelled;
+  if (region != NULL)
+    *region = g_steal_pointer (&r);
+  *width = w;
+  *height = h;
+  *mask = g_steal_pointer (&labels);
+  return TRUE;
+}
+
+gboolean
+rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed, GError **error)
+{
+  if (n_changed != NULL)
+    *n_changed = 0;
+  g_autoptr (RlSuspectRegion) r = NULL;
+  int w = 0, h = 0;
+  g_autofree guint8 *region = NULL;
+  if (!rl_suspects_region_mask (project, suspect_id, &r, &w, &h, &region, error))
+    return FALSE;
   g_autofree guint8 *mask = NULL;
   if (!rl_project_get_mask (project, r->image_id, RL_MASK_CURRENT, &w, &h, &mask, error))
     return FALSE;
   gsize hw = (gsize) w * h;
   for (gsize i = 0; i < hw; i++)
-    if (s.map[i] == index + 1 && mask[i] == r->labelled)
+    if (region[i])
       mask[i] = (guint8) r->suggested;
   if (!rl_project_commit_mask (project, r->image_id, "accept-suggestion", mask, n_changed,
                                error))
     return FALSE;
-  return update_image (db, project, spec, r->model_id, r->image_id, error);
+  return rl_suspects_update_image (project, r->image_id, error);
 }
 
 gboolean
