@@ -34,7 +34,6 @@ struct _RelabelSuspectsPanel
   guint n_rows;
   gint64 wanted_id;           /* the region whose pixels were asked for / are shown */
   gboolean highlighted;
-  gboolean keep_position;     /* after accept / dismiss: go on to the region now at position */
   gboolean rebuilding;
   gint64 opened_at;           /* monotonic time of "project-opened", for the first-page debug */
 };
@@ -150,8 +149,9 @@ select_row (RelabelSuspectsPanel *self, int i)
   GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->list, i);
   if (row == NULL)
     return;
-  gtk_list_box_select_row (self->list, row);   /* -> on_row_selected -> show_region */
-  gtk_widget_grab_focus (GTK_WIDGET (row));
+  /* -> on_row_selected -> show_region. The focus stays where it is: a focused row that a
+   * new list removes would hand the focus (and, in browse mode, the selection) to another */
+  gtk_list_box_select_row (self->list, row);
 }
 
 static void
@@ -263,12 +263,13 @@ rebuild_pairs (RelabelSuspectsPanel *self)
                           : "No suspected label errors. Pre-label the images, then update"
                             " the queue.");
   else
-    summary = g_strdup_printf ("%u region%s of likely wrong labels, worst first; %u in-sample"
-                               " (on images the model trained on)%s", all->len,
+    summary = g_strdup_printf ("%u region%s, worst first · %u in-sample%s", all->len,
                                all->len == 1 ? "" : "s", n_in,
-                               all->len > PAGE ? "; the first " G_STRINGIFY (PAGE) " listed"
-                                               : "");
+                               all->len > PAGE ? " · first " G_STRINGIFY (PAGE) " listed" : "");
   gtk_label_set_text (self->summary_label, summary);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->summary_label),
+                               "In-sample: regions on images the current model trained on; its"
+                               " confidence there is biased");
 }
 
 static void
@@ -292,16 +293,13 @@ on_suspects_changed (RlSession *session, RelabelSuspectsPanel *self)
   self->rebuilding = FALSE;
 
   int keep = self->position;
-  gboolean go_on = self->keep_position;
-  self->keep_position = FALSE;
   if (self->n_rows == 0)
     show_region (self, -1);
-  else if (go_on)
-    select_row (self, MIN (MAX (keep, 0), (int) self->n_rows - 1));
   else if (keep >= 0)
     {
-      /* the list changed under the selection (an undo, another filter): keep the row
-       * selected without moving the canvas */
+      /* the list changed under the selection (an accept, a dismissal, an undo): select the
+       * row now at that place without moving the canvas, so Ctrl+Z still undoes on the image
+       * shown; N then goes to that row */
       self->rebuilding = TRUE;
       int i = MIN (keep, (int) self->n_rows - 1);
       gtk_list_box_select_row (self->list, gtk_list_box_get_row_at_index (self->list, i));
@@ -391,6 +389,8 @@ action_step (GtkWidget *widget, const char *name, GVariant *param)
   RelabelSuspectsPanel *self = RELABEL_SUSPECTS_PANEL (widget);
   int step = g_str_equal (name, "suspects.next") ? 1 : -1;
   int i = self->position < 0 ? 0 : self->position + step;
+  if (self->position >= 0 && self->wanted_id == 0 && step > 0)
+    i = self->position;   /* the row that took the place of an accepted or dismissed one */
   if (i >= 0 && i < (int) self->n_rows)
     select_row (self, i);
 }
@@ -407,7 +407,6 @@ action_accept (GtkWidget *widget, const char *name, GVariant *param)
       return;
     }
   clear_highlight (self);
-  self->keep_position = TRUE;   /* the next list goes on to the region that takes its place */
   update_actions (self);
 }
 
@@ -420,7 +419,6 @@ action_dismiss (GtkWidget *widget, const char *name, GVariant *param)
     return;
   rl_session_dismiss_suspect (self->session, r->id);
   clear_highlight (self);
-  self->keep_position = TRUE;
   update_actions (self);
 }
 
