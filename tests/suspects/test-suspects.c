@@ -87,26 +87,32 @@ test_ranking (void)
   g_assert_cmpint (rl_suspects_find (&params, lab, pred, cp, cl, H, W, &s, &n, map, &err), ==,
                    RL_OK);
   g_assert_cmpint (n, ==, 3);
-  /* 1: the Pavement square, whole: 100 px, margin 100 * 220 / 255. */
+  /* Scores (rl-suspects.h): m^2 * pixels * confident share * (1 - band share) * isolation with
+   * m = (230 - 10) / 255 everywhere. 1: the Car: 64 px, no label boundary near it, the model's
+   * Car object entirely labelled Road (isolation 1). */
+  const double m = 220 / 255.0;
   g_assert_cmpint (s[0].kind, ==, RL_SUSPECT_REGION);
-  g_assert_cmpint (s[0].labelled, ==, PAVEMENT);
-  g_assert_cmpint (s[0].suggested, ==, ROAD);
-  g_assert_cmpint (s[0].pixels, ==, 100);
-  g_assert_cmpint (s[0].x, ==, 5);
-  g_assert_cmpint (s[0].y, ==, 20);
-  g_assert_cmpint (s[0].w, ==, 10);
-  g_assert_cmpint (s[0].h, ==, 10);
-  g_assert_cmpfloat_with_epsilon (s[0].score, 100 * 220 / 255.0, 1e-9);
-  /* 2: the Car: 64 px, away from every label boundary. */
+  g_assert_cmpint (s[0].labelled, ==, ROAD);
+  g_assert_cmpint (s[0].suggested, ==, CAR);
+  g_assert_cmpint (s[0].pixels, ==, 64);
+  g_assert_cmpint (s[0].x, ==, 40);
+  g_assert_cmpint (s[0].y, ==, 24);
+  g_assert_cmpint (s[0].w, ==, 8);
+  g_assert_cmpint (s[0].h, ==, 8);
+  g_assert_cmpfloat_with_epsilon (s[0].isolated, 1.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (s[0].score, m * m * 64, 1e-9);
+  /* 2: the Pavement square, whole: 100 px, of which only the 2 x 2 centre lies farther than
+   * 3 px from its own label boundary. */
   g_assert_cmpint (s[1].kind, ==, RL_SUSPECT_REGION);
-  g_assert_cmpint (s[1].labelled, ==, ROAD);
-  g_assert_cmpint (s[1].suggested, ==, CAR);
-  g_assert_cmpint (s[1].pixels, ==, 64);
-  g_assert_cmpint (s[1].x, ==, 40);
-  g_assert_cmpint (s[1].y, ==, 24);
-  g_assert_cmpint (s[1].w, ==, 8);
-  g_assert_cmpint (s[1].h, ==, 8);
-  g_assert_cmpfloat_with_epsilon (s[1].score, 64 * 220 / 255.0, 1e-9);
+  g_assert_cmpint (s[1].labelled, ==, PAVEMENT);
+  g_assert_cmpint (s[1].suggested, ==, ROAD);
+  g_assert_cmpint (s[1].pixels, ==, 100);
+  g_assert_cmpint (s[1].x, ==, 5);
+  g_assert_cmpint (s[1].y, ==, 20);
+  g_assert_cmpint (s[1].w, ==, 10);
+  g_assert_cmpint (s[1].h, ==, 10);
+  g_assert_cmpfloat_with_epsilon (s[1].inside_band, 0.96, 1e-9);
+  g_assert_cmpfloat_with_epsilon (s[1].score, m * m * 100 * 0.04, 1e-9);
   /* 3: the offset, all within 3 px of the Sky/Road boundary: kept apart, last. */
   g_assert_cmpint (s[2].kind, ==, RL_SUSPECT_BOUNDARY);
   g_assert_cmpint (s[2].labelled, ==, ROAD);
@@ -116,8 +122,8 @@ test_ranking (void)
   for (int i = 0; i < H * W; i++)
     {
       int x = i % W, y = i / W;
-      int want = x >= 5 && x < 15 && y >= 20 && y < 30 ? 1
-                 : x >= 40 && x < 48 && y >= 24 && y < 32 ? 2 : y >= 10 && y < 12 ? 3 : 0;
+      int want = x >= 40 && x < 48 && y >= 24 && y < 32 ? 1
+                 : x >= 5 && x < 15 && y >= 20 && y < 30 ? 2 : y >= 10 && y < 12 ? 3 : 0;
       g_assert_cmpint (map[i], ==, want);
     }
   free (s);
