@@ -196,7 +196,7 @@ rl_cmd_suspects (int argc, char **argv)
     {
       RlSuspectRegion *r = regions->pdata[i];
       printf ("%3u  %-16s %s labelled %s, suggested %s: %" G_GINT64_FORMAT " px at %d,%d %dx%d,"
-              " score %.1f%s\n", i + 1, r->image,
+              " score %.3g%s\n", i + 1, r->image,
               r->kind == RL_SUSPECT_BOUNDARY ? "boundary" : "region  ",
               class_name (spec, r->labelled), class_name (spec, r->suggested), r->pixels, r->x,
               r->y, r->w, r->h, r->score, r->in_sample ? " (in-sample)" : "");

@@ -134,9 +134,11 @@ boundary_band (const uint8_t *labels, int h, int w, double d, uint8_t *band)
 typedef struct
 {
   int64_t n;               /* disagreeing pixels */
+  int64_t confident;       /* of those, confidently */
   int64_t outside;         /* of those, outside the boundary band */
   double margin;           /* sum of (p_pred - p_label) */
   double sum_pred, sum_label;
+  double isolated;         /* sum over its pixels of the isolation of their predicted object */
   int label;
   int region;              /* labelled region (1-based) it lies in */
   int x0, y0, x1, y1;
@@ -154,6 +156,37 @@ typedef struct
   RlSuspect s;
   int32_t old;
 } SortItem;
+
+/* How likely a wrong label (rl-suspects.h): region-level evidence. */
+static double
+score_region (const RlSuspect *s)
+{
+  double margin = s->mean_conf_pred - s->mean_conf_label;
+  if (margin <= 0 || s->differing == 0)
+    return 0;
+  return margin * margin * (double) s->pixels * ((double) s->disagreeing / (double) s->differing)
+         * (1.0 - s->inside_band) * s->isolated;
+}
+
+void
+rl_suspects_pair_add (double *totals, int n_classes, const RlSuspect *s, int n)
+{
+  for (int k = 0; k < n; k++)
+    if (s[k].kind == RL_SUSPECT_REGION && s[k].labelled < n_classes
+        && s[k].suggested < n_classes)
+      totals[(size_t) s[k].labelled * n_classes + s[k].suggested] += (double) s[k].differing;
+}
+
+void
+rl_suspects_pair_normalise (const double *totals, int n_classes, RlSuspect *s, int n)
+{
+  for (int k = 0; k < n; k++)
+    if (s[k].labelled < n_classes && s[k].suggested < n_classes)
+      {
+        double t = totals[(size_t) s[k].labelled * n_classes + s[k].suggested];
+        s[k].score /= t > 1 ? t : 1;
+      }
+}
 
 /* Regions before boundary offsets, then by score; ties by position (deterministic). */
 static int
@@ -202,22 +235,54 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
   int64_t *votes = NULL;   /* (n_regions + n_comps, K) confidence-weighted predicted classes */
   RlSuspect *res = NULL;
   int32_t *comp_to_out = NULL, *reg_to_out = NULL;
+  int32_t *pid = NULL;     /* (H, W) the model's object of each pixel */
+  uint8_t *is_pred = NULL;
+  float *isolation = NULL; /* per model object */
+  int64_t *obj_size = NULL, *obj_agree = NULL;
   if (cand == NULL || band == NULL || is_lab == NULL || cid == NULL || rid == NULL
       || stack == NULL)
     goto nomem;
 
+  /* cand: 1 where the model predicts another class, 2 where it does so confidently (above that
+   * class's threshold, and the label's class below its own) */
   for (size_t i = 0; i < hw; i++)
     {
       int l = labels[i], p = pred[i];
       is_lab[i] = is_class (l, K, ignore);
-      cand[i] = is_lab[i] && p != l && is_class (p, K, ignore) && conf_pred[i] >= thr[p]
-                && conf_label[i] < thr[l];
+      cand[i] = is_lab[i] && p != l && is_class (p, K, ignore);
+      if (cand[i] && conf_pred[i] >= thr[p] && conf_label[i] < thr[l])
+        cand[i] = 2;
     }
   int nc = components (cand, labels, height, width, cid, stack);
   int nr = components (is_lab, labels, height, width, rid, stack);
   if (nc < 0 || nr < 0)
     goto nomem;
   boundary_band (labels, height, width, d, band);
+
+  /* The model's objects: 8-connected components of one predicted class. An object the model
+   * sees where the label says something else is "isolated" when few of its pixels carry its
+   * class in the labels (a wrongly labelled object), and not when it is mostly labelled its class
+   * and only spills over a boundary (the model's own error). */
+  pid = malloc (hw * sizeof (int32_t));
+  is_pred = malloc (hw);
+  if (pid == NULL || is_pred == NULL)
+    goto nomem;
+  for (size_t i = 0; i < hw; i++)
+    is_pred[i] = is_class (pred[i], K, ignore) && is_lab[i];
+  int np = components (is_pred, pred, height, width, pid, stack);
+  obj_size = calloc ((size_t) np + 1, sizeof *obj_size);
+  obj_agree = calloc ((size_t) np + 1, sizeof *obj_agree);
+  isolation = malloc (((size_t) np + 1) * sizeof *isolation);
+  if (np < 0 || obj_size == NULL || obj_agree == NULL || isolation == NULL)
+    goto nomem;
+  for (size_t i = 0; i < hw; i++)
+    if (pid[i] != 0)
+      {
+        obj_size[pid[i]]++;
+        obj_agree[pid[i]] += labels[i] == pred[i];
+      }
+  for (int k = 0; k <= np; k++)
+    isolation[k] = obj_size[k] > 0 ? 1.0f - (float) obj_agree[k] / (float) obj_size[k] : 0.0f;
 
   comp = calloc ((size_t) nc + 1, sizeof *comp);
   reg = calloc ((size_t) nr + 1, sizeof *reg);
@@ -242,10 +307,12 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
       Comp *c = &comp[k];
       int x = (int) (i % width), y = (int) (i / width);
       c->n++;
+      c->confident += cand[i] == 2;
       c->outside += !band[i];
       c->margin += (conf_pred[i] - conf_label[i]) / 255.0;
       c->sum_pred += conf_pred[i] / 255.0;
       c->sum_label += conf_label[i] / 255.0;
+      c->isolated += isolation[pid[i]];
       c->label = labels[i];
       c->region = rid[i];
       c->x0 = x < c->x0 ? x : c->x0;
@@ -254,7 +321,7 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
       c->y1 = y > c->y1 ? y : c->y1;
       votes[(size_t) k * K + pred[i]] += conf_pred[i];
       votes[((size_t) nc + 1 + rid[i]) * K + pred[i]] += conf_pred[i];
-      reg[rid[i]].disagreeing++;
+      reg[rid[i]].disagreeing += cand[i] == 2;
     }
 
   /* A labelled region mostly disagreeing with the model is suspected as a whole. */
@@ -278,7 +345,8 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
         int whole = reg[c->region].whole;
         if ((pass == 0) != (whole != 0))
           continue;
-        if (!whole && c->n < min_px)
+        /* too small, or nowhere past the per-class thresholds: the model is unsure there */
+        if (!whole && (c->n < min_px || c->confident == 0))
           continue;
         int o = whole ? reg_to_out[c->region] : -1;
         if (o < 0)
@@ -303,10 +371,13 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
           }
         comp_to_out[k] = o;
         RlSuspect *s = &res[o];
-        s->disagreeing += c->n;
+        s->disagreeing += c->confident;
+        s->differing += c->n;
+        s->inside_band += (double) (c->n - c->outside);   /* a count until the end */
         s->score += c->margin;
         s->mean_conf_pred += c->sum_pred;
         s->mean_conf_label += c->sum_label;
+        s->isolated += c->isolated;
         if (!whole)
           {
             s->pixels = c->n;
@@ -314,19 +385,17 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
             s->y = c->y0;
             s->w = c->x1;
             s->h = c->y1;
-            /* Disagreement (nearly) all within the tolerance band: a boundary offset. */
-            double out_share = (double) c->outside / (double) c->n;
-            s->score *= out_share;
-            if (out_share < 0.1)
-              s->kind = RL_SUSPECT_BOUNDARY;
           }
       }
 
   /* Suggested classes, and the whole regions' pixels and boxes. */
   for (int o = 0; o < n_res; o++)
     {
-      res[o].mean_conf_pred /= (double) res[o].disagreeing;
-      res[o].mean_conf_label /= (double) res[o].disagreeing;
+      double n = (double) res[o].differing;
+      res[o].mean_conf_pred /= n;
+      res[o].mean_conf_label /= n;
+      res[o].inside_band /= n;
+      res[o].isolated /= n;
     }
   for (int k = 1; k <= nc; k++)
     {
@@ -359,6 +428,23 @@ rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels, const ui
     {
       res[o].w = res[o].w - res[o].x + 1;
       res[o].h = res[o].h - res[o].y + 1;
+    }
+  for (int r = 1; r <= nr; r++)
+    if (reg_to_out[r] >= 0)
+      res[reg_to_out[r]].kind = RL_SUSPECT_REGION + 2;   /* marks a whole region until below */
+  for (int o = 0; o < n_res; o++)
+    {
+      RlSuspect *s = &res[o];
+      int whole = s->kind == RL_SUSPECT_REGION + 2;
+      s->kind = RL_SUSPECT_REGION;
+      /* Disagreement (nearly) all within the tolerance band: a boundary offset. */
+      if (!whole && s->inside_band > 0.9)
+        s->kind = RL_SUSPECT_BOUNDARY;
+      /* a labelled region the model mostly calls something else is its own evidence, whatever
+       * the model's object around it */
+      if (whole)
+        s->isolated = 1.0;
+      s->score = score_region (s);
     }
 
   /* Sort, then renumber the map by the sorted order. */
@@ -399,6 +485,11 @@ nomem:
   st = rl_error_set (err, RL_ERR_NOMEM, "out of memory finding suspects in a %dx%d image",
                      width, height);
 done:
+  free (pid);
+  free (is_pred);
+  free (isolation);
+  free (obj_size);
+  free (obj_agree);
   free (cand);
   free (band);
   free (is_lab);

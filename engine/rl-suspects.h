@@ -22,9 +22,20 @@
  *    "boundary" suspect when (nearly) all of it lies within the BF tolerance of a label boundary
  *    (see rl-metrics.h), i.e. it is a boundary offset, not a wrong region;
  *  - components smaller than min_pixels are dropped.
- * Score: the summed confidence margin (p_pred - p_label) over the disagreeing pixels, times
- * the share of them outside the boundary band (documented with the evaluation in
- * tests/bench/bench-suspects-noise.c). */
+ *
+ * Candidates are the 8-connected components of pixels the model predicts as another class at
+ * all (not only confidently: a confidence threshold per pixel breaks a wrongly labelled object
+ * into pieces), per labelled class. Score (region-level evidence, higher = more likely a wrong
+ * label): m^2 * pixels * confident share * (1 - share in the boundary band) * isolation, where m
+ * is the mean over the region of p_pred - p_label (size-normalised evidence; pixels enters
+ * once), the confident share the part of it past the per-class thresholds above, and isolation
+ * the mean, over the region, of 1 - the share of the model's object there (its 8-connected
+ * predicted class) that the labels give that class: an object the model sees where the labels
+ * say otherwise, rather than its prediction spilling over a boundary (1 for a labelled region
+ * suspected whole: that is its own evidence). The project then divides
+ * each score by its class pair's total over the project (rl_suspects_pair_normalise): the
+ * model's systematic confusions (Road seen as Pavement along a whole street) count for less.
+ * Designed and measured with tests/bench/bench-suspects-noise.c. */
 #pragma once
 
 #include <stdint.h>
@@ -44,9 +55,13 @@ typedef struct
   RlSuspectKind kind;
   int64_t pixels;          /* pixels of the region (what accepting it relabels) */
   int64_t disagreeing;     /* of those, pixels confidently predicted otherwise */
+  int64_t differing;       /* of those, pixels predicted as another class at all */
+  double inside_band;      /* share of the differing pixels within the boundary band */
+  double isolated;         /* mean over the differing pixels of how little of the model's
+                            * object there (its connected predicted class) is labelled so */
   int x, y, w, h;          /* bounding box */
   double score;
-  double mean_conf_pred;   /* over the disagreeing pixels, 0..1 */
+  double mean_conf_pred;   /* over the differing pixels, 0..1 */
   double mean_conf_label;
 } RlSuspect;
 
@@ -78,6 +93,14 @@ typedef struct
  * score first. region_map (H, W) int32 (may be NULL) receives, for each pixel, 1 + the index
  * in *out of the suspect it belongs to, 0 for none: accepting suspect k relabels exactly the
  * pixels where region_map == k + 1. Deterministic: the same inputs give the same output. */
+/* Per-class-pair calibration over a project. totals (n_classes * n_classes, zeroed by the
+ * caller): rl_suspects_pair_add sums the differing pixels of "region" suspects by (labelled,
+ * suggested) pair; rl_suspects_pair_normalise divides each suspect's score by its pair's
+ * total (at least 1). Scores across images are comparable once every image is normalised by the
+ * same totals. */
+void rl_suspects_pair_add (double *totals, int n_classes, const RlSuspect *s, int n);
+void rl_suspects_pair_normalise (const double *totals, int n_classes, RlSuspect *s, int n);
+
 RlStatus rl_suspects_find (const RlSuspectParams *params, const uint8_t *labels,
                            const uint8_t *pred, const uint8_t *conf_pred,
                            const uint8_t *conf_label, int height, int width, RlSuspect **out,

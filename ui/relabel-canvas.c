@@ -1153,6 +1153,30 @@ relabel_canvas_get_zoom (RelabelCanvas *self)
   return self->scale;
 }
 
+/* ---- the suspects queue's region */
+
+void
+relabel_canvas_show_rect (RelabelCanvas *self, int x, int y, int width, int height)
+{
+  g_return_if_fail (RELABEL_IS_CANVAS (self));
+  double W = gtk_widget_get_width (GTK_WIDGET (self));
+  double H = gtk_widget_get_height (GTK_WIDGET (self));
+  if (self->width == 0 || W < 2 || H < 2)
+    return;
+  /* the rectangle at most half the view (small regions are zoomed to at most 4x), never
+   * smaller than the fitted image */
+  double fit = MIN ((W - 16) / self->width, (H - 16) / self->height);
+  double s = MIN (0.5 * W / MAX (width, 1), 0.5 * H / MAX (height, 1));
+  s = CLAMP (MIN (s, 4.0), MAX (fit, 0.05), 64.0);
+  self->scale = s;
+  self->ox = W / 2 - (x + width / 2.0) * s;
+  self->oy = H / 2 - (y + height / 2.0) * s;
+  self->fit = FALSE;
+  clamp_offset (self);
+  invalidate_cache (self);
+  g_signal_emit (self, signals[SIGNAL_ZOOM_CHANGED], 0);
+}
+
 /* ---- GObject */
 
 static void

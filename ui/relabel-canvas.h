@@ -90,6 +90,9 @@ void relabel_canvas_set_opacity (RelabelCanvas *self, double opacity);
 void relabel_canvas_set_overlay_visible (RelabelCanvas *self, gboolean visible);
 gboolean relabel_canvas_get_overlay_visible (RelabelCanvas *self);
 
+/* Zooms and pans so the image rectangle is centred in the view. */
+void relabel_canvas_show_rect (RelabelCanvas *self, int x, int y, int width, int height);
+
 /* factor > 1 zooms in around the widget centre; fit shows the whole image. */
 void relabel_canvas_zoom (RelabelCanvas *self, double factor);
 void relabel_canvas_zoom_fit (RelabelCanvas *self);

@@ -159,7 +159,7 @@ relabel_window_install_dashboard (RelabelWindow *self)
   self->only_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_add_css_class (self->only_bar, "toolbar");
   self->only_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->only_label, TRUE);
+  gtk_label_set_ellipsize (self->only_label, PANGO_ELLIPSIZE_END);   /* the tooltip has it all */
   gtk_label_set_xalign (self->only_label, 0);
   gtk_widget_set_hexpand (GTK_WIDGET (self->only_label), TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->only_label), "caption");

@@ -19,6 +19,7 @@
 #include "relabel-tools.h"
 #include "relabel-dashboard.h"
 #include "relabel-palette.h"
+#include "relabel-suspects-panel.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
 
@@ -63,6 +64,7 @@ struct _RelabelWindow
   GtkLabel *image_info_label;
   GMenu *recent_menu;
   GtkWidget *paned;
+  RelabelSuspectsPanel *suspects_panel;
 
   /* the dashboard page (issue 18) */
   GtkStack *pages;

@@ -165,6 +165,25 @@ on_selection_changed (GtkSingleSelection *selection, GParamSpec *pspec, RelabelW
     load_image (self, item);
 }
 
+/* The suspects panel goes to a region on another image: select it in the list (or load it when
+ * the list's filter hides it). */
+static void
+on_suspect_go_to_image (RelabelSuspectsPanel *panel, gint64 id, RelabelWindow *self)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+  for (guint i = 0, n = g_list_model_get_n_items (model); i < n; i++)
+    {
+      g_autoptr (RelabelImageItem) item = g_list_model_get_item (model, i);
+      if (relabel_image_item_get_id (item) == id)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          return;
+        }
+    }
+  self->current_id = id;
+  rl_session_select_image (self->session, id);
+}
+
 /* Shows the session's copy of the current labels again (after an edit it refused). */
 static void
 reload_current_mask (RelabelWindow *self)
@@ -521,6 +540,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (RELABEL_TYPE_CANVAS);
+  g_type_ensure (RELABEL_TYPE_SUSPECTS_PANEL);
   g_type_ensure (RELABEL_TYPE_PALETTE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/relabel/Relabel/ui/relabel-window.ui");
@@ -537,6 +557,7 @@ relabel_window_class_init (RelabelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, image_list);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, list_summary);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, canvas);
+  gtk_widget_class_bind_template_child (widget_class, RelabelWindow, suspects_panel);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, empty_label);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, brush_adjustment);
   gtk_widget_class_bind_template_child (widget_class, RelabelWindow, view_dropdown);
@@ -616,6 +637,9 @@ relabel_window_init (RelabelWindow *self)
   g_signal_connect (self->session, "rescored", G_CALLBACK (on_rescored), self);
   g_signal_connect (self->session, "boundary-errors", G_CALLBACK (on_boundary_errors), self);
   g_signal_connect_swapped (self->session, "notify::busy", G_CALLBACK (finish_close), self);
+  relabel_suspects_panel_attach (self->suspects_panel, self->session, self->canvas);
+  g_signal_connect (self->suspects_panel, "go-to-image", G_CALLBACK (on_suspect_go_to_image),
+                    self);
   g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (on_pointer_moved), self);
   g_signal_connect (self->canvas, "class-picked", G_CALLBACK (on_class_picked), self);
   g_signal_connect_swapped (self->canvas, "zoom-changed", G_CALLBACK (update_status), self);

@@ -607,6 +607,19 @@ rl_suspects_update (RlProject *project, gint64 model_id,
       if (progress != NULL)
         progress (i + 1, ids->len, data);
     }
+  /* per-class-pair calibration over the whole project (rl-suspects.h) */
+  int K = spec->n_classes;
+  g_autofree double *totals = g_new0 (double, (gsize) K * K);
+  for (guint i = 0; i < all->len; i++)
+    {
+      ImageSuspects *s = &g_array_index (all, ImageSuspects, i);
+      rl_suspects_pair_add (totals, K, s->found, s->n_found);
+    }
+  for (guint i = 0; i < all->len; i++)
+    {
+      ImageSuspects *s = &g_array_index (all, ImageSuspects, i);
+      rl_suspects_pair_normalise (totals, K, s->found, s->n_found);
+    }
   if (!db_exec (db, project, "BEGIN IMMEDIATE", error))
     return FALSE;
   gboolean ok = db_exec (db, project, "DELETE FROM suspects", error);
@@ -648,6 +661,33 @@ update_image (sqlite3 *db, RlProject *project, const RlClassSpec *spec, gint64 m
   if (!compute_image (db, project, spec, model_id, thr, image_id, FALSE, &s, &found, error))
     return FALSE;
   s.image_id = image_id;
+  /* the pair totals: the other images' stored regions (their pixels stand for their differing
+   * pixels, equal but for whole labelled regions) and this image's */
+  int K = spec->n_classes;
+  g_autofree double *totals = g_new0 (double, (gsize) K * K);
+  {
+    g_autoptr (sqlite3_stmt) stmt =
+      db_prepare (db, project, "SELECT labelled, suggested, SUM(pixels) FROM suspects"
+                               " WHERE kind = 0 AND image_id != ? GROUP BY labelled, suggested",
+                  error);
+    if (stmt == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (stmt, 1, image_id);
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      {
+        int l = sqlite3_column_int (stmt, 0), g = sqlite3_column_int (stmt, 1);
+        if (l >= 0 && l < K && g >= 0 && g < K)
+          totals[(gsize) l * K + g] += sqlite3_column_double (stmt, 2);
+      }
+    if (rc != SQLITE_DONE)
+      return db_fail (db, project, error, "cannot read the suspects");
+  }
+  if (found)
+    {
+      rl_suspects_pair_add (totals, K, s.found, s.n_found);
+      rl_suspects_pair_normalise (totals, K, s.found, s.n_found);
+    }
   if (!db_exec (db, project, "BEGIN IMMEDIATE", error))
     return FALSE;
   return tx_end (db, project, store_image (db, project, model_id, &s, error), error);
@@ -814,10 +854,9 @@ read_region (sqlite3 *db, RlProject *project, gint64 suspect_id, GError **error)
 }
 
 gboolean
-rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed, GError **error)
+rl_suspects_region_mask (RlProject *project, gint64 suspect_id, RlSuspectRegion **region,
+                         int *width, int *height, guint8 **mask, GError **error)
 {
-  if (n_changed != NULL)
-    *n_changed = 0;
   const RlClassSpec *spec = need_spec (project, error);
   if (spec == NULL)
     return FALSE;
@@ -853,17 +892,41 @@ rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed, GEr
       return FALSE;
     }
   int w = 0, h = 0;
+  g_autofree guint8 *labels = NULL;
+  if (!rl_project_get_mask (project, r->image_id, RL_MASK_CURRENT, &w, &h, &labels, error))
+    return FALSE;
+  gsize hw = (gsize) w * h;
+  for (gsize i = 0; i < hw; i++)
+    labels[i] = s.map[i] == index + 1 && labels[i] == r->labelled;
+  if (region != NULL)
+    *region = g_steal_pointer (&r);
+  *width = w;
+  *height = h;
+  *mask = g_steal_pointer (&labels);
+  return TRUE;
+}
+
+gboolean
+rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed, GError **error)
+{
+  if (n_changed != NULL)
+    *n_changed = 0;
+  g_autoptr (RlSuspectRegion) r = NULL;
+  int w = 0, h = 0;
+  g_autofree guint8 *region = NULL;
+  if (!rl_suspects_region_mask (project, suspect_id, &r, &w, &h, &region, error))
+    return FALSE;
   g_autofree guint8 *mask = NULL;
   if (!rl_project_get_mask (project, r->image_id, RL_MASK_CURRENT, &w, &h, &mask, error))
     return FALSE;
   gsize hw = (gsize) w * h;
   for (gsize i = 0; i < hw; i++)
-    if (s.map[i] == index + 1 && mask[i] == r->labelled)
+    if (region[i])
       mask[i] = (guint8) r->suggested;
   if (!rl_project_commit_mask (project, r->image_id, "accept-suggestion", mask, n_changed,
                                error))
     return FALSE;
-  return update_image (db, project, spec, r->model_id, r->image_id, error);
+  return rl_suspects_update_image (project, r->image_id, error);
 }
 
 gboolean

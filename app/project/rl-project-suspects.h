@@ -81,6 +81,14 @@ typedef struct
  * g_free'd by the array). */
 GPtrArray *rl_suspects_pairs (RlProject *project, GError **error);
 
+/* The pixels region suspect_id relabels: *mask (*height, *width), g_free, 1 where the region
+ * lies and the current label is still its labelled class, else 0; *region (may be NULL) its
+ * queue entry. The same errors as rl_suspects_accept. The GUI accepts a suggestion by sending
+ * this mask as an RL_EDIT_REGION edit through the session. */
+gboolean rl_suspects_region_mask (RlProject *project, gint64 suspect_id,
+                                  RlSuspectRegion **region, int *width, int *height,
+                                  guint8 **mask, GError **error);
+
 /* Relabels region suspect_id (only its pixels still labelled its labelled class) to its
  * suggested class as one undoable edit ("accept-suggestion", rl_project_commit_mask), then
  * updates that image's queue. NOT_FOUND when the entry is gone; INVALID when the image changed

@@ -11,6 +11,7 @@
 #include "rl-jobs.h"
 #include "rl-metrics.h"
 #include "rl-superpixel-prep.h"
+#include "rl-project-suspects.h"
 
 typedef enum
 {
@@ -24,6 +25,11 @@ typedef enum
   OP_INFO,
   OP_ADD_MODEL,
   OP_SET_MODEL,
+  OP_SUSPECTS_LIST,      /* the stored queue (filtered) and the class-pair summary */
+  OP_SUSPECTS_UPDATE,    /* recompute the whole queue, then list */
+  OP_SUSPECTS_IMAGE,     /* recompute one image's queue (after an accept, undo, redo), list */
+  OP_SUSPECT_DISMISS,    /* "not an error", then list */
+  OP_SUSPECT_REGION,     /* one region's pixels */
   OP_FLUSH,
   OP_CALL,
   OP_QUIT,
@@ -53,6 +59,12 @@ typedef struct
   gboolean done;
   guint n_changed;
   double miou, bf, ms;
+  /* suspects */
+  RlSuspectFilter filter;
+  GPtrArray *suspects;      /* RlSuspectRegion* */
+  GPtrArray *pairs;         /* RlSuspectPair* */
+  RlSuspectRegion *region;
+  guint8 *region_mask;
   /* FLUSH */
   gboolean flushed;
   /* CALL (rl_session_call) */
@@ -101,6 +113,15 @@ struct _RlSession
   gboolean switching_model;
   gboolean busy;
   const char *job_kind;
+
+  /* the suspects queue (rl_session_list_suspects) */
+  gboolean suspects_wanted;   /* listed once: keep it in step with accepts, undo and redo */
+  RlSuspectFilter suspect_filter;
+  GPtrArray *suspects;        /* RlSuspectRegion*, or NULL before the first list */
+  GPtrArray *suspect_pairs;   /* RlSuspectPair* */
+  RlSuspectRegion *suspect_region;  /* the region whose pixels are in suspect_mask */
+  GBytes *suspect_mask;       /* (suspect_h, suspect_w) */
+  int suspect_w, suspect_h;
 };
 
 G_DEFINE_FINAL_TYPE (RlSession, rl_session, G_TYPE_OBJECT)
@@ -120,6 +141,8 @@ enum
   SIG_RESCORED,
   SIG_BOUNDARY_ERRORS,
   SIG_SUPERPIXELS_READY,
+  SIG_SUSPECTS_CHANGED,
+  SIG_SUSPECT_REGION,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -149,6 +172,10 @@ op_free (Op *op)
   g_free (op->prediction);
   if (op->call_destroy != NULL)
     op->call_destroy (op->call_data);
+  g_clear_pointer (&op->suspects, g_ptr_array_unref);
+  g_clear_pointer (&op->pairs, g_ptr_array_unref);
+  g_clear_pointer (&op->region, rl_suspect_region_free);
+  g_free (op->region_mask);
   g_clear_object (&op->session);
   g_free (op);
 }
@@ -330,6 +357,29 @@ run_op (RlProject **project, Op *op)
       if (no_project (p, op))
         return;
       op->call_func (p, op->call_data, &op->error);
+      break;
+    case OP_SUSPECTS_UPDATE:
+    case OP_SUSPECTS_IMAGE:
+    case OP_SUSPECT_DISMISS:
+    case OP_SUSPECTS_LIST:
+      if (no_project (p, op))
+        return;
+      if ((op->kind == OP_SUSPECTS_UPDATE
+           && !rl_suspects_update (p, 0, NULL, NULL, NULL, NULL, &op->error))
+          || (op->kind == OP_SUSPECTS_IMAGE
+              && !rl_suspects_update_image (p, op->image_id, &op->error))
+          || (op->kind == OP_SUSPECT_DISMISS
+              && !rl_suspects_dismiss (p, op->model, &op->error)))
+        return;
+      op->suspects = rl_suspects_list (p, &op->filter, &op->error);
+      if (op->suspects != NULL)
+        op->pairs = rl_suspects_pairs (p, &op->error);
+      break;
+    case OP_SUSPECT_REGION:
+      if (no_project (p, op))
+        return;
+      rl_suspects_region_mask (p, op->model, &op->region, &op->width, &op->height,
+                               &op->region_mask, &op->error);
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -601,6 +651,12 @@ deliver_mask_op (RlSession *self, Op *op)
                    op->kind == OP_REDO ? "Nothing to redo" : "Nothing to undo");
   if (op->error == NULL && (op->n_changed > 0 || op->done))
     queue_rescore (self, op->image_id);
+  if (op->error == NULL && op->done && self->suspects_wanted)
+    {
+      Op *sop = op_new (self, OP_SUSPECTS_IMAGE, op->image_id);
+      sop->filter = self->suspect_filter;
+      queue_op (self, sop);
+    }
   /* once the writer has caught up, the copy is what the project holds */
   if (self->n_mask_ops == 0 && op->image_id == self->image_id && op->current != NULL
       && self->current != NULL && self->want_image == self->image_id
@@ -732,6 +788,43 @@ deliver (Op *op)
     case OP_CALL:
       if (!stale && op->call_done != NULL)
         op->call_done (self, op->call_data, op->error);
+      break;
+    case OP_SUSPECTS_LIST:
+    case OP_SUSPECTS_UPDATE:
+    case OP_SUSPECTS_IMAGE:
+    case OP_SUSPECT_DISMISS:
+      if (stale)
+        break;
+      if (op->error != NULL)
+        emit_error (self, "The suspects queue: ", op->error);
+      if (op->suspects != NULL && op->pairs != NULL)
+        {
+          g_clear_pointer (&self->suspects, g_ptr_array_unref);
+          g_clear_pointer (&self->suspect_pairs, g_ptr_array_unref);
+          self->suspects = g_steal_pointer (&op->suspects);
+          self->suspect_pairs = g_steal_pointer (&op->pairs);
+          self->suspect_filter = op->filter;
+          g_signal_emit (self, signals[SIG_SUSPECTS_CHANGED], 0);
+        }
+      break;
+    case OP_SUSPECT_REGION:
+      if (stale)
+        break;
+      if (op->error != NULL)
+        {
+          emit_error (self, NULL, op->error);
+          g_signal_emit (self, signals[SIG_SUSPECT_REGION], 0, op->model, (gint64) 0);
+          break;
+        }
+      g_clear_pointer (&self->suspect_region, rl_suspect_region_free);
+      g_clear_pointer (&self->suspect_mask, g_bytes_unref);
+      self->suspect_region = g_steal_pointer (&op->region);
+      self->suspect_w = op->width;
+      self->suspect_h = op->height;
+      self->suspect_mask = g_bytes_new_take (g_steal_pointer (&op->region_mask),
+                                             (gsize) op->width * op->height);
+      g_signal_emit (self, signals[SIG_SUSPECT_REGION], 0, op->model,
+                     self->suspect_region->image_id);
       break;
     case OP_FLUSH:
     case OP_QUIT:
@@ -974,6 +1067,146 @@ gboolean
 rl_session_has_job (RlSession *self)
 {
   return self->job_cancellable != NULL;
+}
+
+/* ---- the suspects queue */
+
+static void
+queue_suspects_op (RlSession *self, OpKind kind, gint64 image_id, gint64 arg,
+                   const RlSuspectFilter *filter)
+{
+  Op *op = op_new (self, kind, image_id);
+  op->model = arg;
+  if (filter != NULL)
+    op->filter = *filter;
+  else if (self->suspects_wanted)
+    op->filter = self->suspect_filter;
+  else
+    rl_suspect_filter_init (&op->filter);
+  self->suspects_wanted = TRUE;
+  queue_op (self, op);
+}
+
+void
+rl_session_list_suspects (RlSession *self, const RlSuspectFilter *filter)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  queue_suspects_op (self, OP_SUSPECTS_LIST, 0, 0, filter);
+}
+
+void
+rl_session_update_suspects (RlSession *self)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  queue_suspects_op (self, OP_SUSPECTS_UPDATE, 0, 0, NULL);
+}
+
+GPtrArray *
+rl_session_get_suspects (RlSession *self)
+{
+  return self->suspects;
+}
+
+GPtrArray *
+rl_session_get_suspect_pairs (RlSession *self)
+{
+  return self->suspect_pairs;
+}
+
+void
+rl_session_load_suspect (RlSession *self, gint64 suspect_id)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  Op *op = op_new (self, OP_SUSPECT_REGION, 0);
+  op->model = suspect_id;
+  queue_op (self, op);
+}
+
+const RlSuspectRegion *
+rl_session_get_suspect_region (RlSession *self, GBytes **mask, int *width, int *height)
+{
+  if (mask != NULL)
+    *mask = self->suspect_mask;
+  if (width != NULL)
+    *width = self->suspect_w;
+  if (height != NULL)
+    *height = self->suspect_h;
+  return self->suspect_region;
+}
+
+gboolean
+rl_session_accept_suspect (RlSession *self, gint64 suspect_id, guint *n_changed,
+                           GError **error)
+{
+  g_return_val_if_fail (RL_IS_SESSION (self), FALSE);
+  if (n_changed != NULL)
+    *n_changed = 0;
+  const RlSuspectRegion *r = self->suspect_region;
+  if (r == NULL || r->id != suspect_id || self->suspect_mask == NULL)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "the suspected region is not loaded yet");
+      return FALSE;
+    }
+  if (self->image_id != r->image_id || self->current == NULL
+      || self->width != self->suspect_w || self->height != self->suspect_h)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "the suspected region's image '%s' is not shown", r->image);
+      return FALSE;
+    }
+  /* the region's pixels still labelled its labelled class, over its bounding box: the same
+   * RL_EDIT_REGION a GUI tool sends */
+  const guint8 *m = g_bytes_get_data (self->suspect_mask, NULL);
+  int x0 = self->width, y0 = self->height, x1 = 0, y1 = 0;
+  for (int y = 0; y < self->height; y++)
+    for (int x = 0; x < self->width; x++)
+      {
+        gsize i = (gsize) y * self->width + x;
+        if (m[i] && self->current[i] == r->labelled)
+          {
+            x0 = MIN (x0, x);
+            y0 = MIN (y0, y);
+            x1 = MAX (x1, x + 1);
+            y1 = MAX (y1, y + 1);
+          }
+      }
+  if (x0 >= x1)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
+                   "%s: the suspected region in '%s' is no longer labelled %d", self->path,
+                   r->image, r->labelled);
+      return FALSE;
+    }
+  g_autoptr (RlEdit) edit = rl_edit_new (RL_EDIT_REGION, "accept-suggestion");
+  edit->source = RL_EDIT_SOURCE_CLASS;
+  edit->protect = RL_PROTECT_NONE;
+  edit->cls = r->suggested;
+  edit->region_x = x0;
+  edit->region_y = y0;
+  edit->region_w = x1 - x0;
+  edit->region_h = y1 - y0;
+  edit->region = g_malloc0 ((gsize) edit->region_w * edit->region_h);
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        gsize i = (gsize) y * self->width + x;
+        edit->region[(gsize) (y - y0) * edit->region_w + (x - x0)] =
+          m[i] && self->current[i] == r->labelled;
+      }
+  gint64 image_id = r->image_id;
+  if (!rl_session_apply_edit (self, edit, n_changed, error))
+    return FALSE;
+  /* after the edit on the writer: that image's queue again, then the list */
+  queue_suspects_op (self, OP_SUSPECTS_IMAGE, image_id, 0, NULL);
+  return TRUE;
+}
+
+void
+rl_session_dismiss_suspect (RlSession *self, gint64 suspect_id)
+{
+  g_return_if_fail (RL_IS_SESSION (self));
+  queue_suspects_op (self, OP_SUSPECT_DISMISS, 0, suspect_id, NULL);
 }
 
 /* ---- jobs */
@@ -1290,6 +1523,10 @@ rl_session_finalize (GObject *object)
   g_clear_object (&self->thumb_cancellable);
   g_clear_pointer (&self->images, g_ptr_array_unref);
   g_clear_pointer (&self->spec, rl_class_spec_free);
+  g_clear_pointer (&self->suspects, g_ptr_array_unref);
+  g_clear_pointer (&self->suspect_pairs, g_ptr_array_unref);
+  g_clear_pointer (&self->suspect_region, rl_suspect_region_free);
+  g_clear_pointer (&self->suspect_mask, g_bytes_unref);
   g_hash_table_unref (self->rescore_queued);
   g_clear_pointer (&self->superpixels, rl_superpixel_prep_free);
   g_mutex_clear (&self->lock);
@@ -1344,6 +1581,11 @@ rl_session_class_init (RlSessionClass *klass)
   signals[SIG_SUPERPIXELS_READY] = g_signal_new ("superpixels-ready", t, G_SIGNAL_RUN_LAST, 0,
                                                  NULL, NULL, NULL, G_TYPE_NONE, 2,
                                                  G_TYPE_INT64, G_TYPE_INT);
+  signals[SIG_SUSPECTS_CHANGED] = g_signal_new ("suspects-changed", t, G_SIGNAL_RUN_LAST, 0,
+                                                NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIG_SUSPECT_REGION] = g_signal_new ("suspect-region", t, G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64,
+                                              G_TYPE_INT64);
 }
 
 static void

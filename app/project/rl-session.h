@@ -32,6 +32,7 @@
 #include "rl-finetune.h"
 #include "rl-project.h"
 #include "rl-superpixels.h"
+#include "rl-project-suspects.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,9 @@ G_DECLARE_FINAL_TYPE (RlSession, rl_session, RL, SESSION, GObject)
  *                                 wanted: rl_session_set_boundary_errors_wanted)
  *   "superpixels-ready" (gint64 id, int size)  the shown image's superpixels at size (one of
  *                                 rl_superpixel_sizes) were computed in the background
+ *   "suspects-changed" ()         a new list: rl_session_get_suspects(), _get_suspect_pairs()
+ *   "suspect-region" (gint64 suspect_id, gint64 image_id)  that region's pixels are loaded
+ *                                 (rl_session_get_suspect_region); image_id 0: it failed
  *   "notify::busy"                a job, a thumbnail run or queued writes started/finished */
 
 RlSession *rl_session_new (void);
@@ -154,6 +158,29 @@ void rl_session_end_job (RlSession *self, const char *kind, gboolean ok, const G
 void rl_session_refresh_image (RlSession *self, gint64 image_id);
 /* Engine threads for a job: all cores but one. */
 int rl_session_job_threads (RlSession *self);
+/* The suspects queue (rl-project-suspects.h), read and changed on the writer.
+ * list: the stored queue with filter (NULL: the last one, else everything) and the class-pair
+ * summary, then "suspects-changed". One query: what a panel shows first on opening a project.
+ * update: recomputes the whole queue for the current model (after a pre-label run), then lists.
+ * Once listed, the queue of an image is recomputed after an accept, an undo and a redo. */
+void rl_session_list_suspects (RlSession *self, const RlSuspectFilter *filter);
+void rl_session_update_suspects (RlSession *self);
+/* The last list (RlSuspectRegion*, RlSuspectPair*; borrowed), NULL before the first. */
+GPtrArray *rl_session_get_suspects (RlSession *self);
+GPtrArray *rl_session_get_suspect_pairs (RlSession *self);
+/* Loads the pixels of region suspect_id on the writer, then "suspect-region". */
+void rl_session_load_suspect (RlSession *self, gint64 suspect_id);
+/* The loaded region, its mask (H, W; nonzero = the pixels accepting it relabels); borrowed. */
+const RlSuspectRegion *rl_session_get_suspect_region (RlSession *self, GBytes **mask,
+                                                      int *width, int *height);
+/* Accepts the loaded region suspect_id on the shown image: one RL_EDIT_REGION edit ("accept-
+ * suggestion", undoable like any edit) of its pixels still labelled its labelled class to the
+ * suggested class, then that image's queue is recomputed. NOT_FOUND when the region is not
+ * loaded or its image not shown. */
+gboolean rl_session_accept_suspect (RlSession *self, gint64 suspect_id, guint *n_changed,
+                                    GError **error);
+/* "Not an error": remembered, the list follows. */
+void rl_session_dismiss_suspect (RlSession *self, gint64 suspect_id);
 
 /* Blocks until the writer has run every operation queued so far (tests, and the end of the
  * program: never call it from a GTK handler). */

@@ -9,6 +9,7 @@
 
 #include "rl-model.h"
 #include "rl-project-suspects.h"
+#include "rl-session.h"
 #include "rl-suspects.h"
 
 static void
@@ -87,26 +88,32 @@ test_ranking (void)
   g_assert_cmpint (rl_suspects_find (&params, lab, pred, cp, cl, H, W, &s, &n, map, &err), ==,
                    RL_OK);
   g_assert_cmpint (n, ==, 3);
-  /* 1: the Pavement square, whole: 100 px, margin 100 * 220 / 255. */
+  /* Scores (rl-suspects.h): m^2 * pixels * confident share * (1 - band share) * isolation with
+   * m = (230 - 10) / 255 everywhere. 1: the Car: 64 px, no label boundary near it, the model's
+   * Car object entirely labelled Road (isolation 1). */
+  const double m = 220 / 255.0;
   g_assert_cmpint (s[0].kind, ==, RL_SUSPECT_REGION);
-  g_assert_cmpint (s[0].labelled, ==, PAVEMENT);
-  g_assert_cmpint (s[0].suggested, ==, ROAD);
-  g_assert_cmpint (s[0].pixels, ==, 100);
-  g_assert_cmpint (s[0].x, ==, 5);
-  g_assert_cmpint (s[0].y, ==, 20);
-  g_assert_cmpint (s[0].w, ==, 10);
-  g_assert_cmpint (s[0].h, ==, 10);
-  g_assert_cmpfloat_with_epsilon (s[0].score, 100 * 220 / 255.0, 1e-9);
-  /* 2: the Car: 64 px, away from every label boundary. */
+  g_assert_cmpint (s[0].labelled, ==, ROAD);
+  g_assert_cmpint (s[0].suggested, ==, CAR);
+  g_assert_cmpint (s[0].pixels, ==, 64);
+  g_assert_cmpint (s[0].x, ==, 40);
+  g_assert_cmpint (s[0].y, ==, 24);
+  g_assert_cmpint (s[0].w, ==, 8);
+  g_assert_cmpint (s[0].h, ==, 8);
+  g_assert_cmpfloat_with_epsilon (s[0].isolated, 1.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (s[0].score, m * m * 64, 1e-9);
+  /* 2: the Pavement square, whole: 100 px, of which only the 2 x 2 centre lies farther than
+   * 3 px from its own label boundary. */
   g_assert_cmpint (s[1].kind, ==, RL_SUSPECT_REGION);
-  g_assert_cmpint (s[1].labelled, ==, ROAD);
-  g_assert_cmpint (s[1].suggested, ==, CAR);
-  g_assert_cmpint (s[1].pixels, ==, 64);
-  g_assert_cmpint (s[1].x, ==, 40);
-  g_assert_cmpint (s[1].y, ==, 24);
-  g_assert_cmpint (s[1].w, ==, 8);
-  g_assert_cmpint (s[1].h, ==, 8);
-  g_assert_cmpfloat_with_epsilon (s[1].score, 64 * 220 / 255.0, 1e-9);
+  g_assert_cmpint (s[1].labelled, ==, PAVEMENT);
+  g_assert_cmpint (s[1].suggested, ==, ROAD);
+  g_assert_cmpint (s[1].pixels, ==, 100);
+  g_assert_cmpint (s[1].x, ==, 5);
+  g_assert_cmpint (s[1].y, ==, 20);
+  g_assert_cmpint (s[1].w, ==, 10);
+  g_assert_cmpint (s[1].h, ==, 10);
+  g_assert_cmpfloat_with_epsilon (s[1].inside_band, 0.96, 1e-9);
+  g_assert_cmpfloat_with_epsilon (s[1].score, m * m * 100 * 0.04, 1e-9);
   /* 3: the offset, all within 3 px of the Sky/Road boundary: kept apart, last. */
   g_assert_cmpint (s[2].kind, ==, RL_SUSPECT_BOUNDARY);
   g_assert_cmpint (s[2].labelled, ==, ROAD);
@@ -116,8 +123,8 @@ test_ranking (void)
   for (int i = 0; i < H * W; i++)
     {
       int x = i % W, y = i / W;
-      int want = x >= 5 && x < 15 && y >= 20 && y < 30 ? 1
-                 : x >= 40 && x < 48 && y >= 24 && y < 32 ? 2 : y >= 10 && y < 12 ? 3 : 0;
+      int want = x >= 40 && x < 48 && y >= 24 && y < 32 ? 1
+                 : x >= 5 && x < 15 && y >= 20 && y < 30 ? 2 : y >= 10 && y < 12 ? 3 : 0;
       g_assert_cmpint (map[i], ==, want);
     }
   free (s);
@@ -179,6 +186,125 @@ find_same (GPtrArray *list, const RlSuspectRegion *r)
         return o;
     }
   return NULL;
+}
+
+/* ---- the session's suspects calls (what the window's panel uses) */
+
+typedef struct
+{
+  gboolean opened, listed, loaded;
+  gint64 image_loaded, region;
+} Seen;
+
+static void on_opened (RlSession *s, Seen *seen) { seen->opened = TRUE; }
+static void on_listed (RlSession *s, Seen *seen) { seen->listed = TRUE; }
+static void on_image (RlSession *s, gint64 id, Seen *seen) { seen->image_loaded = id; }
+static void on_region (RlSession *s, gint64 sid, gint64 img, Seen *seen)
+{
+  seen->loaded = TRUE;
+  seen->region = img != 0 ? sid : -1;
+}
+
+static void
+wait_until (gboolean *flag)
+{
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!*flag && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (*flag);
+}
+
+/* Through an RlSession on the project at path (pre-labelled, queue computed): list, load the
+ * worst region's pixels, accept it as an RL_EDIT_REGION edit, undo, dismiss; each checked in
+ * the project. */
+static void
+check_session (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  Seen seen = { 0 };
+  g_autoptr (RlSession) session = rl_session_new ();
+  g_signal_connect (session, "project-opened", G_CALLBACK (on_opened), &seen);
+  g_signal_connect (session, "suspects-changed", G_CALLBACK (on_listed), &seen);
+  g_signal_connect (session, "image-loaded", G_CALLBACK (on_image), &seen);
+  g_signal_connect (session, "suspect-region", G_CALLBACK (on_region), &seen);
+  rl_session_open (session, path);
+  wait_until (&seen.opened);
+  rl_session_list_suspects (session, NULL);
+  wait_until (&seen.listed);
+  GPtrArray *list = rl_session_get_suspects (session);
+  g_assert_nonnull (list);
+  g_assert_cmpuint (list->len, >=, 1);
+  g_assert_nonnull (rl_session_get_suspect_pairs (session));
+  RlSuspectRegion r = *(RlSuspectRegion *) list->pdata[0];
+  r.image = NULL;
+
+  /* not loaded yet: accepting is refused, nothing changes */
+  g_assert_false (rl_session_accept_suspect (session, r.id, NULL, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  rl_session_select_image (session, r.image_id);
+  rl_session_load_suspect (session, r.id);
+  wait_until (&seen.loaded);
+  g_assert_cmpint (seen.region, ==, r.id);
+  g_assert_cmpint (seen.image_loaded, ==, r.image_id);
+  GBytes *mask = NULL;
+  int w = 0, h = 0;
+  const RlSuspectRegion *loaded = rl_session_get_suspect_region (session, &mask, &w, &h);
+  g_assert_cmpint (loaded->id, ==, r.id);
+  const guint8 *m = g_bytes_get_data (mask, NULL);
+  g_assert_cmpuint (g_bytes_get_size (mask), ==, (gsize) w * h);
+
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_autofree guint8 *before = NULL, *after = NULL, *undone = NULL;
+  g_assert_true (rl_project_get_mask (p, r.image_id, RL_MASK_CURRENT, &w, &h, &before, &error));
+  /* the mask: exactly the region's pixels, all labelled its class, inside its box */
+  gint64 n_mask = 0;
+  for (int i = 0; i < w * h; i++)
+    if (m[i])
+      {
+        n_mask++;
+        g_assert_cmpint (before[i], ==, r.labelled);
+        int x = i % w, y = i / w;
+        g_assert_true (x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h);
+      }
+  g_assert_cmpint (n_mask, ==, r.pixels);
+
+  guint changed = 0;
+  g_assert_true (rl_session_accept_suspect (session, r.id, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (changed, ==, r.pixels);
+  seen.listed = FALSE;
+  rl_session_flush (session);
+  wait_until (&seen.listed);
+  g_assert_true (rl_project_get_mask (p, r.image_id, RL_MASK_CURRENT, &w, &h, &after, &error));
+  for (int i = 0; i < w * h; i++)
+    g_assert_cmpint (after[i], ==, m[i] ? r.suggested : before[i]);
+  g_autoptr (GPtrArray) edits = rl_project_list_edits (p, r.image_id, &error);
+  g_assert_cmpstr (((RlEditInfo *) edits->pdata[edits->len - 1])->tool, ==,
+                   "accept-suggestion");
+  g_assert_null (find_same (rl_session_get_suspects (session), &r));
+
+  /* undo: the labels and the region come back (the image's queue is recomputed) */
+  seen.listed = FALSE;
+  rl_session_undo (session);
+  rl_session_flush (session);
+  wait_until (&seen.listed);
+  g_assert_true (rl_project_get_mask (p, r.image_id, RL_MASK_CURRENT, &w, &h, &undone, &error));
+  g_assert_cmpmem (undone, w * h, before, w * h);
+  const RlSuspectRegion *back = find_same (rl_session_get_suspects (session), &r);
+  g_assert_nonnull (back);
+
+  /* not an error: remembered */
+  seen.listed = FALSE;
+  rl_session_dismiss_suspect (session, back->id);
+  rl_session_flush (session);
+  wait_until (&seen.listed);
+  g_assert_null (find_same (rl_session_get_suspects (session), &r));
+  g_autoptr (GPtrArray) stored = rl_suspects_list (p, NULL, &error);
+  g_assert_null (find_same (stored, &r));
+  rl_session_shutdown (session);
+  rl_session_flush (session);
 }
 
 static void
@@ -370,6 +496,8 @@ test_project (void)
   g_assert_false (rl_suspects_dismiss (p, 999999, &error));
   g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
   g_clear_error (&error);
+
+  check_session (path);
 
   /* A prediction stored again without confidences drops them: the image is missing again. */
   g_autofree guint8 *pred = NULL;

@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+# The suspects queue in the window (issue 19) under Xvfb with real keys (xdotool): a project of 3
+# CamVid val images pre-labelled with confidences and ranked by `relabel suspects`; the app opens
+# it, the panel lists the stored queue (first-page time from the panel's debug line), N / N /
+# Shift+N walk it (screenshot with the region highlighted and centred), Shift+A accepts the
+# first region: the project's mask must change exactly on that region's pixels (all in its
+# bounding box, all from its labelled to its suggested class, as many as the queue says) as one
+# undoable edit recorded as "accept-suggestion"; Ctrl+Z restores every pixel; Shift+D dismisses
+# the region then selected ("not an error" remembered in the project). GTK warnings fail it.
+import importlib.util
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import shutil
+
+import numpy as np
+
+spec = importlib.util.spec_from_file_location(
+    "gui", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-gui.py"))
+gui = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gui)
+check, xdo = gui.check, gui.xdo
+
+camvid = os.environ.get("RELABEL_CAMVID", "")
+MODEL = os.path.join(gui.SRC, "resources/models/segnet-basic-camvid.safetensors")
+
+
+def dump(project, image, path):
+    out = subprocess.run([gui.PROBE, "dump", project, image, path], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return np.fromfile(path, dtype=np.uint8).reshape(int(out[1]), int(out[0]))
+
+
+def dump_until(project, image, path, done, timeout=20):
+    end = time.time() + timeout
+    while True:
+        m = dump(project, image, path)
+        if done(m) or time.time() > end:
+            return m
+        time.sleep(0.3)
+
+
+def queue(project):
+    """The stored queue in the panel's order (rl_suspects_list: kind, score desc, id)."""
+    db = sqlite3.connect(project)
+    try:
+        return db.execute("SELECT s.id, i.name, s.labelled, s.suggested, s.pixels, s.x, s.y, s.w,"
+                          " s.h FROM suspects s JOIN images i ON i.id = s.image_id"
+                          " ORDER BY s.kind, s.score DESC, s.id").fetchall()
+    finally:
+        db.close()
+
+
+def main():
+    if not os.path.exists(os.path.join(camvid, "val.txt")):
+        print("SKIP: no CamVid")
+        return
+    tmp = tempfile.mkdtemp(prefix="relabel-suspects-gui-")
+    try:
+        run(tmp)
+    finally:
+        if not os.environ.get("KEEP_TMP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("kept", tmp)
+    if gui.failures:
+        print("%d check(s) failed" % len(gui.failures))
+        sys.exit(1)
+
+
+def run(tmp):
+    ds = os.path.join(tmp, "ds")
+    os.mkdir(ds)
+    for d in ("val", "valannot"):
+        os.symlink(os.path.join(camvid, d), os.path.join(ds, d))
+    lines = open(os.path.join(camvid, "val.txt")).read().splitlines()[:3]
+    open(os.path.join(ds, "val.txt"), "w").write("\n".join(lines) + "\n")
+    open(os.path.join(ds, "train.txt"), "w").write("")
+    P = os.path.join(tmp, "p.relabel")
+    subprocess.run([gui.BIN, "import", "--project", P, "--dataset", "camvid", ds], check=True,
+                   capture_output=True)
+    subprocess.run([gui.BIN, "suspects", "--project", P, "--model", MODEL, "--top", "0"],
+                   check=True, capture_output=True)
+    q = queue(P)
+    check(len(q) >= 3, "the project's queue holds %d regions" % len(q))
+    if len(q) < 3:
+        return
+    sid, image, labelled, suggested, pixels, bx, by, bw, bh = q[0]
+
+    proc, _ = gui.start_app(tmp, [P], {"G_MESSAGES_DEBUG": "relabel-suspects-panel"})
+    wid = gui.app_window(proc, tmp)
+    if wid is None:
+        return
+    # the panel's first page (logged when the list arrives)
+    first_ms = None
+    end = time.time() + 15
+    while first_ms is None and time.time() < end:
+        with open(os.path.join(tmp, "app.stderr")) as f:
+            m = re.search(r"first page of the suspects queue \(\d+ rows\) ([0-9.]+) ms", f.read())
+        first_ms = float(m.group(1)) if m else None
+        time.sleep(0.2)
+    check(first_ms is not None, "the panel listed the queue (first page %s ms after the project"
+          " opened)" % first_ms)
+    time.sleep(1.0)
+    before = dump(P, image, os.path.join(tmp, "before.raw"))
+
+    xdo("windowfocus", "--sync", wid)
+    for key in ("n", "n", "shift+n"):   # region 1, region 2, back to region 1
+        xdo("key", "--window", wid, key)
+        time.sleep(1.0)
+    time.sleep(1.5)
+    shot = gui.screenshot("gui-suspects.png")
+    print("screenshot:", shot)
+
+    xdo("key", "--window", wid, "shift+a")
+    after = dump_until(P, image, os.path.join(tmp, "after.raw"),
+                       lambda m: not np.array_equal(m, before))
+    changed = after != before
+    n = int(changed.sum())
+    check(n == pixels, "Accept Suggestion changed %d pixels of '%s' (the region has %d)"
+          % (n, image, pixels))
+    if n:
+        ys, xs = np.nonzero(changed)
+        check(xs.min() >= bx and xs.max() < bx + bw and ys.min() >= by and ys.max() < by + bh,
+              "every changed pixel lies in the region's bounding box")
+        check(bool(np.all(before[changed] == labelled)) and bool(np.all(after[changed] ==
+                                                                          suggested)),
+              "every changed pixel went from class %d to the suggested %d" % (labelled,
+                                                                              suggested))
+    db = sqlite3.connect(P)
+    last = db.execute("SELECT tool, n_changed FROM edits ORDER BY id DESC LIMIT 1").fetchone()
+    check(last == ("accept-suggestion", pixels),
+          "the project recorded one 'accept-suggestion' edit of %d pixels (%s)" % (pixels, last))
+    db.close()
+    end = time.time() + 10
+    while time.time() < end and any(r[0] == sid for r in queue(P)):
+        time.sleep(0.3)
+    check(all(r[0] != sid for r in queue(P)), "the accepted region left the stored queue")
+
+    xdo("key", "--window", wid, "ctrl+z")
+    undone = dump_until(P, image, os.path.join(tmp, "undone.raw"),
+                        lambda m: np.array_equal(m, before))
+    check(bool(np.array_equal(undone, before)), "Ctrl+Z restores every pixel")
+    time.sleep(1.5)
+
+    xdo("key", "--window", wid, "shift+d")
+    n_dis = 0
+    end = time.time() + 10
+    while time.time() < end and n_dis == 0:
+        db = sqlite3.connect(P)
+        n_dis = db.execute("SELECT count(*) FROM suspect_dismissals").fetchone()[0]
+        db.close()
+        time.sleep(0.3)
+    check(n_dis == 1, "Not an Error (Shift+D) is remembered in the project (%d dismissal)" % n_dis)
+    gui.screenshot("gui-suspects-after.png")
+    gui.stop_app(proc, tmp, wid)
+
+
+if __name__ == "__main__":
+    main()
