@@ -51,6 +51,7 @@ rl_cmd_train (int argc, char **argv)
   g_autofree char *dataset = NULL, *arch = NULL, *out = NULL, *init = NULL, *resume = NULL;
   g_autofree char *crop = NULL, *val_split = NULL, *engine = NULL, *log = NULL;
   g_autofree char *checkpoint = NULL, *holdout = NULL, *random_scale = NULL;
+  g_autofree char *convention = NULL;
   int epochs = 0, iters = 0, batch = opt.batch, threads = 0, val_every = 1, val_images = 0;
   double lr = opt.lr, scale = 1.0, ckpt_minutes = opt.checkpoint_minutes;
   double cw_power = opt.class_weight_power;
@@ -62,6 +63,9 @@ rl_cmd_train (int argc, char **argv)
   GOptionEntry entries[] = {
     { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset, "camvid:PATH, sunrgbd:PATH or folder:PATH",
       "KIND:PATH" },
+    { "label-convention", 0, 0, G_OPTION_ARG_STRING, &convention,
+      "How label values number the classes: 1-based (0 = void; SUN RGB-D's default), "
+      "1-based-255 or 0-based-255 (255 = void)", "CONV" },
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "segnet-basic (default) or segnet", "ARCH" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
       "Model file to write (best epoch by val G, or by the held-out figures)", "M.safetensors" },
@@ -165,7 +169,14 @@ rl_cmd_train (int argc, char **argv)
 
   g_autofree char *kind = g_strndup (dataset, strchr (dataset, ':') - dataset);
   const char *path = strchr (dataset, ':') + 1;
-  g_autoptr (RlDataset) ds = rl_dataset_load (kind, path, &error);
+  RlDatasetOptions dopt = { RL_LABEL_CONVENTION_UNSET, "--label-convention" };
+  if (convention != NULL && !rl_label_convention_parse (convention, &dopt.label_convention))
+    {
+      fprintf (stderr, "relabel train: --label-convention wants 1-based, 1-based-255 or "
+                       "0-based-255, not '%s'\n", convention);
+      return 2;
+    }
+  g_autoptr (RlDataset) ds = rl_dataset_load_with (kind, path, &dopt, &error);
   if (ds == NULL)
     {
       fprintf (stderr, "relabel: %s\n", error->message);
@@ -173,6 +184,9 @@ rl_cmd_train (int argc, char **argv)
     }
   for (guint i = 0; i < ds->problems->len; i++)
     fprintf (stderr, "relabel: warning: %s\n", (char *) g_ptr_array_index (ds->problems, i));
+  g_autofree char *how = rl_dataset_describe_labels (ds);
+  if (how != NULL && !quiet)
+    fprintf (stderr, "relabel: %s\n", how);
 
   if (arch != NULL)
     opt.arch = arch;
