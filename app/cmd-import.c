@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "relabel-cli.h"
+#include "rl-dataset.h"
 #include "rl-project.h"
 
 static void
@@ -20,13 +21,16 @@ int
 rl_cmd_import (int argc, char **argv)
 {
   g_autofree char *project_path = NULL;
-  g_autofree char *kind = NULL;
+  g_autofree char *kind = NULL, *convention = NULL;
   gboolean quiet = FALSE;
   const GOptionEntry entries[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &project_path, "Project file (created if absent)",
       "P" },
     { "dataset", 0, 0, G_OPTION_ARG_STRING, &kind, "Dataset kind: camvid, sunrgbd, folder, voc or cityscapes",
       "KIND" },
+    { "label-convention", 0, 0, G_OPTION_ARG_STRING, &convention,
+      "How label values number the classes: 1-based (0 = void; SUN RGB-D's default), "
+      "1-based-255 (0 and 255 void) or 0-based-255 (255 = void)", "CONV" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only problems", NULL },
     { NULL }
   };
@@ -41,7 +45,8 @@ rl_cmd_import (int argc, char **argv)
   if (project_path == NULL || kind == NULL || argc != 2)
     {
       fprintf (stderr, "relabel import: usage: relabel import --project P "
-                       "--dataset camvid|sunrgbd|folder|voc|cityscapes PATH\n");
+                       "--dataset camvid|sunrgbd|folder|voc|cityscapes [--label-convention CONV] PATH
+");
       return 2;
     }
   if (g_strcmp0 (kind, "camvid") != 0 && g_strcmp0 (kind, "sunrgbd") != 0
@@ -52,12 +57,32 @@ rl_cmd_import (int argc, char **argv)
                kind);
       return 2;
     }
+  RlDatasetOptions dopt = { RL_LABEL_CONVENTION_UNSET, "--label-convention" };
+  if (convention != NULL && !rl_label_convention_parse (convention, &dopt.label_convention))
+    {
+      fprintf (stderr, "relabel import: --label-convention wants 1-based, 1-based-255 or "
+                       "0-based-255, not '%s'\n", convention);
+      return 2;
+    }
   const char *path = argv[1];
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       fprintf (stderr, "relabel: %s: no such dataset folder\n", path);
       return 1;
     }
+  /* Which label convention applies, said before anything is read (a listing only). */
+  {
+    g_autoptr (GError) lerr = NULL;
+    g_autoptr (RlDataset) listed = rl_dataset_load_with (kind, path, &dopt, &lerr);
+    g_autofree char *how = listed ? rl_dataset_describe_labels (listed) : NULL;
+    if (lerr != NULL)
+      {
+        fprintf (stderr, "relabel: %s\n", lerr->message);
+        return 1;
+      }
+    if (how != NULL && !quiet)
+      printf ("%s\n", how);
+  }
 
   gboolean existed = g_file_test (project_path, G_FILE_TEST_EXISTS);
   g_autoptr (RlProject) project = rl_project_open (project_path, TRUE, &error);
@@ -68,7 +93,8 @@ rl_cmd_import (int argc, char **argv)
     }
   guint added = 0;
   g_autoptr (GPtrArray) problems = NULL;
-  if (!rl_project_import (project, kind, path, NULL, NULL, NULL, &added, &problems, &error))
+  if (!rl_project_import_with (project, kind, path, &dopt, NULL, NULL, NULL, &added, &problems,
+                               &error))
     {
       fprintf (stderr, "relabel: %s\n", error->message);
       g_clear_pointer (&project, rl_project_close);

@@ -9,6 +9,7 @@
 #include "cli-stop.h"
 #include "relabel-cli.h"
 #include "rl-dataset.h"
+#include "rl-new-model.h"
 #include "rl-train-loop.h"
 
 /* --stop-after: the step count seen by the progress callback, checked before each step. */
@@ -46,22 +47,50 @@ parse_range (const char *s, double *a, double *b)
 int
 rl_cmd_train (int argc, char **argv)
 {
+  /* --project: a new model from the project's labels (rl-new-model.h), whose defaults are the
+   * learning-loop recipe rather than the paper's. */
+  RlNewModelOptions nm;
+  rl_new_model_options_init (&nm);
+  gboolean for_project = FALSE;
+  for (int i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+    for_project = for_project || strcmp (argv[i], "--project") == 0
+                  || g_str_has_prefix (argv[i], "--project=");
   RlTrainOptions opt;
-  rl_train_options_init (&opt);
+  if (for_project)
+    opt = nm.train;
+  else
+    rl_train_options_init (&opt);
+  g_autofree char *project = NULL, *name = NULL, *split = NULL;
+  gboolean make_current = FALSE;
   g_autofree char *dataset = NULL, *arch = NULL, *out = NULL, *init = NULL, *resume = NULL;
   g_autofree char *crop = NULL, *val_split = NULL, *engine = NULL, *log = NULL;
   g_autofree char *checkpoint = NULL, *holdout = NULL, *random_scale = NULL;
+  g_autofree char *convention = NULL;
   int epochs = 0, iters = 0, batch = opt.batch, threads = 0, val_every = 1, val_images = 0;
   double lr = opt.lr, scale = 1.0, ckpt_minutes = opt.checkpoint_minutes;
   double cw_power = opt.class_weight_power;
-  double wd = opt.weight_decay, momentum = opt.momentum, lr_poly = 0;
-  double brightness = 0, contrast = 0, saturation = 0, gamma = 0;
+  double wd = opt.weight_decay, momentum = opt.momentum, lr_poly = opt.lr_poly;
+  double brightness = opt.brightness, contrast = opt.contrast, saturation = opt.saturation;
+  double gamma = opt.gamma;
   int holdout_images = 0, stop_after = 0;
   gint64 seed = 1;
   gboolean no_flip = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
     { "dataset", 0, 0, G_OPTION_ARG_STRING, &dataset, "camvid:PATH, sunrgbd:PATH or folder:PATH",
       "KIND:PATH" },
+    { "project", 0, 0, G_OPTION_ARG_FILENAME, &project,
+      "Instead of --dataset: train a new model from scratch on this project's labelled images "
+      "(learning-loop recipe by default: --iters 2000 --crop 192x256 --random-scale 0.75,1.25 "
+      "--brightness/contrast/saturation/gamma 0.25 --lr 0.02 --lr-poly 0.9 "
+      "--class-weight-power 0.5) and store it as a model version", "P" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "--project: the version's name", "NAME" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split,
+      "--project: train on this split's labelled images (default: every split)", "SPLIT" },
+    { "make-current", 0, 0, G_OPTION_ARG_NONE, &make_current,
+      "--project: make the new version current even when the project has one", NULL },
+    { "label-convention", 0, 0, G_OPTION_ARG_STRING, &convention,
+      "How label values number the classes: 1-based (0 = void; SUN RGB-D's default), "
+      "1-based-255 or 0-based-255 (255 = void)", "CONV" },
     { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "segnet-basic (default) or segnet", "ARCH" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
       "Model file to write (best epoch by val G, or by the held-out figures)", "M.safetensors" },
@@ -119,7 +148,19 @@ rl_cmd_train (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!rl_cli_parse ("train", ctx, &argc, &argv))
     return 2;
-  if (dataset == NULL || out == NULL || strchr (dataset, ':') == NULL)
+  if (project != NULL && iters == 0 && epochs == 0)
+    iters = nm.train.iters;
+  if (project != NULL && dataset != NULL)
+    {
+      fprintf (stderr, "relabel train: --project and --dataset exclude each other\n");
+      return 2;
+    }
+  if (project == NULL && (name != NULL || split != NULL || make_current))
+    {
+      fprintf (stderr, "relabel train: --name, --split and --make-current go with --project\n");
+      return 2;
+    }
+  if (project == NULL && (dataset == NULL || out == NULL || strchr (dataset, ':') == NULL))
     {
       fprintf (stderr, "relabel train: --dataset KIND:PATH and --out M.safetensors are required\n");
       return 2;
@@ -163,16 +204,38 @@ rl_cmd_train (int argc, char **argv)
       return 2;
     }
 
-  g_autofree char *kind = g_strndup (dataset, strchr (dataset, ':') - dataset);
-  const char *path = strchr (dataset, ':') + 1;
-  g_autoptr (RlDataset) ds = rl_dataset_load (kind, path, &error);
-  if (ds == NULL)
+  g_autoptr (RlDataset) ds = NULL;
+  if (project == NULL)
     {
-      fprintf (stderr, "relabel: %s\n", error->message);
-      return error->domain == RL_DATASET_ERROR && error->code == RL_DATASET_ERROR_KIND ? 2 : 1;
+      g_autofree char *kind = g_strndup (dataset, strchr (dataset, ':') - dataset);
+      const char *path = strchr (dataset, ':') + 1;
+      RlDatasetOptions dopt = { RL_LABEL_CONVENTION_UNSET, "--label-convention" };
+      if (convention != NULL && !rl_label_convention_parse (convention, &dopt.label_convention))
+        {
+          fprintf (stderr, "relabel train: --label-convention wants 1-based, 1-based-255 or "
+                           "0-based-255, not '%s'\n", convention);
+          return 2;
+        }
+      ds = rl_dataset_load_with (kind, path, &dopt, &error);
+      if (ds == NULL)
+        {
+          fprintf (stderr, "relabel: %s\n", error->message);
+          return error->domain == RL_DATASET_ERROR && error->code == RL_DATASET_ERROR_KIND ? 2 : 1;
+        }
+      for (guint i = 0; i < ds->problems->len; i++)
+        fprintf (stderr, "relabel: warning: %s\n", (char *) g_ptr_array_index (ds->problems, i));
+      g_autofree char *how = rl_dataset_describe_labels (ds);
+      if (how != NULL && !quiet)
+        fprintf (stderr, "relabel: %s\n", how);
     }
-  for (guint i = 0; i < ds->problems->len; i++)
-    fprintf (stderr, "relabel: warning: %s\n", (char *) g_ptr_array_index (ds->problems, i));
+  else if (convention != NULL || init != NULL || resume != NULL || holdout != NULL
+           || val_split != NULL)
+    {
+      fprintf (stderr, "relabel train: --project trains from scratch on the project's current "
+                       "masks: --label-convention, --init, --resume, --holdout-sequences and "
+                       "--val-split do not apply\n");
+      return 2;
+    }
 
   if (arch != NULL)
     opt.arch = arch;
@@ -209,6 +272,30 @@ rl_cmd_train (int argc, char **argv)
   rl_cli_catch_stop_signals ();
   StopAfter sa = { 0, stop_after };
   RlTrainCallbacks cb = { note_progress, should_stop, &sa };
+  if (project != NULL)
+    {
+      nm.train = opt;
+      nm.out = out;
+      nm.name = name;
+      nm.split = split;
+      nm.make_current = make_current;
+      RlNewModelResult res;
+      if (!rl_new_model_run (project, &nm, &cb, &res, &error))
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            fprintf (stderr, "relabel: stopped; nothing was added to %s\n", project);
+          else
+            fprintf (stderr, "relabel: %s\n", error->message);
+          return 1;
+        }
+      printf ("%s: version %" G_GINT64_FORMAT " (%s, no parent), trained from scratch on %d "
+              "labelled images, %d steps in %.0f s; mean loss of the first tenth of the steps "
+              "%.4f, of the last %.4f; %s\n", project, res.model_id, opt.arch, res.train_images,
+              res.iters, res.seconds, res.first_loss, res.last_loss,
+              res.made_current ? "made current: pre-label with it"
+                               : "not made current (the project has one; --make-current)");
+      return 0;
+    }
   if (!rl_train_run (ds, &opt, &cb, &error))
     {
       /* the stop asked for on the command line is a success */

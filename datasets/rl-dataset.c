@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 G_DEFINE_QUARK (rl-dataset-error-quark, rl_dataset_error)
@@ -46,6 +47,7 @@ rl_dataset_free (RlDataset *ds)
   g_free (ds->root);
   rl_class_spec_free (ds->spec);
   rl_label_map_free (ds->label_map);
+  g_free (ds->label_convention_source);
   if (ds->samples)
     g_ptr_array_unref (ds->samples);
   if (ds->problems)
@@ -58,6 +60,7 @@ typedef struct
 {
   RlDataset *ds;
   GHashTable *names;  /* owned keys */
+  const RlDatasetOptions *opt;  /* may be NULL */
 } Loader;
 
 static void
@@ -442,6 +445,83 @@ load_sunrgbd (Loader *ld, const char *root, GError **error)
 
 /* ---- generic folder ---------------------------------------------------------------------- */
 
+/* classes.json with an optional "label_convention" ("1-based", "1-based-255", "0-based-255"):
+ * then "classes" lists the K real classes (or is "sunrgbd" for SUN RGB-D's 37), and the labels
+ * are read through the convention into void 0 + classes 1..K. The option, when given, must
+ * agree with the file. */
+static gboolean
+load_folder_classes (Loader *ld, const char *json, RlLabelConvention given, GError **error)
+{
+  RlDataset *ds = ld->ds;
+  RlLabelConvention in_file = RL_LABEL_CONVENTION_UNSET;
+  gboolean sunrgbd = FALSE;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  /* Errors of the file itself are rl_class_spec_load_json's to report. */
+  if (g_file_test (json, G_FILE_TEST_IS_REGULAR) && json_parser_load_from_file (parser, json, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      JsonNode *n = json_object_get_member (o, "label_convention");
+      if (n != NULL)
+        {
+          const char *t = JSON_NODE_HOLDS_VALUE (n)
+                              && json_node_get_value_type (n) == G_TYPE_STRING
+                            ? json_node_get_string (n) : NULL;
+          if (!rl_label_convention_parse (t, &in_file))
+            {
+              g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                           "%s: \"label_convention\" must be \"1-based\", \"1-based-255\" or "
+                           "\"0-based-255\"", json);
+              return FALSE;
+            }
+        }
+      n = json_object_get_member (o, "classes");
+      sunrgbd = n != NULL && JSON_NODE_HOLDS_VALUE (n)
+                && json_node_get_value_type (n) == G_TYPE_STRING
+                && strcmp (json_node_get_string (n), "sunrgbd") == 0;
+    }
+  if (given != RL_LABEL_CONVENTION_UNSET && in_file != RL_LABEL_CONVENTION_UNSET
+      && given != in_file)
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                   "%s: \"label_convention\" is %s but %s %s was given", json,
+                   rl_label_convention_name (in_file),
+                   ld->opt->label_convention_source ? ld->opt->label_convention_source
+                                                    : "the option",
+                   rl_label_convention_name (given));
+      return FALSE;
+    }
+  RlLabelConvention conv = given != RL_LABEL_CONVENTION_UNSET ? given : in_file;
+  if (sunrgbd && conv == RL_LABEL_CONVENTION_UNSET)
+    {
+      g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                   "%s: \"classes\": \"sunrgbd\" needs a \"label_convention\" (\"1-based\": 0 = "
+                   "void, the SUN RGB-D toolbox's; \"0-based-255\": 255 = void)", json);
+      return FALSE;
+    }
+  if (sunrgbd)
+    ds->spec = rl_class_spec_sunrgbd ();
+  else
+    {
+      g_autoptr (RlClassSpec) classes = rl_class_spec_load_json (json, error);
+      if (classes == NULL)
+        return FALSE;
+      ds->spec = conv == RL_LABEL_CONVENTION_UNSET ? g_steal_pointer (&classes)
+                                                   : rl_label_convention_spec (classes);
+    }
+  if (conv == RL_LABEL_CONVENTION_UNSET)
+    return TRUE;
+  ds->label_map = rl_label_convention_map (conv, ds->spec, error);
+  if (ds->label_map == NULL)
+    return FALSE;
+  ds->label_convention = conv;
+  ds->label_convention_source = g_strdup (given != RL_LABEL_CONVENTION_UNSET
+                                            && ld->opt->label_convention_source
+                                          ? ld->opt->label_convention_source : json);
+  return TRUE;
+}
+
 /* ROOT/classes.json (see rl-class-spec.h), ROOT/images/ and optional ROOT/labels/. Images
  * directly in images/ are "train"; images in images/SPLIT/ belong to SPLIT. An image's label
  * is labels/[SPLIT/]NAME.png, same base name. */
@@ -458,15 +538,23 @@ load_folder (Loader *ld, const char *root, GError **error)
   guint added;
 
   g_autofree char *map = g_build_filename (root, "label-map.json", NULL);
+  RlLabelConvention given = ld->opt ? ld->opt->label_convention : RL_LABEL_CONVENTION_UNSET;
   if (g_file_test (map, G_FILE_TEST_EXISTS))
     {
+      if (given != RL_LABEL_CONVENTION_UNSET)
+        {
+          g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                       "%s: a label map says how the labels are numbered; a label convention "
+                       "(%s) cannot apply too", map, rl_label_convention_name (given));
+          return FALSE;
+        }
       ld->ds->label_map = rl_label_map_load_json (map, error);
       if (ld->ds->label_map == NULL)
         return FALSE;
       ld->ds->spec = rl_class_spec_copy (rl_label_map_get_spec (ld->ds->label_map));
     }
-  else
-    ld->ds->spec = rl_class_spec_load_json (json, error);
+  else if (!load_folder_classes (ld, json, given, error))
+    return FALSE;
   if (ld->ds->spec == NULL)
     return FALSE;
   g_free (ld->ds->spec->id);
@@ -684,6 +772,27 @@ load_cityscapes (Loader *ld, const char *root, GError **error)
 RlDataset *
 rl_dataset_load (const char *kind, const char *path, GError **error)
 {
+  return rl_dataset_load_with (kind, path, NULL, error);
+}
+
+char *
+rl_dataset_describe_labels (const RlDataset *ds)
+{
+  if (ds->label_convention == RL_LABEL_CONVENTION_UNSET)
+    return NULL;
+  g_autofree char *what = rl_label_convention_describe (ds->label_convention,
+                                                        ds->spec->n_classes - 1);
+  if (g_strcmp0 (ds->label_convention_source, "default") == 0)
+    return g_strdup_printf ("labels read as %s, the SUN RGB-D toolbox's convention and the "
+                            "default (--label-convention 0-based-255 for labels with 255 = void)",
+                            what);
+  return g_strdup_printf ("labels read as %s, from %s", what, ds->label_convention_source);
+}
+
+RlDataset *
+rl_dataset_load_with (const char *kind, const char *path, const RlDatasetOptions *opt,
+                      GError **error)
+{
   g_autoptr (RlDataset) ds = NULL;
   g_autofree char *root = NULL;
   Loader ld;
@@ -716,16 +825,34 @@ rl_dataset_load (const char *kind, const char *path, GError **error)
   ds->problems = g_ptr_array_new_with_free_func (g_free);
   ld.ds = ds;
   ld.names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ld.opt = opt;
 
+  RlLabelConvention given = opt ? opt->label_convention : RL_LABEL_CONVENTION_UNSET;
   if (strcmp (kind, "camvid") == 0)
     {
       ds->spec = rl_class_spec_camvid ();
+      if (given != RL_LABEL_CONVENTION_UNSET)
+        {
+          g_hash_table_unref (ld.names);
+          g_set_error (error, RL_DATASET_ERROR, RL_DATASET_ERROR_FORMAT,
+                       "%s: CamVid labels have one numbering (0..10, 11 = void); a label "
+                       "convention applies to sunrgbd and folder datasets", root);
+          return NULL;
+        }
       ok = load_camvid (&ld, root, error);
     }
   else if (strcmp (kind, "sunrgbd") == 0)
     {
       ds->spec = rl_class_spec_sunrgbd ();
-      ok = load_sunrgbd (&ld, root, error);
+      /* Never guessed from the values: the option's, else the toolbox's, said so. */
+      ds->label_convention = given != RL_LABEL_CONVENTION_UNSET ? given
+                                                                : RL_LABEL_CONVENTION_1_BASED;
+      ds->label_convention_source = g_strdup (given == RL_LABEL_CONVENTION_UNSET ? "default"
+                                              : opt->label_convention_source
+                                                ? opt->label_convention_source
+                                                : "the option");
+      ds->label_map = rl_label_convention_map (ds->label_convention, ds->spec, error);
+      ok = ds->label_map != NULL && load_sunrgbd (&ld, root, error);
     }
   else if (strcmp (kind, "voc") == 0)
     ok = load_voc (&ld, root, error);
@@ -754,7 +881,24 @@ rl_dataset_read_label (const RlDataset *ds, const char *path, int *width, int *h
                        guint8 **labels, GError **error)
 {
   if (ds->label_map != NULL)
-    return rl_label_map_read (ds->label_map, path, width, height, labels, error);
+    {
+      g_autoptr (GError) local = NULL;
+      if (rl_label_map_read (ds->label_map, path, width, height, labels, &local))
+        return TRUE;
+      /* A value outside the convention: say which one was used and how to change it. */
+      if (ds->label_convention != RL_LABEL_CONVENTION_UNSET
+          && g_error_matches (local, RL_IMAGE_ERROR, RL_IMAGE_ERROR_VALUE))
+        g_set_error (error, local->domain, local->code,
+                     "%s; the convention is %s: are the labels numbered another way "
+                     "(--label-convention, or \"label_convention\" in classes.json)?",
+                     local->message,
+                     g_strcmp0 (ds->label_convention_source, "default") == 0
+                       ? "the default (the SUN RGB-D toolbox's)"
+                       : ds->label_convention_source);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   return rl_label_read (path, width, height, labels, error);
 }
 

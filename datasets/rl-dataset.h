@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include "rl-class-spec.h"
+#include "rl-label-convention.h"
 #include "rl-label-map.h"
 
 #define RL_DATASET_ERROR (rl_dataset_error_quark ())
@@ -33,7 +34,17 @@ typedef struct
   GPtrArray *samples;     /* RlSample*, in list-file order, train then val then test */
   GPtrArray *problems;    /* char*: one line per bad sample/line ("file: cause") */
   RlLabelMap *label_map;  /* NULL: label files hold class values; else they go through it */
+  RlLabelConvention label_convention;  /* UNSET: none applies (CamVid, a plain folder) */
+  char *label_convention_source;       /* where it came from: "--label-convention", the
+                                        * classes.json path, or "default" */
 } RlDataset;
+
+/* What a loader is told beside the kind and the path. */
+typedef struct
+{
+  RlLabelConvention label_convention;  /* UNSET: classes.json's, else the kind's default */
+  const char *label_convention_source; /* how it was given, for messages ("--label-convention") */
+} RlDatasetOptions;
 
 /* A CamVid list file above this is refused (a problem line) before it is read. */
 #define RL_DATASET_MAX_LIST_BYTES (64 << 20)
@@ -46,6 +57,17 @@ typedef struct
  * Fails only when nothing sensible can be loaded
  * (folder missing, no list files / images); per-sample problems go to ->problems. */
 RlDataset *rl_dataset_load (const char *kind, const char *path, GError **error);
+
+/* As rl_dataset_load, with options (NULL: none). The label convention (rl-label-convention.h):
+ * sunrgbd: the option's, else 1-based (the SUN RGB-D toolbox's, reported as the default);
+ * folder: the option's or classes.json's "label_convention" (they must agree; with neither the
+ * values are classes.json's classes as before); camvid: none (an option is an error). */
+RlDataset *rl_dataset_load_with (const char *kind, const char *path, const RlDatasetOptions *opt,
+                                 GError **error);
+
+/* One line saying how the labels are read, e.g. "labels read as 0-based-255 (0..36 the classes,
+ * 255 = void), from --label-convention"; NULL when no convention applies. g_free(). */
+char *rl_dataset_describe_labels (const RlDataset *ds);
 
 /* Decodes every image and label: checks decodability, that label size equals image size and
  * that every label value is allowed by the spec. Appends a line to ->problems per bad sample

@@ -174,6 +174,17 @@ rl_project_import (RlProject *project, const char *kind, const char *path,
                    gpointer data, GCancellable *cancellable, guint *n_added,
                    GPtrArray **problems, GError **error)
 {
+  return rl_project_import_with (project, kind, path, NULL, progress, data, cancellable,
+                                 n_added, problems, error);
+}
+
+gboolean
+rl_project_import_with (RlProject *project, const char *kind, const char *path,
+                        const RlDatasetOptions *dataset_options,
+                        void (*progress) (guint done, guint total, gpointer data),
+                        gpointer data, GCancellable *cancellable, guint *n_added,
+                        GPtrArray **problems, GError **error)
+{
   RlProject *p = project;
   g_return_val_if_fail (kind != NULL && path != NULL, FALSE);
   if (n_added)
@@ -181,7 +192,7 @@ rl_project_import (RlProject *project, const char *kind, const char *path,
   g_autoptr (GPtrArray) probs = g_ptr_array_new_with_free_func (g_free);
 
   g_autoptr (GError) local = NULL;
-  g_autoptr (RlDataset) ds = rl_dataset_load (kind, path, &local);
+  g_autoptr (RlDataset) ds = rl_dataset_load_with (kind, path, dataset_options, &local);
   if (ds == NULL)
     {
       int code = g_error_matches (local, RL_DATASET_ERROR, RL_DATASET_ERROR_KIND)

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 #include "rl-class-spec.h"
+#include "rl-dataset.h"
 #include "rl-edit.h"
 
 #define RL_PROJECT_ERROR (rl_project_error_quark ())
@@ -85,6 +86,12 @@ gboolean rl_project_import (RlProject *project, const char *kind, const char *pa
                             void (*progress) (guint done, guint total, gpointer data),
                             gpointer data, GCancellable *cancellable, guint *n_added,
                             GPtrArray **problems, GError **error);
+/* As rl_project_import, with the dataset loader's options (the label convention; NULL: none). */
+gboolean rl_project_import_with (RlProject *project, const char *kind, const char *path,
+                                 const RlDatasetOptions *dataset_options,
+                                 void (*progress) (guint done, guint total, gpointer data),
+                                 gpointer data, GCancellable *cancellable, guint *n_added,
+                                 GPtrArray **problems, GError **error);
 
 /* All images in name order (RlImageInfo*, owned by the array). pred_miou/pred_bf are those of
  * the prediction shown (the current model's, else the newest), scored against the current

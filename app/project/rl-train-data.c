@@ -79,10 +79,31 @@ resize_labels (const guint8 *src, int sh, int sw, guint8 *dst, int dh, int dw)
     }
 }
 
+static RlTrainSet *train_set_load (GPtrArray *samples, const RlClassSpec *spec,
+                                    const RlDataset *ds, double scale,
+                                    void (*progress) (guint done, guint total, gpointer data),
+                                    gpointer data, GError **error);
+
 RlTrainSet *
 rl_train_set_load (GPtrArray *samples, const RlClassSpec *spec, double scale,
                    void (*progress) (guint done, guint total, gpointer data), gpointer data,
                    GError **error)
+{
+  return train_set_load (samples, spec, NULL, scale, progress, data, error);
+}
+
+RlTrainSet *
+rl_train_set_load_ds (GPtrArray *samples, const RlDataset *ds, double scale,
+                      void (*progress) (guint done, guint total, gpointer data), gpointer data,
+                      GError **error)
+{
+  return train_set_load (samples, ds->spec, ds, scale, progress, data, error);
+}
+
+static RlTrainSet *
+train_set_load (GPtrArray *samples, const RlClassSpec *spec, const RlDataset *ds, double scale,
+                void (*progress) (guint done, guint total, gpointer data), gpointer data,
+                GError **error)
 {
   g_return_val_if_fail (samples != NULL && spec != NULL, NULL);
   if (!(scale > 0.0 && scale <= 1.0))
@@ -127,7 +148,8 @@ rl_train_set_load (GPtrArray *samples, const RlClassSpec *spec, double scale,
       g_autofree guint8 *rgb = NULL;
       g_autofree guint8 *lab = NULL;
       if (!rl_image_read_rgb (s->image_path, &iw, &ih, &rgb, error)
-          || !rl_label_read (s->label_path, &lw, &lh, &lab, error))
+          || !(ds != NULL ? rl_dataset_read_label (ds, s->label_path, &lw, &lh, &lab, error)
+                          : rl_label_read (s->label_path, &lw, &lh, &lab, error)))
         return NULL;
       if (iw != lw || ih != lh)
         {

@@ -41,6 +41,11 @@ typedef struct
 RlTrainSet *rl_train_set_load (GPtrArray *samples, const RlClassSpec *spec, double scale,
                                void (*progress) (guint done, guint total, gpointer data),
                                gpointer data, GError **error);
+/* As rl_train_set_load with ds's spec, reading each label through the dataset
+ * (rl_dataset_read_label: its label map or label convention). */
+RlTrainSet *rl_train_set_load_ds (GPtrArray *samples, const RlDataset *ds, double scale,
+                                  void (*progress) (guint done, guint total, gpointer data),
+                                  gpointer data, GError **error);
 void rl_train_set_free (RlTrainSet *set);
 
 /* Median-frequency balancing (Eigen & Fergus): freq(c) = class_pixels[c] /

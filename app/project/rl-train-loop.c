@@ -404,7 +404,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
                    ds->root, opt->train_split);
       return FALSE;
     }
-  g_autoptr (RlTrainSet) train = rl_train_set_load (train_samples, ds->spec, opt->scale, NULL,
+  g_autoptr (RlTrainSet) train = rl_train_set_load_ds (train_samples, ds, opt->scale, NULL,
                                                     NULL, error);
   if (train == NULL)
     return FALSE;
@@ -414,7 +414,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       g_autoptr (GPtrArray) val_samples = rl_dataset_split (ds, opt->val_split);
       if (val_samples->len > 0)
         {
-          val = rl_train_set_load (val_samples, ds->spec, opt->scale, NULL, NULL, error);
+          val = rl_train_set_load_ds (val_samples, ds, opt->scale, NULL, NULL, error);
           if (val == NULL)
             return FALSE;
         }
@@ -422,7 +422,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
   g_autoptr (RlTrainSet) hold = NULL;
   if (hold_samples != NULL)
     {
-      hold = rl_train_set_load (hold_samples, ds->spec, opt->scale, NULL, NULL, error);
+      hold = rl_train_set_load_ds (hold_samples, ds, opt->scale, NULL, NULL, error);
       if (hold == NULL)
         return FALSE;
     }

@@ -532,8 +532,9 @@ test_sunrgbd_layouts (void)
   g_autofree guint8 *l = g_malloc (7 * 5);
   g_autofree char *lpath = NULL;
 
-  /* The common conversion: img-NNNNNN.jpg per split folder, all labels in one folder; values
-   * above 37 (here 255) are void, not errors. */
+  /* The common conversion: img-NNNNNN.jpg per split folder, all labels in one folder. Values
+   * above 37 do not fit the default 1-based convention and are refused (a 0-based file with
+   * 255 = void would otherwise shift silently); 1-based-255 takes 255 as void, not 200. */
   write_jpeg (conv, "SUNRGBD-train_images/img-005051.jpg", 7, 5);
   write_jpeg (conv, "SUNRGBD-train_images/img-005052.jpg", 7, 5);
   write_jpeg (conv, "SUNRGBD-test_images/img-000001.jpg", 7, 5);
@@ -553,7 +554,16 @@ test_sunrgbd_layouts (void)
   g_assert_cmpstr (rl_dataset_find (a, "img-005051")->label_path, ==, lpath);
   g_assert_null (rl_dataset_find (a, "img-005052")->label_path);
   g_assert_nonnull (rl_dataset_find (a, "img-000001")->label_path);
-  g_assert_cmpuint (rl_dataset_validate (a, FALSE, NULL, NULL), ==, 0);
+  g_assert_cmpuint (rl_dataset_validate (a, FALSE, NULL, NULL), ==, 2);
+  g_assert_true (has_problem (a, "img-005051.png", "value 255 at pixel (3, 0)"));
+  g_assert_true (has_problem (a, "img-000001.png", "value 200 at pixel (1, 1)"));
+  {
+    RlDatasetOptions opt = { RL_LABEL_CONVENTION_1_BASED_255, "--label-convention" };
+    g_autoptr (RlDataset) a255 = rl_dataset_load_with ("sunrgbd", conv, &opt, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (rl_dataset_validate (a255, FALSE, NULL, NULL), ==, 1);
+    g_assert_true (has_problem (a255, "img-000001.png", "value 200 at pixel (1, 1)"));
+  }
 
   /* The sample's layout with label folders next to color/, and a label of the wrong size. */
   write_jpeg (skku, "train/color/0001.png", 7, 5);

@@ -1,0 +1,142 @@
+/* The new-model job (rl-new-model-job.h) on a project of 2 real indoor images with no model:
+ * progress arrives in the caller's thread, the result is version 1 with no parent and made
+ * current; a second run cancelled at its first step fails with G_IO_ERROR_CANCELLED and adds
+ * nothing. Small: 1/4 scale, 96x128 crops, a few steps. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rl-new-model-job.h"
+#include "rl-project.h"
+
+typedef struct
+{
+  GMainLoop *loop;
+  GThread *main_thread;
+  GCancellable *cancel_on_first;
+  int progress_calls;
+  gboolean wrong_thread;
+  gboolean ok;
+  RlNewModelResult res;
+  GError *error;
+} Run;
+
+static void
+on_progress (const RlTrainProgress *p, gpointer data)
+{
+  Run *r = data;
+  r->progress_calls++;
+  r->wrong_thread |= g_thread_self () != r->main_thread;
+  if (r->cancel_on_first != NULL)
+    g_cancellable_cancel (r->cancel_on_first);
+}
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *r = data;
+  r->ok = rl_new_model_finish (result, &r->res, &r->error);
+  g_main_loop_quit (r->loop);
+}
+
+static guint
+n_models (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) models = rl_project_list_models (p, &error);
+  g_assert_no_error (error);
+  return models->len;
+}
+
+static void
+test_job (void)
+{
+  const char *sun = g_getenv ("RELABEL_SUNRGBD");
+  g_assert_nonnull (sun);
+  g_autofree char *indoor = g_build_filename (sun, "..", "indoor-labelled", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("relabel-nm-job-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *color = g_build_filename (tmp, "ds", "train", "color", NULL);
+  g_autofree char *label = g_build_filename (tmp, "ds", "train", "label", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (color, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (label, 0755), ==, 0);
+  const char *stems[] = { "nyu0001", "nyu0300" };
+  for (guint i = 0; i < G_N_ELEMENTS (stems); i++)
+    {
+      g_autofree char *img = g_strdup_printf ("%s/images/%s.png", indoor, stems[i]);
+      g_autofree char *lab = g_strdup_printf ("%s/labels37/%s.png", indoor, stems[i]);
+      g_autofree char *img_to = g_strdup_printf ("%s/%s.png", color, stems[i]);
+      g_autofree char *lab_to = g_strdup_printf ("%s/%s.png", label, stems[i]);
+      g_assert_cmpint (symlink (img, img_to), ==, 0);
+      g_assert_cmpint (symlink (lab, lab_to), ==, 0);
+    }
+  g_autofree char *path = g_build_filename (tmp, "p.relabel", NULL);
+  g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
+  {
+    g_autoptr (RlProject) p = rl_project_open (path, TRUE, &error);
+    g_assert_no_error (error);
+    RlDatasetOptions dopt = { RL_LABEL_CONVENTION_1_BASED, "test" };
+    guint added = 0;
+    g_assert_true (rl_project_import_with (p, "sunrgbd", ds, &dopt, NULL, NULL, NULL, &added,
+                                           NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (added, ==, 2);
+  }
+  g_assert_cmpuint (n_models (path), ==, 0);
+
+  RlNewModelOptions opt;
+  rl_new_model_options_init (&opt);
+  opt.train.iters = 4;
+  opt.train.scale = 0.25;
+  opt.train.crop_h = 96;
+  opt.train.crop_w = 128;
+  opt.train.threads = 1;
+  opt.train.quiet = TRUE;
+
+  Run r = { 0 };
+  r.loop = g_main_loop_new (NULL, FALSE);
+  r.main_thread = g_thread_self ();
+  rl_new_model_async (NULL, path, &opt, on_progress, &r, NULL, on_done, &r);
+  g_main_loop_run (r.loop);
+  g_assert_no_error (r.error);
+  g_assert_true (r.ok);
+  g_assert_cmpint (r.progress_calls, ==, 4);
+  g_assert_false (r.wrong_thread);
+  g_assert_cmpint (r.res.model_id, ==, 1);
+  g_assert_true (r.res.made_current);
+  g_assert_cmpint (r.res.train_images, ==, 2);
+  g_assert_cmpuint (n_models (path), ==, 1);
+  g_main_loop_unref (r.loop);
+
+  /* Cancelled at its first step: nothing added. */
+  Run c = { 0 };
+  c.loop = g_main_loop_new (NULL, FALSE);
+  c.main_thread = g_thread_self ();
+  c.cancel_on_first = g_cancellable_new ();
+  opt.train.iters = 500;
+  rl_new_model_async (NULL, path, &opt, on_progress, &c, c.cancel_on_first, on_done, &c);
+  g_main_loop_run (c.loop);
+  g_assert_false (c.ok);
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (c.progress_calls, <, 500);
+  g_clear_error (&c.error);
+  g_assert_cmpuint (n_models (path), ==, 1);
+  g_object_unref (c.cancel_on_first);
+  g_main_loop_unref (c.loop);
+
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/new-model/job", test_job);
+  return g_test_run ();
+}

@@ -1,0 +1,86 @@
+#!/bin/sh
+# relabel train --project: a new model from scratch on a project of 4 real indoor images (NYU
+# Depth v2 with SUN RGB-D 37-class labels, ../shared/datasets/indoor-labelled) that has no model:
+# the loss falls, the result is a version with no parent, the 4 images recorded as trained on,
+# made current, and it pre-labels (scores the project, predicts an image in the SUN RGB-D
+# palette); SIGTERM stops a run and adds nothing; bad combinations are refused.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+indoor=$(cd "$RELABEL_SUNRGBD/../indoor-labelled" 2>/dev/null && pwd) || fail "no indoor-labelled"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/ds/train/color" "$tmp/ds/train/label"
+for s in nyu0001 nyu0300 nyu0388 nyu0433; do
+  ln -s "$indoor/images/$s.png" "$tmp/ds/train/color/$s.png"
+  ln -s "$indoor/labels37/$s.png" "$tmp/ds/train/label/$s.png"
+done
+P=$tmp/p.relabel
+"$RELABEL_BIN" import --project "$P" --dataset sunrgbd --label-convention 1-based "$tmp/ds" \
+  > "$tmp/import.out" || fail "import exited $?"
+grep -q "labels read as 1-based (0 = void, 1..37 the classes), from --label-convention" \
+  "$tmp/import.out" || fail "import did not say the convention: $(cat "$tmp/import.out")"
+[ "$("$RELABEL_BIN" models --project "$P" --json | tr -d ' \n')" = "[]" ] \
+  || fail "the new project already has a model"
+
+# Refusals: one line each, exit 2.
+"$RELABEL_BIN" train --project "$P" --dataset "sunrgbd:$tmp/ds" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "exclude each other" "$tmp/err" || fail "--project with --dataset: $rc"
+"$RELABEL_BIN" train --project "$P" --init "$tmp/none.safetensors" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "do not apply" "$tmp/err" || fail "--project with --init: $rc"
+"$RELABEL_BIN" train --project "$tmp/missing.relabel" 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "missing.relabel: no such project file" "$tmp/err" \
+  || fail "missing project: $rc $(cat "$tmp/err")"
+
+# 1. A short run at 1/4 scale (160x120 images, 96x128 crops): the loss falls, a version appears.
+"$RELABEL_BIN" train --project "$P" --iters 24 --scale 0.25 --crop 96x128 --threads 2 -q \
+  --out "$tmp/m.safetensors" > "$tmp/train.out" || fail "train --project exited $?"
+cat "$tmp/train.out"
+/usr/bin/python3 - "$tmp/train.out" <<'PY' || exit 1
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"version (\d+) \(segnet-basic, no parent\), trained from scratch on (\d+) labelled "
+              r"images, (\d+) steps .* first tenth of the steps ([0-9.]+), of the last ([0-9.]+); "
+              r"made current", t)
+assert m, t
+version, images, steps, first, last = int(m[1]), int(m[2]), int(m[3]), float(m[4]), float(m[5])
+assert (version, images, steps) == (1, 4, 24), (version, images, steps)
+# 38-way cross-entropy starts near ln(38) = 3.6 (He init, weighted); it must fall clearly.
+assert first > 2.5 and last < 0.75 * first, (first, last)
+PY
+/usr/bin/python3 - "$P" "$RELABEL_BIN" <<'PY' || exit 1
+import json, subprocess, sys
+p, b = sys.argv[1], sys.argv[2]
+models = json.loads(subprocess.check_output([b, "models", "--project", p, "--json"]))
+assert len(models) == 1, models
+m = models[0]
+assert m["version"] == 1 and m["parent"] is None and m["current"] is True, m
+assert m["trained_on"] == 4 and m["settings"]["kind"] == "new-model", m
+s = m["settings"]
+assert (s["lr"], s["lr_poly"], s["class_weight_power"]) == (0.02, 0.9, 0.5), s
+imgs = subprocess.check_output([b, "models", "--project", p, "--images", "1"], text=True)
+assert sorted(l.split()[0] for l in imgs.splitlines() if l.strip()) == \
+    ["nyu0001", "nyu0300", "nyu0388", "nyu0433"], imgs
+PY
+# 2. It pre-labels: the project's images scored with it (in-sample), and an image predicted.
+"$RELABEL_BIN" eval --project "$P" --json > "$tmp/eval.json" || fail "eval --project exited $?"
+/usr/bin/python3 -c "
+import json, sys; e = json.load(open('$tmp/eval.json'))
+g = e.get('global_accuracy', e.get('G'))
+assert g is not None and g > 0.05, e.keys()
+print('in-sample G after 24 steps: %.3f' % g)" || fail "eval output"
+"$RELABEL_BIN" predict --model "$tmp/m.safetensors" --out "$tmp/pred" --threads 2 \
+  "$indoor/images/nyu0046.png" > /dev/null || fail "predict exited $?"
+[ -s "$tmp/pred/nyu0046.png" ] || fail "no prediction written"
+
+# 3. SIGTERM during a run: stops, says so, adds nothing.
+"$RELABEL_BIN" train --project "$P" --iters 5000 --scale 0.25 --crop 96x128 --threads 1 \
+  > "$tmp/stop.out" 2> "$tmp/stop.err" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "^iter 2/" "$tmp/stop.err"; do sleep 0.5; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 1 ] || fail "stopped run exited $rc"
+grep -q "stopped; nothing was added to" "$tmp/stop.err" || fail "no stop message: $(tail -2 "$tmp/stop.err")"
+n=$("$RELABEL_BIN" models --project "$P" --json | /usr/bin/python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
+[ "$n" = 1 ] || fail "a stopped run added a version ($n versions)"
+echo "PASS"
