@@ -45,8 +45,7 @@ rl_cmd_import (int argc, char **argv)
   if (project_path == NULL || kind == NULL || argc != 2)
     {
       fprintf (stderr, "relabel import: usage: relabel import --project P "
-                       "--dataset camvid|sunrgbd|folder|voc|cityscapes [--label-convention CONV] PATH
-");
+                       "--dataset camvid|sunrgbd|folder|voc|cityscapes [--label-convention CONV] PATH\n");
       return 2;
     }
   if (g_strcmp0 (kind, "camvid") != 0 && g_strcmp0 (kind, "sunrgbd") != 0
