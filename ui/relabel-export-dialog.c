@@ -25,7 +25,7 @@ struct _RelabelExportDialog
 
 G_DEFINE_FINAL_TYPE (RelabelExportDialog, relabel_export_dialog, GTK_TYPE_WINDOW)
 
-static const char *const formats[] = { "camvid", "color", NULL };
+static const char *const formats[] = { "camvid", "color", "voc", "cityscapes", NULL };
 static const char *const labels[] = { "corrected", "original", "prediction", NULL };
 
 static void
@@ -142,7 +142,9 @@ relabel_export_dialog_new (GtkWindow *parent, RlSession *session)
   GtkGrid *grid = GTK_GRID (gtk_grid_new ());
   gtk_grid_set_row_spacing (grid, 8);
   gtk_grid_set_column_spacing (grid, 12);
-  const char *fmt_names[] = { "CamVid (indexed label PNGs)", "Colour-coded label PNGs", NULL };
+  const char *fmt_names[] = { "CamVid (indexed label PNGs)", "Colour-coded label PNGs",
+                              "Pascal VOC (SegmentationClass)", "Cityscapes (gtFine labelIds)",
+                              NULL };
   self->format = GTK_DROP_DOWN (row (grid, 0, "_Format", gtk_drop_down_new_from_strings (fmt_names)));
 
   self->splits = g_ptr_array_new_with_free_func (g_free);
