@@ -88,7 +88,10 @@ gboolean rl_session_get_image (RlSession *self, int *width, int *height, const g
                                const guint8 **prediction);
 
 /* Applies edit to the shown image (see the top of this file). FALSE with error when the edit is
- * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded). */
+ * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded).
+ * *n_changed counts on the session's copy, which an undo or redo still on the writer has not
+ * changed yet: right after one it is provisional ("mask-changed" follows with the project's
+ * result when it differs). */
 gboolean rl_session_apply_edit (RlSession *self, const RlEdit *edit, guint *n_changed,
                                 GError **error);
 /* The Boundary view: while wanted, the session computes rl_metrics_boundary_errors (engine/

@@ -164,6 +164,19 @@ apply_line (GArray *stack, const char *line)
     g_array_set_size (stack, stack->len - 1);
 }
 
+/* Every step the project recorded for the image, applied or undone: the set of their k. */
+static GHashTable *
+recorded_steps (RlProject *p, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) edits = rl_project_list_edits (p, id, &error);
+  g_assert_no_error (error);
+  GHashTable *ks = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < edits->len; i++)
+    g_hash_table_add (ks, GINT_TO_POINTER (tool_k (((RlEditInfo *) edits->pdata[i])->tool)));
+  return ks;
+}
+
 static gboolean
 same_stack (const GArray *a, const GArray *b)
 {
@@ -268,12 +281,22 @@ test_session_crash (void)
       /* flushed: everything up to the last "F"; pending: what was queued after it */
       g_auto (GStrv) raw = g_strsplit (buf->str, "\n", -1);
       g_string_free (buf, TRUE);
+      integrity_ok (proj);
+      g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+      g_assert_no_error (error);
+      g_autoptr (GHashTable) recorded = recorded_steps (p, id);
       g_autoptr (GPtrArray) kept = g_ptr_array_new ();
       for (int i = 0; raw[i] != NULL; i++)
         if (strcmp (raw[i], "X") == 0)
           {
+            /* The session counted no change on its copy, which is provisional while an undo
+             * queued before the edit has not come back (the copy still shows the state before
+             * it): the edit is withdrawn unless the project recorded it. */
             g_assert_cmpuint (kept->len, >, 0);
-            g_ptr_array_set_size (kept, kept->len - 1);   /* withdraws the edit before it */
+            const char *e = kept->pdata[kept->len - 1];
+            g_assert_true (e[0] == 'E');
+            if (!g_hash_table_contains (recorded, GINT_TO_POINTER (atoi (e + 2))))
+              g_ptr_array_set_size (kept, kept->len - 1);
           }
         else
           g_ptr_array_add (kept, raw[i]);
@@ -288,9 +311,6 @@ test_session_crash (void)
           apply_line (expected, lines[i]);
           total_flushed += lines[i][0] != 'F';
         }
-      integrity_ok (proj);
-      g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
-      g_assert_no_error (error);
       g_autoptr (GArray) got_stack = applied_steps (p, id);
       /* the project holds the flushed state plus a prefix of the pending operations */
       gboolean found = same_stack (got_stack, expected);
