@@ -24,19 +24,6 @@ sample_new (const char *name, const char *image, const char *label, const char *
   return s;
 }
 
-static void
-sample_free (gpointer p)
-{
-  RlSample *s = p;
-
-  if (s == NULL)
-    return;
-  g_free (s->name);
-  g_free (s->image_path);
-  g_free (s->label_path);
-  g_free (s->split);
-  g_free (s);
-}
 
 void
 rl_dataset_free (RlDataset *ds)
@@ -821,7 +808,7 @@ rl_dataset_load_with (const char *kind, const char *path, const RlDatasetOptions
   ds->kind = g_strdup (kind);
   /* A single CamVid list file: the dataset's root is the folder holding it. */
   ds->root = g_file_test (root, G_FILE_TEST_IS_DIR) ? g_strdup (root) : g_path_get_dirname (root);
-  ds->samples = g_ptr_array_new_with_free_func (sample_free);
+  ds->samples = g_ptr_array_new_with_free_func (rl_sample_free);
   ds->problems = g_ptr_array_new_with_free_func (g_free);
   ld.ds = ds;
   ld.names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1040,4 +1027,35 @@ rl_dataset_find (RlDataset *ds, const char *name)
         return s;
     }
   return NULL;
+}
+
+void
+rl_sample_free (gpointer sample)
+{
+  RlSample *s = sample;
+  if (s == NULL)
+    return;
+  g_free (s->name);
+  g_free (s->image_path);
+  g_free (s->label_path);
+  g_free (s->split);
+  g_free (s);
+}
+
+void
+rl_dataset_remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rl_dataset_remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
 }

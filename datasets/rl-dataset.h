@@ -26,6 +26,11 @@ typedef struct
   char *split;       /* "train", "val", "test", ... */
 } RlSample;
 
+/* Frees a sample built outside a dataset (a project's temporary training set). */
+void rl_sample_free (gpointer sample);
+/* Removes a temporary folder with everything in it (symbolic links are removed, not followed). */
+void rl_dataset_remove_tree (const char *path);
+
 typedef struct
 {
   char *kind;             /* "camvid", "sunrgbd", "folder" */

@@ -76,35 +76,6 @@ typedef struct
 } Job;
 
 static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
-sample_free (gpointer data)
-{
-  RlSample *s = data;
-  g_free (s->name);
-  g_free (s->image_path);
-  g_free (s->label_path);
-  g_free (s->split);
-  g_free (s);
-}
-
-static void
 job_clear (Job *job)
 {
   rl_model_free (job->base);
@@ -116,7 +87,7 @@ job_clear (Job *job)
   g_clear_pointer (&job->trained, g_array_unref);
   g_clear_pointer (&job->lineage_trained, g_hash_table_unref);
   if (job->tmpdir != NULL)
-    remove_tree (job->tmpdir);
+    rl_dataset_remove_tree (job->tmpdir);
   g_free (job->tmpdir);
   g_free (job->base_path);
   g_free (job->class_weights);
@@ -490,7 +461,7 @@ prepare_data (Job *job, const RlClassSpec *spec, GError **error)
   job->ds->kind = g_strdup (rl_project_get_dataset_kind (job->project));
   job->ds->root = g_strdup (rl_project_get_path (job->project));
   job->ds->spec = rl_class_spec_copy (spec);
-  job->ds->samples = g_ptr_array_new_with_free_func (sample_free);
+  job->ds->samples = g_ptr_array_new_with_free_func (rl_sample_free);
   job->ds->problems = g_ptr_array_new_with_free_func (g_free);
   job->trained = g_array_new (FALSE, FALSE, sizeof (RlTrainedImage));
   g_autofree char *labels = g_build_filename (job->tmpdir, "labels", NULL);

@@ -48,35 +48,6 @@ typedef struct
   int last_iter;
 } Job;
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
-sample_free (gpointer data)
-{
-  RlSample *s = data;
-  g_free (s->name);
-  g_free (s->image_path);
-  g_free (s->label_path);
-  g_free (s->split);
-  g_free (s);
-}
-
 /* Writes the current mask of info to tmpdir/labels/ID.png and records its label version. */
 static gboolean
 add_image (Job *job, const RlImageInfo *info, GError **error)
@@ -218,7 +189,7 @@ run (Job *job, RlNewModelResult *res, GError **error)
   job->ds->kind = g_strdup (rl_project_get_dataset_kind (job->project));
   job->ds->root = g_strdup (rl_project_get_path (job->project));
   job->ds->spec = rl_class_spec_copy (spec);
-  job->ds->samples = g_ptr_array_new_with_free_func (sample_free);
+  job->ds->samples = g_ptr_array_new_with_free_func (rl_sample_free);
   job->ds->problems = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < images->len; i++)
     {
@@ -329,7 +300,7 @@ rl_new_model_run (const char *project_path, const RlNewModelOptions *opt,
   g_clear_pointer (&job.project, rl_project_close);
   rl_dataset_free (job.ds);
   if (job.tmpdir != NULL)
-    remove_tree (job.tmpdir);
+    rl_dataset_remove_tree (job.tmpdir);
   g_free (job.tmpdir);
   g_array_unref (job.trained);
   g_array_unref (job.losses);
