@@ -92,3 +92,11 @@ rl_cli_parse_class (const char *s, const RlClassSpec *spec)
     return spec->ignore_index;
   return -1;
 }
+
+void
+rl_cli_print_json (JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *text = json_to_string (root, TRUE);
+  printf ("%s\n", text);
+}

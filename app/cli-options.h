@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "rl-class-spec.h"
 #include "rl-layers.h"
 
@@ -12,6 +13,9 @@ gboolean rl_cli_parse (const char *cmd, GOptionContext *ctx, int *argc, char ***
 /* "auto" (or NULL), "reference", "fp32", "bf16" -> *path; otherwise prints
  * "relabel CMD: --engine wants auto, reference, fp32 or bf16" and returns FALSE. */
 gboolean rl_cli_engine_path (const char *cmd, const char *name, RlEnginePath *path);
+
+/* Prints the builder's value as indented JSON and a newline on stdout. */
+void rl_cli_print_json (JsonBuilder *b);
 
 /* "X,Y" (numbers, optionally fractional, finite). */
 gboolean rl_cli_parse_point (const char *s, double *x, double *y);

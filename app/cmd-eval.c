@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-options.h"
 #include "relabel-cli.h"
 #include "rl-metrics-json.h"
 #include "rl-class-spec.h"
@@ -218,11 +219,7 @@ print_cell (const RlEvalResult *r, int truth, int pred, gboolean json)
     }
   json_builder_end_array (b);
   if (json)
-    {
-      g_autoptr (JsonNode) root = json_builder_get_root (b);
-      g_autofree char *text = json_to_string (root, TRUE);
-      printf ("%s\n", text);
-    }
+    rl_cli_print_json (b);
   return 0;
 }
 

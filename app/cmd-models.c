@@ -238,11 +238,7 @@ print_trained_images (RlProject *project, gint64 model_id, gboolean json)
     }
   json_builder_end_array (b);
   if (json)
-    {
-      g_autoptr (JsonNode) root = json_builder_get_root (b);
-      g_autofree char *text = json_to_string (root, TRUE);
-      printf ("%s\n", text);
-    }
+    rl_cli_print_json (b);
   return 0;
 }
 
@@ -443,14 +439,7 @@ rl_cmd_models (int argc, char **argv)
     }
   json_builder_end_array (b);
   if (json)
-    {
-      g_autoptr (JsonGenerator) gen = json_generator_new ();
-      g_autoptr (JsonNode) root = json_builder_get_root (b);
-      json_generator_set_root (gen, root);
-      json_generator_set_pretty (gen, TRUE);
-      g_autofree char *text = json_generator_to_data (gen, NULL);
-      printf ("%s\n", text);
-    }
+    rl_cli_print_json (b);
   else if (models->len == 0)
     printf ("no model versions\n");
   return 0;
