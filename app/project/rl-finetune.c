@@ -264,12 +264,11 @@ is_corrected (const RlImageInfo *info)
   return info->status == RL_IMAGE_CORRECTED || info->status == RL_IMAGE_REVIEWED;
 }
 
-/* Writes the current mask of info to tmpdir/labels/ID.png, records its label version in
- * job->trained and adds `copies` samples of it to split "train". */
-static gboolean
-add_training_image (Job *job, const RlImageInfo *info, int copies, GError **error)
+gboolean
+rl_finetune_add_training_image (RlProject *project, const RlImageInfo *info, const char *tmpdir,
+                                int copies, GArray *trained, GPtrArray *samples, GError **error)
 {
-  g_autofree char *label = g_strdup_printf ("%s/labels/%" G_GINT64_FORMAT ".png", job->tmpdir,
+  g_autofree char *label = g_strdup_printf ("%s/labels/%" G_GINT64_FORMAT ".png", tmpdir,
                                             info->id);
   g_autofree guint8 *mask = NULL;
   int w, h;
@@ -280,9 +279,9 @@ add_training_image (Job *job, const RlImageInfo *info, int copies, GError **erro
   for (int tries = 0; tries < 3 && rev_after != rec.rev; tries++)
     {
       g_clear_pointer (&mask, g_free);
-      if (!rl_project_get_label_version (job->project, info->id, &rec.rev, error)
-          || !rl_project_get_mask (job->project, info->id, RL_MASK_CURRENT, &w, &h, &mask, error)
-          || !rl_project_get_label_version (job->project, info->id, &rev_after, error))
+      if (!rl_project_get_label_version (project, info->id, &rec.rev, error)
+          || !rl_project_get_mask (project, info->id, RL_MASK_CURRENT, &w, &h, &mask, error)
+          || !rl_project_get_label_version (project, info->id, &rev_after, error))
         return FALSE;
     }
   g_autofree char *sha1 = g_compute_checksum_for_data (G_CHECKSUM_SHA1, mask, (gsize) w * h);
@@ -295,17 +294,24 @@ add_training_image (Job *job, const RlImageInfo *info, int copies, GError **erro
   if (!g_file_set_contents_full (label, data, (gssize) len, G_FILE_SET_CONTENTS_NONE, 0644,
                                  error))
     return FALSE;
-  g_array_append_val (job->trained, rec);
+  g_array_append_val (trained, rec);
   for (int c = 0; c < copies; c++)
     {
-      RlSample *s = g_new0 (RlSample, 1);
-      s->name = g_strdup (info->name);
-      s->image_path = rl_project_image_path (job->project, info->id);
-      s->label_path = g_strdup (label);
-      s->split = g_strdup ("train");
-      g_ptr_array_add (job->ds->samples, s);
+      RlSample *smp = g_new0 (RlSample, 1);
+      smp->name = g_strdup (info->name);
+      smp->image_path = rl_project_image_path (project, info->id);
+      smp->label_path = g_strdup (label);
+      smp->split = g_strdup ("train");
+      g_ptr_array_add (samples, smp);
     }
   return TRUE;
+}
+
+static gboolean
+add_training_image (Job *job, const RlImageInfo *info, int copies, GError **error)
+{
+  return rl_finetune_add_training_image (job->project, info, job->tmpdir, copies, job->trained,
+                                         job->ds->samples, error);
 }
 
 static GPtrArray *

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include "rl-layers.h"
+#include "rl-project.h"
 
 typedef struct
 {
@@ -97,6 +98,14 @@ typedef struct
 } RlFinetuneResult;
 
 void rl_finetune_result_clear (RlFinetuneResult *r);
+
+/* Training data from a project (Retrain and a new model): writes the current mask of info to
+ * TMPDIR/labels/ID.png (TMPDIR/labels must exist), appends the label version it wrote
+ * (RlTrainedImage: the mask revision, read again if an edit landed meanwhile, and the SHA-1 of
+ * its pixels) to trained, and `copies` samples of split "train" (RlSample*) to samples. */
+gboolean rl_finetune_add_training_image (RlProject *project, const RlImageInfo *info,
+                                         const char *tmpdir, int copies, GArray *trained,
+                                         GPtrArray *samples, GError **error);
 
 /* Fine-tunes and registers the result. Opens its own connection to the project at project_path
  * (safe next to the GUI's).

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "rl-dataset.h"
-#include "rl-mask-png.h"
+#include "rl-finetune.h"
 #include "rl-project.h"
 
 void
@@ -47,46 +47,6 @@ typedef struct
   GArray *losses;           /* double, one per step */
   int last_iter;
 } Job;
-
-/* Writes the current mask of info to tmpdir/labels/ID.png and records its label version. */
-static gboolean
-add_image (Job *job, const RlImageInfo *info, GError **error)
-{
-  g_autofree char *label = g_strdup_printf ("%s/labels/%" G_GINT64_FORMAT ".png", job->tmpdir,
-                                            info->id);
-  g_autofree guint8 *mask = NULL;
-  int w, h;
-  RlTrainedImage rec = { info->id, 0, "" };
-  gint64 rev_after = -1;
-  /* An edit landing between reading the revision and the mask would make the record ambiguous:
-   * read until the revision is the same before and after. */
-  for (int tries = 0; tries < 3 && rev_after != rec.rev; tries++)
-    {
-      g_clear_pointer (&mask, g_free);
-      if (!rl_project_get_label_version (job->project, info->id, &rec.rev, error)
-          || !rl_project_get_mask (job->project, info->id, RL_MASK_CURRENT, &w, &h, &mask, error)
-          || !rl_project_get_label_version (job->project, info->id, &rev_after, error))
-        return FALSE;
-    }
-  g_autofree char *sha1 = g_compute_checksum_for_data (G_CHECKSUM_SHA1, mask, (gsize) w * h);
-  g_strlcpy (rec.label_sha1, sha1, sizeof rec.label_sha1);
-  g_autoptr (GBytes) png = rl_mask_png_encode (w, h, mask, error);
-  if (png == NULL)
-    return FALSE;
-  gsize len;
-  const char *data = g_bytes_get_data (png, &len);
-  if (!g_file_set_contents_full (label, data, (gssize) len, G_FILE_SET_CONTENTS_NONE, 0644,
-                                 error))
-    return FALSE;
-  g_array_append_val (job->trained, rec);
-  RlSample *s = g_new0 (RlSample, 1);
-  s->name = g_strdup (info->name);
-  s->image_path = rl_project_image_path (job->project, info->id);
-  s->label_path = g_strdup (label);
-  s->split = g_strdup ("train");
-  g_ptr_array_add (job->ds->samples, s);
-  return TRUE;
-}
 
 static void
 progress (const RlTrainProgress *p, gpointer data)
@@ -202,7 +162,8 @@ run (Job *job, RlNewModelResult *res, GError **error)
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped before training");
           return FALSE;
         }
-      if (!add_image (job, info, error))
+      if (!rl_finetune_add_training_image (job->project, info, job->tmpdir, 1, job->trained,
+                                           job->ds->samples, error))
         return FALSE;
     }
   if (job->ds->samples->len == 0)
