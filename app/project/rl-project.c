@@ -836,6 +836,25 @@ read_current (RlProject *p, const ImageRow *row, GError **error)
   return mask;
 }
 
+/* Steps stmt (prepared and bound, selecting one PNG blob) and decodes the row's mask; *found is
+ * FALSE (no error set) when it selected nothing. */
+static guint8 *
+step_mask (RlProject *p, const ImageRow *row, sqlite3_stmt *stmt, const char *what,
+           gboolean *found, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+  *found = rc != SQLITE_DONE;
+  if (rc == SQLITE_DONE)
+    return NULL;
+  if (rc != SQLITE_ROW)
+    return db_fail (p, error, "cannot read a mask"), NULL;
+  guint8 *out = NULL;
+  if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
+                    row->width, row->height, what, &out, error))
+    return NULL;
+  return out;
+}
+
 /* The original mask or the prediction shown (RL_MASK_ORIGINAL / RL_MASK_PREDICTION) of row, a new
  * copy; NULL with NOT_FOUND when there is none. */
 guint8 *
@@ -849,19 +868,11 @@ read_other (RlProject *p, const ImageRow *row, RlMaskKind kind, GError **error)
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, row->id);
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                   "%s: image '%s' has no %s", p->path, row->name, what);
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (p, error, "cannot read a mask"), NULL;
-  guint8 *out = NULL;
-  if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
-                    row->width, row->height, what, &out, error))
-    return NULL;
+  gboolean found = FALSE;
+  guint8 *out = step_mask (p, row, stmt, what, &found, error);
+  if (!found)
+    g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                 "%s: image '%s' has no %s", p->path, row->name, what);
   return out;
 }
 
@@ -897,19 +908,13 @@ rl_project_get_model_prediction (RlProject *project, gint64 image_id, gint64 mod
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, image_id);
   sqlite3_bind_int64 (stmt, 2, model_id);
-  int rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                   "%s: image '%s' has no prediction of version %" G_GINT64_FORMAT, p->path,
-                   row.name, model_id);
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (p, error, "cannot read a prediction");
-  guint8 *out = NULL;
-  if (!decode_mask (p, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), row.width,
-                    row.height, "prediction", &out, error))
+  gboolean found = FALSE;
+  guint8 *out = step_mask (p, &row, stmt, "prediction", &found, error);
+  if (!found)
+    g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                 "%s: image '%s' has no prediction of version %" G_GINT64_FORMAT, p->path,
+                 row.name, model_id);
+  if (out == NULL)
     return FALSE;
   *width = row.width;
   *height = row.height;
