@@ -230,13 +230,19 @@ on_pointer_moved (RelabelCanvas *canvas, int x, int y, int v, RelabelWindow *sel
           const char *pname = spec != NULL && p < spec->n_classes
                               && rl_class_spec_is_class (spec, p) ? spec->classes[p].name
                                                                   : "void";
-          g_autofree char *with = g_strdup_printf ("%s   predicted %s (%d)", self->pointer_text,
-                                                   pname, p);
+          const guint8 *conf = rl_session_get_confidence (self->session);
+          g_autofree char *sure = conf != NULL
+            ? g_strdup_printf (", %d %% sure", (conf[(gsize) y * w + x] * 100 + 127) / 255)
+            : g_strdup ("");
+          g_autofree char *with = g_strdup_printf ("%s   predicted %s (%d)%s",
+                                                   self->pointer_text, pname, p, sure);
           g_free (self->pointer_text);
           self->pointer_text = g_steal_pointer (&with);
         }
     }
   update_status (self);
+  g_log ("relabel-pointer", G_LOG_LEVEL_DEBUG, "status: %s",
+         gtk_label_get_text (self->status_label));
 }
 
 static void

@@ -355,6 +355,45 @@ rl_suspects_missing (RlProject *project, gint64 model_id, GError **error)
   return g_steal_pointer (&ids);
 }
 
+gboolean
+rl_suspects_get_confidence (RlProject *project, gint64 image_id, gint64 model_id, int width,
+                            int height, guint8 **pred, guint8 **conf, GError **error)
+{
+  g_autoptr (sqlite3) db = db_open (project, error);
+  if (db == NULL)
+    return FALSE;
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (db, project, "SELECT conf FROM predictions WHERE image_id = ? AND model_id = ?"
+                             " AND conf IS NOT NULL", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  sqlite3_bind_int64 (stmt, 2, model_id);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "%s: image %" G_GINT64_FORMAT " has no confidences of version %" G_GINT64_FORMAT,
+                   rl_project_get_path (project), image_id, model_id);
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    return db_fail (db, project, error, "cannot read confidences");
+  g_auto (Conf) c = { 0 };
+  if (!conf_decode (sqlite3_column_blob (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0), width,
+                    height, &c))
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_DB,
+                   "%s: the confidences of image %" G_GINT64_FORMAT " are damaged",
+                   rl_project_get_path (project), image_id);
+      return FALSE;
+    }
+  gsize hw = (gsize) width * height;
+  *pred = g_memdup2 (c.pred, hw);
+  *conf = g_memdup2 (c.conf_pred, hw);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Computing the queue */
 

@@ -24,6 +24,14 @@ gboolean rl_suspects_predict_image (RlProject *project, const RlModel *model, gi
  * confidences: what rl_suspects_predict_image still has to do. */
 GArray *rl_suspects_missing (RlProject *project, gint64 model_id, GError **error);
 
+/* The confidences stored with model_id's prediction of image_id (width x height, as the image):
+ * *pred the predicted classes and *conf round(255 p) of each pixel's predicted class, (H, W)
+ * each, new. FALSE with RL_PROJECT_ERROR_NOT_FOUND when that prediction has none (predicted
+ * before confidences were stored, or not at all). */
+gboolean rl_suspects_get_confidence (RlProject *project, gint64 image_id, gint64 model_id,
+                                     int width, int height, guint8 **pred, guint8 **conf,
+                                     GError **error);
+
 /* Recomputes the queue for model_id (0: the current model) over every image whose prediction
  * by it has confidences: per-class thresholds over all of them, then each image's regions
  * (rl_suspects_find on the current labels; a pixel edited since the prediction counts its label

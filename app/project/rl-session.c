@@ -55,6 +55,7 @@ typedef struct
   gint64 model;
   int width, height;
   guint8 *rgb, *current, *original, *prediction;
+  guint8 *confidence;       /* LOAD, INFO: the prediction's stored confidences, or NULL */
   RlImageInfo *info;
   gboolean done;
   guint n_changed;
@@ -97,6 +98,7 @@ struct _RlSession
   gint64 want_image;          /* the last one asked for */
   int width, height;
   guint8 *rgb, *current, *original, *prediction;
+  guint8 *confidence;         /* (H, W) round(255 p) of the prediction's class, NULL if unknown */
   guint8 *boundary;           /* (H, W) rl_metrics_boundary_errors of current vs prediction */
 
   /* the boundary-errors map: computed in a worker when wanted, one at a time */
@@ -170,6 +172,7 @@ op_free (Op *op)
   g_free (op->current);
   g_free (op->original);
   g_free (op->prediction);
+  g_free (op->confidence);
   if (op->call_destroy != NULL)
     op->call_destroy (op->call_data);
   g_clear_pointer (&op->suspects, g_ptr_array_unref);
@@ -213,6 +216,29 @@ optional_mask (RlProject *project, gint64 id, RlMaskKind kind, int w, int h, GEr
       return NULL;
     }
   return mask;
+}
+
+/* The confidences stored with the prediction an image shows, when they belong to exactly that
+ * prediction; NULL otherwise (predicted before confidences were stored, or damaged: the image
+ * still opens, without them). */
+static guint8 *
+optional_confidence (RlProject *project, gint64 id, int w, int h, const guint8 *prediction)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlImageInfo) info = rl_project_get_image (project, id, &error);
+  g_autofree guint8 *pred = NULL;
+  guint8 *conf = NULL;
+  if (info == NULL || info->pred_model_id == 0
+      || !rl_suspects_get_confidence (project, id, info->pred_model_id, w, h, &pred, &conf,
+                                      &error))
+    {
+      if (error != NULL && !g_error_matches (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND))
+        g_warning ("%s", error->message);
+      return NULL;
+    }
+  if (memcmp (pred, prediction, (gsize) w * h) != 0)
+    g_clear_pointer (&conf, g_free);
+  return conf;
 }
 
 /* After a change of the current mask: the image's row and the mask the project holds now. */
@@ -280,6 +306,9 @@ run_op (RlProject **project, Op *op)
           || (op->prediction = optional_mask (p, op->image_id, RL_MASK_PREDICTION, op->width,
                                               op->height, &op->error), op->error != NULL))
         return;
+      if (op->prediction != NULL)
+        op->confidence = optional_confidence (p, op->image_id, op->width, op->height,
+                                              op->prediction);
       break;
     case OP_EDIT:
       if (no_project (p, op))
@@ -328,6 +357,9 @@ run_op (RlProject **project, Op *op)
       if (op->info != NULL && op->flag)
         op->prediction = optional_mask (p, op->image_id, RL_MASK_PREDICTION, op->info->width,
                                         op->info->height, &op->error);
+      if (op->prediction != NULL)
+        op->confidence = optional_confidence (p, op->image_id, op->info->width,
+                                              op->info->height, op->prediction);
       break;
     case OP_ADD_MODEL:
       {
@@ -529,6 +561,7 @@ clear_image (RlSession *self)
   g_clear_pointer (&self->current, g_free);
   g_clear_pointer (&self->original, g_free);
   g_clear_pointer (&self->prediction, g_free);
+  g_clear_pointer (&self->confidence, g_free);
   g_clear_pointer (&self->boundary, g_free);
 }
 
@@ -713,6 +746,7 @@ deliver (Op *op)
       self->current = g_steal_pointer (&op->current);
       self->original = g_steal_pointer (&op->original);
       self->prediction = g_steal_pointer (&op->prediction);
+      self->confidence = g_steal_pointer (&op->confidence);
       if (self->current == NULL)   /* an image without labels shows all void */
         self->current = g_malloc0 ((gsize) self->width * self->height);
       rl_superpixel_prep_start (self->superpixels, self->image_id, self->width, self->height,
@@ -743,6 +777,8 @@ deliver (Op *op)
         {
           g_free (self->prediction);
           self->prediction = g_steal_pointer (&op->prediction);
+          g_free (self->confidence);
+          self->confidence = g_steal_pointer (&op->confidence);
           g_signal_emit (self, signals[SIG_PREDICTION_CHANGED], 0, op->image_id);
           schedule_boundary (self);
         }
@@ -972,6 +1008,13 @@ rl_session_get_image (RlSession *self, int *width, int *height, const guint8 **r
   if (prediction)
     *prediction = self->prediction;
   return self->rgb != NULL;
+}
+
+const guint8 *
+rl_session_get_confidence (RlSession *self)
+{
+  g_return_val_if_fail (RL_IS_SESSION (self), NULL);
+  return self->rgb != NULL && self->prediction != NULL ? self->confidence : NULL;
 }
 
 gboolean

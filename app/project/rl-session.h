@@ -86,6 +86,11 @@ gint64 rl_session_get_image_id (RlSession *self);
 gboolean rl_session_get_image (RlSession *self, int *width, int *height, const guint8 **rgb,
                                const guint8 **current, const guint8 **original,
                                const guint8 **prediction);
+/* The shown prediction's stored confidence, (H, W) round(255 p) of each pixel's predicted class
+ * (as the suspects queue stores it when the pre-label job or `relabel suspects` predicts);
+ * borrowed, NULL when that prediction has none. Changes with "image-loaded" and
+ * "prediction-changed". */
+const guint8 *rl_session_get_confidence (RlSession *self);
 
 /* Applies edit to the shown image (see the top of this file). FALSE with error when the edit is
  * invalid (nothing changes); TRUE otherwise (*n_changed may be 0: then nothing is recorded).

@@ -6,7 +6,9 @@
 # first region: the project's mask must change exactly on that region's pixels (all in its
 # bounding box, all from its labelled to its suggested class, as many as the queue says) as one
 # undoable edit recorded as "accept-suggestion"; Ctrl+Z restores every pixel; Shift+D dismisses
-# the region then selected ("not an error" remembered in the project). GTK warnings fail it.
+# the region then selected ("not an error" remembered in the project). The status bar under the
+# pointer names the label and the predicted class with its confidence, which must be the value
+# stored in the project at that pixel (the blob decoded here independently). GTK warnings fail it.
 import importlib.util
 import os
 import re
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import time
 import shutil
+import zlib
 
 import numpy as np
 
@@ -55,6 +58,46 @@ def queue(project):
         db.close()
 
 
+def stored_confidence(project, image):
+    """The confidence blob of image's prediction (rl-project-suspects.c's format, decoded here):
+    "RLC1", width, height, label revision, then zlib of four (H, W) planes: predicted class,
+    round(255 p) of it, of the labelled class, the labels; planes 2 and 3 are row-wise
+    differences from the left neighbour mod 256."""
+    db = sqlite3.connect(project)
+    try:
+        blob = db.execute("SELECT p.conf FROM predictions p JOIN images i ON i.id = p.image_id"
+                          " WHERE i.name = ? AND p.conf IS NOT NULL", (image,)).fetchone()[0]
+    finally:
+        db.close()
+    assert blob[:4] == b"RLC1"
+    w, h = int.from_bytes(blob[4:8], "little"), int.from_bytes(blob[8:12], "little")
+    planes = np.frombuffer(zlib.decompress(blob[20:]), dtype=np.uint8).reshape(4, h, w)
+    conf = np.cumsum(planes[1].astype(np.int64), axis=1) % 256
+    return planes[0], conf
+
+
+def check_pointer(tmp, wid, P):
+    """Hovers two points of the canvas; the logged status must match the stored prediction."""
+    seen = []
+    for (x, y) in ((700, 420), (560, 300)):
+        xdo("mousemove", "--window", wid, x, y)
+        time.sleep(0.8)
+        with open(os.path.join(tmp, "app.stderr")) as f:
+            lines = re.findall(r"status: (\S+)   x (\d+)  y (\d+)   \S+ \(\d+\)   predicted"
+                               r" (\S+) \((\d+)\), (\d+) % sure", f.read())
+        if lines:
+            seen.append(lines[-1])
+    check(len(seen) == 2, "the status bar shows the predicted class and its confidence under the"
+          " pointer (%d of 2 points)" % len(seen))
+    for image, px, py, name, cls, pct in seen:
+        pred, conf = stored_confidence(P, image)
+        px, py, cls, pct = int(px), int(py), int(cls), int(pct)
+        want = (int(conf[py, px]) * 100 + 127) // 255
+        check(pred[py, px] == cls and pct == want,
+              "under the pointer at (%d, %d) of %s: predicted %d, %d %% sure (stored: %d, %d %%)"
+              % (px, py, image, cls, pct, pred[py, px], want))
+
+
 def main():
     if not os.path.exists(os.path.join(camvid, "val.txt")):
         print("SKIP: no CamVid")
@@ -91,7 +134,7 @@ def run(tmp):
         return
     sid, image, labelled, suggested, pixels, bx, by, bw, bh = q[0]
 
-    proc, _ = gui.start_app(tmp, [P], {"G_MESSAGES_DEBUG": "relabel-suspects-panel"})
+    proc, _ = gui.start_app(tmp, [P], {"G_MESSAGES_DEBUG": "relabel-suspects-panel relabel-pointer"})
     wid = gui.app_window(proc, tmp)
     if wid is None:
         return
@@ -106,6 +149,7 @@ def run(tmp):
     check(first_ms is not None, "the panel listed the queue (first page %s ms after the project"
           " opened)" % first_ms)
     time.sleep(1.0)
+    check_pointer(tmp, wid, P)
     before = dump(P, image, os.path.join(tmp, "before.raw"))
 
     xdo("windowfocus", "--sync", wid)

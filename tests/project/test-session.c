@@ -7,8 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <math.h>
+
 #include "rl-mask-ops.h"
 #include "rl-metrics.h"
+#include "rl-model.h"
+#include "rl-net.h"
+#include "rl-project-suspects.h"
 #include "rl-safetensors.h"
 #include "rl-project.h"
 #include "rl-session.h"
@@ -566,6 +571,111 @@ project_model_count (const char *path)
 
 /* A broken model is refused when it is added, with one line naming the file and the cause:
  * through the project API, the session and `relabel models --add`; nothing is stored. */
+/* The confidence under the pointer: the session reads the confidences stored with the shown
+ * prediction (the pre-label job's rl_suspects_predict_image); they are round(255 p) of the
+ * predicted class's softmax, checked here against the model's logits. A prediction stored
+ * without them, or a newer version's prediction shown instead, gives none. */
+static void
+test_session_confidence (void)
+{
+  const char *root = g_getenv ("RELABEL_SOURCE_ROOT");
+  g_autofree char *model_path = g_build_filename (root, "resources", "models",
+                                                  "segnet-basic-camvid.safetensors", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("rl-session-XXXXXX", NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *proj = make_project (tmp, 2, &name);
+  RlModel *model = NULL;
+  RlError err = { { 0 } };
+  g_assert_cmpint (rl_model_load (model_path, &model, &err), ==, RL_OK);
+  gint64 id = 0, other = 0, m = 0;
+  int w = 0, h = 0;
+  g_autofree guint8 *rgb = NULL;
+  g_autoptr (GError) error = NULL;
+  {
+    g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+    g_assert_no_error (error);
+    m = rl_project_add_model (p, "m", model_path, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_autoptr (GPtrArray) images = rl_project_list_images (p, &error);
+    id = ((RlImageInfo *) images->pdata[0])->id;
+    other = ((RlImageInfo *) images->pdata[1])->id;
+    g_assert_true (rl_suspects_predict_image (p, model, m, id, 0, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (rl_project_load_rgb (p, id, &w, &h, &rgb, &error));
+    /* the other image: a prediction without confidences */
+    g_autofree guint8 *cur = NULL;
+    int ow, oh;
+    g_assert_true (rl_project_get_mask (p, other, RL_MASK_CURRENT, &ow, &oh, &cur, &error));
+    g_assert_true (rl_project_set_prediction (p, other, m, cur, ow, oh, &error));
+  }
+  /* the reference: softmax of the same model's logits, computed here */
+  gsize hw = (gsize) w * h;
+  int nc = rl_model_num_classes (model);
+  g_autofree float *x = g_new (float, 3 * hw);
+  g_autofree float *logits = g_new (float, (gsize) nc * hw);
+  rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (model), rl_model_input_std (model), x);
+  g_assert_cmpint (rl_model_forward (model, x, h, w, logits, 0, NULL, NULL, &err), ==, RL_OK);
+
+  g_autoptr (RlSession) s = rl_session_new ();
+  int loaded = 0;
+  g_signal_connect_swapped (s, "image-loaded", G_CALLBACK (count_signal), &loaded);
+  rl_session_open (s, proj);
+  rl_session_select_image (s, id);
+  wait_count (&loaded, 1);
+  const guint8 *pred = NULL;
+  g_assert_true (rl_session_get_image (s, NULL, NULL, NULL, NULL, NULL, &pred));
+  const guint8 *conf = rl_session_get_confidence (s);
+  g_assert_nonnull (conf);
+  gsize far = 0;
+  guint lo = 255, hi = 0;
+  for (gsize i = 0; i < hw; i++)
+    {
+      float mx = -INFINITY, sum = 0;
+      for (int c = 0; c < nc; c++)
+        mx = fmaxf (mx, logits[(gsize) c * hw + i]);
+      for (int c = 0; c < nc; c++)
+        sum += expf (logits[(gsize) c * hw + i] - mx);
+      /* p of the argmax class is 1 / sum; rounding of the last bit of expf may move the 8-bit
+       * value by one */
+      double want = 255.0 / sum;
+      if (fabs (conf[i] - want) > 1.0 || logits[(gsize) pred[i] * hw + i] != mx)
+        far++;
+      lo = MIN (lo, conf[i]);
+      hi = MAX (hi, conf[i]);
+    }
+  g_assert_cmpuint (far, ==, 0);
+  g_assert_cmpuint (lo, <, hi);        /* not a constant */
+  g_assert_cmpuint (lo, >=, 255 / nc); /* the argmax's p is at least 1 / classes */
+
+  rl_session_select_image (s, other);
+  wait_count (&loaded, 2);
+  g_assert_true (rl_session_get_image (s, NULL, NULL, NULL, NULL, NULL, &pred));
+  g_assert_nonnull (pred);
+  g_assert_null (rl_session_get_confidence (s));
+
+  /* a newer version's prediction (without confidences) is shown instead: none again */
+  rl_session_flush (s);
+  {
+    g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
+    g_assert_no_error (error);
+    gint64 m2 = rl_project_add_model (p, "m2", model_path, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_autofree guint8 *zeros = g_malloc0 (hw);
+    g_assert_true (rl_project_set_prediction (p, id, m2, zeros, w, h, &error));
+  }
+  rl_session_select_image (s, id);
+  wait_count (&loaded, 3);
+  g_assert_true (rl_session_get_image (s, NULL, NULL, NULL, NULL, NULL, &pred));
+  g_assert_cmpuint (pred[0], ==, 0);
+  g_assert_null (rl_session_get_confidence (s));
+  rl_model_free (model);
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (rl_session_is_busy (s) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
 static void
 test_session_bad_model (void)
 {
@@ -632,5 +742,6 @@ main (int argc, char **argv)
   g_test_add_func ("/session/current-model", test_session_current_model);
   g_test_add_func ("/session/boundary-errors", test_session_boundary);
   g_test_add_func ("/session/bad-model", test_session_bad_model);
+  g_test_add_func ("/session/confidence", test_session_confidence);
   return g_test_run ();
 }
