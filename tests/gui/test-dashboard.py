@@ -10,7 +10,11 @@
 #   filters the image list to exactly the images `relabel eval --cell A,B` lists, in its order,
 #   switches to the images page, opens the first and highlights as many pixels as the metrics
 #   counted for it;
-# - Alt+1 / Alt+2 switch pages; a second start in the dark style shows the stored result at once.
+# - Alt+1 / Alt+2 switch pages; a second start in the dark style shows the stored result at once;
+# - compare mode: a second version (random weights, scored by `relabel eval`) chosen in "Compare
+#   with" gives per image which version is better exactly as the two `relabel eval` runs say;
+# - Export: metrics as CSV and JSON and the confusion matrix as PNG through the menu and the file
+#   dialog (typed path); the files hold the CLI's figures and a real image of the chart.
 # Screenshots: build/tests/gui/output/gui-dashboard*.png. Any GTK warning fails the test.
 import importlib.util
 import json
@@ -20,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import numpy as np
+from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("gui", os.path.join(HERE, "test-gui.py"))
@@ -44,6 +51,79 @@ def wait_file(path, want, timeout):
 def cli_json(*args):
     out = subprocess.run([gui.BIN] + list(args), check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+def export_with_menu(wid, down, path):
+    """Export menu (it opens with its first item focused), the item `down` steps below it, then
+    the file dialog: type path, Enter."""
+    gui.xdo("mousemove", "--window", wid, 1218, 75)
+    gui.xdo("click", "1")
+    time.sleep(0.8)
+    for _ in range(down):
+        gui.xdo("key", "Down")
+        time.sleep(0.1)
+    gui.xdo("key", "Return")
+    time.sleep(1.5)
+    gui.xdo("key", "ctrl+a")
+    gui.xdo("type", "--delay", "20", path)
+    time.sleep(0.3)
+    gui.xdo("key", "Return")
+    end = time.time() + 10
+    while not os.path.exists(path) and time.time() < end:
+        time.sleep(0.2)
+    time.sleep(0.3)
+    return os.path.exists(path)
+
+
+def test_compare_export(tmp, wid, project, ref, ref2, stderr):
+    """In the running window: compare with a second version, then export."""
+    v1 = {im["name"]: im["miou"] for im in ref["per_image"]}
+    v2 = {im["name"]: im["miou"] for im in ref2["per_image"]}
+    want = (sum(v1[n] > v2[n] for n in v1), sum(v1[n] < v2[n] for n in v1),
+            sum(v1[n] == v2[n] for n in v1))
+    gui.xdo("mousemove", "--window", wid, 792, 75)
+    gui.xdo("click", "1")
+    time.sleep(0.8)
+    gui.xdo("key", "Down")
+    gui.xdo("key", "Down")
+    gui.xdo("key", "Return")
+    err = wait_file(stderr, "compared:", 10)
+    got = [l for l in err.splitlines() if "compared:" in l]
+    nums = tuple(int(w) for w in got[-1].split("better on ")[1].replace(",", " ").split()
+                 if w.isdigit()) if got else None
+    check(nums == want, "compare mode: this version better on / the other on / same on %s images,"
+          " as the two `relabel eval` runs say %s" % (nums, want))
+    time.sleep(1.0)
+    gui.screenshot("gui-dashboard-compare.png")
+
+    out = os.path.join(tmp, "exports")
+    os.makedirs(out)
+    csv_path, json_path, png_path = (os.path.join(out, n)
+                                     for n in ("m.csv", "m.json", "confusion.png"))
+    ok = export_with_menu(wid, 0, csv_path)
+    check(ok, "Export > Metrics as CSV wrote %s" % csv_path)
+    if ok:
+        rows = [l.split(",") for l in open(csv_path, errors="replace").read().splitlines()]
+        head = rows[0] if rows else []
+        g = (float(rows[1][head.index("global_accuracy")])
+             if "global_accuracy" in head and len(rows) > 1 else None)
+        check(g is not None and abs(g - ref["global_accuracy"]) < 1e-6,
+              "the CSV's G %s is relabel eval's %.6f (header: %s)"
+              % (g, ref["global_accuracy"], ",".join(head)[:80]))
+    ok = export_with_menu(wid, 1, json_path)
+    check(ok, "Export > Metrics as JSON wrote %s" % json_path)
+    if ok:
+        got = json.load(open(json_path))
+        check(got.get("confusion") == ref["confusion"],
+              "the exported JSON's confusion matrix is relabel eval's")
+    ok = export_with_menu(wid, 3, png_path)
+    check(ok, "Export > Confusion Matrix as PNG wrote %s" % png_path)
+    if ok:
+        img = np.asarray(Image.open(png_path).convert("RGB"))
+        check(img.shape[0] > 200 and img.shape[1] > 200 and len(np.unique(img.reshape(-1, 3),
+                                                                           axis=0)) > 20,
+              "the PNG is a drawn chart (%dx%d, %d colours)"
+              % (img.shape[1], img.shape[0], len(np.unique(img.reshape(-1, 3), axis=0))))
 
 
 def test_dashboard(tmp):
@@ -144,6 +224,15 @@ def test_dashboard(tmp):
     time.sleep(0.5)
     gui.stop_app(proc, tmp, wid)
 
+    # a second version to compare with: random weights, scored on val, not made current
+    model = os.path.join(tmp, "random.safetensors")
+    subprocess.run(["/usr/bin/python3", os.path.join(gui.SRC, "tests", "gui", "make-model.py"),
+                    model], check=True)
+    for args in (("--add", model, "--name", "random"), ("--set-current", "1")):
+        subprocess.run([gui.BIN, "models", "--project", project] + list(args), check=True,
+                       capture_output=True)
+    ref2 = cli_json("eval", "--project", project, "--model", "2", "--split", "val", "--json")
+
     # the dark style, started again: the stored result shows at once
     os.rename(stderr, stderr + ".light")
     proc, project = gui.start_app(tmp, [], {"GTK_THEME": "Adwaita:dark",
@@ -162,6 +251,7 @@ def test_dashboard(tmp):
         print(shown[-1])
     time.sleep(1.0)
     gui.screenshot("gui-dashboard-dark.png")
+    test_compare_export(tmp, wid, project, ref, ref2, stderr)
     gui.stop_app(proc, tmp, wid)
 
 
