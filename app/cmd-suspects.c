@@ -18,7 +18,9 @@ fail (GError *error)
   return 1;
 }
 
-/* The model version from --model: a version number, or a file registered as a new version. */
+/* The model version from --model: a version number, or a file: the version holding exactly
+ * those weights when there is one (a second run reuses its predictions), else registered as a
+ * new current version. */
 static gint64
 resolve_model (RlProject *project, const char *arg, GError **error)
 {
@@ -44,6 +46,15 @@ resolve_model (RlProject *project, const char *arg, GError **error)
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
                    "%s: no model version %s (see relabel models)", rl_project_get_path (project),
                    arg);
+      return 0;
+    }
+  g_autoptr (GError) local = NULL;
+  gint64 known = rl_project_find_model_file (project, arg, &local);
+  if (known != 0)
+    return known;
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
       return 0;
     }
   g_autofree char *base = g_path_get_basename (arg);
@@ -88,8 +99,8 @@ rl_cmd_suspects (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "project", 0, 0, G_OPTION_ARG_FILENAME, &project_path, "Project file", "P" },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_arg,
-      "Model version (a number, see relabel models) or a .safetensors file to add as a new"
-      " current version (default: the current model)", "M" },
+      "Model version (a number, see relabel models) or a .safetensors file: the version with"
+      " those weights, else added as a new current version (default: the current model)", "M" },
     { "top", 0, 0, G_OPTION_ARG_INT, &top, "Print the K worst regions (default 20, 0: all)",
       "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,

@@ -90,6 +90,33 @@ rl_project_add_model (RlProject *project, const char *name, const char *safetens
 }
 
 gint64
+rl_project_find_model_file (RlProject *project, const char *safetensors_path, GError **error)
+{
+  RlProject *p = project;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents (safetensors_path, &data, &len, &local))
+    {
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND, "%s", local->message);
+      return 0;
+    }
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT id FROM models WHERE length (weights) = ? AND weights = ?"
+                   " ORDER BY id DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) len);
+  sqlite3_bind_blob64 (stmt, 2, data, len, SQLITE_STATIC);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return sqlite3_column_int64 (stmt, 0);
+  if (rc != SQLITE_DONE)
+    db_fail (p, error, "cannot read the models");
+  return 0;
+}
+
+gint64
 rl_project_add_model_version (RlProject *project, const char *name,
                               const char *safetensors_path, gint64 parent_id,
                               const char *config_json, const RlTrainedImage *trained,

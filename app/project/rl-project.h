@@ -191,6 +191,10 @@ gint64 rl_project_add_model_version (RlProject *project, const char *name,
                                      const char *safetensors_path, gint64 parent_id,
                                      const char *config_json, const RlTrainedImage *trained,
                                      guint n_trained, gboolean make_current, GError **error);
+/* The newest version whose stored weights are byte for byte the file at safetensors_path, or 0
+ * (no error) when none is; 0 with error when the file cannot be read. */
+gint64 rl_project_find_model_file (RlProject *project, const char *safetensors_path,
+                                   GError **error);
 /* Makes model_id the current model (NOT_FOUND when there is no such model). */
 gboolean rl_project_set_current_model (RlProject *project, gint64 model_id, GError **error);
 

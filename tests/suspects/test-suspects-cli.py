@@ -2,8 +2,8 @@
 # relabel suspects on a project of 2 CamVid val images with the shipped model: the --json shape
 # issue 19 gives (keys, types, best first, class indices of the project's spec, bboxes inside
 # the image, names that `relabel undo --image` takes), --top, and bad input (exit 1 / 2, one
-# line on stderr naming the file).
-import json, os, sqlite3, subprocess, sys, tempfile
+# line on stderr naming the file); --model FILE reuses the version with those exact weights.
+import json, os, sqlite3, struct, subprocess, sys, tempfile
 
 BIN = os.environ["RELABEL_BIN"]
 camvid = os.environ.get("RELABEL_CAMVID", "")
@@ -72,6 +72,14 @@ with tempfile.TemporaryDirectory() as tmp:
     assert every[:len(regions)] == regions and len(every) >= len(regions)
     assert len(every) == db.execute("select count(*) from suspects").fetchone()[0]
     assert db.execute("select count(*) from models").fetchone()[0] == 1
+    # --model with the same file again: that version, not a new one, and nothing predicted again
+    # (the predictions keep their rows: a re-prediction would replace them).
+    rowids = db.execute("select rowid from predictions order by rowid").fetchall()
+    same = json.loads(run("suspects", "--project", P, "--model", model, "--top", "5",
+                          "--json").stdout)
+    assert same == doc, (same, doc)
+    assert db.execute("select count(*) from models").fetchone()[0] == 1
+    assert db.execute("select rowid from predictions order by rowid").fetchall() == rowids
     # `image` is the name paint and undo take.
     p = run("undo", "--project", P, "--image", regions[0]["image"])
     assert "nothing to undo" in p.stdout, p.stdout
@@ -79,4 +87,11 @@ with tempfile.TemporaryDirectory() as tmp:
     text = run("suspects", "--project", P, "--top", "3").stdout.splitlines()
     assert text[0].startswith("%d suspected regions (model version 1), worst 3" % len(every)), text
     assert len(text) == 4 and regions[0]["image"] in text[1], text
+    # another file (the same model re-saved with one weight changed) is a new version
+    other = os.path.join(tmp, "other.safetensors")
+    blob = bytearray(open(model, "rb").read())
+    blob[-4:] = struct.pack("<f", struct.unpack("<f", bytes(blob[-4:]))[0] + 0.5)
+    open(other, "wb").write(bytes(blob))
+    run("suspects", "--project", P, "--model", other, "--top", "1")
+    assert db.execute("select count(*) from models").fetchone()[0] == 2
 print("1..1\nok 1 relabel suspects --json")
