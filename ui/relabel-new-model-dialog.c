@@ -14,6 +14,7 @@ struct _RelabelNewModelDialog
 
   GtkDropDown *arch, *init;
   GtkSpinButton *epochs;
+  GtkCheckButton *current;
   GtkLabel *steps, *status;
   GtkButton *train_button;
 };
@@ -35,8 +36,11 @@ update (RelabelNewModelDialog *self)
 {
   int epochs = gtk_spin_button_get_value_as_int (self->epochs);
   int steps = relabel_new_model_steps (epochs, self->n_labelled, BATCH);
-  g_autofree char *text = g_strdup_printf ("%d step%s of %d images", steps, steps == 1 ? "" : "s",
-                                           MIN (BATCH, (int) MAX (self->n_labelled, 1u)));
+  int batch = MIN (BATCH, (int) MAX (self->n_labelled, 1u));
+  g_autofree char *text =
+    self->n_labelled == 0 ? g_strdup ("")
+                          : g_strdup_printf ("%d step%s of %d image%s", steps,
+                                             steps == 1 ? "" : "s", batch, batch == 1 ? "" : "s");
   gtk_label_set_text (self->steps, text);
   /* the CamVid model's layers fit SegNet-Basic only */
   gboolean basic = gtk_drop_down_get_selected (self->arch) == 0;
@@ -44,6 +48,18 @@ update (RelabelNewModelDialog *self)
   if (!basic)
     gtk_drop_down_set_selected (self->init, 0);
   gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), self->n_labelled > 0);
+}
+
+static void
+update_from_text (RelabelNewModelDialog *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->epochs));
+  char *end;
+  gint64 v = g_ascii_strtoll (text, &end, 10);
+  if (end != text && *end == '\0' && v >= 1 && v <= 10000
+      && v != gtk_spin_button_get_value_as_int (self->epochs))
+    gtk_spin_button_update (self->epochs);
+  update (self);
 }
 
 static void
@@ -58,6 +74,7 @@ on_train (RelabelNewModelDialog *self)
                                              self->n_labelled, opt.train.batch);
   if (gtk_drop_down_get_selected (self->init) == 1 && self->camvid_model != NULL)
     opt.train.init_encoder = self->camvid_model;
+  opt.make_current = gtk_check_button_get_active (self->current);
   RelabelNewModelStart start = self->start;
   gpointer data = self->start_data;
   gtk_window_destroy (GTK_WINDOW (self));
@@ -151,6 +168,7 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
   int per_epoch = relabel_new_model_steps (1, n_labelled, BATCH);
   int def = CLAMP ((DEFAULT_STEPS + per_epoch - 1) / per_epoch, 1, 10000);
   self->epochs = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (1, 10000, 1));
+  gtk_spin_button_set_numeric (self->epochs, TRUE);
   gtk_spin_button_set_value (self->epochs, def);
   GtkWidget *how = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   gtk_box_append (GTK_BOX (how), GTK_WIDGET (self->epochs));
@@ -162,12 +180,17 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
   gtk_label_set_mnemonic_widget (GTK_LABEL (l), GTK_WIDGET (self->epochs));
   gtk_grid_attach (grid, l, 0, 4, 1, 1);
   gtk_grid_attach (grid, how, 1, 4, 1, 1);
+  /* the user asked for this model: by default it becomes the one that pre-labels (the previous
+   * version stays in the project; the dashboard switches back) */
+  self->current = GTK_CHECK_BUTTON (
+    gtk_check_button_new_with_mnemonic ("Make it the project's c_urrent model"));
+  gtk_check_button_set_active (self->current, TRUE);
+  gtk_grid_attach (grid, GTK_WIDGET (self->current), 1, 5, 1, 1);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (grid));
 
   self->status = GTK_LABEL (wrapped ("Random crops, flips and colour jitter; the last weights "
-                                     "become a new model version (current when the project has "
-                                     "none). Progress and Cancel are in the window's status "
-                                     "bar."));
+                                     "become a new model version, with the images it trained on. "
+                                     "Progress and Cancel are in the window's status bar."));
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "dim-label");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
 
@@ -185,6 +208,8 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->train_button));
 
   g_signal_connect_swapped (self->epochs, "value-changed", G_CALLBACK (update), self);
+  /* typed digits count before Enter: the steps follow the text */
+  g_signal_connect_swapped (self->epochs, "changed", G_CALLBACK (update_from_text), self);
   g_signal_connect_swapped (self->arch, "notify::selected", G_CALLBACK (update), self);
   /* Return anywhere trains (the spin button activates the default) */
   GtkEditable *text = gtk_editable_get_delegate (GTK_EDITABLE (self->epochs));
