@@ -39,7 +39,9 @@ draw_swatch (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
   cairo_set_source_rgb (cr, ((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0,
                         (rgb & 255) / 255.0);
   cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.45);
+  /* mid grey: the outline shows around dark colours (window, navy) on the dark style and around
+   * light ones on the light style */
+  cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.9);
   cairo_set_line_width (cr, 1);
   cairo_stroke (cr);
 }
