@@ -9,7 +9,7 @@
 #    Model…, 3 epochs are typed and Return trains; the job ends with a new model version (no
 #    parent, made current, trained on the 2 labelled images, "new-model" settings), and the offer
 #    to pre-label the 2 images without labels, accepted with Return, stores their predictions by
-#    the new version;
+#    the new version, drawn in the Prediction view;
 #  - typing "cha" in the palette's search leaves chair's swatch and hides wall's.
 # Screenshots (checked not blank; look at them) under tests/gui/output/indoor-*.png. Any GTK
 # warning or critical fails the test.
@@ -212,10 +212,19 @@ def run(tmp):
         rows = db(project, "SELECT i.name FROM predictions p JOIN images i ON i.id = p.image_id "
                   "WHERE p.model_id = 2 AND i.status = 0 ORDER BY i.name")
         check(len(rows) == 2, "their predictions by version 2 are stored (%s)" % rows)
+    # the next image (unlabelled, pre-labelled by version 2): its prediction is drawn
     xdo("windowfocus", "--sync", wid)
     xdo("key", "--window", wid, "d")
     time.sleep(2)
-    gui.screenshot("indoor-6-new-model-prelabel.png")
+    plain = png(gui.screenshot("indoor-6a-next-image.png"))
+    xdo("key", "--window", wid, "v", "v")
+    time.sleep(1.5)
+    pred = png(gui.screenshot("indoor-6-new-model-prelabel.png"))
+    changed = np.any(pred[canvas] != plain[canvas], axis=2).mean()
+    check(changed > 0.3, "version 2's prediction is drawn: %.0f %% of the canvas changed"
+          % (100 * changed))
+    xdo("key", "--window", wid, "v", "v", "v")
+    time.sleep(0.5)
 
     # the palette's search: click the wall row (the list takes the focus; typing goes to the
     # search), "cha" leaves chair and hides wall
