@@ -66,7 +66,7 @@ rl_cmd_train (int argc, char **argv)
   g_autofree char *dataset = NULL, *arch = NULL, *out = NULL, *init = NULL, *resume = NULL;
   g_autofree char *crop = NULL, *val_split = NULL, *engine = NULL, *log = NULL;
   g_autofree char *checkpoint = NULL, *holdout = NULL, *random_scale = NULL;
-  g_autofree char *convention = NULL;
+  g_autofree char *convention = NULL, *init_encoder = NULL;
   int epochs = 0, iters = 0, batch = opt.batch, threads = 0, val_every = 1, val_images = 0;
   double lr = opt.lr, scale = 1.0, ckpt_minutes = opt.checkpoint_minutes;
   double cw_power = opt.class_weight_power;
@@ -98,6 +98,10 @@ rl_cmd_train (int argc, char **argv)
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
       "Model file to write (best epoch by val G, or by the held-out figures)", "M.safetensors" },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from these weights", "M0.safetensors" },
+    { "init-encoder", 0, 0, G_OPTION_ARG_FILENAME, &init_encoder,
+      "Start from this model's layers that fit (encoder, decoder; its classifier only if it has "
+      "as many classes), the rest He-initialised: e.g. the CamVid model for 37 indoor classes",
+      "M0.safetensors" },
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, "Continue from a checkpoint folder",
       "CKPT" },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint,
@@ -199,6 +203,11 @@ rl_cmd_train (int argc, char **argv)
                "not '%s'\n", holdout);
       return 2;
     }
+  if (init_encoder != NULL && (init != NULL || resume != NULL))
+    {
+      fprintf (stderr, "relabel train: --init-encoder excludes --init and --resume\n");
+      return 2;
+    }
   if (!rl_cli_engine_path ("train", engine, &opt.path))
     return 2;
   if (arch != NULL && !rl_net_arch_known (arch))
@@ -245,6 +254,7 @@ rl_cmd_train (int argc, char **argv)
     opt.arch = arch;
   opt.out = out;
   opt.init = init;
+  opt.init_encoder = init_encoder;
   opt.resume = resume;
   opt.checkpoint = checkpoint;
   opt.log = log;
@@ -292,9 +302,10 @@ rl_cmd_train (int argc, char **argv)
             fprintf (stderr, "relabel: %s\n", error->message);
           return 1;
         }
-      printf ("%s: version %" G_GINT64_FORMAT " (%s, no parent), trained from scratch on %d "
+      printf ("%s: version %" G_GINT64_FORMAT " (%s, no parent), trained from %s on %d "
               "labelled images, %d steps in %.0f s; mean loss of the first tenth of the steps "
-              "%.4f, of the last %.4f; %s\n", project, res.model_id, opt.arch, res.train_images,
+              "%.4f, of the last %.4f; %s\n", project, res.model_id, opt.arch,
+              init_encoder ? "the layers that fit of the given model" : "scratch", res.train_images,
               res.iters, res.seconds, res.first_loss, res.last_loss,
               res.made_current ? "made current: pre-label with it"
                                : "not made current (the project has one; --make-current)");

@@ -58,35 +58,36 @@ rl_class_spec_camvid (void)
   return spec;
 }
 
-/* SUN RGB-D has no single canonical palette; the PASCAL VOC colour map (bit-interleaved index)
- * gives distinct colours and maps 0 (void) to black. */
-static void
-voc_colour (int index, guint8 *r, guint8 *g, guint8 *b)
-{
-  int c = index;
-  guint8 rr = 0, gg = 0, bb = 0;
-
-  for (int j = 0; j < 8; j++)
-    {
-      rr |= ((c >> 0) & 1) << (7 - j);
-      gg |= ((c >> 1) & 1) << (7 - j);
-      bb |= ((c >> 2) & 1) << (7 - j);
-      c >>= 3;
-    }
-  *r = rr;
-  *g = gg;
-  *b = bb;
-}
+/* SUN RGB-D has no single canonical palette. Its 37 classes get colours that stay apart: chosen
+ * greedily (each the RGB colour, on a grid of step 17, farthest in CIE L*a*b* from void's black,
+ * white and every colour chosen before), so that any two differ by a CIE76 distance of at least
+ * 29 (the PASCAL VOC colour map used before put ceiling and whiteboard 6 apart, pillow and towel
+ * 7, sofa and desk 9: the same colour on screen). tests/datasets/test-class-colours checks it.
+ * Index 0 (void) is black. */
+static const guint8 sunrgbd_colours[][3] = {
+  { 0, 0, 0 }, { 0, 0, 255 }, { 0, 255, 0 }, { 255, 0, 0 }, { 255, 68, 187 }, { 255, 204, 0 },
+  { 0, 136, 255 }, { 0, 136, 68 }, { 170, 102, 68 }, { 17, 0, 85 }, { 0, 153, 187 },
+  { 204, 255, 136 }, { 153, 102, 153 }, { 0, 255, 238 }, { 153, 68, 221 }, { 204, 0, 68 },
+  { 136, 136, 17 }, { 255, 136, 34 }, { 0, 255, 136 }, { 85, 0, 34 }, { 221, 255, 0 },
+  { 85, 102, 85 }, { 255, 221, 153 }, { 255, 0, 255 }, { 0, 68, 119 }, { 51, 170, 0 },
+  { 255, 153, 170 }, { 170, 187, 255 }, { 136, 0, 119 }, { 238, 153, 255 }, { 153, 204, 153 },
+  { 0, 51, 0 }, { 153, 34, 0 }, { 0, 0, 153 }, { 85, 68, 0 }, { 187, 170, 153 }, { 17, 153, 136 },
+  { 255, 119, 102 },
+};
 
 RlClassSpec *
 rl_class_spec_sunrgbd (void)
 {
   RlClassSpec *spec = spec_new ("sunrgbd", G_N_ELEMENTS (sunrgbd_names));
 
+  G_STATIC_ASSERT (G_N_ELEMENTS (sunrgbd_colours) == G_N_ELEMENTS (sunrgbd_names));
+
   for (int i = 0; i < spec->n_classes; i++)
     {
       spec->classes[i].name = g_strdup (sunrgbd_names[i]);
-      voc_colour (i, &spec->classes[i].r, &spec->classes[i].g, &spec->classes[i].b);
+      spec->classes[i].r = sunrgbd_colours[i][0];
+      spec->classes[i].g = sunrgbd_colours[i][1];
+      spec->classes[i].b = sunrgbd_colours[i][2];
     }
   spec->ignore_index = 0;
   spec->high_is_void = TRUE;

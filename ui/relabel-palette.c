@@ -1,8 +1,11 @@
 /* The class palette (relabel-palette.ui): rows built from the class spec, a swatch drawn per
- * class, "class-selected" with the label value of the selected row. */
+ * class, "class-selected" with the label value of the selected row; a search entry filters the
+ * rows by name (typing while the list has the focus goes to it; Enter picks the first match). */
 #define G_LOG_DOMAIN "relabel"
 
 #include "relabel-palette.h"
+
+#include <string.h>
 
 struct _RelabelPalette
 {
@@ -10,9 +13,13 @@ struct _RelabelPalette
 
   /* template */
   GtkListBox *list;
+  GtkSearchEntry *search;
+  GtkLabel *count;
 
   /* owned */
   GArray *values;   /* int: label value of row i */
+  GPtrArray *names; /* char*: the lower-case name of row i (for the search) */
+  char *query;      /* lower case; NULL or "" shows every row */
 };
 
 G_DEFINE_FINAL_TYPE (RelabelPalette, relabel_palette, GTK_TYPE_BOX)
@@ -32,9 +39,63 @@ draw_swatch (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
   cairo_set_source_rgb (cr, ((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0,
                         (rgb & 255) / 255.0);
   cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.45);
+  /* mid grey: the outline shows around dark colours (window, navy) on the dark style and around
+   * light ones on the light style */
+  cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.9);
   cairo_set_line_width (cr, 1);
   cairo_stroke (cr);
+}
+
+static gboolean
+row_matches (RelabelPalette *self, int i)
+{
+  return self->query == NULL || self->query[0] == '\0'
+         || (i >= 0 && (guint) i < self->names->len
+             && strstr (g_ptr_array_index (self->names, i), self->query) != NULL);
+}
+
+static gboolean
+filter_row (GtkListBoxRow *row, gpointer data)
+{
+  return row_matches (data, gtk_list_box_row_get_index (row));
+}
+
+static void
+update_count (RelabelPalette *self)
+{
+  guint n = self->values->len, shown = 0;
+  for (guint i = 0; i < n; i++)
+    shown += row_matches (self, (int) i);
+  g_autofree char *text = shown == n ? g_strdup_printf ("%u classes", n)
+                                     : g_strdup_printf ("%u of %u classes", shown, n);
+  gtk_label_set_text (self->count, text);
+}
+
+static void
+on_search_changed (GtkSearchEntry *entry, RelabelPalette *self)
+{
+  g_free (self->query);
+  self->query = g_utf8_strdown (gtk_editable_get_text (GTK_EDITABLE (entry)), -1);
+  gtk_list_box_invalidate_filter (self->list);
+  update_count (self);
+}
+
+/* Enter: the first row that matches becomes the class. */
+static void
+on_search_activate (GtkSearchEntry *entry, RelabelPalette *self)
+{
+  for (guint i = 0; i < self->values->len; i++)
+    if (row_matches (self, (int) i))
+      {
+        relabel_palette_select_index (self, (int) i);
+        return;
+      }
+}
+
+static void
+on_stop_search (GtkSearchEntry *entry, RelabelPalette *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
 }
 
 void
@@ -45,8 +106,12 @@ relabel_palette_set_spec (RelabelPalette *self, const RlClassSpec *spec)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))) != NULL)
     gtk_list_box_remove (self->list, child);
   g_array_set_size (self->values, 0);
+  g_ptr_array_set_size (self->names, 0);
   if (spec == NULL)
-    return;
+    {
+      gtk_label_set_text (self->count, "");
+      return;
+    }
 
   for (int v = 0; v < spec->n_classes; v++)
     {
@@ -79,8 +144,18 @@ relabel_palette_set_spec (RelabelPalette *self, const RlClassSpec *spec)
       gtk_widget_set_margin_bottom (row, 3);
       gtk_list_box_append (self->list, row);
       g_array_append_val (self->values, v);
+      g_ptr_array_add (self->names, g_utf8_strdown (c->name, -1));
     }
   gtk_list_box_select_row (self->list, gtk_list_box_get_row_at_index (self->list, 0));
+  gtk_list_box_invalidate_filter (self->list);
+  update_count (self);
+}
+
+guint
+relabel_palette_get_n_classes (RelabelPalette *self)
+{
+  g_return_val_if_fail (RELABEL_IS_PALETTE (self), 0);
+  return self->values->len;
 }
 
 void
@@ -124,6 +199,8 @@ relabel_palette_finalize (GObject *object)
 {
   RelabelPalette *self = RELABEL_PALETTE (object);
   g_array_unref (self->values);
+  g_ptr_array_unref (self->names);
+  g_free (self->query);
   G_OBJECT_CLASS (relabel_palette_parent_class)->finalize (object);
 }
 
@@ -135,7 +212,12 @@ relabel_palette_class_init (RelabelPaletteClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/relabel/Relabel/ui/relabel-palette.ui");
   gtk_widget_class_bind_template_child (widget_class, RelabelPalette, list);
+  gtk_widget_class_bind_template_child (widget_class, RelabelPalette, search);
+  gtk_widget_class_bind_template_child (widget_class, RelabelPalette, count);
   gtk_widget_class_bind_template_callback (widget_class, on_row_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_activate);
+  gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
   signals[SIGNAL_CLASS_SELECTED] = g_signal_new ("class-selected", G_TYPE_FROM_CLASS (klass),
                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                  G_TYPE_NONE, 1, G_TYPE_INT);
@@ -145,5 +227,9 @@ static void
 relabel_palette_init (RelabelPalette *self)
 {
   self->values = g_array_new (FALSE, FALSE, sizeof (int));
+  self->names = g_ptr_array_new_with_free_func (g_free);
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_list_box_set_filter_func (self->list, filter_row, self, NULL);
+  /* typing while the class list has the focus searches */
+  gtk_search_entry_set_key_capture_widget (self->search, GTK_WIDGET (self->list));
 }

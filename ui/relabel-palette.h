@@ -17,6 +17,8 @@ G_DECLARE_FINAL_TYPE (RelabelPalette, relabel_palette, RELABEL, PALETTE, GtkBox)
 GtkWidget *relabel_palette_new (void);
 /* Rebuilds the rows from spec (classes only, not void values; NULL: none) and selects the first. */
 void relabel_palette_set_spec (RelabelPalette *self, const RlClassSpec *spec);
+/* The number of classes (rows), whatever the search shows. */
+guint relabel_palette_get_n_classes (RelabelPalette *self);
 /* Selects the row of label value (nothing when it has none). */
 void relabel_palette_select_value (RelabelPalette *self, int value);
 /* Selects row i (the number keys: 0 is the first row); nothing when out of range. */

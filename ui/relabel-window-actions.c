@@ -159,6 +159,7 @@ update_actions (RelabelWindow *self)
   gtk_widget_action_set_enabled (w, "win.prelabel-current", has_image && !busy);
   gtk_widget_action_set_enabled (w, "win.prelabel-all", self->has_project && !busy);
   gtk_widget_action_set_enabled (w, "win.retrain", self->has_project && !busy);
+  gtk_widget_action_set_enabled (w, "win.train-new-model", self->has_project && !busy);
   gtk_widget_action_set_enabled (w, "win.cancel-job", busy);
   gtk_widget_action_set_enabled (w, "win.new-project", !busy);
   gtk_widget_action_set_enabled (w, "win.add-model", self->has_project);
@@ -210,6 +211,12 @@ static void
 action_retrain (GtkWidget *widget, const char *name, GVariant *param)
 {
   start_retrain (RELABEL_WINDOW (widget));
+}
+
+static void
+action_train_new_model (GtkWidget *widget, const char *name, GVariant *param)
+{
+  start_new_model_dialog (RELABEL_WINDOW (widget));
 }
 
 static void
@@ -413,6 +420,8 @@ relabel_window_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.prelabel-current", NULL, action_prelabel);
   gtk_widget_class_install_action (widget_class, "win.prelabel-all", NULL, action_prelabel);
   gtk_widget_class_install_action (widget_class, "win.retrain", NULL, action_retrain);
+  gtk_widget_class_install_action (widget_class, "win.train-new-model", NULL,
+                                   action_train_new_model);
   gtk_widget_class_install_action (widget_class, "win.cancel-job", NULL, action_cancel_job);
   gtk_widget_class_install_action (widget_class, "win.accept-prediction", NULL,
                                    action_accept_prediction);
@@ -443,6 +452,10 @@ relabel_window_install_actions (GtkWidgetClass *widget_class)
   add_key (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "win.redo", NULL, 0);
   add_key (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.prelabel-current", NULL, 0);
   add_key (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.retrain", NULL, 0);
+  add_key (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.train-new-model",
+           NULL, 0);
+  add_key (widget_class, GDK_KEY_R, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.train-new-model",
+           NULL, 0);
   add_key (widget_class, GDK_KEY_l, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.prelabel-all",
            NULL, 0);
   add_key (widget_class, GDK_KEY_L, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.prelabel-all",

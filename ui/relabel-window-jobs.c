@@ -231,8 +231,9 @@ start_retrain (RelabelWindow *self)
   if (rl_session_get_current_model (self->session) == 0)
     {
       relabel_window_show_message (self, GTK_MESSAGE_WARNING,
-                                   "This project has no model to retrain: add one with “Add Model "
-                                   "to Project…” in the main menu.");
+                                   "This project has no model to retrain: train one from its "
+                                   "labels with “Train New Model…” (Ctrl+Shift+R) or add one with "
+                                   "“Add Model to Project…” in the main menu.");
       return;
     }
   /* the same defaults as `relabel finetune` (README.md, "Retrain");
@@ -262,6 +263,8 @@ on_job_finished (RlSession *session, const char *kind, gboolean ok, GError *erro
     prelabel_done (self, ok, error, *(guint *) result);
   else if (g_str_equal (kind, "retrain"))
     retrain_done (self, ok, error, result);
+  else if (g_str_equal (kind, "new-model"))
+    new_model_done (self, ok, error, result);
   else if (g_str_equal (kind, "current-model"))
     current_model_set (self, ok, error, *(gint64 *) result);
   else if (g_str_equal (kind, "export"))   /* the export window shows how it went */

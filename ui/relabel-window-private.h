@@ -22,6 +22,7 @@
 #include "relabel-suspects-panel.h"
 #include "rl-jobs.h"
 #include "rl-session.h"
+#include "rl-new-model.h"
 
 typedef enum
 {
@@ -131,6 +132,11 @@ void on_retrain_switch_clicked (GtkButton *button, RelabelWindow *self);
 void set_job_visible (RelabelWindow *self, gboolean visible, const char *what);
 void start_prelabel (RelabelWindow *self, gboolean all);
 void start_retrain (RelabelWindow *self);
+
+/* relabel-window-new-model.c (issue 17) */
+void start_new_model_dialog (RelabelWindow *self);
+void new_model_done (RelabelWindow *self, gboolean ok, const GError *error,
+                     const RlNewModelResult *r);
 
 /* relabel-window-dashboard.c */
 void relabel_window_install_dashboard (RelabelWindow *self);

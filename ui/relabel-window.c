@@ -279,6 +279,9 @@ static void
 build_palette (RelabelWindow *self, const RlClassSpec *spec)
 {
   relabel_palette_set_spec (self->palette, spec);
+  g_autofree char *line = g_strdup_printf ("# palette %u classes",
+                                           relabel_palette_get_n_classes (self->palette));
+  frame_log (self, line);
 }
 
 /* ---- thumbnails */

@@ -8,7 +8,7 @@ typedef struct
   RlNewModelProgress progress;
   gpointer progress_data;
   char *project_path;
-  char *arch, *out, *name, *split;   /* owned copies of opt's strings */
+  char *arch, *out, *name, *split, *init_encoder;   /* owned copies of opt's strings */
   RlNewModelOptions opt;
   RlNewModelResult result;
   GCancellable *cancellable;
@@ -30,6 +30,7 @@ job_data_free (JobData *d)
   g_free (d->out);
   g_free (d->name);
   g_free (d->split);
+  g_free (d->init_encoder);
   g_clear_object (&d->cancellable);
   g_free (d);
 }
@@ -101,6 +102,7 @@ rl_new_model_async (gpointer source_object, const char *project_path,
   d->opt.out = d->out = g_strdup (opt->out);
   d->opt.name = d->name = g_strdup (opt->name);
   d->opt.split = d->split = g_strdup (opt->split);
+  d->opt.train.init_encoder = d->init_encoder = g_strdup (opt->train.init_encoder);
   d->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
   g_task_set_task_data (task, d, (GDestroyNotify) job_data_free);
   g_task_set_return_on_cancel (task, FALSE);

@@ -87,7 +87,14 @@ config_json (const RlTrainOptions *t, guint n_images, double seconds, double fir
 #define NUM(k, v) (json_builder_set_member_name (b, k), json_builder_add_double_value (b, v))
 #define INT(k, v) (json_builder_set_member_name (b, k), json_builder_add_int_value (b, v))
   STR ("kind", "new-model");
-  STR ("recipe", "learning-loop (resources/models/README.md), from scratch");
+  STR ("recipe", t->init_encoder ? "learning-loop (resources/models/README.md), from another "
+                                   "model's layers"
+                                 : "learning-loop (resources/models/README.md), from scratch");
+  if (t->init_encoder != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (t->init_encoder);
+      STR ("init_encoder", base);
+    }
   STR ("arch", t->arch);
   INT ("train_images", n_images);
   INT ("iters", t->iters);

@@ -15,7 +15,8 @@ typedef struct
   /* The recipe (rl_new_model_options_init). The job sets out, checkpoint, log, init, resume,
    * train_split and val_split itself (no validation inside the loop: the last weights are the
    * version); the rest is used as given. */
-  RlTrainOptions train;
+  RlTrainOptions train;      /* train.init_encoder (e.g. the CamVid model) is kept: the new
+                              * model starts from that model's layers that fit */
   const char *out;          /* also write the model to this file; may be NULL */
   const char *name;         /* NULL: "ARCH from N labelled images, DATE" */
   /* Training images: the labelled ones (pre-labelled from the dataset's labels, corrected or

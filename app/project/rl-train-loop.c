@@ -372,6 +372,51 @@ log_line (FILE *log, const char *json)
   fflush (log);
 }
 
+/* init_encoder: the tensors of FILE whose name and size match t's are copied into t (a classifier
+ * for another number of classes is not), and so are its input statistics (the copied layers saw
+ * inputs normalised with them). Fails when nothing but the classifier would be left to learn
+ * from scratch is copied, i.e. when no tensor matches (another architecture). */
+static gboolean
+copy_matching_tensors (RlTrainer *t, const char *file, const RlTrainOptions *opt, GError **error)
+{
+  RlTrainer *src = NULL;
+  RlError err = { 0 };
+  RlStatus s = rl_trainer_load (file, opt->path, &src, &err);
+  if (s != RL_OK)
+    return engine_error (error, file, s, &err);
+  int copied = 0, kept = 0;
+  for (int i = 0; i < rl_trainer_num_params (t); i++)
+    {
+      const char *name = rl_trainer_param_name (t, i);
+      size_t n, m = 0;
+      float *dst = rl_trainer_param (t, i, &n);
+      const float *from = NULL;
+      for (int j = 0; j < rl_trainer_num_params (src) && from == NULL; j++)
+        if (strcmp (rl_trainer_param_name (src, j), name) == 0)
+          from = rl_trainer_param (src, j, &m);
+      if (from != NULL && m == n)
+        {
+          memcpy (dst, from, n * sizeof (float));
+          copied++;
+        }
+      else
+        kept++;
+    }
+  if (copied == 0)
+    {
+      rl_trainer_free (src);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: no tensor matches a %s's (another architecture?)", file, opt->arch);
+      return FALSE;
+    }
+  rl_trainer_set_input_stats (t, rl_trainer_input_mean (src), rl_trainer_input_std (src));
+  rl_trainer_free (src);
+  if (!opt->quiet)
+    g_printerr ("started from %s: %d tensors copied, %d initialised afresh\n", file, copied,
+                kept);
+  return TRUE;
+}
+
 gboolean
 rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *cb,
               GError **error)
@@ -473,6 +518,11 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       float mean[3], std[3];
       rl_train_set_input_stats (train, mean, std);
       rl_trainer_set_input_stats (t, mean, std);
+      if (opt->init_encoder != NULL && !copy_matching_tensors (t, opt->init_encoder, opt, error))
+        {
+          rl_trainer_free (t);
+          return FALSE;
+        }
     }
   if (rl_trainer_num_classes (t) != k)
     {

@@ -45,6 +45,10 @@ typedef struct
   int val_max_images;         /* 0 = the whole validation split */
   RlEnginePath path;
   gboolean quiet;             /* no progress lines on stderr */
+  const char *init_encoder;   /* with neither init nor resume: He init, then every tensor of
+                               * this model whose name and size match (the encoder, decoder and
+                               * their batch-norm statistics; not a classifier for another
+                               * number of classes) is copied, with its input statistics */
 } RlTrainOptions;
 
 void rl_train_options_init (RlTrainOptions *opt);  /* the paper's recipe */

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Writes a SegNet-Basic safetensors file with random (He-initialised) weights for 11 CamVid
-# classes: the GUI frame test needs a model of the real size to pre-label with, not a good one.
+# classes (or, with --sunrgbd, SUN RGB-D's 37 + void 0): the GUI tests need a model of the real
+# size to pre-label with, not a good one.
 import json
 import struct
 import sys
@@ -8,7 +9,7 @@ import sys
 import numpy as np
 
 
-def main(out):
+def main(out, sunrgbd=False):
     rng = np.random.default_rng(7)
     tensors = {}
 
@@ -26,15 +27,24 @@ def main(out):
         block("enc%d" % i, 64, 64, 7)
     for i in (4, 3, 2, 1):
         block("dec%d" % i, 64, 64, 7)
-    tensors["classifier.weight"] = rng.standard_normal((11, 64, 1, 1)) * 0.1
-    tensors["classifier.bias"] = np.zeros(11)
-
     names = ["Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence",
              "Car", "Pedestrian", "Bicyclist"]
+    ignore = 11
+    if sunrgbd:
+        names = ["void", "wall", "floor", "cabinet", "bed", "chair", "sofa", "table", "door",
+                 "window", "bookshelf", "picture", "counter", "blinds", "desk", "shelves",
+                 "curtain", "dresser", "pillow", "mirror", "floor mat", "clothes", "ceiling",
+                 "books", "fridge", "tv", "paper", "towel", "shower curtain", "box",
+                 "whiteboard", "person", "night stand", "toilet", "sink", "lamp", "bathtub",
+                 "bag"]
+        ignore = 0
+    k = len(names)
+    tensors["classifier.weight"] = rng.standard_normal((k, 64, 1, 1)) * 0.1
+    tensors["classifier.bias"] = np.zeros(k)
     header = {"__metadata__": {
-        "arch": "segnet-basic", "num_classes": "11", "class_names": json.dumps(names),
-        "ignore_index": "11", "input_mean": "[0.4, 0.4, 0.4]", "input_std": "[0.3, 0.3, 0.3]",
-        "bn_eps": "1e-05"}}
+        "arch": "segnet-basic", "num_classes": str(k), "class_names": json.dumps(names),
+        "ignore_index": str(ignore), "input_mean": "[0.4, 0.4, 0.4]",
+        "input_std": "[0.3, 0.3, 0.3]", "bn_eps": "1e-05"}}
     blobs = []
     offset = 0
     for name in sorted(tensors):
@@ -53,4 +63,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], "--sunrgbd" in sys.argv[2:])

@@ -83,4 +83,47 @@ wait $pid; rc=$?
 grep -q "stopped; nothing was added to" "$tmp/stop.err" || fail "no stop message: $(tail -2 "$tmp/stop.err")"
 n=$("$RELABEL_BIN" models --project "$P" --json | /usr/bin/python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 [ "$n" = 1 ] || fail "a stopped run added a version ($n versions)"
+
+# 4. --init-encoder: every layer but the 38-class classifier comes from the CamVid model (11
+# classes), with its input statistics; a tiny learning rate keeps the copied weights as they were
+# after 2 steps, so they must equal the CamVid model's; the classifier is new (38 outputs).
+camvid="$RELABEL_SOURCE_ROOT/resources/models/segnet-basic-camvid.safetensors"
+"$RELABEL_BIN" train --project "$P" --init-encoder "$camvid" --init "$camvid" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "excludes --init" "$tmp/err" || fail "--init-encoder with --init: $rc"
+"$RELABEL_BIN" train --project "$P" --init-encoder "$tmp/m.safetensors.nope" --iters 1 \
+  --scale 0.25 --crop 96x128 --threads 2 -q 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "m.safetensors.nope" "$tmp/err" || fail "missing --init-encoder: $rc"
+"$RELABEL_BIN" train --project "$P" --init-encoder "$camvid" --iters 2 --lr 1e-12 --scale 0.25 \
+  --crop 96x128 --threads 2 --out "$tmp/enc.safetensors" --name "from CamVid" \
+  > "$tmp/enc.out" 2> "$tmp/enc.err" || fail "train --init-encoder exited $?: $(cat "$tmp/enc.err")"
+grep -q "48 tensors copied, 2 initialised afresh" "$tmp/enc.err" \
+  || fail "no copy report: $(cat "$tmp/enc.err")"
+grep -q "trained from the layers that fit of the given model" "$tmp/enc.out" \
+  || fail "the summary does not say where it started: $(cat "$tmp/enc.out")"
+/usr/bin/python3 - "$camvid" "$tmp/enc.safetensors" <<'PY' || exit 1
+import json, struct, sys
+import numpy as np
+def load(p):
+    with open(p, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        h = json.loads(f.read(n)); base = 8 + n
+        out = {}
+        for k, v in h.items():
+            if k == "__metadata__":
+                continue
+            f.seek(base + v["data_offsets"][0])
+            out[k] = np.frombuffer(f.read(v["data_offsets"][1] - v["data_offsets"][0]),
+                                   dtype="<f4").reshape(v["shape"])
+        return h["__metadata__"], out
+ma, a = load(sys.argv[1]); mb, b = load(sys.argv[2])
+assert mb["num_classes"] == "38" and b["classifier.weight"].shape[0] == 38, mb["num_classes"]
+assert a["classifier.weight"].shape[0] == 11
+assert json.loads(ma["input_mean"]) == json.loads(mb["input_mean"]), (ma["input_mean"], mb["input_mean"])
+convs = [k for k in a if k.endswith("conv.weight")]
+assert len(convs) == 8, convs
+for k in convs:
+    d = float(np.abs(a[k] - b[k]).max())
+    assert d < 1e-5, (k, d)
+print("init-encoder: 8 conv weights equal to the CamVid model's, classifier 38 outputs")
+PY
 echo "PASS"

@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+# Issue 17's indoor path in the window, under Xvfb with real input (xdotool): a project of 4 real
+# SUN RGB-D sample images (CLI import, as File > New Project from Dataset runs it) with a
+# 37-class SegNet-Basic of random weights added (a pre-labelling model of the real size, not a
+# good one), opened in the app:
+#  - the class palette lists 37 classes and draws their swatches in the spec's colours;
+#  - Ctrl+L pre-labels the shown image: the canvas changes where the prediction is drawn;
+#  - two images are labelled by flood fill (wall, floor), then Ctrl+Shift+R opens Train New
+#    Model…, 3 epochs are typed and Return trains; the job ends with a new model version (no
+#    parent, made current, trained on the 2 labelled images, "new-model" settings), and the offer
+#    to pre-label the 2 images without labels, accepted with Return, stores their predictions by
+#    the new version, drawn in the Prediction view;
+#  - typing "cha" in the palette's search leaves chair's swatch and hides wall's.
+# Screenshots (checked not blank; look at them) under tests/gui/output/indoor-*.png. Any GTK
+# warning or critical fails the test.
+import importlib.util
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import shutil
+import time
+
+import numpy as np
+
+spec = importlib.util.spec_from_file_location(
+    "gui", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-gui.py"))
+gui = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gui)
+check, xdo = gui.check, gui.xdo
+SUN = os.environ["RELABEL_SUNRGBD"]
+# the spec's colours (datasets/rl-class-spec.c): wall, floor, chair
+WALL, FLOOR, CHAIR = (0, 0, 255), (0, 255, 0), (255, 204, 0)
+
+
+def png(path):
+    """An RGB array of a screenshot (ImageMagick writes a PPM that NumPy reads)."""
+    ppm = path + ".ppm"
+    subprocess.run(["convert", path, "-depth", "8", ppm], check=True)
+    with open(ppm, "rb") as f:
+        data = f.read()
+    os.unlink(ppm)
+    parts = data.split(maxsplit=4)
+    w, h = int(parts[1]), int(parts[2])
+    return np.frombuffer(parts[4][-w * h * 3:], dtype=np.uint8).reshape(h, w, 3)
+
+
+def has_colour(img, rgb, min_pixels=30):
+    return int(np.all(img == np.array(rgb, dtype=np.uint8), axis=2).sum()) >= min_pixels
+
+
+def spec_colours():
+    """The 37 class colours, read from the C source's table (what the app draws)."""
+    src = open(os.path.join(gui.SRC, "datasets", "rl-class-spec.c")).read()
+    table = src[src.index("sunrgbd_colours[][3] = {"):]
+    table = table[:table.index("};")]
+    import re
+    cols = [tuple(int(v) for v in m) for m in re.findall(r"\{ (\d+), (\d+), (\d+) \}", table)]
+    return cols[1:]
+
+
+def db(project, sql, *args):
+    con = sqlite3.connect(project)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="relabel-indoor-gui-")
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if gui.failures:
+        print("%d check(s) failed" % len(gui.failures))
+        sys.exit(1)
+
+
+def run(tmp):
+    ds = os.path.join(tmp, "ds")
+    for split, names in (("train", 3), ("val", 1)):
+        os.makedirs(os.path.join(ds, split, "color"))
+        src = os.path.join(SUN, split, "color")
+        for n in sorted(os.listdir(src))[:names]:
+            os.symlink(os.path.join(src, n), os.path.join(ds, split, "color", n))
+    project = os.path.join(tmp, "indoor.relabel")
+    model = os.path.join(tmp, "random37.safetensors")
+    subprocess.run([gui.BIN, "import", "--project", project, "--dataset", "sunrgbd", ds],
+                   check=True, capture_output=True)
+    subprocess.run(["/usr/bin/python3", os.path.join(gui.SRC, "tests", "gui", "make-model.py"),
+                    model, "--sunrgbd"], check=True)
+    subprocess.run([gui.BIN, "models", "--project", project, "--add", model], check=True,
+                   capture_output=True)
+    log = os.path.join(tmp, "frames.log")
+    proc, _ = gui.start_app(tmp, [project], {"RELABEL_DEBUG": "frame-log=" + log})
+    wid = gui.app_window(proc, tmp)
+    if wid is None:
+        return
+    time.sleep(1.5)
+    xdo("windowfocus", "--sync", wid)
+    text = gui.wait_log(log, "# palette", 10)
+    check("# palette 37 classes" in text, "the palette lists 37 classes")
+    first = gui.screenshot("indoor-1-opened.png")
+    img = png(first)
+    h, w, _ = img.shape
+    palette = img[:, w - 190:]
+    shown = [c for c in spec_colours() if has_colour(palette, c)]
+    check(len(shown) >= 14, "the palette draws %d class swatches in the spec's colours (>= 14 "
+          "visible without scrolling)" % len(shown))
+
+    # pre-label the shown image with the 37-class model; the canvas shows the prediction
+    gui.release_keys()
+    xdo("key", "--window", wid, "ctrl+l")
+    text = gui.wait_log(log, "# job-end", 120)
+    check("# job-end 1 ok" in text, "Ctrl+L pre-labelled the shown image")
+    xdo("key", "--window", wid, "v", "v")   # Current labels -> Original labels -> Prediction
+    time.sleep(1.5)
+    shot = gui.screenshot("indoor-2-prelabelled.png")
+    after = png(shot)
+    canvas = (slice(150, h - 50), slice(345, w - 200))
+    changed = np.any(after[canvas] != img[canvas], axis=2).mean()
+    check(changed > 0.3, "the prediction is drawn: %.0f %% of the canvas changed" % (100 * changed))
+
+    xdo("key", "--window", wid, "v", "v", "v")   # -> Errors -> Boundary errors -> Current
+    time.sleep(0.5)
+    # label two images by flood fill: wall on the first, floor on the second
+    cx, cy = (345 + w - 200) // 2, h // 2
+    xdo("key", "--window", wid, "f", "1")
+    time.sleep(0.3)
+    xdo("mousemove", "--window", wid, cx, cy, "click", "1")
+    time.sleep(1.0)
+    xdo("key", "--window", wid, "d")
+    time.sleep(1.5)
+    xdo("key", "--window", wid, "f", "2")
+    time.sleep(0.3)
+    xdo("mousemove", "--window", wid, cx, cy, "click", "1")
+    end = time.time() + 20
+    while time.time() < end:
+        labelled = db(project, "SELECT name FROM images WHERE status > 0 ORDER BY name")
+        if len(labelled) >= 2:
+            break
+        time.sleep(0.3)
+    check(len(labelled) == 2, "two images are labelled (%s)" % labelled)
+
+    # Train New Model…: XTEST keys (not --window: its held keys would type into the dialog)
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "ctrl+shift+r")
+    gui.release_keys()
+    subprocess.run(["xdotool", "keyup", "r", "R"], capture_output=True)
+    dialog = None
+    end = time.time() + 10
+    while dialog is None and time.time() < end:
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Train New Model"],
+                           capture_output=True, text=True)
+        dialog = r.stdout.split()[0] if r.stdout.split() else None
+        time.sleep(0.2)
+    check(dialog is not None, "Ctrl+Shift+R opens Train New Model")
+    if dialog is None:
+        gui.stop_app(proc, tmp, wid)
+        return
+    time.sleep(0.8)
+    xdo("windowfocus", "--sync", dialog)
+    xdo("key", "ctrl+a")
+    xdo("type", "3")
+    time.sleep(0.5)
+    gui.screenshot("indoor-3-new-model-dialog.png")
+    xdo("key", "Return")
+    text = gui.wait_log(log, "# new-model-start", 10)
+    check("# new-model-start segnet-basic 3 steps" in text,
+          "Return trains 3 epochs of the 2 labelled images = 3 steps (%s)"
+          % [l for l in text.splitlines() if "new-model-start" in l])
+    time.sleep(2)
+    gui.screenshot("indoor-4-training.png")
+    text = gui.wait_log(log, "# new-model-end", 240)
+    check("# new-model-end ok" in text, "the new-model job finished")
+    res = [l for l in text.splitlines() if l.startswith("# new-model-result")]
+    print("\n".join(res))
+    check(res and res[0].endswith("; current") and "trained on 2 labelled images" in res[0],
+          "the result names 2 training images and a current version")
+    models = json.loads(subprocess.run([gui.BIN, "models", "--project", project, "--json"],
+                                       check=True, capture_output=True, text=True).stdout)
+    new = [m for m in models if m["version"] == 2]
+    check(len(models) == 2 and new and new[0]["parent"] is None and new[0]["current"]
+          and new[0]["trained_on"] == 2 and new[0]["settings"]["kind"] == "new-model"
+          and new[0]["settings"]["iters"] == 3,
+          "version 2: no parent, current, trained on 2 images, 3 steps (%s)" % new)
+
+    # the offer: pre-label the 2 images without labels with it
+    offer = None
+    end = time.time() + 10
+    while offer is None and time.time() < end:
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "New Model Ready"],
+                           capture_output=True, text=True)
+        offer = r.stdout.split()[0] if r.stdout.split() else None
+        time.sleep(0.2)
+    check(offer is not None, "the window offers to pre-label the rest")
+    if offer is not None:
+        time.sleep(0.5)
+        gui.screenshot("indoor-5-offer.png")
+        n_before = text.count("# job-end")
+        xdo("windowfocus", "--sync", offer)
+        xdo("key", "Return")
+        end = time.time() + 120
+        while time.time() < end and text.count("# job-end") == n_before:
+            text = gui.wait_log(log, "# job-end", 0)
+            time.sleep(0.3)
+        check("# job-end 2 ok" in text, "Return pre-labelled the 2 images without labels")
+        rows = db(project, "SELECT i.name FROM predictions p JOIN images i ON i.id = p.image_id "
+                  "WHERE p.model_id = 2 AND i.status = 0 ORDER BY i.name")
+        check(len(rows) == 2, "their predictions by version 2 are stored (%s)" % rows)
+    # the next image (unlabelled, pre-labelled by version 2): its prediction is drawn
+    xdo("windowfocus", "--sync", wid)
+    xdo("key", "--window", wid, "d")
+    time.sleep(2)
+    plain = png(gui.screenshot("indoor-6a-next-image.png"))
+    xdo("key", "--window", wid, "v", "v")
+    time.sleep(1.5)
+    pred = png(gui.screenshot("indoor-6-new-model-prelabel.png"))
+    changed = np.any(pred[canvas] != plain[canvas], axis=2).mean()
+    check(changed > 0.3, "version 2's prediction is drawn: %.0f %% of the canvas changed"
+          % (100 * changed))
+    xdo("key", "--window", wid, "v", "v", "v")
+    time.sleep(0.5)
+
+    # the palette's search: click the wall row (the list takes the focus; typing goes to the
+    # search), "cha" leaves chair and hides wall
+    now = png(gui.screenshot("indoor-6b-before-search.png"))
+    ys, xs = np.nonzero(np.all(now[:, w - 190:] == np.array(WALL, dtype=np.uint8), axis=2))
+    check(len(ys) > 0, "the wall swatch is on screen")
+    if len(ys) == 0:
+        gui.stop_app(proc, tmp, wid)
+        return
+    top = int(ys.min())
+    xdo("mousemove", "--window", wid, w - 100, int(ys.mean()), "click", "1")
+    time.sleep(0.3)
+    xdo("type", "cha")
+    time.sleep(1.0)
+    shot = png(gui.screenshot("indoor-7-palette-search.png"))
+    pal = shot[top - 5:, w - 190:]
+    check(has_colour(pal, CHAIR) and not has_colour(pal, WALL) and not has_colour(pal, FLOOR),
+          "searching \"cha\" shows chair's swatch, not wall's or floor's")
+    xdo("key", "Escape")
+    time.sleep(0.3)
+    gui.stop_app(proc, tmp, wid)
+
+
+if __name__ == "__main__":
+    main()
