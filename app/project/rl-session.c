@@ -1374,8 +1374,8 @@ rl_session_retrain (RlSession *self, const RlFinetuneOptions *opt)
   if (self->current_model == 0)
     {
       g_signal_emit (self, signals[SIG_ERROR], 0,
-                     "This project has no model to retrain: add one with “Add Model to "
-                     "Project…” in the main menu.");
+                     "This project has no model to retrain: train one from its labels with "
+                     "“Train New Model…” or add one with “Add Model to Project…”.");
       return;
     }
   RlFinetuneOptions o = *opt;
