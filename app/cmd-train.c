@@ -9,6 +9,7 @@
 #include "cli-stop.h"
 #include "relabel-cli.h"
 #include "rl-dataset.h"
+#include "rl-net.h"
 #include "rl-new-model.h"
 #include "rl-train-loop.h"
 
@@ -91,7 +92,9 @@ rl_cmd_train (int argc, char **argv)
     { "label-convention", 0, 0, G_OPTION_ARG_STRING, &convention,
       "How label values number the classes: 1-based (0 = void; SUN RGB-D's default), "
       "1-based-255 or 0-based-255 (255 = void)", "CONV" },
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "segnet-basic (default) or segnet", "ARCH" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "segnet-basic (default), segnet or one of the "
+      "decoder variants of SegNet's Table 1 (fcn-basic, bilinear-interpolation, ...: "
+      "an unknown name prints the list)", "ARCH" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out,
       "Model file to write (best epoch by val G, or by the held-out figures)", "M.safetensors" },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from these weights", "M0.safetensors" },
@@ -198,9 +201,10 @@ rl_cmd_train (int argc, char **argv)
     }
   if (!rl_cli_engine_path ("train", engine, &opt.path))
     return 2;
-  if (arch != NULL && strcmp (arch, "segnet-basic") != 0 && strcmp (arch, "segnet") != 0)
+  if (arch != NULL && !rl_net_arch_known (arch))
     {
-      fprintf (stderr, "relabel train: --arch wants segnet-basic or segnet\n");
+      g_autofree char *names = g_strjoinv (", ", (char **) rl_net_arch_names ());
+      fprintf (stderr, "relabel train: --arch wants one of %s, not '%s'\n", names, arch);
       return 2;
     }
 

@@ -577,6 +577,9 @@ rl_dnnl_plan_new (const RlNet *net, const float *params, int height, int width,
   if (height < 1 || width < 1 || (int64_t) height * width > ((int64_t) 1 << 28))
     return rl_error_set (err, RL_ERR_INVALID, "rl_dnnl_plan_new: bad image size %dx%d", width,
                          height);
+  if (!rl_net_is_plain (net))   /* the decoder variants run layer by layer (rl-model.c) */
+    return rl_error_set (err, RL_ERR_UNSUPPORTED, "%s has no whole-network oneDNN plan",
+                         net->arch);
   if (!rl_dnnl_supports (precision))
     return rl_error_set (err, RL_ERR_UNSUPPORTED, "the bf16 engine path: this CPU has no native "
                          "bf16 (needs AVX512-BF16 or AMX)");
@@ -667,6 +670,8 @@ rl_dnnl_plan_run (RlDnnlPlan *p, const float *x, float *logits, int (*abort) (vo
           a[n++] = (dnnl_exec_arg_t) { DNNL_ARG_DIFF_DST, s->src };
           a[n++] = (dnnl_exec_arg_t) { DNNL_ARG_DIFF_SRC, s->dst };
           a[n++] = (dnnl_exec_arg_t) { DNNL_ARG_WORKSPACE, s->ws };
+          break;
+        default:   /* never built: rl_dnnl_plan_new refuses nets that are not plain */
           break;
         }
       if (p->scratch_mem != NULL)

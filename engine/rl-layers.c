@@ -695,3 +695,357 @@ rl_sgd_update (size_t n, float *p, const float *g, float *buf, float lr, float m
       p[i] -= lr * d;
     }
 }
+
+/* ---- Layers of the decoder variants (issue 21) ---- */
+
+void
+rl_dwconv2d_forward (int n, int c, int h, int w, int k, const float *x, const float *wt,
+                     const float *b, float *y)
+{
+  int pad = (k - 1) / 2;
+  size_t hw = (size_t) h * w;
+  PAR ((size_t) n * c * hw * k);
+  OMP_FOR
+  for (size_t pl = 0; pl < (size_t) n * c; pl++)
+    {
+      int ch = (int) (pl % (size_t) c);
+      const float *p = x + pl * hw, *kern = wt + (size_t) ch * k * k;
+      float *q = y + pl * hw;
+      float bias = b != NULL ? b[ch] : 0.0f;
+      for (size_t i = 0; i < hw; i++)
+        q[i] = bias;
+      for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++)
+          {
+            float wv = kern[ky * k + kx];
+            int dy = ky - pad, dx = kx - pad;
+            int x0 = dx < 0 ? -dx : 0, x1 = dx > 0 ? w - dx : w;
+            for (int oy = 0; oy < h; oy++)
+              {
+                int iy = oy + dy;
+                if (iy < 0 || iy >= h)
+                  continue;
+                const float *src = p + (size_t) iy * w + dx;
+                float *dst = q + (size_t) oy * w;
+                for (int ox = x0; ox < x1; ox++)
+                  dst[ox] += wv * src[ox];
+              }
+          }
+    }
+}
+
+void
+rl_dwconv2d_backward (int n, int c, int h, int w, int k, const float *x, const float *wt,
+                      const float *dy, float *dx, float *dw, float *db)
+{
+  int pad = (k - 1) / 2;
+  size_t hw = (size_t) h * w;
+  PAR ((size_t) n * c * hw * k);
+  OMP_FOR
+  for (int ch = 0; ch < c; ch++)
+    {
+      const float *kern = wt + (size_t) ch * k * k;
+      float *dk = dw + (size_t) ch * k * k;
+      double bsum = 0.0;
+      for (int i = 0; i < k * k; i++)
+        dk[i] = 0.0f;
+      for (int b = 0; b < n; b++)
+        {
+          size_t pl = (size_t) b * c + (size_t) ch;
+          const float *p = x + pl * hw, *g = dy + pl * hw;
+          float *d = dx != NULL ? dx + pl * hw : NULL;
+          for (size_t i = 0; i < hw; i++)
+            bsum += g[i];
+          if (d != NULL)
+            memset (d, 0, hw * sizeof (float));
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+              {
+                int oy_d = ky - pad, ox_d = kx - pad;
+                int x0 = ox_d < 0 ? -ox_d : 0, x1 = ox_d > 0 ? w - ox_d : w;
+                float wv = kern[ky * k + kx];
+                double acc = 0.0;
+                for (int oy = 0; oy < h; oy++)
+                  {
+                    int iy = oy + oy_d;
+                    if (iy < 0 || iy >= h)
+                      continue;
+                    const float *src = p + (size_t) iy * w + ox_d;
+                    const float *gr = g + (size_t) oy * w;
+                    float part = 0.0f;
+                    for (int ox = x0; ox < x1; ox++)
+                      part += gr[ox] * src[ox];
+                    acc += part;
+                    if (d != NULL)
+                      {
+                        float *dr = d + (size_t) iy * w + ox_d;
+                        for (int ox = x0; ox < x1; ox++)
+                          dr[ox] += wv * gr[ox];
+                      }
+                  }
+                dk[ky * k + kx] += (float) acc;
+              }
+        }
+      if (db != NULL)
+        db[ch] = (float) bsum;
+    }
+}
+
+/* Grows the workspace's scratch to hold floats. */
+static RlStatus
+ws_scratch (RlWorkspace *ws, size_t floats, RlError *err)
+{
+  if (floats <= ws->col_cap)
+    return RL_OK;
+  rl_mem_free (ws->col);
+  ws->col = rl_mem_alloc (floats * sizeof (float), 64);
+  ws->col_cap = ws->col != NULL ? floats : 0;
+  if (ws->col == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %zu-byte scratch",
+                         floats * sizeof (float));
+  return RL_OK;
+}
+
+/* Input rows per tile of a transposed conv: its column buffer is c_out * 16 * rows * w. */
+static RlStatus
+deconv_rows (RlWorkspace *ws, int c_out, int h, int w, int *rows, RlError *err)
+{
+  size_t per_row = (size_t) c_out * 16 * (size_t) w;
+  size_t r = ws->tile_bytes / (per_row * sizeof (float));
+  r = r < 1 ? 1 : r > (size_t) h ? (size_t) h : r;
+  *rows = (int) r;
+  return ws_scratch (ws, r * per_row, err);
+}
+
+static RlStatus
+deconv_check (int n, int c_in, int h, int w, int c_out, int out_h, int out_w, RlError *err)
+{
+  if (n < 1 || c_in < 1 || c_out < 1 || h < 1 || w < 1 || out_h < 2 * h - 1 || out_h > 2 * h
+      || out_w < 2 * w - 1 || out_w > 2 * w)
+    return rl_error_set (err, RL_ERR_INVALID, "bad transposed convolution shape %dx%d -> %dx%d",
+                         w, h, out_w, out_h);
+  return RL_OK;
+}
+
+RlStatus
+rl_deconv2d_forward (RlWorkspace *ws, int n, int c_in, int h, int w, int c_out, int out_h,
+                     int out_w, const float *x, const float *wt, const float *b, float *y,
+                     RlError *err)
+{
+  int rows;
+  RlStatus st = deconv_check (n, c_in, h, w, c_out, out_h, out_w, err);
+  if (st == RL_OK)
+    st = deconv_rows (ws, c_out, h, w, &rows, err);
+  if (st != RL_OK)
+    return st;
+  size_t hw = (size_t) h * w, ohw = (size_t) out_h * out_w;
+  int ckk = c_out * 16;
+  for (int b0 = 0; b0 < n; b0++)
+    {
+      const float *xn = x + (size_t) b0 * c_in * hw;
+      float *yn = y + (size_t) b0 * c_out * ohw;
+      memset (yn, 0, (size_t) c_out * ohw * sizeof (float));
+      for (int r0 = 0; r0 < h; r0 += rows)
+        {
+          int r1 = r0 + rows < h ? r0 + rows : h, ncols = (r1 - r0) * w;
+          /* col (C_out*16, ncols) = wt^T (C_out*16, C_in) x (C_in, ncols) */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, ckk, ncols, c_in, 1.0f, wt, ckk,
+                       xn + (size_t) r0 * w, (int) hw, 0.0f, ws->col, ncols);
+          for (int co = 0; co < c_out; co++)
+            for (int ky = 0; ky < 4; ky++)
+              for (int kx = 0; kx < 4; kx++)
+                {
+                  const float *src = ws->col + ((size_t) (co * 4 + ky) * 4 + kx) * ncols;
+                  float *dst = yn + (size_t) co * ohw;
+                  for (int i = r0; i < r1; i++)
+                    {
+                      int oy = 2 * i - 1 + ky;
+                      if (oy < 0 || oy >= out_h)
+                        continue;
+                      const float *s = src + (size_t) (i - r0) * w;
+                      float *d = dst + (size_t) oy * out_w;
+                      for (int j = 0; j < w; j++)
+                        {
+                          int ox = 2 * j - 1 + kx;
+                          if (ox >= 0 && ox < out_w)
+                            d[ox] += s[j];
+                        }
+                    }
+                }
+        }
+      if (b != NULL)
+        for (int co = 0; co < c_out; co++)
+          for (size_t i = 0; i < ohw; i++)
+            yn[(size_t) co * ohw + i] += b[co];
+    }
+  return RL_OK;
+}
+
+RlStatus
+rl_deconv2d_backward (RlWorkspace *ws, int n, int c_in, int h, int w, int c_out, int out_h,
+                      int out_w, const float *x, const float *wt, const float *dy, float *dx,
+                      float *dw, float *db, RlError *err)
+{
+  int rows;
+  RlStatus st = deconv_check (n, c_in, h, w, c_out, out_h, out_w, err);
+  if (st == RL_OK)
+    st = deconv_rows (ws, c_out, h, w, &rows, err);
+  if (st != RL_OK)
+    return st;
+  size_t hw = (size_t) h * w, ohw = (size_t) out_h * out_w;
+  int ckk = c_out * 16;
+  if (db != NULL)
+    for (int co = 0; co < c_out; co++)
+      {
+        double acc = 0.0;
+        for (int b0 = 0; b0 < n; b0++)
+          {
+            const float *p = dy + ((size_t) b0 * c_out + co) * ohw;
+            float part = 0.0f;
+            for (size_t i = 0; i < ohw; i++)
+              part += p[i];
+            acc += part;
+          }
+        db[co] = (float) acc;
+      }
+  float beta = 0.0f;
+  for (int b0 = 0; b0 < n; b0++)
+    {
+      const float *xn = x + (size_t) b0 * c_in * hw, *dyn = dy + (size_t) b0 * c_out * ohw;
+      for (int r0 = 0; r0 < h; r0 += rows)
+        {
+          int r1 = r0 + rows < h ? r0 + rows : h, ncols = (r1 - r0) * w;
+          /* gather: col[co, ky, kx, i, j] = dy[co, 2i - 1 + ky, 2j - 1 + kx] (0 outside) */
+          for (int co = 0; co < c_out; co++)
+            for (int ky = 0; ky < 4; ky++)
+              for (int kx = 0; kx < 4; kx++)
+                {
+                  float *dst = ws->col + ((size_t) (co * 4 + ky) * 4 + kx) * ncols;
+                  const float *src = dyn + (size_t) co * ohw;
+                  for (int i = r0; i < r1; i++)
+                    {
+                      int oy = 2 * i - 1 + ky;
+                      float *d = dst + (size_t) (i - r0) * w;
+                      if (oy < 0 || oy >= out_h)
+                        {
+                          memset (d, 0, (size_t) w * sizeof (float));
+                          continue;
+                        }
+                      const float *s = src + (size_t) oy * out_w;
+                      for (int j = 0; j < w; j++)
+                        {
+                          int ox = 2 * j - 1 + kx;
+                          d[j] = ox >= 0 && ox < out_w ? s[ox] : 0.0f;
+                        }
+                    }
+                }
+          /* dw (C_in, C_out*16) += x (C_in, ncols) col^T */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, c_in, ckk, ncols, 1.0f,
+                       xn + (size_t) r0 * w, (int) hw, ws->col, ncols, beta, dw, ckk);
+          beta = 1.0f;
+          /* dx (C_in, ncols) = wt (C_in, C_out*16) col */
+          if (dx != NULL)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c_in, ncols, ckk, 1.0f, wt,
+                         ckk, ws->col, ncols, 0.0f, dx + (size_t) b0 * c_in * hw + (size_t) r0 * w,
+                         (int) hw);
+        }
+    }
+  return RL_OK;
+}
+
+void
+rl_deconv2d_bilinear_init (int c, float *wt)
+{
+  static const float f[4] = { 0.25f, 0.75f, 0.75f, 0.25f };
+  memset (wt, 0, (size_t) c * c * 16 * sizeof (float));
+  for (int i = 0; i < c; i++)
+    for (int ky = 0; ky < 4; ky++)
+      for (int kx = 0; kx < 4; kx++)
+        wt[(((size_t) i * c + i) * 4 + ky) * 4 + kx] = f[ky] * f[kx];
+}
+
+/* PyTorch's source index for align_corners = False: i0, i1 = min (i0 + 1, in - 1), weight of
+ * i1. */
+static void
+bilinear_coord (int d, int in, int out, int *i0, int *i1, float *lambda)
+{
+  double scale = (double) in / out;
+  double src = (d + 0.5) * scale - 0.5;
+  if (src < 0)
+    src = 0;
+  int a = (int) src;
+  if (a > in - 1)
+    a = in - 1;
+  *i0 = a;
+  *i1 = a < in - 1 ? a + 1 : a;
+  *lambda = (float) (src - a);
+}
+
+void
+rl_bilinear_forward (int n, int c, int h, int w, int out_h, int out_w, const float *x, float *y)
+{
+  size_t ip = (size_t) h * w, op = (size_t) out_h * out_w;
+  PAR ((size_t) n * c * op);
+  OMP_FOR
+  for (size_t pl = 0; pl < (size_t) n * c; pl++)
+    {
+      const float *p = x + pl * ip;
+      float *q = y + pl * op;
+      for (int oy = 0; oy < out_h; oy++)
+        {
+          int y0, y1;
+          float ly;
+          bilinear_coord (oy, h, out_h, &y0, &y1, &ly);
+          for (int ox = 0; ox < out_w; ox++)
+            {
+              int x0, x1;
+              float lx;
+              bilinear_coord (ox, w, out_w, &x0, &x1, &lx);
+              const float *r0 = p + (size_t) y0 * w, *r1 = p + (size_t) y1 * w;
+              q[(size_t) oy * out_w + ox] = (1 - ly) * ((1 - lx) * r0[x0] + lx * r0[x1])
+                                            + ly * ((1 - lx) * r1[x0] + lx * r1[x1]);
+            }
+        }
+    }
+}
+
+void
+rl_bilinear_backward (int n, int c, int h, int w, int out_h, int out_w, const float *dy,
+                      float *dx)
+{
+  size_t ip = (size_t) h * w, op = (size_t) out_h * out_w;
+  PAR ((size_t) n * c * op);
+  OMP_FOR
+  for (size_t pl = 0; pl < (size_t) n * c; pl++)
+    {
+      const float *g = dy + pl * op;
+      float *d = dx + pl * ip;
+      memset (d, 0, ip * sizeof (float));
+      for (int oy = 0; oy < out_h; oy++)
+        {
+          int y0, y1;
+          float ly;
+          bilinear_coord (oy, h, out_h, &y0, &y1, &ly);
+          for (int ox = 0; ox < out_w; ox++)
+            {
+              int x0, x1;
+              float lx;
+              bilinear_coord (ox, w, out_w, &x0, &x1, &lx);
+              float v = g[(size_t) oy * out_w + ox];
+              d[(size_t) y0 * w + x0] += (1 - ly) * (1 - lx) * v;
+              d[(size_t) y0 * w + x1] += (1 - ly) * lx * v;
+              d[(size_t) y1 * w + x0] += ly * (1 - lx) * v;
+              d[(size_t) y1 * w + x1] += ly * lx * v;
+            }
+        }
+    }
+}
+
+void
+rl_add_forward (size_t n, const float *a, const float *b, float *y)
+{
+  PAR (n);
+  OMP_FOR
+  for (size_t i = 0; i < n; i++)
+    y[i] = a[i] + b[i];
+}

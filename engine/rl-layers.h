@@ -115,3 +115,40 @@ RlStatus rl_softmax_xent (int n, int c, int hw, const float *logits, const uint8
  * PyTorch's first-step copy); p -= lr * (momentum ? buf : d). */
 void rl_sgd_update (size_t n, float *p, const float *g, float *buf, float lr, float momentum,
                     float weight_decay);
+
+/* --- Layers of the decoder variants (issue 21): plain C / BLAS on every engine path. --- */
+
+/* Depthwise conv (groups = channels): x (N, C, H, W), w (C, 1, K, K), b (C) or NULL -> y (N, C,
+ * H, W), zero padding (K - 1) / 2 on every side, K odd. */
+void rl_dwconv2d_forward (int n, int c, int h, int w, int k, const float *x, const float *wt,
+                          const float *b, float *y);
+/* dy -> dx (skipped when NULL), dw (C, 1, K, K), db (C) or NULL; all overwritten. */
+void rl_dwconv2d_backward (int n, int c, int h, int w, int k, const float *x, const float *wt,
+                           const float *dy, float *dx, float *dw, float *db);
+
+/* Transposed conv, kernel 4, stride 2, padding 1 (PyTorch's ConvTranspose2d(c_in, c_out, 4, 2,
+ * 1)), which makes (h, w) -> (2h, 2w), then cropped to (out_h, out_w) (2h - 1 or 2h: the
+ * remembered pre-pool size of an odd dimension): keeps rows and columns 0..out - 1.
+ * x (N, C_in, h, w), wt (C_in, C_out, 4, 4) (PyTorch's layout), b (C_out) or NULL. */
+RlStatus rl_deconv2d_forward (RlWorkspace *ws, int n, int c_in, int h, int w, int c_out,
+                              int out_h, int out_w, const float *x, const float *wt,
+                              const float *b, float *y, RlError *err);
+/* dy (N, C_out, out_h, out_w) -> dx (skipped when NULL), dw (C_in, C_out, 4, 4), db (C_out) or
+ * NULL; all overwritten. */
+RlStatus rl_deconv2d_backward (RlWorkspace *ws, int n, int c_in, int h, int w, int c_out,
+                               int out_h, int out_w, const float *x, const float *wt,
+                               const float *dy, float *dx, float *dw, float *db, RlError *err);
+/* The bilinear upsampling kernel (c, c, 4, 4): channel i to channel i weighted by the outer
+ * product of (1/4, 3/4, 3/4, 1/4), 0 across channels (FCN's initialisation). */
+void rl_deconv2d_bilinear_init (int c, float *wt);
+
+/* Bilinear resize as PyTorch's F.interpolate (x, size = (out_h, out_w), mode = 'bilinear',
+ * align_corners = False): source coordinate (d + 0.5) * in / out - 0.5, clamped at 0. */
+void rl_bilinear_forward (int n, int c, int h, int w, int out_h, int out_w, const float *x,
+                          float *y);
+/* dy (N, C, out_h, out_w) -> dx (N, C, h, w), overwritten. */
+void rl_bilinear_backward (int n, int c, int h, int w, int out_h, int out_w, const float *dy,
+                           float *dx);
+
+/* y = a + b elementwise (y may alias either). */
+void rl_add_forward (size_t n, const float *a, const float *b, float *y);

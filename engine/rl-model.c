@@ -46,10 +46,10 @@ model_fold (RlModel *m, RlError *err)
   for (int j = 0; j < net->n_convs; j++)
     {
       const RlConvSpec *c = &net->conv[j];
-      if (!c->bn)
+      if (!c->bn)   /* (transposed convs, whose weights are (C_in, C_out, ..), have none) */
         continue;
       size_t ow = net->param[c->p_w].offset, ob = net->param[c->p_b].offset;
-      rl_batchnorm_fold (c->c_out, c->c_in * c->k * c->k, m->params + ow, m->params + ob,
+      rl_batchnorm_fold (c->c_out, c->c_in / c->groups * c->k * c->k, m->params + ow, m->params + ob,
                          m->params + net->param[c->p_gamma].offset,
                          m->params + net->param[c->p_beta].offset,
                          m->params + net->param[c->p_mean].offset,
@@ -225,7 +225,9 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
   /* Automatic choice: a plan refused on this CPU (it would run on oneDNN's reference kernels)
    * is remembered, and the next path down is tried: bf16, fp32, then the reference. */
   RlModel *mm = (RlModel *) model;
-  while (pool_indices == NULL && path != RL_ENGINE_PATH_REFERENCE)
+  /* The whole-network plans cover plain nets (segnet-basic, segnet); a decoder variant runs
+   * layer by layer below on the same path (its standard convolutions on oneDNN). */
+  while (pool_indices == NULL && path != RL_ENGINE_PATH_REFERENCE && rl_net_is_plain (net))
     {
       RlPrecision prec = path == RL_ENGINE_PATH_BF16 ? RL_PRECISION_BF16 : RL_PRECISION_FP32;
       int refused;
@@ -266,13 +268,25 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
   float *buf[2] = { rl_mem_alloc (biggest * sizeof (float), 64),
                     rl_mem_alloc (biggest * sizeof (float), 64) };
   int32_t *idx = rl_mem_alloc ((idx_total + 1) * sizeof (int32_t), 64);
+  /* Outputs a later op reads again (a branch's source, an added map) keep a buffer of their own
+   * (decoder variants only). */
+  float *kept[RL_NET_MAX_OPS] = { NULL };
+  int nomem = 0;
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      const RlOp *op = &net->op[i];
+      int j = op->kind == RL_OP_ADD ? op->skip : op->src != i - 1 ? op->src : -1;
+      if (j >= 0 && kept[j] == NULL)
+        nomem |= (kept[j] = rl_mem_alloc ((size_t) oc[j] * oh[j] * ow[j] * sizeof (float), 64))
+                 == NULL;
+    }
   RlWorkspace *ws = NULL;
-  if (buf[0] == NULL || buf[1] == NULL || idx == NULL)
+  if (buf[0] == NULL || buf[1] == NULL || idx == NULL || nomem)
     st = rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
   if (st == RL_OK)
     st = rl_workspace_new (path, &ws, err);
   const float *cur = x;
-  int c = 3, h = height, w = width, which = 0;
+  int c = 3, h = height, w = width;
   for (int i = 0; st == RL_OK && i < net->n_ops; i++)
     {
       if (abort != NULL && abort (abort_data))
@@ -281,7 +295,15 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
           break;
         }
       const RlOp *op = &net->op[i];
-      float *dst = i == net->n_ops - 1 ? logits : buf[which];
+      if (op->src != i - 1)   /* a branch: its input is a kept output (or the image) */
+        {
+          cur = op->src < 0 ? x : kept[op->src];
+          c = op->src < 0 ? 3 : oc[op->src];
+          h = op->src < 0 ? height : oh[op->src];
+          w = op->src < 0 ? width : ow[op->src];
+        }
+      float *dst = i == net->n_ops - 1 ? logits : kept[i] != NULL ? kept[i]
+                   : cur == buf[0] ? buf[1] : buf[0];
       if (op->kind == RL_OP_CONV)
         {
           const RlConvSpec *cv = &net->conv[op->index];
@@ -303,17 +325,39 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
                 memcpy (pool_indices[op->index], idx + idx_off[op->index], sz);
             }
         }
-      else
+      else if (op->kind == RL_OP_UNPOOL)
         {
           int s = op->index;
           rl_maxunpool_forward (1, c, h, w, pre_h[s], pre_w[s], cur, idx + idx_off[s], dst);
         }
+      else if (op->kind == RL_OP_DWCONV)
+        {
+          const RlConvSpec *cv = &net->conv[op->index];
+          rl_dwconv2d_forward (1, c, h, w, cv->k, cur, model->folded + net->param[cv->p_w].offset,
+                               model->folded + net->param[cv->p_b].offset, dst);
+          if (cv->relu)
+            rl_relu_forward ((size_t) c * h * w, dst);
+        }
+      else if (op->kind == RL_OP_DECONV)
+        {
+          const RlConvSpec *cv = &net->conv[op->index];
+          st = rl_deconv2d_forward (ws, 1, c, h, w, cv->c_out, oh[i], ow[i], cur,
+                                    model->folded + net->param[cv->p_w].offset,
+                                    model->folded + net->param[cv->p_b].offset, dst, err);
+          if (st == RL_OK && cv->relu)
+            rl_relu_forward ((size_t) cv->c_out * oh[i] * ow[i], dst);
+        }
+      else if (op->kind == RL_OP_BILINEAR)
+        rl_bilinear_forward (1, c, h, w, oh[i], ow[i], cur, dst);
+      else
+        rl_add_forward ((size_t) c * h * w, cur, kept[op->skip], dst);
       cur = dst;
-      which ^= 1;
       c = oc[i];
       h = oh[i];
       w = ow[i];
     }
+  for (int i = 0; i < net->n_ops; i++)
+    rl_mem_free (kept[i]);
   rl_workspace_free (ws);
   rl_mem_free (buf[0]);
   rl_mem_free (buf[1]);
@@ -402,6 +446,10 @@ rl_model_plan_info (const RlModel *model, int path, int height, int width, char 
   RlPrecision prec = path == RL_ENGINE_PATH_BF16 ? RL_PRECISION_BF16 : RL_PRECISION_FP32;
   if (path != RL_ENGINE_PATH_FP32 && path != RL_ENGINE_PATH_BF16)
     return rl_error_set (err, RL_ERR_INVALID, "rl_model_plan_info: path must be fp32 or bf16");
+  if (!rl_net_is_plain (&model->net))
+    return rl_error_set (err, RL_ERR_UNSUPPORTED, "%s has no whole-network oneDNN plan: it runs "
+                         "layer by layer (its standard convolutions on oneDNN)",
+                         model->net.arch);
   RlStatus st = rl_dnnl_plan_new (&model->net, model->folded, height, width, prec, 1, &plan,
                                   err);
   if (st != RL_OK)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rl-json.h"
+#include "rl-layers.h"
 #include "rl-safetensors.h"
 
 static void
@@ -29,8 +30,11 @@ add_param (RlNet *net, const char *name, int ndim, const int64_t *shape, int tra
   *slot = net->n_params++;
 }
 
-static void
-add_conv (RlNet *net, const char *name, int c_in, int c_out, int k, int bn, int relu)
+/* Adds a conv-like op (RL_OP_CONV, RL_OP_DWCONV, RL_OP_DECONV) reading op src's output;
+ * returns its op index. */
+static int
+add_conv_op (RlNet *net, RlOpKind kind, const char *name, int c_in, int c_out, int k, int bn,
+             int relu, int src, int stage)
 {
   RlConvSpec *c = &net->conv[net->n_convs];
   char buf[64];
@@ -39,11 +43,20 @@ add_conv (RlNet *net, const char *name, int c_in, int c_out, int k, int bn, int 
   c->c_in = c_in;
   c->c_out = c_out;
   c->k = k;
-  c->pad = (k - 1) / 2;
+  c->pad = kind == RL_OP_DECONV ? 1 : (k - 1) / 2;
   c->bn = bn;
   c->relu = relu;
+  c->groups = kind == RL_OP_DWCONV ? c_in : 1;
+  c->transposed = kind == RL_OP_DECONV;
   c->p_gamma = c->p_beta = c->p_mean = c->p_var = -1;
   int64_t wshape[4] = { c_out, c_in, k, k }, vshape[1] = { c_out };
+  if (kind == RL_OP_DWCONV)
+    wshape[1] = 1;
+  else if (kind == RL_OP_DECONV)
+    {
+      wshape[0] = c_in;
+      wshape[1] = c_out;
+    }
   snprintf (buf, sizeof buf, bn ? "%s.conv.weight" : "%s.weight", name);
   add_param (net, buf, 4, wshape, 1, &c->p_w);
   snprintf (buf, sizeof buf, bn ? "%s.conv.bias" : "%s.bias", name);
@@ -59,18 +72,170 @@ add_conv (RlNet *net, const char *name, int c_in, int c_out, int k, int bn, int 
       snprintf (buf, sizeof buf, "%s.bn.running_var", name);
       add_param (net, buf, 1, vshape, 0, &c->p_var);
     }
-  net->op[net->n_ops].kind = RL_OP_CONV;
-  net->op[net->n_ops].index = net->n_convs;
-  net->n_ops++;
+  RlOp *op = &net->op[net->n_ops];
+  op->kind = kind;
+  op->index = net->n_convs;
+  op->src = src;
+  op->skip = -1;
+  op->stage = stage;
   net->n_convs++;
+  return net->n_ops++;
+}
+
+static int
+add_conv (RlNet *net, const char *name, int c_in, int c_out, int k, int bn, int relu)
+{
+  return add_conv_op (net, RL_OP_CONV, name, c_in, c_out, k, bn, relu, net->n_ops - 1, -1);
+}
+
+/* A parameterless op on the previous op's output (POOL, UNPOOL, BILINEAR: stage; ADD: skip). */
+static int
+add_op_from (RlNet *net, RlOpKind kind, int stage, int src, int skip)
+{
+  RlOp *op = &net->op[net->n_ops];
+  op->kind = kind;
+  op->index = kind == RL_OP_POOL || kind == RL_OP_UNPOOL ? stage : -1;
+  op->stage = stage;
+  op->src = src;
+  op->skip = skip;
+  return net->n_ops++;
 }
 
 static void
 add_op (RlNet *net, RlOpKind kind, int stage)
 {
-  net->op[net->n_ops].kind = kind;
-  net->op[net->n_ops].index = stage;
-  net->n_ops++;
+  add_op_from (net, kind, stage, net->n_ops - 1, -1);
+}
+
+static const char *const arch_names[] = {
+  "segnet-basic", "segnet",
+  /* the decoder variants, in the order of the SegNet paper's Table 1 */
+  "bilinear-interpolation", "segnet-basic-single-channel-decoder",
+  "segnet-basic-encoder-addition", "fcn-basic", "fcn-basic-no-addition",
+  "fcn-basic-no-dim-reduction", "fcn-basic-no-addition-no-dim-reduction", NULL
+};
+
+const char *const *
+rl_net_arch_names (void)
+{
+  return arch_names;
+}
+
+int
+rl_net_arch_known (const char *arch)
+{
+  for (int i = 0; arch != NULL && arch_names[i] != NULL; i++)
+    if (strcmp (arch, arch_names[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* SegNet-Basic's encoder; enc[i] gets the op of stage i's conv (its output, before the pool, is
+ * what encoder addition adds). With skip_c > 0, FCN's 1x1 reduction of that output to skip_c
+ * channels follows each conv ("skip1".."skip4", op in skip[i]), computed in the encoder so the
+ * decoder keeps only the reduced map; the pool reads the conv's output. */
+static void
+basic_encoder (RlNet *net, int skip_c, int *enc, int *skip)
+{
+  char name[24];
+  net->n_stages = 4;
+  for (int i = 0; i < 4; i++)
+    {
+      snprintf (name, sizeof name, "enc%d", i + 1);
+      enc[i] = add_conv (net, name, i == 0 ? 3 : 64, 64, 7, 1, 1);
+      if (skip_c > 0)
+        {
+          snprintf (name, sizeof name, "skip%d", i + 1);
+          skip[i] = add_conv_op (net, RL_OP_CONV, name, 64, skip_c, 1, 0, 0, enc[i], -1);
+        }
+      add_op_from (net, RL_OP_POOL, i, enc[i], -1);
+    }
+}
+
+/* The variants of issue 21; 0 when arch is none of them. */
+static int
+init_variant (RlNet *net, const char *arch, int num_classes)
+{
+  int enc[4], skip[4];
+  char name[24];
+  if (strcmp (arch, "segnet-basic-encoder-addition") == 0)
+    {
+      basic_encoder (net, 0, enc, skip);
+      for (int i = 3; i >= 0; i--)
+        {
+          add_op (net, RL_OP_UNPOOL, i);
+          add_op_from (net, RL_OP_ADD, -1, net->n_ops - 1, enc[i]);
+          snprintf (name, sizeof name, "dec%d", i + 1);
+          add_conv (net, name, 64, 64, 7, 1, 0);
+        }
+      add_conv (net, "classifier", 64, num_classes, 1, 0, 0);
+      return 1;
+    }
+  if (strcmp (arch, "segnet-basic-single-channel-decoder") == 0)
+    {
+      basic_encoder (net, 0, enc, skip);
+      for (int i = 3; i >= 0; i--)
+        {
+          add_op (net, RL_OP_UNPOOL, i);
+          snprintf (name, sizeof name, "dec%d", i + 1);
+          add_conv_op (net, RL_OP_DWCONV, name, 64, 64, 7, 1, 0, net->n_ops - 1, -1);
+        }
+      add_conv (net, "classifier", 64, num_classes, 1, 0, 0);
+      return 1;
+    }
+  if (strcmp (arch, "bilinear-interpolation") == 0)
+    {
+      basic_encoder (net, 0, enc, skip);
+      for (int i = 3; i >= 0; i--)
+        add_op_from (net, RL_OP_BILINEAR, i, net->n_ops - 1, -1);
+      add_conv (net, "classifier", 64, num_classes, 1, 0, 0);
+      return 1;
+    }
+  int addition, reduce;
+  if (strcmp (arch, "fcn-basic") == 0)
+    addition = 1, reduce = 1;
+  else if (strcmp (arch, "fcn-basic-no-addition") == 0)
+    addition = 0, reduce = 1;
+  else if (strcmp (arch, "fcn-basic-no-dim-reduction") == 0)
+    addition = 1, reduce = 0;
+  else if (strcmp (arch, "fcn-basic-no-addition-no-dim-reduction") == 0)
+    addition = 0, reduce = 0;
+  else
+    return 0;
+  /* FCN decoding: channels reduced to the number of classes (or kept at 64); each decoder
+   * upsamples with a learned 4x4 stride-2 transposed conv (bilinear at start), adds the encoder
+   * map of that size (reduced), then a 7x7 conv + BN as SegNet-Basic's decoders. */
+  int k = reduce ? num_classes : 64;
+  basic_encoder (net, addition && reduce ? k : 0, enc, skip);
+  if (reduce)
+    add_conv (net, "reduce", 64, k, 1, 0, 0);
+  for (int i = 3; i >= 0; i--)
+    {
+      snprintf (name, sizeof name, "up%d", i + 1);
+      add_conv_op (net, RL_OP_DECONV, name, k, k, 4, 0, 0, net->n_ops - 1, i);
+      if (addition)
+        add_op_from (net, RL_OP_ADD, -1, net->n_ops - 1, reduce ? skip[i] : enc[i]);
+      snprintf (name, sizeof name, "dec%d", i + 1);
+      add_conv (net, name, k, k, 7, 1, 0);
+    }
+  add_conv (net, "classifier", k, num_classes, 1, 0, 0);
+  return 1;
+}
+
+int
+rl_net_is_plain (const RlNet *net)
+{
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      const RlOp *op = &net->op[i];
+      if ((op->kind != RL_OP_CONV && op->kind != RL_OP_POOL && op->kind != RL_OP_UNPOOL)
+          || op->src != i - 1)
+        return 0;
+      if (op->kind == RL_OP_CONV
+          && (net->conv[op->index].groups != 1 || net->conv[op->index].transposed))
+        return 0;
+    }
+  return 1;
 }
 
 RlStatus
@@ -128,7 +293,7 @@ rl_net_init (RlNet *net, const char *arch, int num_classes, RlError *err)
         }
       add_conv (net, "classifier", 64, num_classes, 3, 0, 0);
     }
-  else
+  else if (!init_variant (net, arch, num_classes))
     return rl_error_set (err, RL_ERR_INVALID, "unknown architecture '%s'", arch);
   snprintf (net->arch, sizeof net->arch, "%s", arch);
   return RL_OK;
@@ -276,9 +441,14 @@ rl_net_init_params (const RlNet *net, uint64_t seed, float *params)
     {
       const RlConvSpec *c = &net->conv[j];
       const RlParamInfo *w = &net->param[c->p_w];
-      double std = sqrt (2.0 / (double) (c->c_in * c->k * c->k));
-      for (size_t i = 0; i < w->count; i++)
-        params[w->offset + i] = (float) (std * rl_rng_normal (&rng));
+      if (c->transposed)
+        rl_deconv2d_bilinear_init (c->c_in, params + w->offset);
+      else
+        {
+          double std = sqrt (2.0 / (double) (c->c_in / c->groups * c->k * c->k));
+          for (size_t i = 0; i < w->count; i++)
+            params[w->offset + i] = (float) (std * rl_rng_normal (&rng));
+        }
       if (c->bn)
         for (int i = 0; i < c->c_out; i++)
           {
@@ -296,29 +466,75 @@ rl_net_plan (const RlNet *net, int h, int w, int *out_c, int *out_h, int *out_w,
     return rl_error_set (err, RL_ERR_INVALID, "image size %dx%d is empty", w, h);
   if ((int64_t) h * w > (int64_t) 1 << 26)
     return rl_error_set (err, RL_ERR_INVALID, "image size %dx%d is too large", w, h);
-  int c = 3;
+  int h0 = h, w0 = w;
   for (int i = 0; i < net->n_ops; i++)
     {
       const RlOp *op = &net->op[i];
-      if (op->kind == RL_OP_CONV)
+      int c = op->src < 0 ? 3 : out_c[op->src];
+      h = op->src < 0 ? h0 : out_h[op->src];
+      w = op->src < 0 ? w0 : out_w[op->src];
+      if (RL_OP_HAS_CONV (op->kind))
         c = net->conv[op->index].c_out;
-      else if (op->kind == RL_OP_POOL)
+      if (op->kind == RL_OP_POOL)
         {
           pre_h[op->index] = h;
           pre_w[op->index] = w;
           h = (h + 1) / 2;
           w = (w + 1) / 2;
         }
-      else
+      else if (op->kind == RL_OP_UNPOOL || op->kind == RL_OP_DECONV
+               || op->kind == RL_OP_BILINEAR)
         {
-          h = pre_h[op->index];
-          w = pre_w[op->index];
+          h = pre_h[op->stage];
+          w = pre_w[op->stage];
         }
       out_c[i] = c;
       out_h[i] = h;
       out_w[i] = w;
     }
   return RL_OK;
+}
+
+double
+rl_net_storage_multiplier (const char *arch)
+{
+  enum { SIZE = 256 };   /* divisible by 16: every pooling window is a full 2x2 */
+  int oc[RL_NET_MAX_OPS], oh[RL_NET_MAX_OPS], ow[RL_NET_MAX_OPS];
+  int ph[RL_NET_MAX_STAGES], pw[RL_NET_MAX_STAGES];
+  RlNet *n = calloc (2, sizeof (RlNet));   /* large: not on the stack */
+  if (n == NULL || rl_net_init (&n[0], arch, 11, NULL) != RL_OK
+      || rl_net_init (&n[1], "segnet-basic", 11, NULL) != RL_OK)
+    {
+      free (n);
+      return -1;
+    }
+  /* SegNet-Basic's indices: 2 bits per pooled value (the argmax within its 2x2 window). */
+  double ref_bits = 0, map_bits = 0, idx_bits = 0;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      const RlNet *m = &n[pass == 0 ? 1 : 0];
+      rl_net_plan (m, SIZE, SIZE, oc, oh, ow, ph, pw, NULL);
+      for (int i = 0; i < m->n_ops; i++)
+        {
+          const RlOp *op = &m->op[i];
+          if (op->kind == RL_OP_UNPOOL)
+            {
+              int j;   /* the pool of that stage */
+              for (j = 0; j < m->n_ops; j++)
+                if (m->op[j].kind == RL_OP_POOL && m->op[j].index == op->stage)
+                  break;
+              double bits = 2.0 * oc[j] * oh[j] * ow[j];
+              if (pass == 0)
+                ref_bits += bits;
+              else
+                idx_bits += bits;
+            }
+          else if (op->kind == RL_OP_ADD && pass == 1)
+            map_bits += 32.0 * oc[op->skip] * oh[op->skip] * ow[op->skip];
+        }
+    }
+  free (n);
+  return map_bits > 0 ? map_bits / ref_bits : idx_bits / ref_bits;
 }
 
 void

@@ -19,21 +19,37 @@ typedef struct
   char name[24];
   int c_in, c_out, k, pad;
   int bn, relu;
+  int groups;              /* 1, or c_in for a depthwise conv: weight (C, 1, K, K) */
+  int transposed;          /* RL_OP_DECONV: weight (C_in, C_out, 4, 4), stride 2, padding 1 */
   int p_w, p_b, p_gamma, p_beta, p_mean, p_var;  /* indices into RlNet.param, -1 if none */
 } RlConvSpec;
 
+/* Ops run in list order; each reads the output of op `src` (the previous op, or -1 for the
+ * image, unless a branch reads an earlier one) and writes its own output. */
 typedef enum
 {
-  RL_OP_CONV,    /* index: conv layer */
-  RL_OP_POOL,    /* index: stage; max-pool 2x2 s2 ceil mode, remembers indices and input size */
-  RL_OP_UNPOOL,  /* index: stage; max-unpool to that stage's pre-pool size */
+  RL_OP_CONV,      /* index: conv layer (+ batch norm + ReLU as its spec says) */
+  RL_OP_POOL,      /* index: stage; max-pool 2x2 s2 ceil mode, remembers indices and input size */
+  RL_OP_UNPOOL,    /* index: stage; max-unpool to that stage's pre-pool size */
+  RL_OP_DWCONV,    /* index: conv layer, depthwise (groups = channels) (+ batch norm) */
+  RL_OP_DECONV,    /* index: conv layer, transposed 4x4 stride 2, cropped to stage's pre-pool
+                    * size (rl_deconv2d_forward) */
+  RL_OP_BILINEAR,  /* stage: bilinear upsampling to that stage's pre-pool size (no parameters) */
+  RL_OP_ADD,       /* src's output + op skip's output (same shape) */
 } RlOpKind;
 
 typedef struct
 {
   RlOpKind kind;
-  int index;
+  int index;     /* conv layer (CONV, DWCONV, DECONV) or stage (POOL, UNPOOL); else -1 */
+  int src;       /* op whose output is the input: normally the previous one; -1 the image */
+  int skip;      /* RL_OP_ADD: the op whose output is added; else -1 */
+  int stage;     /* POOL, UNPOOL, DECONV, BILINEAR: the pooling stage; else -1 */
 } RlOp;
+
+/* Convolution-like ops (a conv layer with parameters in RlNet.conv). */
+#define RL_OP_HAS_CONV(kind) ((kind) == RL_OP_CONV || (kind) == RL_OP_DWCONV \
+                              || (kind) == RL_OP_DECONV)
 
 typedef struct
 {
@@ -46,7 +62,7 @@ typedef struct
 
 typedef struct
 {
-  char arch[16];           /* "segnet-basic" or "segnet" */
+  char arch[48];           /* one of rl_net_arch_names () */
   int num_classes;
   int n_convs, n_ops, n_stages, n_params;
   RlConvSpec conv[RL_NET_MAX_CONVS];
@@ -79,6 +95,29 @@ typedef struct
 RlStatus rl_net_init (RlNet *net, const char *arch, int num_classes, RlError *err);
 size_t rl_net_count_weights (const RlNet *net);  /* trainable floats */
 
+/* The decoder variants of the SegNet paper's Table 1 (issue 21; engine/README.md describes each
+ * and its parameter count), all with SegNet-Basic's encoder (4 x conv 7x7 64 + BN + ReLU +
+ * max-pool): "segnet-basic-encoder-addition", "segnet-basic-single-channel-decoder",
+ * "fcn-basic", "fcn-basic-no-addition", "fcn-basic-no-dim-reduction",
+ * "fcn-basic-no-addition-no-dim-reduction", "bilinear-interpolation".
+ * Every architecture rl_net_init knows, NULL-terminated: "segnet-basic", "segnet", then the
+ * variants in Table 1's order. */
+const char *const *rl_net_arch_names (void);
+/* 1 when rl_net_init accepts the name. */
+int rl_net_arch_known (const char *arch);
+/* The paper's "storage multiplier at inference" (Table 1): the memory of what the decoders need
+ * from the encoder relative to SegNet-Basic's max-pooling indices at 2 bits per 2x2 window;
+ * encoder feature maps count as float32 at their pre-pool size. Computed from the layer list
+ * (for an image size divisible by 16): 1 for decoders that need only the indices, 64 for
+ * adding 64-channel maps, 11 (num_classes) for FCN-Basic's reduced maps, 0 when the decoder
+ * needs nothing. Where a decoder both unpools and adds maps (encoder addition) the paper gives
+ * the maps' figure (64; with the indices 65) and so does this. -1 for an unknown arch. */
+double rl_net_storage_multiplier (const char *arch);
+/* 1 when the net is a plain chain of conv / max-pool / max-unpool ops (segnet-basic, segnet):
+ * what the whole-network oneDNN plans (rl-dnnl-net.h) cover. The variants run layer by layer
+ * on every path (their standard convolutions on oneDNN fp32/bf16 when asked). */
+int rl_net_is_plain (const RlNet *net);
+
 /* Images of any size run as they are: ceil-mode pooling and unpooling to the remembered size
  * handle odd sizes exactly as PyTorch does, so nothing is padded or cropped. */
 
@@ -87,7 +126,8 @@ RlStatus rl_net_meta_default (RlNetMeta *meta, int num_classes, RlError *err);
 RlStatus rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError *err);
 
 /* He (Kaiming normal, fan_in, gain sqrt 2) conv weights from seed, zero biases, BN gamma 1,
- * beta 0, running mean 0 and variance 1. params holds net->total floats. */
+ * beta 0, running mean 0 and variance 1; transposed convs get the bilinear kernel
+ * (rl_deconv2d_bilinear_init). params holds net->total floats. */
 void rl_net_init_params (const RlNet *net, uint64_t seed, float *params);
 
 /* Reads a model file: every tensor present, F32, right shape; metadata complete. On success
@@ -99,7 +139,8 @@ RlStatus rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta,
                       const float *params, RlError *err);
 
 /* Shapes of each op's output for an input of (h, w); out_c/out_h/out_w have n_ops entries,
- * pre_h/pre_w the pre-pool sizes per stage. Fails for h or w < 1. */
+ * pre_h/pre_w the pre-pool sizes per stage. Fails for h or w < 1. The shape of op i's input is
+ * that of op src's output (the image's, 3 x h x w, for src -1). */
 RlStatus rl_net_plan (const RlNet *net, int h, int w, int *out_c, int *out_h, int *out_w,
                       int *pre_h, int *pre_w, RlError *err);
 

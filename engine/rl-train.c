@@ -29,6 +29,8 @@ struct RlTrainer
   float *z[RL_NET_MAX_CONVS];         /* conv output before batch norm */
   int32_t *idx[RL_NET_MAX_STAGES];
   float *gbuf[2];
+  float *accum[RL_NET_MAX_OPS];       /* gradient of an op's output read by a branch or an add
+                                       * (not only by the next op); NULL otherwise */
   float *bn_mean, *bn_invstd;         /* per conv at bn_off[j] */
   int bn_frozen;                      /* train-mode steps use and keep the running statistics */
   size_t bn_off[RL_NET_MAX_CONVS];
@@ -215,12 +217,24 @@ plan_activations (RlTrainer *t, int n, int h, int w, RlError *err)
       biggest = sz > biggest ? sz : biggest;
       const RlOp *op = &net->op[i];
       total += sz;
-      if (op->kind == RL_OP_CONV && net->conv[op->index].bn)
+      if (RL_OP_HAS_CONV (op->kind) && net->conv[op->index].bn)
         total += sz;   /* z before batch norm as well as the output */
       if (op->kind == RL_OP_POOL)
         idx_total += sz;
     }
   total += 2 * biggest;
+  int branch[RL_NET_MAX_OPS] = { 0 };   /* output read by an op other than the next */
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      const RlOp *op = &net->op[i];
+      if (op->src >= 0 && op->src != i - 1)
+        branch[op->src] = 1;
+      if (op->kind == RL_OP_ADD)
+        branch[op->skip] = 1;
+    }
+  for (int i = 0; i < net->n_ops; i++)
+    if (branch[i])
+      total += (size_t) n * t->oc[i] * t->oh[i] * t->ow[i];
   if (total > t->arena_cap)
     {
       rl_mem_free (t->arena);
@@ -247,7 +261,7 @@ plan_activations (RlTrainer *t, int n, int h, int w, RlError *err)
     {
       size_t sz = (size_t) n * t->oc[i] * t->oh[i] * t->ow[i];
       const RlOp *op = &net->op[i];
-      if (op->kind == RL_OP_CONV)
+      if (RL_OP_HAS_CONV (op->kind))
         {
           t->z[op->index] = p;
           if (net->conv[op->index].bn)
@@ -263,6 +277,13 @@ plan_activations (RlTrainer *t, int n, int h, int w, RlError *err)
     }
   t->gbuf[0] = p;
   t->gbuf[1] = p + biggest;
+  p += 2 * biggest;
+  for (int i = 0; i < net->n_ops; i++)
+    {
+      t->accum[i] = branch[i] ? p : NULL;
+      if (branch[i])
+        p += (size_t) n * t->oc[i] * t->oh[i] * t->ow[i];
+    }
   t->n = n;
   t->h = h;
   t->w = w;
@@ -282,21 +303,41 @@ rl_trainer_forward (RlTrainer *t, const float *x, int n, int h, int w, int train
     return st;
   const RlNet *net = &t->net;
   memcpy (t->act[0], x, (size_t) n * 3 * h * w * sizeof (float));
-  int c = 3;
+  int h0 = h, w0 = w;
   t->trained = 0;
   for (int i = 0; i < net->n_ops && st == RL_OK; i++)
     {
       const RlOp *op = &net->op[i];
-      float *in = t->act[i], *out = t->act[i + 1];
-      if (op->kind == RL_OP_CONV)
+      /* the input: op src's output (the previous op's but for branches) */
+      int c = op->src < 0 ? 3 : t->oc[op->src];
+      h = op->src < 0 ? h0 : t->oh[op->src];
+      w = op->src < 0 ? w0 : t->ow[op->src];
+      float *in = t->act[op->src + 1], *out = t->act[i + 1];
+      if (RL_OP_HAS_CONV (op->kind))
         {
           const RlConvSpec *cv = &net->conv[op->index];
-          RlConvShape s = { n, c, h, w, cv->c_out, cv->k, cv->pad };
           float *z = t->z[op->index];
-          st = rl_conv2d_forward (t->ws, &s, in, P (t, cv->p_w), P (t, cv->p_b), z,
-                                  cv->relu && !cv->bn, err);
+          if (op->kind == RL_OP_CONV)
+            {
+              RlConvShape s = { n, c, h, w, cv->c_out, cv->k, cv->pad };
+              st = rl_conv2d_forward (t->ws, &s, in, P (t, cv->p_w), P (t, cv->p_b), z,
+                                      cv->relu && !cv->bn, err);
+            }
+          else if (op->kind == RL_OP_DWCONV)
+            {
+              rl_dwconv2d_forward (n, c, h, w, cv->k, in, P (t, cv->p_w), P (t, cv->p_b), z);
+              if (cv->relu && !cv->bn)
+                rl_relu_forward ((size_t) n * c * h * w, z);
+            }
+          else
+            {
+              st = rl_deconv2d_forward (t->ws, n, c, h, w, cv->c_out, t->oh[i], t->ow[i], in,
+                                        P (t, cv->p_w), P (t, cv->p_b), z, err);
+              if (st == RL_OK && cv->relu && !cv->bn)
+                rl_relu_forward ((size_t) n * cv->c_out * t->oh[i] * t->ow[i], z);
+            }
           if (st != RL_OK || !cv->bn)
-            goto next;
+            continue;
           int hw = t->oh[i] * t->ow[i];
           if (train && !t->bn_frozen)
             st = rl_batchnorm_forward_train (n, cv->c_out, hw, z, P (t, cv->p_gamma),
@@ -313,12 +354,12 @@ rl_trainer_forward (RlTrainer *t, const float *x, int n, int h, int w, int train
         }
       else if (op->kind == RL_OP_POOL)
         rl_maxpool_forward (n, c, h, w, in, out, t->idx[op->index]);
-      else
+      else if (op->kind == RL_OP_UNPOOL)
         rl_maxunpool_forward (n, c, h, w, t->oh[i], t->ow[i], in, t->idx[op->index], out);
-    next:
-      c = t->oc[i];
-      h = t->oh[i];
-      w = t->ow[i];
+      else if (op->kind == RL_OP_BILINEAR)
+        rl_bilinear_forward (n, c, h, w, t->oh[i], t->ow[i], in, out);
+      else
+        rl_add_forward ((size_t) n * c * h * w, in, t->act[op->skip + 1], out);
     }
   if (st != RL_OK)
     {
@@ -356,7 +397,7 @@ rl_trainer_conv_output (const RlTrainer *t, int j, int *c, int *h, int *w, int *
   if (t->n == 0 || j < 0 || j >= t->net.n_convs)
     return NULL;
   for (int i = 0; i < t->net.n_ops; i++)
-    if (t->net.op[i].kind == RL_OP_CONV && t->net.op[i].index == j)
+    if (RL_OP_HAS_CONV (t->net.op[i].kind) && t->net.op[i].index == j)
       {
         *c = t->oc[i];
         *h = t->oh[i];
@@ -393,14 +434,25 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
                                  t->meta.ignore_index, loss, g, err);
   if (st != RL_OK)
     return st;
+  for (int i = 0; i < net->n_ops; i++)
+    if (t->accum[i] != NULL)
+      memset (t->accum[i], 0, (size_t) n * t->oc[i] * t->oh[i] * t->ow[i] * sizeof (float));
+  int direct = 1;   /* g holds the gradient the next op passed back to this op's output */
   for (int i = last; i >= 0 && st == RL_OK; i--)
     {
       const RlOp *op = &net->op[i];
-      int c_in = i > 0 ? t->oc[i - 1] : 3;
-      int h_in = i > 0 ? t->oh[i - 1] : t->h, w_in = i > 0 ? t->ow[i - 1] : t->w;
+      int src = op->src;
+      int c_in = src >= 0 ? t->oc[src] : 3;
+      int h_in = src >= 0 ? t->oh[src] : t->h, w_in = src >= 0 ? t->ow[src] : t->w;
       int hw = t->oh[i] * t->ow[i];
-      float *dx = i > 0 ? other : NULL;
-      if (op->kind == RL_OP_CONV)
+      size_t out_sz = (size_t) n * t->oc[i] * hw;
+      /* gradients reaching this op's output from branches and adds */
+      if (t->accum[i] != NULL && !direct)
+        memcpy (g, t->accum[i], out_sz * sizeof (float));
+      else if (t->accum[i] != NULL)
+        rl_add_forward (out_sz, g, t->accum[i], g);
+      float *dx = src >= 0 ? other : NULL;
+      if (RL_OP_HAS_CONV (op->kind))
         {
           const RlConvSpec *cv = &net->conv[op->index];
           size_t sz = (size_t) n * cv->c_out * hw;
@@ -416,15 +468,36 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
                                    t->bn_mean + t->bn_off[op->index],
                                    t->bn_invstd + t->bn_off[op->index], g,
                                    G (t, cv->p_gamma), G (t, cv->p_beta));
-          RlConvShape s = { n, c_in, h_in, w_in, cv->c_out, cv->k, cv->pad };
-          st = rl_conv2d_backward (t->ws, &s, t->act[i], P (t, cv->p_w), g, dx, G (t, cv->p_w),
-                                   G (t, cv->p_b), err);
+          if (op->kind == RL_OP_CONV)
+            {
+              RlConvShape s = { n, c_in, h_in, w_in, cv->c_out, cv->k, cv->pad };
+              st = rl_conv2d_backward (t->ws, &s, t->act[src + 1], P (t, cv->p_w), g, dx,
+                                       G (t, cv->p_w), G (t, cv->p_b), err);
+            }
+          else if (op->kind == RL_OP_DWCONV)
+            rl_dwconv2d_backward (n, c_in, h_in, w_in, cv->k, t->act[src + 1], P (t, cv->p_w),
+                                  g, dx, G (t, cv->p_w), G (t, cv->p_b));
+          else
+            st = rl_deconv2d_backward (t->ws, n, c_in, h_in, w_in, cv->c_out, t->oh[i],
+                                       t->ow[i], t->act[src + 1], P (t, cv->p_w), g, dx,
+                                       G (t, cv->p_w), G (t, cv->p_b), err);
         }
       else if (op->kind == RL_OP_POOL)
         rl_maxpool_backward (n, c_in, h_in, w_in, g, t->idx[op->index], other);
-      else
+      else if (op->kind == RL_OP_UNPOOL)
         rl_maxunpool_backward (n, c_in, h_in, w_in, t->oh[i], t->ow[i], g, t->idx[op->index],
                                other);
+      else if (op->kind == RL_OP_BILINEAR)
+        rl_bilinear_backward (n, c_in, h_in, w_in, t->oh[i], t->ow[i], g, other);
+      else
+        {
+          rl_add_forward (out_sz, t->accum[op->skip], g, t->accum[op->skip]);
+          memcpy (other, g, out_sz * sizeof (float));
+        }
+      /* a branch's input gradient goes to its source's accumulator */
+      direct = src == i - 1;
+      if (src >= 0 && !direct)
+        rl_add_forward ((size_t) n * c_in * h_in * w_in, t->accum[src], other, t->accum[src]);
       float *tmp = g;
       g = other;
       other = tmp;
