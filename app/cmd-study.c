@@ -760,6 +760,14 @@ rl_cmd_study (int argc, char **argv)
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- the SegNet paper's decoder study");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Trains every architecture with the same recipe and budget for median-frequency and natural-\n"
+    "frequency class balancing, holding the --holdout-sequences out of training; scores each\n"
+    "final model on the held-out images and on val (G, C, mIoU, BF, as relabel eval) at the\n"
+    "images' full resolution and times it; writes DIR/table.md and DIR/table.json (and\n"
+    "DIR/runs/ARCH-BALANCING/: model, checkpoint, log, result.json). Ctrl+C or SIGTERM\n"
+    "checkpoints the run in progress; --resume keeps finished runs and continues the rest.\n"
+    "docs/decoder-study.md describes the recipe and a CamVid run.");
   if (!rl_cli_parse ("study", ctx, &argc, &argv))
     return 2;
   if (dataset == NULL || out == NULL || strchr (dataset, ':') == NULL)
