@@ -1036,7 +1036,8 @@ rl_cmd_study (int argc, char **argv)
         if (!ok)
           {
             if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-              fprintf (stderr, "relabel: run %s %s\n", run, error->message);
+              fprintf (stderr, "relabel: run %s stopped; its checkpoint %s resumes it\n", run,
+                       ckpt);
             else
               fprintf (stderr, "relabel: run %s: %s\n", run, error->message);
             status = 1;
