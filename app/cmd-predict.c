@@ -184,6 +184,12 @@ rl_cmd_predict (int argc, char **argv)
       return 1;
     }
   rl_model_set_engine_path (model, rl_app_engine_path ());
+  RlEnginePath ep = rl_app_engine_path ();
+  if (ep == RL_ENGINE_PATH_DEFAULT)
+    ep = rl_engine_path_default ();
+  if (ep != RL_ENGINE_PATH_REFERENCE && !rl_model_whole_plan (model))
+    fprintf (stderr, "relabel: note: %s runs layer by layer (the whole-network oneDNN plan covers "
+             "segnet-basic and segnet)\n", rl_model_arch (model));
   if (g_mkdir_with_parents (out_dir, 0755) != 0)
     {
       fprintf (stderr, "relabel: %s: %s\n", out_dir, g_strerror (errno));

@@ -123,6 +123,12 @@ rl_model_arch (const RlModel *model)
   return model->net.arch;
 }
 
+int
+rl_model_whole_plan (const RlModel *model)
+{
+  return rl_net_is_plain (&model->net);
+}
+
 const float *
 rl_model_input_mean (const RlModel *model)
 {
@@ -221,6 +227,11 @@ model_forward (const RlModel *model, RlEnginePath path, const float *x, int heig
   int automatic = path == RL_ENGINE_PATH_DEFAULT;
   if (automatic)
     path = rl_engine_path_default ();
+  /* A decoder variant's automatic path is fp32: bf16 layer by layer is not validated for them
+   * (an untrained single-channel decoder's logits moved by 20 % through unpooling positions that
+   * bf16 rounding changed; the plan keeps pool inputs in f32 for that reason). */
+  if (automatic && path == RL_ENGINE_PATH_BF16 && !rl_net_is_plain (net))
+    path = RL_ENGINE_PATH_FP32;
 #ifdef RL_HAVE_DNNL_CONV
   /* Automatic choice: a plan refused on this CPU (it would run on oneDNN's reference kernels)
    * is remembered, and the next path down is tried: bf16, fp32, then the reference. */

@@ -19,7 +19,11 @@ int rl_model_num_classes (const RlModel *model);
 /* Class name i (from the file's metadata), or NULL. Borrowed. */
 const char *rl_model_class_name (const RlModel *model, int i);
 int rl_model_ignore_index (const RlModel *model);
-const char *rl_model_arch (const RlModel *model);   /* "segnet-basic" or "segnet" */
+const char *rl_model_arch (const RlModel *model);   /* one of rl_net_arch_names () */
+/* 1 when the whole-network oneDNN plans (fp32/bf16 paths) cover the model's architecture
+ * (segnet-basic, segnet); the decoder variants run layer by layer on every path, their standard
+ * convolutions on oneDNN fp32/bf16 when asked (correct, slower than a plan). */
+int rl_model_whole_plan (const RlModel *model);
 
 /* rgb (H, W, 3) 8-bit -> labels (H, W) argmax class indices. Any H, W >= 1.
  * n_threads 0 = all cores. abort may be NULL. */

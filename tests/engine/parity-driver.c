@@ -197,6 +197,8 @@ main (int argc, char **argv)
   float hyper[3] = { LR, MOMENTUM, WEIGHT_DECAY };
   int64_t hs[1] = { 3 };
   dump_add (&d, "sgd", 1, hs, hyper);
+  float nweights = (float) rl_trainer_num_weights (t);   /* exact below 2^24 */
+  dump_add (&d, "num_weights", 1, one, &nweights);
   for (int step = 0; step < N_STEPS; step++)
     {
       double loss;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-# PyTorch parity of the C engine: the same SegNet-Basic and SegNet, loaded from the safetensors the
-# C side wrote, run in float64 on the same CamVid images; compares logits, loss, every gradient,
-# parameters and running statistics after 3 SGD steps (train mode, batch 2), and eval logits.
+# PyTorch parity of the C engine: the same SegNet-Basic and SegNet (or, with --variants, the decoder
+# variants of issue 21), loaded from the safetensors the C side wrote, run in float64 on the same
+# CamVid images; compares logits, loss, every gradient, parameters and running statistics after 3
+# SGD steps (train mode, batch 2), and eval logits.
 import json
 import os
 import struct
@@ -43,9 +44,9 @@ def read_safetensors(path):
 KINK_TOL = float(os.environ.get("RELABEL_PARITY_KINK_TOL", "1e-4"))
 
 class ConvBN(nn.Module):
-    def __init__(self, c_in, c_out, k, relu):
+    def __init__(self, c_in, c_out, k, relu, groups=1):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, k, padding=(k - 1) // 2)
+        self.conv = nn.Conv2d(c_in, c_out, k, padding=(k - 1) // 2, groups=groups)
         self.bn = nn.BatchNorm2d(c_out, eps=1e-5, momentum=0.1)
         self.relu = relu
 
@@ -77,12 +78,21 @@ class SegNetBase(nn.Module):
                 m.report = report
 
     def forward(self, x, c_indices=None, what=""):
+        x, sizes, indices, _ = self.encode(x, c_indices, what)
+        for dec, i, s in zip(self.decoders, reversed(indices), reversed(sizes)):
+            x = F.max_unpool2d(x, i, 2, 2, output_size=s)
+            x = dec(x)
+        return self.classifier(x)
+
+    def encode(self, x, c_indices=None, what=""):
         """c_indices: the C side's pooling indices per stage. Where they differ from PyTorch's,
         the two candidates must be a near-tie (then rounding decides, in either program), and
-        the C choice is followed so that the rest compares arithmetic, not tie-breaking."""
-        sizes, indices = [], []
+        the C choice is followed so that the rest compares arithmetic, not tie-breaking.
+        Returns the last pool's output, the pre-pool sizes, the indices and the encoder maps."""
+        sizes, indices, feats = [], [], []
         for s, enc in enumerate(self.encoders):
             x = enc(x)
+            feats.append(x)
             sizes.append(x.shape[-2:])
             p, i = F.max_pool2d(x, 2, 2, ceil_mode=True, return_indices=True)
             if c_indices is not None:
@@ -104,10 +114,7 @@ class SegNetBase(nn.Module):
                     p = flat.gather(2, ci.flatten(2)).view_as(p)
             x = p
             indices.append(i)
-        for dec, i, s in zip(self.decoders, reversed(indices), reversed(sizes)):
-            x = F.max_unpool2d(x, i, 2, 2, output_size=s)
-            x = dec(x)
-        return self.classifier(x)
+        return x, sizes, indices, feats
 
 
 class SegNetBasic(SegNetBase):
@@ -147,11 +154,76 @@ class SegNet(SegNetBase):
         self.decoders = [getattr(self, "dec%d" % i) for i in range(5, 0, -1)]
 
 
+class DecoderVariant(SegNetBase):
+    """The decoder variants of the SegNet paper's Table 1 (issue 21), written from
+    engine/README.md's description, not from the C layer list: SegNet-Basic's encoder, then
+    - segnet-basic-encoder-addition: unpool, + the encoder's pre-pool map, conv 7x7 + BN;
+    - segnet-basic-single-channel-decoder: unpool, depthwise conv 7x7 + BN;
+    - bilinear-interpolation: 4 bilinear upsamplings (align_corners=False) to the pre-pool sizes;
+    - fcn-basic*: K = classes (dim. reduction by 1x1 convs, "reduce" after the last pool and
+      "skip1..4" of each encoder map) or 64; per decoder ConvTranspose2d(K, K, 4, 2, 1) cropped to
+      the pre-pool size, + the (reduced) encoder map unless no-addition, conv 7x7 + BN;
+    then a 1x1 classifier."""
+
+    def __init__(self, arch, n_classes):
+        super().__init__()
+        self.arch = arch
+        for i in range(1, 5):
+            setattr(self, "enc%d" % i, ConvBN(3 if i == 1 else 64, 64, 7, True))
+        self.encoders = [self.enc1, self.enc2, self.enc3, self.enc4]
+        c = 64
+        if arch.startswith("fcn-basic"):
+            self.addition = "no-addition" not in arch
+            reduce = "no-dim-reduction" not in arch
+            c = n_classes if reduce else 64
+            if self.addition and reduce:
+                for i in range(1, 5):
+                    setattr(self, "skip%d" % i, nn.Conv2d(64, c, 1))
+            self.reduce = nn.Conv2d(64, c, 1) if reduce else None
+            for i in range(1, 5):
+                setattr(self, "up%d" % i, nn.ConvTranspose2d(c, c, 4, stride=2, padding=1))
+                setattr(self, "dec%d" % i, ConvBN(c, c, 7, False))
+        elif arch == "segnet-basic-encoder-addition":
+            for i in range(1, 5):
+                setattr(self, "dec%d" % i, ConvBN(64, 64, 7, False))
+        elif arch == "segnet-basic-single-channel-decoder":
+            for i in range(1, 5):
+                setattr(self, "dec%d" % i, ConvBN(64, 64, 7, False, groups=64))
+        else:
+            assert arch == "bilinear-interpolation", arch
+        self.classifier = nn.Conv2d(c, n_classes, 1)
+
+    def forward(self, x, c_indices=None, what=""):
+        x, sizes, indices, feats = self.encode(x, c_indices, what)
+        for s in range(3, -1, -1):
+            size = sizes[s]
+            if self.arch == "bilinear-interpolation":
+                x = F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+                continue
+            dec = getattr(self, "dec%d" % (s + 1))
+            if self.arch.startswith("fcn-basic"):
+                if s == 3 and self.reduce is not None:
+                    x = self.reduce(x)
+                x = getattr(self, "up%d" % (s + 1))(x)[:, :, :size[0], :size[1]]
+                if self.addition:
+                    skip = getattr(self, "skip%d" % (s + 1), None)
+                    x = x + (skip(feats[s]) if skip is not None else feats[s])
+            else:
+                x = F.max_unpool2d(x, indices[s], 2, 2, output_size=size)
+                if self.arch == "segnet-basic-encoder-addition":
+                    x = x + feats[s]
+            x = dec(x)
+        return self.classifier(x)
+
+
 def build(arch, path):
     tensors, meta = read_safetensors(path)
     assert meta["arch"] == arch, meta
     n_classes = int(meta["num_classes"])
-    model = (SegNetBasic if arch == "segnet-basic" else SegNet)(n_classes).double()
+    if arch in ("segnet-basic", "segnet"):
+        model = (SegNetBasic if arch == "segnet-basic" else SegNet)(n_classes).double()
+    else:
+        model = DecoderVariant(arch, n_classes).double()
     missing, unexpected = model.load_state_dict(
         {k: torch.from_numpy(v).double() for k, v in tensors.items()}, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
@@ -193,6 +265,15 @@ def run(driver, arch, scale, full, images):
         lr, momentum, wd = (float(v) for v in res["sgd"])
         ignore = int(meta["ignore_index"])
         print("== %s %dx%d batch 2 (C side %.1f s)" % (arch, x.shape[2], x.shape[3], t_c))
+        # The trainable parameter count of this independently written module against the
+        # engine's (from its layer list) and, for the variants, against engine/README.md.
+        n_torch = sum(p.numel() for p in model.parameters())
+        n_c = int(res["num_weights"][0])
+        ok = n_torch == n_c and (arch not in README_COUNTS or README_COUNTS[arch] == n_c)
+        print("%s %-40s %d trainable parameters, engine %d, README %s"
+              % ("ok  " if ok else "FAIL", arch, n_torch, n_c, README_COUNTS.get(arch, "-")))
+        if not ok:
+            failures.append("%s: %d parameters in PyTorch, %d in the engine" % (arch, n_torch, n_c))
         loss_fn = nn.CrossEntropyLoss(weight=weights, ignore_index=ignore)
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
         model.train()
@@ -231,6 +312,12 @@ def run(driver, arch, scale, full, images):
                     floor = 0.0
                     if name.endswith("conv.bias"):
                         floor = params[name[:-4] + "weight"].grad.abs().max().item()
+                    # In the variants a batch norm can feed only per-channel linear ops and
+                    # another batch norm (single-channel decoder), or a ReLU with beta 0: its
+                    # scale and shift then have a gradient of exactly 0, and the C side's
+                    # rounding noise is judged against the same layer's weight gradient.
+                    if arch not in ("segnet-basic", "segnet") and ".bn." in name:
+                        floor = params[name[:name.index(".bn.")] + ".conv.weight"].grad.abs().max().item()
                     compare("%s grad %s" % (arch, name), res["grad." + name], p.grad, 1e-4, floor)
             opt.step()
         state = model.state_dict()
@@ -258,8 +345,26 @@ def run(driver, arch, scale, full, images):
                     res["full_logits"], out, 1e-4)
 
 
+# The counts engine/README.md states for 11 classes (weights, biases, BN scales and shifts).
+README_COUNTS = {
+    "segnet-basic": 1416587,
+    "bilinear-interpolation": 613003,
+    "segnet-basic-single-channel-decoder": 626315,
+    "segnet-basic-encoder-addition": 1416587,
+    "fcn-basic": 647631,
+    "fcn-basic-no-addition": 644771,
+    "fcn-basic-no-dim-reduction": 1678987,
+    "fcn-basic-no-addition-no-dim-reduction": 1678987,
+}
+
+VARIANTS = ["bilinear-interpolation", "segnet-basic-single-channel-decoder",
+            "segnet-basic-encoder-addition", "fcn-basic", "fcn-basic-no-addition",
+            "fcn-basic-no-dim-reduction", "fcn-basic-no-addition-no-dim-reduction"]
+
+
 def main():
     driver = sys.argv[1]
+    variants = "--variants" in sys.argv[2:]
     camvid = os.environ.get("RELABEL_CAMVID", "")
     names = ["0001TP_006690", "0016E5_00390"]
     images = []
@@ -269,8 +374,15 @@ def main():
         if not os.path.exists(p):
             print("FAIL: CamVid image missing:", p)
             sys.exit(1)
-    run(driver, "segnet-basic", 4, True, images)
-    run(driver, "segnet", 8, False, images)
+    if variants:
+        # 30x22: odd sizes in the stages (22 -> 11 -> 6 -> 3 -> 2 and 30 -> 15 -> 8 -> 4 -> 2;
+        # the transposed convs cropped from 12 to 11, 4 to 3, 16 to 15); one full 480x360
+        # forward of FCN-Basic (360 -> 180 -> 90 -> 45 -> 23, cropped from 46 to 45 on the way up).
+        for arch in VARIANTS:
+            run(driver, arch, 16, arch == "fcn-basic", images)
+    else:
+        run(driver, "segnet-basic", 4, True, images)
+        run(driver, "segnet", 8, False, images)
     if failures:
         print("\n%d PARITY FAILURES:" % len(failures))
         for f in failures:
