@@ -1119,6 +1119,16 @@ rl_cmd_study (int argc, char **argv)
       fprintf (stderr, "relabel: %s\n", error->message);
       return 1;
     }
+  /* every finished run counts, also those after the one that stopped */
+  done = 0;
+  for (int bi = 0; bi < n_bal; bi++)
+    for (int a = 0; a < n_arch; a++)
+      {
+        g_autofree char *run = g_strdup_printf ("%s-%s", archs[a], bal[bi]->name);
+        g_autofree char *res = g_build_filename (out, "runs", run, "result.json", NULL);
+        RunResult r;
+        done += read_result (res, &r);
+      }
   if (status != 0)
     {
       fprintf (stderr, "relabel: %d of %d runs finished; the table so far is %s/table.md; "
