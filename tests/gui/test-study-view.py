@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # The decoder-study window (issue 21) under Xvfb, on a study `relabel study` makes here (2
 # variants, segnet-basic and fcn-basic, a few steps on 9 CamVid images scaled to 80x60):
-# - it opens (RELABEL_DEBUG study=DIR, what the dashboard's "Decoder Study…" opens after its
-#   folder chooser), shows the table (both runs finished) and, for the first scored image, the
+# - it opens from the dashboard with the keyboard (Alt+2, Alt+D "Decoder Study…", the folder
+#   typed into the chooser) and, in the dark-style run, from RELABEL_DEBUG study=DIR; it shows the table (both runs finished) and, for the first scored image, the
 #   two variants' boundary-error views side by side;
 # - each view's image BF and mIoU equal `relabel predict` + `relabel eval --json` of that model
 #   on that image (an independent path: files and the CLI), and the views are not empty;
@@ -69,15 +69,52 @@ def reference(tmp, ds, model, name):
     return ev["per_image"][0]["bf"], ev["per_image"][0]["miou"]
 
 
+def open_with_keys(wid, study):
+    """The user's path: Alt+2 (dashboard), Alt+D (Decoder Study…), the folder typed into the
+    file chooser's location (Ctrl+L), Enter to accept."""
+    gui.xdo("windowfocus", "--sync", wid)
+    gui.xdo("key", "alt+2")
+    time.sleep(1.5)
+    gui.xdo("key", "alt+d")
+    end = time.time() + 30
+    chooser = ""
+    while not chooser and time.time() < end:
+        chooser = subprocess.run(["xdotool", "search", "--onlyvisible", "--name",
+                                  "Open a Decoder Study"], capture_output=True,
+                                 text=True).stdout.strip()
+        time.sleep(0.3)
+    check(chooser != "", "Alt+D on the dashboard opens the study folder chooser")
+    if not chooser:
+        return
+    chooser = chooser.split()[0]
+    gui.xdo("windowfocus", "--sync", chooser)
+    time.sleep(1)
+    gui.xdo("key", "ctrl+l")
+    time.sleep(0.5)
+    gui.xdo("type", "--delay", "20", study + "/")
+    time.sleep(0.5)
+    gui.xdo("key", "Return")
+    time.sleep(1)
+    # still open (Enter in the location entry went into the folder): accept it
+    if subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Open a Decoder Study"],
+                      capture_output=True, text=True).stdout.strip():
+        gui.xdo("key", "alt+o")
+    gui.release_keys()
+
+
 def run_view(tmp, ds, study, style):
     log = os.path.join(tmp, "frames-%s.log" % style)
-    env = {"RELABEL_DEBUG": "frame-log=%s,study=%s" % (log, study)}
+    # light: opened as a user does; dark: straight from RELABEL_DEBUG study=DIR
+    debug = "frame-log=%s" % log + (",study=%s" % study if style == "dark" else "")
+    env = {"RELABEL_DEBUG": debug}
     if style == "dark":
         env["GTK_THEME"] = "Adwaita:dark"
     proc, _ = gui.start_app(tmp, [], env)
     wid = gui.app_window(proc, tmp)
     if wid is None:
         return
+    if style == "light":
+        open_with_keys(wid, study)
     text = gui.wait_log(log, "# study-compare", 180)
     check("# study-table 2 2" in text, "%s: the table shows 2 of 2 finished runs" % style)
     line = next((l for l in text.splitlines() if l.startswith("# study-compare")), None)
