@@ -505,8 +505,6 @@ typedef struct
   int train_images;
   const char *image_size;
   JsonArray *legs;          /* of study.json */
-  double this_leg_s;
-  const char *command;
 } TableInfo;
 
 static void
@@ -544,11 +542,11 @@ write_table (const char *dir, const TableInfo *ti, GError **error)
   json_builder_add_string_value (b, ti->engine_name);
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, ti->threads);
+  g_autofree char *timing = g_strdup_printf ("median of %d predictions of one %dx%d image "
+                                             "(after one warm-up)", ti->timing_runs,
+                                             ti->timing_w, ti->timing_h);
   json_builder_set_member_name (b, "timing");
-  json_builder_add_string_value (b, g_strdup_printf ("median of %d predictions of one %dx%d "
-                                                     "image (after one warm-up)",
-                                                     ti->timing_runs, ti->timing_w,
-                                                     ti->timing_h));
+  json_builder_add_string_value (b, timing);
   json_builder_set_member_name (b, "rows");
   json_builder_begin_array (b);
 
@@ -640,6 +638,9 @@ write_table (const char *dir, const TableInfo *ti, GError **error)
   json_builder_add_value (b, json_node_init_array (json_node_alloc (), ti->legs));
   json_builder_end_object (b);
 
+  g_autofree char *crop = ti->budget->crop_h > 0
+                           ? g_strdup_printf ("%dx%d", ti->budget->crop_h, ti->budget->crop_w)
+                           : g_strdup ("none (whole images)");
   g_string_append_printf (md, "%d of %d runs finished.\n\n", finished, total_runs);
   g_string_append_printf (md,
     "- Dataset: `%s`; %d training images (every `train` image outside the held-out sequences), "
@@ -660,8 +661,7 @@ write_table (const char *dir, const TableInfo *ti, GError **error)
     "%d thread(s), on this machine (shared: other work ran too).\n"
     "- Wall time of the finished runs (training + scoring + timing): %.0f s (%.1f h).\n",
     ti->dataset, ti->train_images, ti->image_size, budget,
-    ti->budget->crop_h > 0 ? g_strdup_printf ("%dx%d", ti->budget->crop_h, ti->budget->crop_w)
-                           : "none (whole images)",
+    crop,
     recipe_text, ti->holdout, ti->held_total, ti->val_total, ti->timing_runs, ti->timing_w,
     ti->timing_h, ti->engine_name, ti->threads, total_s, total_s / 3600);
   g_string_append (md, "\nInvocations (command, wall seconds):\n\n");
@@ -983,7 +983,7 @@ rl_cmd_study (int argc, char **argv)
     }
   TableInfo ti = { dataset_abs, holdout, &budget, archs, n_bal, bal, timing_h, timing_w,
                    timing_runs, threads, engine_name, (int) held_all->len, (int) val_all->len,
-                   (int) train_samples->len, image_size, legs, 0, command };
+                   (int) train_samples->len, image_size, legs };
 
   int n_arch = (int) g_strv_length (archs), total_runs = n_arch * n_bal, done = 0, skipped = 0;
   fprintf (stderr, "study: %d architecture(s) x %d balancing(s); budget %s; %d training "
