@@ -3,7 +3,7 @@
  * that every model sees the same share of a busy machine; prints the median and the minimum per
  * model over the rounds, and the load average before and after. Prints figures; never a test.
  *
- *   build/tests/train/bench-study STUDY_DIR [--rounds N] [--threads T] [--engine PATH]
+ *   build/tests/bench-study STUDY_DIR [--rounds N] [--threads T] [--engine PATH]
  *                                 [--size HxW]
  *
  * --engine: auto (default), reference, fp32 or bf16, as relabel's. */
