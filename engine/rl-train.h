@@ -23,7 +23,7 @@
 
 typedef struct RlTrainer RlTrainer;
 
-/* arch "segnet-basic" or "segnet"; the same seed gives the same weights. */
+/* arch: one of rl_net_arch_names () (rl-net.h); the same seed gives the same weights. */
 RlStatus rl_trainer_new (const char *arch, int num_classes, uint64_t seed, RlEnginePath path,
                          RlTrainer **out, RlError *err);
 /* From a model file (weights, running statistics and metadata). */

@@ -10,7 +10,7 @@
 
 typedef struct
 {
-  const char *arch;           /* "segnet-basic" (default) or "segnet" */
+  const char *arch;           /* "segnet-basic" (default) or any rl_net_arch_names () */
   const char *out;            /* model file: the best epoch (see holdout_sequences), or the
                                * last without validation */
   const char *init;           /* start from these weights instead of He init (fine-tune) */

@@ -197,8 +197,11 @@ main (int argc, char **argv)
   float hyper[3] = { LR, MOMENTUM, WEIGHT_DECAY };
   int64_t hs[1] = { 3 };
   dump_add (&d, "sgd", 1, hs, hyper);
-  float nweights = (float) rl_trainer_num_weights (t);   /* exact below 2^24 */
-  dump_add (&d, "num_weights", 1, one, &nweights);
+  /* in two floats, each exact (SegNet's 29.4 M is above float's 2^24) */
+  size_t nw = rl_trainer_num_weights (t);
+  float nweights[2] = { (float) (nw >> 12), (float) (nw & 4095) };
+  int64_t two[1] = { 2 };
+  dump_add (&d, "num_weights", 1, two, nweights);
   for (int step = 0; step < N_STEPS; step++)
     {
       double loss;

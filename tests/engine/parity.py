@@ -268,7 +268,7 @@ def run(driver, arch, scale, full, images):
         # The trainable parameter count of this independently written module against the
         # engine's (from its layer list) and, for the variants, against engine/README.md.
         n_torch = sum(p.numel() for p in model.parameters())
-        n_c = int(res["num_weights"][0])
+        n_c = int(res["num_weights"][0]) * 4096 + int(res["num_weights"][1])
         ok = n_torch == n_c and (arch not in README_COUNTS or README_COUNTS[arch] == n_c)
         print("%s %-40s %d trainable parameters, engine %d, README %s"
               % ("ok  " if ok else "FAIL", arch, n_torch, n_c, README_COUNTS.get(arch, "-")))
