@@ -19,6 +19,8 @@ static const RlCommand commands[] = {
     "--gt DIR --pred DIR (--classes K [--ignore I] | --dataset camvid|sunrgbd) [--json]" },
   { "train", rl_cmd_train,
     "--dataset camvid|sunrgbd|folder:PATH --out M.safetensors [--resume CKPT] ..." },
+  { "study", rl_cmd_study,
+    "--dataset camvid:PATH --archs A,B,... --budget SPEC --out DIR [--resume]" },
   { "finetune", rl_cmd_finetune, "--project P --model M.safetensors --out M2.safetensors ..." },
   { "paint", rl_cmd_paint,
     "--project P --image NAME --class C --radius R --stroke \"x,y x,y ...\"" },

@@ -7,6 +7,7 @@ int rl_cmd_import (int argc, char **argv);
 int rl_cmd_predict (int argc, char **argv);
 int rl_cmd_eval (int argc, char **argv);
 int rl_cmd_train (int argc, char **argv);
+int rl_cmd_study (int argc, char **argv);
 int rl_cmd_finetune (int argc, char **argv);
 int rl_cmd_paint (int argc, char **argv);
 int rl_cmd_fill (int argc, char **argv);

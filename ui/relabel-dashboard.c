@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "relabel-dashboard"
 
 #include "relabel-dashboard.h"
+#include "relabel-study-view.h"
 
 #include <math.h>
 
@@ -763,6 +764,15 @@ action_compute (GtkWidget *widget, const char *name, GVariant *param)
   set_computing (self, TRUE);
 }
 
+/* Decoder Study…: a `relabel study` folder in its own window (relabel-study-view.h). */
+static void
+action_study (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RelabelDashboard *self = RELABEL_DASHBOARD (widget);
+  if (self->session != NULL)
+    relabel_study_view_choose (GTK_WINDOW (gtk_widget_get_root (widget)), self->session);
+}
+
 static void
 action_cancel (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1198,6 +1208,7 @@ relabel_dashboard_class_init (RelabelDashboardClass *klass)
   gtk_widget_class_install_action (widget_class, "dash.compute", NULL, action_compute);
   gtk_widget_class_install_action (widget_class, "dash.cancel", NULL, action_cancel);
   gtk_widget_class_install_action (widget_class, "dash.export", "s", action_export);
+  gtk_widget_class_install_action (widget_class, "dash.study", NULL, action_study);
 
   signals[SIGNAL_FILTER_IMAGES] =
     g_signal_new ("filter-images", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,

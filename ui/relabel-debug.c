@@ -26,6 +26,11 @@ relabel_debug_parse (RelabelDebug *out)
         }
       else if (strcmp (key, "finetune-iters") == 0 && atoi (value) > 0)
         out->finetune_iters = atoi (value);
+      else if (strcmp (key, "study") == 0 && value[0] != '\0')
+        {
+          g_free (out->study);
+          out->study = g_strdup (value);
+        }
       else if (key[0] != '\0')
         g_debug ("RELABEL_DEBUG: unknown item '%s'", *it);
     }
@@ -36,4 +41,5 @@ relabel_debug_clear (RelabelDebug *debug)
 {
   g_clear_pointer (&debug->frame_log, g_free);
   debug->finetune_iters = 0;
+  g_clear_pointer (&debug->study, g_free);
 }

@@ -7,6 +7,7 @@
  *                      (tests/gui/test-gui.py, tests/bench/bench-window-frames.py); PATH
  *                      cannot hold a comma
  *   finetune-iters=N   Retrain runs N optimizer steps instead of the default (the GUI tests)
+ *   study=DIR          open the decoder-study window on DIR at start (tests/gui/test-study-view.py)
  *
  * Unknown keys are ignored (said with g_debug under the "relabel" log domain). */
 #pragma once
@@ -19,6 +20,7 @@ typedef struct
 {
   char *frame_log;      /* NULL: no frame log */
   int finetune_iters;   /* 0: the default */
+  char *study;          /* study=DIR: open the decoder-study window on DIR at start (its test) */
 } RelabelDebug;
 
 /* Fills out from RELABEL_DEBUG (all unset when it is unset). */

@@ -1,6 +1,7 @@
 /* The annotation workspace window: wires the image list, canvas, palette and toolbar to the
  * project (every stroke committed at its end), runs pre-label/retrain/import jobs, shows errors. */
 #include "relabel-window-private.h"
+#include "relabel-study-view.h"
 
 G_DEFINE_FINAL_TYPE (RelabelWindow, relabel_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -672,6 +673,8 @@ relabel_window_init (RelabelWindow *self)
       if (self->frame_log != NULL)
         gtk_widget_add_tick_callback (GTK_WIDGET (self), on_frame_tick, NULL, NULL);
     }
+  if (self->debug.study != NULL)
+    relabel_study_view_open (GTK_WINDOW (self), self->session, self->debug.study);
   update_actions (self);
   update_status (self);
 }

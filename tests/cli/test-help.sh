@@ -3,7 +3,7 @@
 # an unknown command is a usage error (exit 2).
 set -u
 out=$("$RELABEL_BIN" --help) || { echo "FAIL: --help exited $?"; exit 1; }
-for c in import predict eval train finetune paint fill wand superpixel cleanup undo redo export models suspects; do
+for c in import predict eval train study finetune paint fill wand superpixel cleanup undo redo export models suspects; do
   echo "$out" | grep -qE "^  $c " || { echo "FAIL: --help does not list $c"; exit 1; }
 done
 "$RELABEL_BIN" --version | grep -qE '^relabel [0-9]+\.[0-9]+' || { echo "FAIL: --version"; exit 1; }
