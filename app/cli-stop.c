@@ -30,3 +30,16 @@ rl_cli_should_stop (gpointer data)
   (void) data;
   return stop_requested != 0;
 }
+
+void
+rl_cli_stop_after_progress (const RlTrainProgress *p, gpointer data)
+{
+  ((RlCliStopAfter *) data)->iter = p->iter;
+}
+
+gboolean
+rl_cli_stop_after_should_stop (gpointer data)
+{
+  RlCliStopAfter *sa = data;
+  return rl_cli_should_stop (NULL) || (sa->stop_after > 0 && sa->iter >= sa->stop_after);
+}

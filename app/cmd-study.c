@@ -286,25 +286,6 @@ score_set (const RlModel *model, RlDataset *ds, GPtrArray *samples, int threads,
   return TRUE;
 }
 
-/* --stop-after: the step count seen by the progress callback, checked before each step. */
-typedef struct
-{
-  int iter, stop_after;
-} StopAfter;
-
-static void
-note_progress (const RlTrainProgress *p, gpointer data)
-{
-  ((StopAfter *) data)->iter = p->iter;
-}
-
-static gboolean
-should_stop (gpointer data)
-{
-  StopAfter *sa = data;
-  return rl_cli_should_stop (NULL) || (sa->stop_after > 0 && sa->iter >= sa->stop_after);
-}
-
 /* The engine's architecture names, joined by sep. */
 static char *
 arch_names (const char *sep)
@@ -1026,9 +1007,10 @@ rl_cmd_study (int argc, char **argv)
                                                       : "training");
         double before = read_seconds (secs_path);
         gint64 t0 = g_get_monotonic_time ();
-        StopAfter sa = { 0, stop_used ? 0 : stop_after };
+        RlCliStopAfter sa = { 0, stop_used ? 0 : stop_after };
         stop_used = stop_used || stop_after > 0;
-        RlTrainCallbacks cb = { note_progress, should_stop, &sa };
+        RlTrainCallbacks cb = { rl_cli_stop_after_progress,
+                                rl_cli_stop_after_should_stop, &sa };
         g_clear_error (&error);
         gboolean ok = rl_train_run (ds, &opt, &cb, &error);
         double train_s = before + (g_get_monotonic_time () - t0) / 1e6;

@@ -13,25 +13,6 @@
 #include "rl-new-model.h"
 #include "rl-train-loop.h"
 
-/* --stop-after: the step count seen by the progress callback, checked before each step. */
-typedef struct
-{
-  int iter, stop_after;
-} StopAfter;
-
-static void
-note_progress (const RlTrainProgress *p, gpointer data)
-{
-  ((StopAfter *) data)->iter = p->iter;
-}
-
-static gboolean
-should_stop (gpointer data)
-{
-  StopAfter *sa = data;
-  return rl_cli_should_stop (NULL) || (sa->stop_after > 0 && sa->iter >= sa->stop_after);
-}
-
 /* "A,B" as two numbers, whatever the locale's decimal point. */
 static gboolean
 parse_range (const char *s, double *a, double *b)
@@ -284,8 +265,9 @@ rl_cmd_train (int argc, char **argv)
   opt.quiet = quiet;
 
   rl_cli_catch_stop_signals ();
-  StopAfter sa = { 0, stop_after };
-  RlTrainCallbacks cb = { note_progress, should_stop, &sa };
+  RlCliStopAfter sa = { 0, stop_after };
+  RlTrainCallbacks cb = { rl_cli_stop_after_progress,
+                          rl_cli_stop_after_should_stop, &sa };
   if (project != NULL)
     {
       nm.train = opt;
