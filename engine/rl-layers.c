@@ -144,6 +144,21 @@ rl_workspace_set_tile_bytes (RlWorkspace *ws, size_t bytes)
   ws->tile_bytes = bytes;
 }
 
+/* Grows the workspace's scratch to hold floats. */
+static RlStatus
+ws_scratch (RlWorkspace *ws, size_t floats, RlError *err)
+{
+  if (floats <= ws->col_cap)
+    return RL_OK;
+  rl_mem_free (ws->col);
+  ws->col = rl_mem_alloc (floats * sizeof (float), 64);
+  ws->col_cap = ws->col != NULL ? floats : 0;
+  if (ws->col == NULL)
+    return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %zu-byte scratch",
+                         floats * sizeof (float));
+  return RL_OK;
+}
+
 /* Rows of output per tile and makes sure the scratch holds them. */
 static RlStatus
 tile_rows (RlWorkspace *ws, const RlConvShape *s, int h_out, int w_out, int *rows, RlError *err)
@@ -155,18 +170,8 @@ tile_rows (RlWorkspace *ws, const RlConvShape *s, int h_out, int w_out, int *row
     r = 1;
   if (r > (size_t) h_out)
     r = (size_t) h_out;
-  size_t need = r * per_row;
-  if (need > ws->col_cap)
-    {
-      rl_mem_free (ws->col);
-      ws->col = rl_mem_alloc (need * sizeof (float), 64);
-      ws->col_cap = ws->col != NULL ? need : 0;
-      if (ws->col == NULL)
-        return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %zu-byte conv tile",
-                             need * sizeof (float));
-    }
   *rows = (int) r;
-  return RL_OK;
+  return ws_scratch (ws, r * per_row, err);
 }
 
 /* x (C, H, W) -> col (C*K*K, (r1 - r0) * Wo) for output rows [r0, r1). */
@@ -246,7 +251,7 @@ RlStatus
 rl_conv2d_forward (RlWorkspace *ws, const RlConvShape *s, const float *x, const float *w,
                    const float *b, float *y, int relu, RlError *err)
 {
-  int h_out, w_out, rows;
+  int h_out, w_out, rows = 1;
   RlStatus st = check_shape (s, &h_out, &w_out, err);
   if (st != RL_OK)
     return st;
@@ -298,7 +303,7 @@ RlStatus
 rl_conv2d_backward (RlWorkspace *ws, const RlConvShape *s, const float *x, const float *w,
                     const float *dy, float *dx, float *dw, float *db, RlError *err)
 {
-  int h_out, w_out, rows;
+  int h_out, w_out, rows = 1;
   RlStatus st = check_shape (s, &h_out, &w_out, err);
   if (st != RL_OK)
     return st;
@@ -789,21 +794,6 @@ rl_dwconv2d_backward (int n, int c, int h, int w, int k, const float *x, const f
       if (db != NULL)
         db[ch] = (float) bsum;
     }
-}
-
-/* Grows the workspace's scratch to hold floats. */
-static RlStatus
-ws_scratch (RlWorkspace *ws, size_t floats, RlError *err)
-{
-  if (floats <= ws->col_cap)
-    return RL_OK;
-  rl_mem_free (ws->col);
-  ws->col = rl_mem_alloc (floats * sizeof (float), 64);
-  ws->col_cap = ws->col != NULL ? floats : 0;
-  if (ws->col == NULL)
-    return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %zu-byte scratch",
-                         floats * sizeof (float));
-  return RL_OK;
 }
 
 /* Input rows per tile of a transposed conv: its column buffer is c_out * 16 * rows * w. */
