@@ -67,7 +67,8 @@ rl_cmd_train (int argc, char **argv)
       "--class-weight-power 0.5) and store it as a model version", "P" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "--project: the version's name", "NAME" },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split,
-      "--project: train on this split's labelled images (default: every split)", "SPLIT" },
+      "Train on these splits (--dataset: comma-separated, default train; --project: one "
+      "split's labelled images, default every split)", "SPLIT" },
     { "make-current", 0, 0, G_OPTION_ARG_NONE, &make_current,
       "--project: make the new version current even when the project has one", NULL },
     { "label-convention", 0, 0, G_OPTION_ARG_STRING, &convention,
@@ -143,9 +144,9 @@ rl_cmd_train (int argc, char **argv)
       fprintf (stderr, "relabel train: --project and --dataset exclude each other\n");
       return 2;
     }
-  if (project == NULL && (name != NULL || split != NULL || make_current))
+  if (project == NULL && (name != NULL || make_current))
     {
-      fprintf (stderr, "relabel train: --name, --split and --make-current go with --project\n");
+      fprintf (stderr, "relabel train: --name and --make-current go with --project\n");
       return 2;
     }
   if (project == NULL && (dataset == NULL || out == NULL || strchr (dataset, ':') == NULL))
@@ -241,6 +242,8 @@ rl_cmd_train (int argc, char **argv)
   opt.log = log;
   if (val_split != NULL)
     opt.val_split = val_split;
+  if (project == NULL && split != NULL)
+    opt.train_split = split;
   opt.epochs = epochs > 0 ? epochs : opt.epochs;
   opt.iters = iters;
   opt.batch = batch;

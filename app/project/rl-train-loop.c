@@ -417,6 +417,31 @@ copy_matching_tensors (RlTrainer *t, const char *file, const RlTrainOptions *opt
   return TRUE;
 }
 
+/* The samples of the comma-separated splits to train on, in the dataset's order. A split that
+ * is also validated is refused: its scores would be in-sample. */
+static GPtrArray *
+train_samples_of (RlDataset *ds, const RlTrainOptions *opt, GError **error)
+{
+  g_auto (GStrv) names = g_strsplit (opt->train_split, ",", -1);
+  GPtrArray *out = g_ptr_array_new ();
+  for (guint i = 0; i < ds->samples->len; i++)
+    {
+      RlSample *s = ds->samples->pdata[i];
+      if (g_strv_contains ((const char *const *) names, s->split))
+        g_ptr_array_add (out, s);
+    }
+  if (opt->val_split != NULL && opt->val_split[0] != '\0'
+      && g_strv_contains ((const char *const *) names, opt->val_split))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "'%s' is both trained on and validated: its scores would be in-sample "
+                   "(validate another split, or none with --val-split '')", opt->val_split);
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+  return out;
+}
+
 gboolean
 rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *cb,
               GError **error)
@@ -433,7 +458,9 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
   if (opt->threads > 0)
     rl_engine_set_blas_threads (opt->threads);
 
-  g_autoptr (GPtrArray) train_samples = rl_dataset_split (ds, opt->train_split);
+  g_autoptr (GPtrArray) train_samples = train_samples_of (ds, opt, error);
+  if (train_samples == NULL)
+    return FALSE;
   g_autoptr (GPtrArray) hold_samples = NULL;
   gboolean holdout = opt->holdout_sequences != NULL && opt->holdout_sequences[0] != '\0';
   if (holdout && train_samples->len > 0)

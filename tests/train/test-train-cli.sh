@@ -3,8 +3,9 @@
 # accuracy (validated on the same images) rises far above chance; a run stopped after k steps and
 # resumed for N-k more ends with the same weights as N steps straight, also with the recipe's
 # augmentation (random scale, photometric jitter, poly decay) and a held-out sequence choosing the
-# model; the held-out images are not trained on and choose --out; the loss is in the model's
-# metadata; bad input is refused.
+# model; the held-out images are not trained on and choose --out; --split trains on several
+# splits and refuses to validate one of them; the loss is in the model's metadata; bad input is
+# refused.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 [ -d "$RELABEL_CAMVID/train" ] || fail "no CamVid at $RELABEL_CAMVID"
@@ -111,6 +112,19 @@ assert len(w) == 11 and max(abs(a - b) for a, b in zip(w, start["class_weights"]
 assert float(meta["class_weight_power"]) == start["class_weight_power"], meta
 print(f"held-out scores {[round(x, 3) for x in score]}, chose epoch {state['best_score_epoch']}")
 PY
+# Training on several splits (the shipped model's train + val run): both splits' images are
+# trained on; validating a split that is trained on is refused (its scores would be in-sample).
+"$RELABEL_BIN" train $common $aug --split train,val --out "$tmp/tv.safetensors" --iters 1 \
+  || fail "--split train,val exited $?"
+/usr/bin/python3 -c "
+import json, sys
+start = [json.loads(l) for l in open(sys.argv[1]) if '\"start\"' in l][0]
+assert start['train_images'] == 16, start" "$tmp/tv.safetensors.log.jsonl" \
+  || fail "--split train,val did not train on 16 images"
+"$RELABEL_BIN" train $common --split train,val --out "$tmp/x.safetensors" --iters 1 \
+  2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "in-sample" "$tmp/err" \
+  || fail "validating a trained split: exit $rc, $(cat "$tmp/err")"
 # A held-out sequence with no training image is refused, not silently ignored.
 "$RELABEL_BIN" train $ho --holdout-sequences 0006RX --out "$tmp/x.safetensors" --iters 1 \
   2>"$tmp/err"; rc=$?
