@@ -231,18 +231,22 @@ set_current (RlProject *p, gint64 id, GError **error)
   return db_step_done (p, stmt, error, "cannot set the current model");
 }
 
+/* Inside a transaction: FALSE with RL_PROJECT_ERROR_NOT_FOUND unless the version exists. */
+static gboolean
+model_exists (RlProject *p, gint64 model_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
+  return stmt != NULL;
+}
+
 gboolean
 rl_project_set_current_model (RlProject *project, gint64 model_id, GError **error)
 {
   RlProject *p = project;
   if (!tx_begin (p, error))
     return FALSE;
-  g_autoptr (sqlite3_stmt) stmt =
-    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
-  gboolean ok = stmt != NULL;
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  if (ok)
-    ok = set_current (p, model_id, error);
+  gboolean ok = model_exists (p, model_id, error) && set_current (p, model_id, error);
   return tx_end (p, ok, error);
 }
 
@@ -258,10 +262,8 @@ rl_project_rename_model (RlProject *project, gint64 model_id, const char *name, 
     }
   if (!tx_begin (p, error))
     return FALSE;
-  g_autoptr (sqlite3_stmt) stmt =
-    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
-  gboolean ok = stmt != NULL;
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean ok = model_exists (p, model_id, error);
   if (ok)
     ok = (stmt = db_prepare (p, "UPDATE models SET name = ? WHERE id = ?", error)) != NULL;
   if (ok)

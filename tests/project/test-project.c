@@ -1058,6 +1058,9 @@ test_model_versions (void)
   g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_cmpint (rl_project_current_model (p), ==, v2);
+  g_assert_false (rl_project_rename_model (p, 99, "x", &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
   rl_project_close (p);
 
   /* A project written before the current flag (schema 1): its newest model becomes current. */
