@@ -24,6 +24,29 @@ relabel_chart_percent (double v)
   return isnan (v) ? g_strdup ("n/a") : g_strdup_printf ("%.1f %%", 100.0 * v);
 }
 
+void
+relabel_chart_percent_axis (cairo_t *cr, const GdkRGBA *fg, const GdkRGBA *grid, double x0,
+                            double top, double plot_h, int width)
+{
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 10);
+  for (int t = 0; t <= 4; t++)
+    {
+      double y = top + plot_h * (1 - t / 4.0);
+      gdk_cairo_set_source_rgba (cr, grid);
+      cairo_set_line_width (cr, 1);
+      cairo_move_to (cr, x0, round (y) + 0.5);
+      cairo_line_to (cr, width - 8, round (y) + 0.5);
+      cairo_stroke (cr);
+      gdk_cairo_set_source_rgba (cr, fg);
+      g_autofree char *label = g_strdup_printf ("%d%%", t * 25);
+      cairo_text_extents_t ext;
+      cairo_text_extents (cr, label, &ext);
+      cairo_move_to (cr, x0 - 6 - ext.x_advance, y + 3.5);
+      cairo_show_text (cr, label);
+    }
+}
+
 static cairo_status_t
 append_png (void *closure, const unsigned char *data, unsigned int length)
 {
@@ -122,23 +145,7 @@ relabel_chart_bars_draw (GtkWidget *chart, cairo_t *cr, int width, int height)
   double x0, group, plot_h;
   bars_geometry (self, width, height, &x0, &group, &plot_h);
 
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
-  for (int t = 0; t <= 4; t++)
-    {
-      double y = BAR_TOP + plot_h * (1 - t / 4.0);
-      gdk_cairo_set_source_rgba (cr, &grid);
-      cairo_set_line_width (cr, 1);
-      cairo_move_to (cr, x0, round (y) + 0.5);
-      cairo_line_to (cr, width - 8, round (y) + 0.5);
-      cairo_stroke (cr);
-      gdk_cairo_set_source_rgba (cr, &fg);
-      g_autofree char *label = g_strdup_printf ("%d%%", t * 25);
-      cairo_text_extents_t ext;
-      cairo_text_extents (cr, label, &ext);
-      cairo_move_to (cr, x0 - 6 - ext.x_advance, y + 3.5);
-      cairo_show_text (cr, label);
-    }
+  relabel_chart_percent_axis (cr, &fg, &grid, x0, BAR_TOP, plot_h, width);
 
   /* legend */
   cairo_set_font_size (cr, 11);

@@ -39,23 +39,7 @@ relabel_chart_lines_draw (GtkWidget *chart, cairo_t *cr, int width, int height)
   GdkRGBA fg, grid;
   relabel_chart_colors (chart, &fg, &grid);
   double plot_h = MAX (height - L_TOP - L_BOTTOM, 10);
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
-  for (int t = 0; t <= 4; t++)
-    {
-      double y = L_TOP + plot_h * (1 - t / 4.0);
-      gdk_cairo_set_source_rgba (cr, &grid);
-      cairo_set_line_width (cr, 1);
-      cairo_move_to (cr, L_LEFT, round (y) + 0.5);
-      cairo_line_to (cr, width - 8, round (y) + 0.5);
-      cairo_stroke (cr);
-      gdk_cairo_set_source_rgba (cr, &fg);
-      g_autofree char *label = g_strdup_printf ("%d%%", t * 25);
-      cairo_text_extents_t ext;
-      cairo_text_extents (cr, label, &ext);
-      cairo_move_to (cr, L_LEFT - 6 - ext.x_advance, y + 3.5);
-      cairo_show_text (cr, label);
-    }
+  relabel_chart_percent_axis (cr, &fg, &grid, L_LEFT, L_TOP, plot_h, width);
   double lx = L_LEFT;
   for (int m = 0; m < 4; m++)
     {

@@ -60,5 +60,9 @@ void relabel_chart_lines_draw (GtkWidget *chart, cairo_t *cr, int width, int hei
 /* shared by the charts */
 void relabel_chart_colors (GtkWidget *chart, GdkRGBA *fg, GdkRGBA *grid);
 char *relabel_chart_percent (double v);
+/* The 0 to 100 % axis: grid lines every 25 % from x0 to width - 8 over a plot of plot_h from
+ * top down, their labels right-aligned left of x0 (sets the charts' 10 px Sans font). */
+void relabel_chart_percent_axis (cairo_t *cr, const GdkRGBA *fg, const GdkRGBA *grid, double x0,
+                                 double top, double plot_h, int width);
 
 G_END_DECLS

@@ -199,6 +199,23 @@ rl_project_add_model_version (RlProject *project, const char *name,
   return id;
 }
 
+/* Runs a write that names model_id (a row with a foreign key to models): a constraint failure
+ * becomes RL_PROJECT_ERROR_NOT_FOUND, "no model with id N". */
+static gboolean
+step_for_model (RlProject *p, sqlite3_stmt *stmt, gint64 model_id, const char *what,
+                GError **error)
+{
+  if (db_step_done (p, stmt, error, what))
+    return TRUE;
+  if (sqlite3_errcode (p->db) == SQLITE_CONSTRAINT)
+    {
+      g_clear_error (error);
+      g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
+                   "%s: no model with id %" G_GINT64_FORMAT, p->path, model_id);
+    }
+  return FALSE;
+}
+
 /* Inside a transaction: id becomes the only current model. */
 static gboolean
 set_current (RlProject *p, gint64 id, GError **error)
@@ -214,18 +231,22 @@ set_current (RlProject *p, gint64 id, GError **error)
   return db_step_done (p, stmt, error, "cannot set the current model");
 }
 
+/* Inside a transaction: FALSE with RL_PROJECT_ERROR_NOT_FOUND unless the version exists. */
+static gboolean
+model_exists (RlProject *p, gint64 model_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
+  return stmt != NULL;
+}
+
 gboolean
 rl_project_set_current_model (RlProject *project, gint64 model_id, GError **error)
 {
   RlProject *p = project;
   if (!tx_begin (p, error))
     return FALSE;
-  g_autoptr (sqlite3_stmt) stmt =
-    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
-  gboolean ok = stmt != NULL;
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  if (ok)
-    ok = set_current (p, model_id, error);
+  gboolean ok = model_exists (p, model_id, error) && set_current (p, model_id, error);
   return tx_end (p, ok, error);
 }
 
@@ -241,10 +262,8 @@ rl_project_rename_model (RlProject *project, gint64 model_id, const char *name, 
     }
   if (!tx_begin (p, error))
     return FALSE;
-  g_autoptr (sqlite3_stmt) stmt =
-    select_by_id (p, "SELECT id FROM models WHERE id = ?", model_id, "model", error);
-  gboolean ok = stmt != NULL;
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean ok = model_exists (p, model_id, error);
   if (ok)
     ok = (stmt = db_prepare (p, "UPDATE models SET name = ? WHERE id = ?", error)) != NULL;
   if (ok)
@@ -501,13 +520,7 @@ rl_project_set_prediction (RlProject *project, gint64 image_id, gint64 model_id,
       if (isfinite (bf))
         sqlite3_bind_double (stmt, 5, bf);
       sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
-      ok = db_step_done (p, stmt, error, "cannot store a prediction");
-      if (!ok && sqlite3_errcode (p->db) == SQLITE_CONSTRAINT)
-        {
-          g_clear_error (error);
-          g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                       "%s: no model with id %" G_GINT64_FORMAT, p->path, model_id);
-        }
+      ok = step_for_model (p, stmt, model_id, "cannot store a prediction", error);
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
   return tx_end (p, ok, error);
@@ -614,13 +627,7 @@ rl_project_add_metrics (RlProject *project, gint64 model_id, const char *split,
       sqlite3_bind_text (stmt, 2, split ? split : "", -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 3, metrics_json, -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 4, now, -1, SQLITE_STATIC);
-      ok = db_step_done (p, stmt, error, "cannot store metrics");
-      if (!ok && sqlite3_errcode (p->db) == SQLITE_CONSTRAINT)
-        {
-          g_clear_error (error);
-          g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND,
-                       "%s: no model with id %" G_GINT64_FORMAT, p->path, model_id);
-        }
+      ok = step_for_model (p, stmt, model_id, "cannot store metrics", error);
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
   return tx_end (p, ok, error);

@@ -224,6 +224,16 @@ need_spec (RlProject *project, GError **error)
   return spec;
 }
 
+/* The project's class spec (an error without a dataset), then a connection of our own. */
+static sqlite3 *
+open_with_spec (RlProject *project, const RlClassSpec **spec, GError **error)
+{
+  *spec = need_spec (project, error);
+  if (*spec == NULL)
+    return NULL;
+  return db_open (project, error);
+}
+
 static gint64
 resolve_model (RlProject *project, gint64 model_id, GError **error)
 {
@@ -735,10 +745,8 @@ update_image (sqlite3 *db, RlProject *project, const RlClassSpec *spec, gint64 m
 gboolean
 rl_suspects_update_image (RlProject *project, gint64 image_id, GError **error)
 {
-  const RlClassSpec *spec = need_spec (project, error);
-  if (spec == NULL)
-    return FALSE;
-  g_autoptr (sqlite3) db = db_open (project, error);
+  const RlClassSpec *spec = NULL;
+  g_autoptr (sqlite3) db = open_with_spec (project, &spec, error);
   if (db == NULL)
     return FALSE;
   gint64 model_id = queue_model (db, project);
@@ -896,10 +904,8 @@ gboolean
 rl_suspects_region_mask (RlProject *project, gint64 suspect_id, RlSuspectRegion **region,
                          int *width, int *height, guint8 **mask, GError **error)
 {
-  const RlClassSpec *spec = need_spec (project, error);
-  if (spec == NULL)
-    return FALSE;
-  g_autoptr (sqlite3) db = db_open (project, error);
+  const RlClassSpec *spec = NULL;
+  g_autoptr (sqlite3) db = open_with_spec (project, &spec, error);
   if (db == NULL)
     return FALSE;
   g_autoptr (RlSuspectRegion) r = read_region (db, project, suspect_id, error);
@@ -1008,10 +1014,8 @@ rl_suspects_dismiss (RlProject *project, gint64 suspect_id, GError **error)
 gboolean
 rl_suspects_undismiss_image (RlProject *project, gint64 image_id, GError **error)
 {
-  const RlClassSpec *spec = need_spec (project, error);
-  if (spec == NULL)
-    return FALSE;
-  g_autoptr (sqlite3) db = db_open (project, error);
+  const RlClassSpec *spec = NULL;
+  g_autoptr (sqlite3) db = open_with_spec (project, &spec, error);
   if (db == NULL)
     return FALSE;
   g_autoptr (sqlite3_stmt) del =

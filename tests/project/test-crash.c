@@ -2,16 +2,11 @@
  * reports each committed step on a pipe; the parent SIGKILLs it at random moments, then checks
  * that every reported step is there, the mask equals a replay of the recorded steps, and
  * PRAGMA integrity_check says ok. */
-#include <errno.h>
-#include <glib/gstdio.h>
-#include <poll.h>
-#include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "camvid-subset.h"
+#include "crash-util.h"
 #include "rl-mask-ops.h"
 #include "rl-project.h"
 
@@ -41,14 +36,6 @@ stroke_for (int k, int width, int height, Stroke *s)
   g_rand_free (rand);
 }
 
-/* k of a step's tool name "crash-K". */
-static int
-tool_k (const char *tool)
-{
-  g_assert_true (g_str_has_prefix (tool, "crash-"));
-  return atoi (tool + 6);
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Child: edit forever (until killed). Each line is written after the call returned. */
 
@@ -71,7 +58,7 @@ child_main (const char *path, const char *name, guint32 seed)
   g_autoptr (GPtrArray) edits = rl_project_list_edits (p, info->id, &error);
   int k = 0;
   for (guint i = 0; i < edits->len; i++)
-    k = MAX (k, tool_k (((RlEditInfo *) edits->pdata[i])->tool));
+    k = MAX (k, crash_tool_k (((RlEditInfo *) edits->pdata[i])->tool));
   GRand *rand = g_rand_new_with_seed (seed);
   int width = info->width, height = info->height;
   g_autofree guint8 *mask = NULL;
@@ -114,51 +101,6 @@ child_main (const char *path, const char *name, guint32 seed)
 /* ---------------------------------------------------------------------------------------- */
 /* Parent */
 
-static GArray *
-applied_steps (RlProject *p, gint64 id)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) edits = rl_project_list_edits (p, id, &error);
-  g_assert_no_error (error);
-  GArray *ks = g_array_new (FALSE, FALSE, sizeof (int));
-  for (guint i = 0; i < edits->len; i++)
-    {
-      RlEditInfo *e = edits->pdata[i];
-      g_assert_cmpint (e->seq, ==, (int) i + 1);
-      if (e->applied)
-        {
-          int k = tool_k (e->tool);
-          g_array_append_val (ks, k);
-        }
-    }
-  return ks;
-}
-
-static gboolean
-same_stack (const GArray *a, const GArray *b)
-{
-  return a->len == b->len
-         && memcmp (a->data, b->data, a->len * sizeof (int)) == 0;
-}
-
-static void
-integrity_ok (const char *path)
-{
-  sqlite3 *db = NULL;
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  sqlite3_stmt *stmt = NULL;
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
-  sqlite3_finalize (stmt);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA foreign_key_check", -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-}
-
 static void
 test_crash (void)
 {
@@ -166,23 +108,9 @@ test_crash (void)
   g_assert_nonnull (camvid);
   g_autofree char *tmp = g_dir_make_tmp ("rl-crash-XXXXXX", NULL);
   g_autofree char *proj = g_build_filename (tmp, "c.relabel", NULL);
-  g_autofree char *list = g_build_filename (camvid, "val.txt", NULL);
-
   /* A one-image project: the first line of val.txt. */
-  g_autofree char *contents = NULL;
-  g_assert_true (g_file_get_contents (list, &contents, NULL, NULL));
-  *strchr (contents, '\n') = '\0';
   g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
-  g_assert_cmpint (g_mkdir (ds, 0755), ==, 0);
-  g_autofree char *one = g_build_filename (ds, "val.txt", NULL);
-  g_assert_true (g_file_set_contents (one, contents, -1, NULL));
-  for (int s = 0; s < 2; s++)
-    {
-      const char *sub = s ? "valannot" : "val";
-      g_autofree char *src = g_build_filename (camvid, sub, NULL);
-      g_autofree char *dst = g_build_filename (ds, sub, NULL);
-      g_assert_cmpint (symlink (src, dst), ==, 0);
-    }
+  camvid_subset (camvid, ds, 1);
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL;
   gint64 id = 0;
@@ -211,46 +139,11 @@ test_crash (void)
     {
       g_autofree char *seed = g_strdup_printf ("%u", g_rand_int (rand));
       const char *argv[] = { self, "--child", proj, name, seed, NULL };
-      GPid pid;
-      int out_fd = -1;
-      g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
-                                               G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                                               NULL, &out_fd, NULL, &error));
       /* Read reports until a random deadline, then kill mid-whatever. */
-      gint64 deadline = g_get_monotonic_time () + g_rand_int_range (rand, 150, 900) * 1000;
-      GString *buf = g_string_new (NULL);
-      for (;;)
-        {
-          gint64 now = g_get_monotonic_time ();
-          if (now >= deadline)
-            break;
-          struct pollfd pfd = { out_fd, POLLIN, 0 };
-          int r = poll (&pfd, 1, (int) ((deadline - now) / 1000) + 1);
-          if (r > 0)
-            {
-              char chunk[4096];
-              ssize_t got = read (out_fd, chunk, sizeof chunk);
-              if (got <= 0)
-                break;   /* the child exited on its own: an error, checked below */
-              g_string_append_len (buf, chunk, got);
-            }
-        }
-      kill (pid, SIGKILL);
-      /* Whatever the child wrote before dying. */
-      char chunk[4096];
-      ssize_t got;
-      while ((got = read (out_fd, chunk, sizeof chunk)) > 0)
-        g_string_append_len (buf, chunk, got);
-      close (out_fd);
-      int wstatus = 0;
-      g_assert_cmpint (waitpid (pid, &wstatus, 0), ==, pid);
-      g_spawn_close_pid (pid);
-      if (!(WIFSIGNALED (wstatus) && WTERMSIG (wstatus) == SIGKILL))
-        g_error ("round %d: the child ended on its own (status %d)", round, wstatus);
+      g_autofree char *out = crash_run_and_kill (argv, g_rand_int_range (rand, 150, 900), round);
 
       /* The reported steps applied to the state after the previous round. */
-      g_auto (GStrv) lines = g_strsplit (buf->str, "\n", -1);
-      g_string_free (buf, TRUE);
+      g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
       int reported = 0;
       for (int i = 0; lines[i] && lines[i][0]; i++)
         {
@@ -269,12 +162,12 @@ test_crash (void)
         }
       total_reported += reported;
 
-      integrity_ok (proj);
+      crash_integrity_ok (proj, TRUE);
       g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
       g_assert_no_error (error);
-      g_autoptr (GArray) got_stack = applied_steps (p, id);
+      g_autoptr (GArray) got_stack = crash_applied_steps (p, id, TRUE);
       /* Every reported step is there; at most one more (committed, killed before printing). */
-      if (!same_stack (got_stack, expected))
+      if (!crash_same_stack (got_stack, expected))
         {
           total_kills_mid++;
           gboolean one_more = got_stack->len == expected->len + 1

@@ -808,6 +808,15 @@ test_history (void)
   g_assert_true (rl_project_add_metrics (p, child, "val", "{\"miou\": 0.6}", &error));
   g_assert_false (rl_project_add_metrics (p, child, "val", "[1,", &error));
   g_clear_error (&error);
+  /* A version that does not exist: "no model with id N", for metrics and predictions alike. */
+  g_assert_false (rl_project_add_metrics (p, 999, "val", "{\"miou\": 0.5}", &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "no model with id 999"));
+  g_clear_error (&error);
+  g_assert_false (rl_project_set_prediction (p, id, 999, pred, 480, 360, &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "no model with id 999"));
+  g_clear_error (&error);
   g_autofree char *mj = rl_project_get_metrics (p, child, "val");
   g_assert_cmpstr (mj, ==, "{\"miou\": 0.6}");
   g_assert_null (rl_project_get_metrics (p, model, "val"));
@@ -1049,6 +1058,9 @@ test_model_versions (void)
   g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_cmpint (rl_project_current_model (p), ==, v2);
+  g_assert_false (rl_project_rename_model (p, 99, "x", &error));
+  g_assert_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
   rl_project_close (p);
 
   /* A project written before the current flag (schema 1): its newest model becomes current. */

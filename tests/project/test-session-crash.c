@@ -5,15 +5,11 @@
  * a prefix of what was queued after the last flush (the writer runs them in order, each in its
  * own transaction), that the mask equals a replay of the recorded steps with rl_edit_apply, and
  * that PRAGMA integrity_check says ok. */
-#include <glib/gstdio.h>
-#include <poll.h>
-#include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "camvid-subset.h"
+#include "crash-util.h"
 #include "rl-edit.h"
 #include "rl-project.h"
 #include "rl-session.h"
@@ -40,13 +36,6 @@ stroke_for (int k, int width, int height)
   rl_edit_set_points (e, xy, n);
   g_rand_free (rand);
   return e;
-}
-
-static int
-tool_k (const char *tool)
-{
-  g_assert_true (g_str_has_prefix (tool, "crash-"));
-  return atoi (tool + 6);
 }
 
 /* ---- child: edit through the session until killed */
@@ -91,7 +80,7 @@ child_main (const char *path, guint32 seed)
     if (edits == NULL)
       return 1;
     for (guint i = 0; i < edits->len; i++)
-      k = MAX (k, tool_k (((RlEditInfo *) edits->pdata[i])->tool));
+      k = MAX (k, crash_tool_k (((RlEditInfo *) edits->pdata[i])->tool));
   }
   setvbuf (stdout, NULL, _IOLBF, 0);   /* every line reaches the pipe as it is printed */
   GRand *rand = g_rand_new_with_seed (seed);
@@ -132,25 +121,6 @@ child_main (const char *path, guint32 seed)
 
 /* ---- parent */
 
-static GArray *
-applied_steps (RlProject *p, gint64 id)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) edits = rl_project_list_edits (p, id, &error);
-  g_assert_no_error (error);
-  GArray *ks = g_array_new (FALSE, FALSE, sizeof (int));
-  for (guint i = 0; i < edits->len; i++)
-    {
-      RlEditInfo *e = edits->pdata[i];
-      if (e->applied)
-        {
-          int k = tool_k (e->tool);
-          g_array_append_val (ks, k);
-        }
-    }
-  return ks;
-}
-
 /* Applies one reported operation ("E k" or "U") to a stack of applied steps. */
 static void
 apply_line (GArray *stack, const char *line)
@@ -173,28 +143,11 @@ recorded_steps (RlProject *p, gint64 id)
   g_assert_no_error (error);
   GHashTable *ks = g_hash_table_new (g_direct_hash, g_direct_equal);
   for (guint i = 0; i < edits->len; i++)
-    g_hash_table_add (ks, GINT_TO_POINTER (tool_k (((RlEditInfo *) edits->pdata[i])->tool)));
+    {
+      int k = crash_tool_k (((RlEditInfo *) edits->pdata[i])->tool);
+      g_hash_table_add (ks, GINT_TO_POINTER (k));
+    }
   return ks;
-}
-
-static gboolean
-same_stack (const GArray *a, const GArray *b)
-{
-  return a->len == b->len && memcmp (a->data, b->data, a->len * sizeof (int)) == 0;
-}
-
-static void
-integrity_ok (const char *path)
-{
-  sqlite3 *db = NULL;
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  sqlite3_stmt *stmt = NULL;
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
-                   SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
 }
 
 static void
@@ -204,21 +157,8 @@ test_session_crash (void)
   g_assert_nonnull (camvid);
   g_autofree char *tmp = g_dir_make_tmp ("rl-session-crash-XXXXXX", NULL);
   g_autofree char *proj = g_build_filename (tmp, "c.relabel", NULL);
-  g_autofree char *list = g_build_filename (camvid, "val.txt", NULL);
-  g_autofree char *contents = NULL;
-  g_assert_true (g_file_get_contents (list, &contents, NULL, NULL));
-  *strchr (contents, '\n') = '\0';
   g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
-  g_assert_cmpint (g_mkdir (ds, 0755), ==, 0);
-  g_autofree char *one = g_build_filename (ds, "val.txt", NULL);
-  g_assert_true (g_file_set_contents (one, contents, -1, NULL));
-  for (int s = 0; s < 2; s++)
-    {
-      const char *sub = s ? "valannot" : "val";
-      g_autofree char *src = g_build_filename (camvid, sub, NULL);
-      g_autofree char *dst = g_build_filename (ds, sub, NULL);
-      g_assert_cmpint (symlink (src, dst), ==, 0);
-    }
+  camvid_subset (camvid, ds, 1);
   g_autoptr (GError) error = NULL;
   gint64 id = 0;
   int width = 0, height = 0;
@@ -244,44 +184,11 @@ test_session_crash (void)
     {
       g_autofree char *seed = g_strdup_printf ("%u", g_rand_int (rand));
       const char *argv[] = { self, "--child", proj, seed, NULL };
-      GPid pid;
-      int out_fd = -1;
-      g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
-                                               G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                                               NULL, &out_fd, NULL, &error));
-      gint64 deadline = g_get_monotonic_time () + g_rand_int_range (rand, 400, 1500) * 1000;
-      GString *buf = g_string_new (NULL);
-      for (;;)
-        {
-          gint64 now = g_get_monotonic_time ();
-          if (now >= deadline)
-            break;
-          struct pollfd pfd = { out_fd, POLLIN, 0 };
-          if (poll (&pfd, 1, (int) ((deadline - now) / 1000) + 1) > 0)
-            {
-              char chunk[4096];
-              ssize_t got = read (out_fd, chunk, sizeof chunk);
-              if (got <= 0)
-                break;
-              g_string_append_len (buf, chunk, got);
-            }
-        }
-      kill (pid, SIGKILL);
-      char chunk[4096];
-      ssize_t got;
-      while ((got = read (out_fd, chunk, sizeof chunk)) > 0)
-        g_string_append_len (buf, chunk, got);
-      close (out_fd);
-      int wstatus = 0;
-      g_assert_cmpint (waitpid (pid, &wstatus, 0), ==, pid);
-      g_spawn_close_pid (pid);
-      if (!(WIFSIGNALED (wstatus) && WTERMSIG (wstatus) == SIGKILL))
-        g_error ("round %d: the child ended on its own (status %d)", round, wstatus);
+      g_autofree char *out = crash_run_and_kill (argv, g_rand_int_range (rand, 400, 1500), round);
 
       /* flushed: everything up to the last "F"; pending: what was queued after it */
-      g_auto (GStrv) raw = g_strsplit (buf->str, "\n", -1);
-      g_string_free (buf, TRUE);
-      integrity_ok (proj);
+      g_auto (GStrv) raw = g_strsplit (out, "\n", -1);
+      crash_integrity_ok (proj, FALSE);
       g_autoptr (RlProject) p = rl_project_open (proj, FALSE, &error);
       g_assert_no_error (error);
       g_autoptr (GHashTable) recorded = recorded_steps (p, id);
@@ -311,16 +218,16 @@ test_session_crash (void)
           apply_line (expected, lines[i]);
           total_flushed += lines[i][0] != 'F';
         }
-      g_autoptr (GArray) got_stack = applied_steps (p, id);
+      g_autoptr (GArray) got_stack = crash_applied_steps (p, id, FALSE);
       /* the project holds the flushed state plus a prefix of the pending operations */
-      gboolean found = same_stack (got_stack, expected);
+      gboolean found = crash_same_stack (got_stack, expected);
       g_autoptr (GArray) candidate = g_array_copy (expected);
       int landed = 0;
       for (int i = last_f + 1; !found && i < n && lines[i][0] != '\0'; i++)
         {
           apply_line (candidate, lines[i]);
           landed++;
-          found = same_stack (got_stack, candidate);
+          found = crash_same_stack (got_stack, candidate);
         }
       if (!found)
         g_error ("round %d: the project's steps are not the flushed ones plus queued ones in "

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "camvid-subset.h"
 #include "rl-project.h"
 #include "rl-session-dash.h"
 
@@ -20,23 +21,8 @@ make_project (const char *tmp)
 {
   const char *camvid = g_getenv ("RELABEL_CAMVID");
   g_assert_nonnull (camvid);
-  g_autofree char *list = g_build_filename (camvid, "val.txt", NULL);
-  g_autofree char *contents = NULL;
-  g_assert_true (g_file_get_contents (list, &contents, NULL, NULL));
-  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
-  g_autoptr (GString) some = g_string_new (NULL);
-  for (int i = 0; i < 3; i++)
-    g_string_append_printf (some, "%s\n", lines[i]);
   g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
-  g_assert_cmpint (g_mkdir (ds, 0755), ==, 0);
-  g_autofree char *one = g_build_filename (ds, "val.txt", NULL);
-  g_assert_true (g_file_set_contents (one, some->str, -1, NULL));
-  for (int s = 0; s < 2; s++)
-    {
-      g_autofree char *src = g_build_filename (camvid, s ? "valannot" : "val", NULL);
-      g_autofree char *dst = g_build_filename (ds, s ? "valannot" : "val", NULL);
-      g_assert_cmpint (symlink (src, dst), ==, 0);
-    }
+  camvid_subset (camvid, ds, 3);
   char *proj = g_build_filename (tmp, "d.relabel", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (RlProject) p = rl_project_open (proj, TRUE, &error);

@@ -15,6 +15,7 @@
 #include "rl-net.h"
 #include "rl-project-suspects.h"
 #include "rl-safetensors.h"
+#include "camvid-subset.h"
 #include "rl-project.h"
 #include "rl-session.h"
 
@@ -23,23 +24,8 @@ make_project (const char *tmp, int n, char **out_name)
 {
   const char *camvid = g_getenv ("RELABEL_CAMVID");
   g_assert_nonnull (camvid);
-  g_autofree char *list = g_build_filename (camvid, "val.txt", NULL);
-  g_autofree char *contents = NULL;
-  g_assert_true (g_file_get_contents (list, &contents, NULL, NULL));
-  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
-  g_autoptr (GString) some = g_string_new (NULL);
-  for (int i = 0; i < n; i++)
-    g_string_append_printf (some, "%s\n", lines[i]);
   g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
-  g_assert_cmpint (g_mkdir (ds, 0755), ==, 0);
-  g_autofree char *one = g_build_filename (ds, "val.txt", NULL);
-  g_assert_true (g_file_set_contents (one, some->str, -1, NULL));
-  for (int s = 0; s < 2; s++)
-    {
-      g_autofree char *src = g_build_filename (camvid, s ? "valannot" : "val", NULL);
-      g_autofree char *dst = g_build_filename (ds, s ? "valannot" : "val", NULL);
-      g_assert_cmpint (symlink (src, dst), ==, 0);
-    }
+  camvid_subset (camvid, ds, n);
   char *proj = g_build_filename (tmp, "s.relabel", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (RlProject) p = rl_project_open (proj, TRUE, &error);

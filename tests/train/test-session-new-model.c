@@ -7,11 +7,10 @@
  * the file name, freed by the caller at once). Then a run cancelled at its first step ends with
  * G_IO_ERROR_CANCELLED and adds nothing. Small: 1/4 scale, 96x128 crops, 3 steps. */
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "new-model-util.h"
 #include "rl-project.h"
 #include "rl-session-new-model.h"
 
@@ -61,53 +60,16 @@ on_opened (RlSession *s, GMainLoop *loop)
   g_main_loop_quit (loop);
 }
 
-static GPtrArray *
-models (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RlProject) p = rl_project_open (path, FALSE, &error);
-  g_assert_no_error (error);
-  GPtrArray *m = rl_project_list_models (p, &error);
-  g_assert_no_error (error);
-  return m;
-}
-
 static void
 test_session_new_model (void)
 {
-  const char *sun = g_getenv ("RELABEL_SUNRGBD");
   const char *src = g_getenv ("RELABEL_SOURCE_ROOT");
-  g_assert_nonnull (sun);
   g_assert_nonnull (src);
-  g_autofree char *indoor = g_build_filename (sun, "..", "indoor-labelled", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *tmp = g_dir_make_tmp ("relabel-session-nm-XXXXXX", &error);
   g_assert_no_error (error);
-  g_autofree char *color = g_build_filename (tmp, "ds", "train", "color", NULL);
-  g_autofree char *label = g_build_filename (tmp, "ds", "train", "label", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (color, 0755), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (label, 0755), ==, 0);
-  const char *stems[] = { "nyu0001", "nyu0300" };
-  for (guint i = 0; i < G_N_ELEMENTS (stems); i++)
-    {
-      g_autofree char *img = g_strdup_printf ("%s/images/%s.png", indoor, stems[i]);
-      g_autofree char *lab = g_strdup_printf ("%s/labels37/%s.png", indoor, stems[i]);
-      g_autofree char *img_to = g_strdup_printf ("%s/%s.png", color, stems[i]);
-      g_autofree char *lab_to = g_strdup_printf ("%s/%s.png", label, stems[i]);
-      g_assert_cmpint (symlink (img, img_to), ==, 0);
-      g_assert_cmpint (symlink (lab, lab_to), ==, 0);
-    }
-  g_autofree char *path = g_build_filename (tmp, "p.relabel", NULL);
-  g_autofree char *ds = g_build_filename (tmp, "ds", NULL);
-  {
-    g_autoptr (RlProject) p = rl_project_open (path, TRUE, &error);
-    g_assert_no_error (error);
-    RlDatasetOptions dopt = { RL_LABEL_CONVENTION_1_BASED, "test" };
-    guint added = 0;
-    g_assert_true (rl_project_import_with (p, "sunrgbd", ds, &dopt, NULL, NULL, NULL, &added,
-                                           NULL, &error));
-    g_assert_no_error (error);
-  }
+  guint added = 0;
+  g_autofree char *path = nm_test_indoor_project (tmp, &added);
 
   RlSession *s = rl_session_new ();
   GMainLoop *loop = g_main_loop_new (NULL, FALSE);
@@ -144,7 +106,7 @@ test_session_new_model (void)
   g_assert_cmpint (r.current_at_finish, ==, 1);
   g_assert_false (rl_session_has_job (s));
   {
-    g_autoptr (GPtrArray) m = models (path);
+    g_autoptr (GPtrArray) m = nm_test_models (path);
     g_assert_cmpuint (m->len, ==, 1);
     RlModelInfo *info = m->pdata[0];
     g_assert_true (info->current);
@@ -168,7 +130,7 @@ test_session_new_model (void)
   g_assert_cmpint (c.progress, <, 500);
   g_assert_cmpint (c.current_at_finish, ==, 1);
   {
-    g_autoptr (GPtrArray) m = models (path);
+    g_autoptr (GPtrArray) m = nm_test_models (path);
     g_assert_cmpuint (m->len, ==, 1);
   }
   g_signal_handler_disconnect (s, hp);
