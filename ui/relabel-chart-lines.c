@@ -143,7 +143,7 @@ relabel_chart_lines_set (RelabelChartLines *self, guint n, const char *const *la
   self->labels = g_new0 (char *, n + 1);
   for (guint i = 0; i < n; i++)
     self->labels[i] = g_strdup (labels[i]);
-  self->values = g_memdup2 (values, sizeof (double) * 4 * n + 1);
+  self->values = n > 0 ? g_memdup2 (values, sizeof (double) * 4 * n) : NULL;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -535,6 +535,7 @@ test_roundtrip (void)
     csv_row (out2, name_b, &changed, &pairs_b);
     g_assert_cmpuint (changed, ==, n_fill);
     g_autofree char *name_c = first_val_name (1);
+    g_clear_pointer (&pairs, g_free);
     csv_row (out2, name_c, &changed, &pairs);
     g_assert_cmpuint (changed, ==, 0);
   }
