@@ -98,6 +98,19 @@ def wait_window(name, timeout=30, exclude=()):
     return ids[0] if ids else None
 
 
+def app_windows(pid):
+    """The ids of the visible X windows of process pid: the main window, and each popover, menu
+    or dialog while it is shown (GTK maps each as a window of its own)."""
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
+                          capture_output=True, text=True).stdout.split()
+
+
+def wait_popup(pid, before, timeout=30):
+    """The windows of process pid that are not in `before` (taken before the key or click that
+    opens a popover, menu or dialog) once there is one; [] after the timeout."""
+    return wait_for(lambda: [w for w in app_windows(pid) if w not in before], bool, timeout)
+
+
 def xdo(*args):
     return subprocess.run(["xdotool"] + [str(a) for a in args], check=True,
                           capture_output=True, text=True).stdout.strip()
