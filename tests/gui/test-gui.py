@@ -596,8 +596,9 @@ def test_recent(tmp):
     xdo("windowfocus", "--sync", wid)
     # F10 opens the primary menu; the 2nd item is Open Recent; its 2nd entry is the demo (the
     # 1st is other.relabel, the missing gone.relabel is skipped)
+    shown = app_windows(proc.pid)
     xdo("key", "--window", wid, "F10")
-    time.sleep(0.8)
+    check(bool(wait_popup(proc.pid, shown)), "F10 opens the primary menu")
     xdo("key", "--window", wid, "Down", "Right")
     time.sleep(0.8)
     xdo("key", "--window", wid, "Down", "Down")   # the first moves onto the list
