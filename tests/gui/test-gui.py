@@ -532,6 +532,7 @@ def test_retrain(tmp):
         own = own_gaps(ticks, machine)
         check(not own, "no frame gap above 100 ms during the retrain that the machine did not "
               "share (%s)" % ", ".join("%.0f ms" % x for x in own))
+    time.sleep(1.0)   # the bar's reveal animation, for the picture only: nothing checked waits on it
     screenshot("gui-retrained.png")              # the retrain bar with the before/after figures
     # its button (mnemonic Alt+U, "Use version N") makes the other version current, then back
     for want in (other, base if other == new else new):
@@ -807,6 +808,7 @@ def test_rescore(tmp):
           "the stroke changed the stored mIoU (%.4f -> %.4f)" % (first[0], painted[0]))
     truth = check_scores(project, tmp, "after the stroke", painted)
     check(int((truth != before).sum()) > 1500, "the stroke changed the labels")
+    time.sleep(0.5)   # for the picture only: the row's new figures
     screenshot("gui-rescore.png")             # the row: the new mIoU/BF and "1 edit"
 
     xdo("key", "--window", wid, "ctrl+z")
