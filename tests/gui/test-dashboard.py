@@ -36,16 +36,22 @@ check = gui.check
 
 
 def wait_file(path, want, timeout):
-    end = time.time() + timeout
-    text = ""
-    while time.time() < end:
-        if os.path.exists(path):
-            with open(path) as f:
-                text = f.read()
-            if want in text:
-                return text
-        time.sleep(0.2)
-    return text
+    """The text of path once it contains `want` (or the last text read after the timeout)."""
+    return gui.wait_log(path, want, timeout)
+
+
+def confusion_grid(stderr, timeout=30):
+    """The confusion chart's last logged place once it has one that stays the same for a second
+    (the chart logs it when it draws and its place changes; the layout settles in a few frames),
+    or the last line seen after the timeout (None when there was none)."""
+    seen = []
+
+    def settled():
+        lines = [l for l in gui.read_text(stderr).splitlines() if "confusion grid" in l]
+        seen.append((len(lines), lines[-1] if lines else None))
+        return len(seen) >= 2 and seen[-1][1] is not None and seen[-1] == seen[-2]
+    gui.wait_for(settled, bool, timeout, 1.0)
+    return seen[-1][1]
 
 
 def cli_json(*args):
@@ -53,42 +59,50 @@ def cli_json(*args):
     return json.loads(out.stdout)
 
 
-def export_with_menu(wid, down, path):
+def export_with_menu(pid, wid, down, path):
     """Export menu (it opens with its first item focused), the item `down` steps below it, then
-    the file dialog: type path, Enter."""
+    the file dialog (titled Export): type path, Enter. Each step waits for the menu or dialog it
+    types into to be shown. The app writes the file under a temporary name and renames it, so
+    once it exists it is whole."""
+    shown = gui.app_windows(pid)
     gui.xdo("mousemove", "--window", wid, 1218, 75)
     gui.xdo("click", "1")
-    time.sleep(0.8)
+    check(bool(gui.wait_popup(pid, shown)), "the Export menu opens")
     for _ in range(down):
         gui.xdo("key", "Down")
         time.sleep(0.1)
     gui.xdo("key", "Return")
-    time.sleep(1.5)
+    dialog = gui.wait_window("^Export$", 30)
+    check(dialog is not None, "the Export file dialog opens")
+    if dialog is None:
+        return False
+    gui.xdo("windowfocus", "--sync", dialog)
     gui.xdo("key", "ctrl+a")
     gui.xdo("type", "--delay", "20", path)
     time.sleep(0.3)
     gui.xdo("key", "Return")
-    end = time.time() + 10
-    while not os.path.exists(path) and time.time() < end:
-        time.sleep(0.2)
-    time.sleep(0.3)
-    return os.path.exists(path)
+    ok = gui.wait_for(lambda: os.path.exists(path), bool, 30)
+    # the next export's click must not land while this dialog is still closing
+    gui.wait_for(lambda: dialog not in gui.search_windows("^Export$"), bool, 30)
+    return ok
 
 
-def test_compare_export(tmp, wid, project, ref, ref2, stderr):
+def test_compare_export(tmp, proc, wid, project, ref, ref2, stderr):
     """In the running window: compare with a second version, then export."""
     v1 = {im["name"]: im["miou"] for im in ref["per_image"]}
     v2 = {im["name"]: im["miou"] for im in ref2["per_image"]}
     want = (sum(v1[n] > v2[n] for n in v1), sum(v1[n] < v2[n] for n in v1),
             sum(v1[n] == v2[n] for n in v1))
+    n_compared = gui.count_lines(stderr, "compared:")
+    shown = gui.app_windows(proc.pid)
     gui.xdo("mousemove", "--window", wid, 792, 75)
     gui.xdo("click", "1")
-    time.sleep(0.8)
+    check(bool(gui.wait_popup(proc.pid, shown)), "the Compare with list opens")
     gui.xdo("key", "Down")
     gui.xdo("key", "Down")
     gui.xdo("key", "Return")
-    err = wait_file(stderr, "compared:", 10)
-    got = [l for l in err.splitlines() if "compared:" in l]
+    err = gui.wait_new_line(stderr, "compared:", n_compared, 30)
+    got = gui.new_lines(err, "compared:", n_compared)
     nums = tuple(int(w) for w in got[-1].split("better on ")[1].replace(",", " ").split()
                  if w.isdigit()) if got else None
     check(nums == want, "compare mode: this version better on / the other on / same on %s images,"
@@ -100,7 +114,7 @@ def test_compare_export(tmp, wid, project, ref, ref2, stderr):
     os.makedirs(out)
     csv_path, json_path, png_path = (os.path.join(out, n)
                                      for n in ("m.csv", "m.json", "confusion.png"))
-    ok = export_with_menu(wid, 0, csv_path)
+    ok = export_with_menu(proc.pid, wid, 0, csv_path)
     check(ok, "Export > Metrics as CSV wrote %s" % csv_path)
     if ok:
         rows = [l.split(",") for l in open(csv_path, errors="replace").read().splitlines()]
@@ -110,13 +124,13 @@ def test_compare_export(tmp, wid, project, ref, ref2, stderr):
         check(g is not None and abs(g - ref["global_accuracy"]) < 1e-6,
               "the CSV's G %s is relabel eval's %.6f (header: %s)"
               % (g, ref["global_accuracy"], ",".join(head)[:80]))
-    ok = export_with_menu(wid, 1, json_path)
+    ok = export_with_menu(proc.pid, wid, 1, json_path)
     check(ok, "Export > Metrics as JSON wrote %s" % json_path)
     if ok:
         got = json.load(open(json_path))
         check(got.get("confusion") == ref["confusion"],
               "the exported JSON's confusion matrix is relabel eval's")
-    ok = export_with_menu(wid, 3, png_path)
+    ok = export_with_menu(proc.pid, wid, 3, png_path)
     check(ok, "Export > Confusion Matrix as PNG wrote %s" % png_path)
     if ok:
         img = np.asarray(Image.open(png_path).convert("RGB"))
@@ -136,10 +150,10 @@ def test_dashboard(tmp):
     time.sleep(1.5)
     gui.xdo("windowfocus", "--sync", wid)
     gui.xdo("key", "--window", wid, "alt+2")
-    text = gui.wait_log(log, "# page dashboard", 10)
+    text = gui.wait_log(log, "# page dashboard", 30)
     check("# page dashboard" in text, "Alt+2 shows the dashboard")
     stderr = os.path.join(tmp, "app.stderr")
-    err = wait_file(stderr, "run none", 20)
+    err = wait_file(stderr, "run none", 30)
     check("run none" in err, "the demo has no stored result yet: the dashboard says so")
     gui.screenshot("gui-dashboard-empty.png")
 
@@ -168,7 +182,7 @@ def test_dashboard(tmp):
         own = gui.own_gaps(ticks, machine)
         check(not own, "no frame gap above 100 ms while computing that the machine did not "
               "share (%s)" % (", ".join("%.0f ms" % x for x in own) or "max %.1f ms" % gaps[-1]))
-    err = wait_file(stderr, "run shown", 20)
+    err = wait_file(stderr, "run shown", 30)
     check("run shown" in err, "the computed run is shown")
     time.sleep(1.0)
     gui.screenshot("gui-dashboard.png")
@@ -184,20 +198,23 @@ def test_dashboard(tmp):
                     "%d,%d" % (ta, tb), "--json")
 
     # click that cell where the chart says it is (its rows are the classes in index order)
-    geo = [l for l in open(stderr).read().splitlines() if "confusion grid" in l]
-    check(bool(geo), "the confusion chart logged its place")
+    geo = confusion_grid(stderr)
+    check(geo is not None, "the confusion chart logged its place")
     if geo:
-        parts = geo[-1].split("confusion grid ")[1].split()
+        parts = geo.split("confusion grid ")[1].split()
         n = int(parts[0])
         x0, y0 = (float(v) for v in parts[3].split(","))
         cell = float(parts[5])
         check(n == K, "the heat map shows the %d classes (got %d)" % (K, n))
         x, y = int(x0 + (tb + 0.5) * cell), int(y0 + (ta + 0.5) * cell)
+        # each of these lines may be in the log already: wait for new ones
+        n_filtered, n_images, n_highlight = (gui.count_lines(log, m) for m in
+                                             ("# filtered", "# page images", "# highlight"))
         gui.xdo("mousemove", "--window", wid, x, y)
         time.sleep(0.3)
         gui.xdo("click", "1")
-        text = gui.wait_log(log, "# filtered", 15)
-        got = [l for l in text.splitlines() if l.startswith("# filtered")]
+        text = gui.wait_new_line(log, "# filtered", n_filtered, 30)
+        got = gui.new_lines(text, "# filtered", n_filtered)
         check(bool(got), "clicking the cell filtered the image list")
         if got:
             f = got[-1].split()
@@ -205,21 +222,20 @@ def test_dashboard(tmp):
             want = [h["image"] for h in hits]
             check(int(f[2]) == len(want) and names == want,
                   "the list shows %s, as relabel eval --cell lists %s" % (names, want))
-        text = gui.wait_log(log, "# page images", 10)
-        check("# page images" in text, "the images page is shown after the click")
-        text = gui.wait_log(log, "# highlight", 15)
-        hl = [l for l in text.splitlines() if l.startswith("# highlight")]
+        text = gui.wait_new_line(log, "# page images", n_images, 30)
+        check(bool(gui.new_lines(text, "# page images", n_images)),
+              "the images page is shown after the click")
+        text = gui.wait_new_line(log, "# highlight", n_highlight, 30)
+        hl = gui.new_lines(text, "# highlight", n_highlight)
         check(bool(hl) and hits and int(hl[-1].split()[3]) == hits[0]["pixels"],
               "the first image's highlighted pixels (%s) are those the metrics counted (%s)"
               % (hl[-1].split()[3] if hl else "none", hits[0]["pixels"] if hits else "-"))
         time.sleep(1.0)
         gui.screenshot("gui-dashboard-cell.png")
-    before = open(log).read().count("# page dashboard")
+    before = gui.count_lines(log, "# page dashboard")
     gui.xdo("key", "--window", wid, "alt+2")
-    end = time.time() + 5
-    while open(log).read().count("# page dashboard") == before and time.time() < end:
-        time.sleep(0.2)
-    check(open(log).read().count("# page dashboard") > before, "Alt+2 goes back to the dashboard")
+    gui.wait_new_line(log, "# page dashboard", before, 30)
+    check(gui.count_lines(log, "# page dashboard") > before, "Alt+2 goes back to the dashboard")
     gui.xdo("key", "--window", wid, "alt+1")
     time.sleep(0.5)
     gui.stop_app(proc, tmp, wid)
@@ -244,14 +260,14 @@ def test_dashboard(tmp):
     time.sleep(1.5)
     gui.xdo("windowfocus", "--sync", wid)
     gui.xdo("key", "--window", wid, "alt+2")
-    err = wait_file(stderr, "run shown", 20)
+    err = wait_file(stderr, "run shown", 30)
     check("run shown" in err, "after a restart the stored result shows without computing")
     shown = [l for l in err.splitlines() if "run shown" in l]
     if shown:
         print(shown[-1])
     time.sleep(1.0)
     gui.screenshot("gui-dashboard-dark.png")
-    test_compare_export(tmp, wid, project, ref, ref2, stderr)
+    test_compare_export(tmp, proc, wid, project, ref, ref2, stderr)
     gui.stop_app(proc, tmp, wid)
 
 

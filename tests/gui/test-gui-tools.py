@@ -133,8 +133,17 @@ def test_tools(tmp):
     time.sleep(1.0)
     gui.screenshot("gui-tools-superpixel-boundaries.png")
     pts = [(100 + 6 * i, 200 + 2 * i) for i in range(10)]     # image coordinates
-    gui.drag(wid, [to_window(x + 0.5, y + 0.5) for x, y in pts])
-    after = changed_since(project, tmp, before, "sp.raw")
+    # The brush needs the image's superpixels, which the session computes in the background
+    # once the tool is chosen; a stroke before they are ready is dropped with a notice ("the
+    # superpixels are still being computed"). So the drag is repeated (the same superpixels,
+    # the same class: a repeat that lands changes nothing more) until the mask changes.
+    end = time.time() + 60
+    while True:
+        gui.drag(wid, [to_window(x + 0.5, y + 0.5) for x, y in pts])
+        after = dump_until(project, os.path.join(tmp, "sp.raw"),
+                           lambda m: not np.array_equal(m, before), 10)
+        if not np.array_equal(after, before) or time.time() > end:
+            break
     changed = after != before
     probe("slic", project, IMAGE, 16, os.path.join(tmp, "slic.raw"))
     labels = np.fromfile(os.path.join(tmp, "slic.raw"), dtype=np.int32).reshape(h, w)
@@ -189,13 +198,17 @@ def test_tools(tmp):
     time.sleep(0.8)
     gui.screenshot("gui-tools-contours.png")
     xdo("key", "--window", wid, "k")
+    # the picker is a popover (a window of its own): the typing waits until it is shown, or
+    # the letters would be the canvas's shortcuts
+    shown = gui.app_windows(proc.pid)
     xdo("key", "--window", wid, "slash")
-    time.sleep(0.8)
+    check(bool(gui.wait_popup(proc.pid, shown)), "/ opens the class picker")
     xdo("type", "--delay", "80", "sky")
     time.sleep(0.5)
     gui.screenshot("gui-tools-class-picker.png")
     xdo("key", "Return")
-    time.sleep(0.5)
+    check(gui.wait_for(lambda: set(gui.app_windows(proc.pid)) == set(shown), bool, 30),
+          "Return closes the class picker")
     # the picked class (Sky = 0) paints: a brush dab
     xdo("key", "--window", wid, "b")
     xdo("mousemove", "--window", wid, *to_window(300.5, 300.5), "click", "1")

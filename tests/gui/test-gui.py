@@ -45,6 +45,72 @@ def check(cond, what):
         failures.append(what)
 
 
+def wait_for(probe, done, timeout=30, interval=0.2):
+    """Calls probe() until done(value) holds or `timeout` seconds pass; returns the last value.
+    Every wait on state that arrives asynchronously (the writer thread's commits, a job, a log
+    line, a window) goes through here instead of a fixed sleep: a loaded machine only makes it
+    wait longer. The caller still checks the value it gets, so a condition that never holds
+    fails its check after the deadline."""
+    end = time.time() + timeout
+    while True:
+        value = probe()
+        if done(value) or time.time() > end:
+            return value
+        time.sleep(interval)
+
+
+def read_text(path):
+    """A log file's text ("" while it does not exist yet)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def count_lines(path, want):
+    """How many lines of the log at path contain `want`: taken before an action, it lets a test
+    wait for a NEW such line (an older one would otherwise satisfy the wait at once)."""
+    return sum(1 for l in read_text(path).splitlines() if want in l)
+
+
+def wait_new_line(path, want, before, timeout=30):
+    """The log's text once more than `before` of its lines contain `want` (or the last text read
+    after the timeout); new_lines() then gives the lines that came."""
+    return wait_for(lambda: read_text(path),
+                    lambda t: sum(1 for l in t.splitlines() if want in l) > before, timeout)
+
+
+def new_lines(text, want, before):
+    """The lines of text that contain `want`, past the first `before` of them."""
+    return [l for l in text.splitlines() if want in l][before:]
+
+
+def search_windows(name):
+    """The ids of the visible windows whose title matches name."""
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
+                          capture_output=True, text=True).stdout.split()
+
+
+def wait_window(name, timeout=30, exclude=()):
+    """The first visible window titled name (not in exclude) once there is one, else None."""
+    ids = wait_for(lambda: [w for w in search_windows(name) if w not in exclude], bool, timeout)
+    return ids[0] if ids else None
+
+
+def app_windows(pid):
+    """The ids of the visible X windows of process pid: the main window, and each popover, menu
+    or dialog while it is shown (GTK maps each as a window of its own)."""
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
+                          capture_output=True, text=True).stdout.split()
+
+
+def wait_popup(pid, before, timeout=30):
+    """The windows of process pid that are not in `before` (taken before the key or click that
+    opens a popover, menu or dialog) once there is one; [] after the timeout."""
+    return wait_for(lambda: [w for w in app_windows(pid) if w not in before], bool, timeout)
+
+
 def xdo(*args):
     return subprocess.run(["xdotool"] + [str(a) for a in args], check=True,
                           capture_output=True, text=True).stdout.strip()
@@ -96,9 +162,9 @@ def app_window(proc, tmp, what="a window titled Relabel appears"):
         return wid
     # the window shows at once; the session opens the project (building the demo on first run)
     # on its writer thread and titles the window "NAME.relabel — Relabel" when it is open
-    end = time.time() + 60
-    while not xdo("getwindowname", wid).endswith(".relabel — Relabel") and time.time() < end:
-        time.sleep(0.2)
+    title = wait_for(lambda: xdo("getwindowname", wid), lambda t: t.endswith(".relabel — Relabel"),
+                     60)
+    check(title.endswith(".relabel — Relabel"), "the window shows the open project (%s)" % title)
     return wid
 
 
@@ -122,25 +188,25 @@ def dump(project, path):
     return np.fromfile(path, dtype=np.uint8).reshape(h, w)
 
 
-def dump_until(project, path, done, timeout=15):
+def dump_until(project, path, done, timeout=30):
     """Reads the mask until done(mask) holds (the app commits when the stroke ends, which may
     take a moment on a loaded machine) or the timeout passes; returns the last mask read."""
-    end = time.time() + timeout
-    while True:
-        mask = dump(project, path)
-        if done(mask) or time.time() > end:
-            return mask
-        time.sleep(0.3)
+    return wait_for(lambda: dump(project, path), done, timeout, 0.3)
 
 
-def screenshot(name):
+def screenshot(name, timeout=20):
+    """Saves the screen as OUT_DIR/name once it is not blank (a window that just mapped may not
+    have drawn yet: shot again until the timeout) and checks that it is not."""
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, name)
-    subprocess.run(["import", "-window", "root", path], check=True)
-    colours = int(subprocess.run(["convert", path, "-format", "%k", "info:"], check=True,
-                                 capture_output=True, text=True).stdout.strip())
+
+    def shoot():
+        subprocess.run(["import", "-window", "root", path], check=True)
+        return int(subprocess.run(["convert", path, "-format", "%k", "info:"], check=True,
+                                  capture_output=True, text=True).stdout.strip())
     # a blank window has a handful of colours; a window of text alone (the shortcuts window,
     # which covers the screen since it lists the correction tools) about 900
+    colours = wait_for(shoot, lambda c: c > 500, timeout, 0.5)
     check(colours > 500, "screenshot %s is not blank (%d colours)" % (path, colours))
     return path
 
@@ -206,7 +272,8 @@ def test_paint(tmp):
     if wid is None:
         return
     time.sleep(1.5)
-    check(os.path.isfile(project), "first run created the demo project " + project)
+    check(wait_for(lambda: os.path.isfile(project), bool, 30),
+          "first run created the demo project " + project)
     before = dump(project, os.path.join(tmp, "before.raw"))
     check(before.shape == (360, 480), "demo image is 480x360")
 
@@ -249,29 +316,21 @@ def test_paint(tmp):
     for key, shot in (("ctrl+question", "gui-shortcuts.png"), ("F1", None)):
         xdo("windowfocus", "--sync", wid)
         xdo("key", "--window", wid, key)
-        help_wid = None
-        end = time.time() + 10
-        while help_wid is None and time.time() < end:
-            time.sleep(0.3)
-            r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Relabel"],
-                               capture_output=True, text=True)
-            help_wid = next((w for w in r.stdout.split() if w != wid), None)
+        help_wid = wait_window("Relabel", 30, exclude=(wid,))
         check(help_wid is not None, "%s shows the shortcuts window" % key)
         if help_wid is None:
             continue
-        time.sleep(1.0)
         if shot:
-            screenshot(shot)
+            screenshot(shot)   # shot again until the new window has drawn
+        # Escape, then up to 10 s for the window to go; pressed again if it is still there (a
+        # key sent before the window took the focus is lost)
         closed = False
-        for attempt in range(5):
+        end = time.time() + 40
+        while not closed and time.time() < end:
             subprocess.run(["xdotool", "windowfocus", "--sync", help_wid], capture_output=True)
             subprocess.run(["xdotool", "key", "Escape"], capture_output=True)
-            time.sleep(0.8)
-            r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Relabel"],
-                               capture_output=True, text=True)
-            closed = help_wid not in r.stdout.split()
-            if closed:
-                break
+            closed = wait_for(lambda: help_wid not in search_windows("Relabel"), bool, 10)
+        if not closed:
             screenshot("gui-shortcuts-not-closed.png")
         check(closed, "Escape closes the shortcuts window")
     check(proc.poll() is None, "the app is still running after the shortcuts window")
@@ -417,20 +476,23 @@ def test_retrain(tmp):
     check(base > 0, "the demo has a model (%d) after --model" % base)
     xdo("windowfocus", "--sync", wid)
 
-    # Cancel (the job bar's button, bottom right of the canvas) stops it: no new model
+    # Cancel (the job bar's button, bottom right of the canvas) stops it: no new model. The
+    # window shows the job bar when it logs "# retrain-start": the click waits for that.
     xdo("key", "--window", wid, "ctrl+r")
-    time.sleep(1.0)
+    text = wait_log(log, "# retrain-start", 30)
+    check("# retrain-start" in text, "Ctrl+R started a retrain")
     screenshot("gui-retrain-running.png")   # the job bar while the job runs
     xdo("mousemove", "--window", wid, 996, 774, "click", "1")
-    text = wait_log(log, "# retrain-end", 30)
+    text = wait_log(log, "# retrain-end", 60)
     check("# retrain-end cancelled" in text, "Cancel stops the retrain")
     check(current_model(project)[0] == base, "a cancelled retrain adds no model")
 
     probes = start_probes()
+    n_results = count_lines(log, "# retrain-result")
     xdo("key", "--window", wid, "ctrl+r")
     t0 = time.time()
     # the worker stores the version before it returns; the window logs the job's end after that
-    lines = wait_log(log, "# retrain-result", 90).splitlines()
+    lines = wait_new_line(log, "# retrain-result", n_results, 120).splitlines()
     machine = stop_probes(probes)
     print("retrain took %.1f s" % (time.time() - t0))
     db = sqlite3.connect(project)
@@ -470,14 +532,16 @@ def test_retrain(tmp):
         own = own_gaps(ticks, machine)
         check(not own, "no frame gap above 100 ms during the retrain that the machine did not "
               "share (%s)" % ", ".join("%.0f ms" % x for x in own))
-    time.sleep(1.0)
+    time.sleep(1.0)   # the bar's reveal animation, for the picture only: nothing checked waits on it
     screenshot("gui-retrained.png")              # the retrain bar with the before/after figures
     # its button (mnemonic Alt+U, "Use version N") makes the other version current, then back
     for want in (other, base if other == new else new):
+        n = count_lines(log, "# current-model %d" % want)
         xdo("windowfocus", "--sync", wid)
         xdo("key", "--window", wid, "alt+u")
-        got = wait_log(log, "# current-model %d" % want, 10)
-        check("# current-model %d" % want in got, "Alt+U made version %d current" % want)
+        got = wait_new_line(log, "# current-model %d" % want, n, 30)
+        check(count_lines(log, "# current-model %d" % want) > n,
+              "Alt+U made version %d current" % want)
         check(current_model(project)[0] == want, "the project's current model is %d" % want)
     screenshot("gui-retrain-switched.png")
     # the window stayed usable: a stroke is still saved
@@ -490,14 +554,9 @@ def test_retrain(tmp):
     stop_app(proc, tmp, wid)
 
 
-def window_name(wid, want, timeout=10):
+def window_name(wid, want, timeout=30):
     """The window's title once it is `want` (or the last title read after the timeout)."""
-    end = time.time() + timeout
-    while True:
-        name = xdo("getwindowname", wid)
-        if name == want or time.time() > end:
-            return name
-        time.sleep(0.3)
+    return wait_for(lambda: xdo("getwindowname", wid), lambda name: name == want, timeout, 0.3)
 
 
 def test_recent(tmp):
@@ -538,8 +597,9 @@ def test_recent(tmp):
     xdo("windowfocus", "--sync", wid)
     # F10 opens the primary menu; the 2nd item is Open Recent; its 2nd entry is the demo (the
     # 1st is other.relabel, the missing gone.relabel is skipped)
+    shown = app_windows(proc.pid)
     xdo("key", "--window", wid, "F10")
-    time.sleep(0.8)
+    check(bool(wait_popup(proc.pid, shown)), "F10 opens the primary menu")
     xdo("key", "--window", wid, "Down", "Right")
     time.sleep(0.8)
     xdo("key", "--window", wid, "Down", "Down")   # the first moves onto the list
@@ -560,16 +620,10 @@ def test_recent(tmp):
 
 
 def wait_log(log, want, timeout):
-    """The frame log's text once it contains `want` (or the last text read after the timeout)."""
-    end = time.time() + timeout
-    text = ""
-    while True:
-        if os.path.exists(log):
-            with open(log) as f:
-                text = f.read()
-        if want in text or time.time() > end:
-            return text
-        time.sleep(0.2)
+    """The frame log's text once it contains `want` (or the last text read after the timeout).
+    Only for a line the log cannot hold yet; after an action that may repeat one, use
+    count_lines() before it and wait_new_line()."""
+    return wait_for(lambda: read_text(log), lambda text: want in text, timeout)
 
 
 def quit_while_running(proc, tmp, wid, project, timeout=60):
@@ -646,9 +700,9 @@ def test_quit_job(tmp):
     base, _ = current_model(project)
     xdo("windowfocus", "--sync", wid)
     xdo("key", "--window", wid, "ctrl+r")
-    text = wait_log(log, "# retrain-start", 10)
+    text = wait_log(log, "# retrain-start", 30)
     check("# retrain-start" in text, "Ctrl+R started a retrain")
-    time.sleep(3.0)
+    time.sleep(3.0)   # quit mid-run: the retrain's 50 steps take far longer
     quit_while_running(proc, tmp, wid, project)
     text = wait_log(log, "# retrain-end", 0)
     marks = [l for l in text.splitlines() if l.startswith("# ")]
@@ -713,13 +767,8 @@ def same(a, b, tol=1e-9):
     return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= tol
 
 
-def scores_until(project, done, timeout=20):
-    end = time.time() + timeout
-    while True:
-        s = scores(project)
-        if done(s) or time.time() > end:
-            return s
-        time.sleep(0.3)
+def scores_until(project, done, timeout=30):
+    return wait_for(lambda: scores(project), done, timeout, 0.3)
 
 
 def check_scores(project, tmp, what, stored):
@@ -759,7 +808,7 @@ def test_rescore(tmp):
           "the stroke changed the stored mIoU (%.4f -> %.4f)" % (first[0], painted[0]))
     truth = check_scores(project, tmp, "after the stroke", painted)
     check(int((truth != before).sum()) > 1500, "the stroke changed the labels")
-    time.sleep(0.5)
+    time.sleep(0.5)   # for the picture only: the row's new figures
     screenshot("gui-rescore.png")             # the row: the new mIoU/BF and "1 edit"
 
     xdo("key", "--window", wid, "ctrl+z")
@@ -774,8 +823,9 @@ def test_rescore(tmp):
     check(not same(filled[0], first[0]),
           "the fill changed the stored mIoU (%.4f -> %.4f)" % (first[0], filled[0]))
     check_scores(project, tmp, "after the fill", filled)
-    with open(log) as f:
-        lines = [l for l in f.read().splitlines() if l.startswith("# rescore")]
+    # the window logs a rescore when the session's signal reaches it, after the commit read above
+    text = wait_for(lambda: read_text(log), lambda t: t.count("# rescore") >= 3, 30)
+    lines = [l for l in text.splitlines() if l.startswith("# rescore")]
     print("\n".join(lines))
     check(len(lines) >= 3 and all(" ok " in l for l in lines),
           "the window rescored after each edit (%d rescores)" % len(lines))

@@ -51,6 +51,17 @@ def has_colour(img, rgb, min_pixels=30):
     return int(np.all(img == np.array(rgb, dtype=np.uint8), axis=2).sum()) >= min_pixels
 
 
+def shot_until(name, done, timeout=30):
+    """Screenshots (as RGB arrays) until done(img) holds or the timeout passes: the window draws
+    a new state in a later frame, a loaded machine later still. Returns the last one."""
+    return gui.wait_for(lambda: png(gui.screenshot(name)), done, timeout, 0.5)
+
+
+def canvas_change(a, b, canvas):
+    """The share of the canvas's pixels that differ between screenshots a and b."""
+    return np.any(a[canvas] != b[canvas], axis=2).mean()
+
+
 def spec_colours():
     """The 37 class colours, read from the C source's table (what the app draws)."""
     src = open(os.path.join(gui.SRC, "datasets", "rl-class-spec.c")).read()
@@ -102,13 +113,15 @@ def run(tmp):
         return
     time.sleep(1.5)
     xdo("windowfocus", "--sync", wid)
-    text = gui.wait_log(log, "# palette", 10)
+    text = gui.wait_log(log, "# palette", 30)
     check("# palette 37 classes" in text, "the palette lists 37 classes")
-    first = gui.screenshot("indoor-1-opened.png")
-    img = png(first)
+    colours = spec_colours()
+
+    def swatches(img):
+        return [c for c in colours if has_colour(img[:, img.shape[1] - 190:], c)]
+    img = shot_until("indoor-1-opened.png", lambda i: len(swatches(i)) >= 14)
     h, w, _ = img.shape
-    palette = img[:, w - 190:]
-    shown = [c for c in spec_colours() if has_colour(palette, c)]
+    shown = swatches(img)
     check(len(shown) >= 14, "the palette draws %d class swatches in the spec's colours (>= 14 "
           "visible without scrolling)" % len(shown))
 
@@ -118,11 +131,9 @@ def run(tmp):
     text = gui.wait_log(log, "# job-end", 120)
     check("# job-end 1 ok" in text, "Ctrl+L pre-labelled the shown image")
     xdo("key", "--window", wid, "v", "v")   # Current labels -> Original labels -> Prediction
-    time.sleep(1.5)
-    shot = gui.screenshot("indoor-2-prelabelled.png")
-    after = png(shot)
     canvas = (slice(150, h - 50), slice(345, w - 200))
-    changed = np.any(after[canvas] != img[canvas], axis=2).mean()
+    after = shot_until("indoor-2-prelabelled.png", lambda i: canvas_change(i, img, canvas) > 0.3)
+    changed = canvas_change(after, img, canvas)
     check(changed > 0.3, "the prediction is drawn: %.0f %% of the canvas changed" % (100 * changed))
 
     xdo("key", "--window", wid, "v", "v", "v")   # -> Errors -> Boundary errors -> Current
@@ -132,18 +143,20 @@ def run(tmp):
     xdo("key", "--window", wid, "f", "1")
     time.sleep(0.3)
     xdo("mousemove", "--window", wid, cx, cy, "click", "1")
-    time.sleep(1.0)
+    labelled = gui.wait_for(lambda: db(project, "SELECT name FROM images WHERE status > 0"),
+                            lambda r: len(r) >= 1, 30, 0.3)
+    check(len(labelled) == 1, "the fill labelled the first image (%s)" % labelled)
+    # the next image: its fill waits until the canvas shows it (the session loads it in the
+    # background; a click before that would fill the first image again)
+    filled = png(gui.screenshot("indoor-2b-filled.png"))
     xdo("key", "--window", wid, "d")
-    time.sleep(1.5)
+    nxt = shot_until("indoor-2c-next.png", lambda i: canvas_change(i, filled, canvas) > 0.1)
+    check(canvas_change(nxt, filled, canvas) > 0.1, "D shows the next image")
     xdo("key", "--window", wid, "f", "2")
     time.sleep(0.3)
     xdo("mousemove", "--window", wid, cx, cy, "click", "1")
-    end = time.time() + 20
-    while time.time() < end:
-        labelled = db(project, "SELECT name FROM images WHERE status > 0 ORDER BY name")
-        if len(labelled) >= 2:
-            break
-        time.sleep(0.3)
+    labelled = gui.wait_for(lambda: db(project, "SELECT name FROM images WHERE status > 0"
+                                       " ORDER BY name"), lambda r: len(r) >= 2, 30, 0.3)
     check(len(labelled) == 2, "two images are labelled (%s)" % labelled)
 
     # Train New Model…: XTEST keys (not --window: its held keys would type into the dialog)
@@ -151,13 +164,7 @@ def run(tmp):
     xdo("key", "ctrl+shift+r")
     gui.release_keys()
     subprocess.run(["xdotool", "keyup", "r", "R"], capture_output=True)
-    dialog = None
-    end = time.time() + 10
-    while dialog is None and time.time() < end:
-        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Train New Model"],
-                           capture_output=True, text=True)
-        dialog = r.stdout.split()[0] if r.stdout.split() else None
-        time.sleep(0.2)
+    dialog = gui.wait_window("Train New Model", 30)
     check(dialog is not None, "Ctrl+Shift+R opens Train New Model")
     if dialog is None:
         gui.stop_app(proc, tmp, wid)
@@ -169,7 +176,7 @@ def run(tmp):
     time.sleep(0.5)
     gui.screenshot("indoor-3-new-model-dialog.png")
     xdo("key", "Return")
-    text = gui.wait_log(log, "# new-model-start", 10)
+    text = gui.wait_log(log, "# new-model-start", 30)
     check("# new-model-start segnet-basic 3 steps" in text,
           "Return trains 3 epochs of the 2 labelled images = 3 steps (%s)"
           % [l for l in text.splitlines() if "new-model-start" in l])
@@ -190,37 +197,32 @@ def run(tmp):
           "version 2: no parent, current, trained on 2 images, 3 steps (%s)" % new)
 
     # the offer: pre-label the 2 images without labels with it
-    offer = None
-    end = time.time() + 10
-    while offer is None and time.time() < end:
-        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "New Model Ready"],
-                           capture_output=True, text=True)
-        offer = r.stdout.split()[0] if r.stdout.split() else None
-        time.sleep(0.2)
+    offer = gui.wait_window("New Model Ready", 30)
     check(offer is not None, "the window offers to pre-label the rest")
     if offer is not None:
         time.sleep(0.5)
         gui.screenshot("indoor-5-offer.png")
-        n_before = text.count("# job-end")
+        n_before = gui.count_lines(log, "# job-end")
         xdo("windowfocus", "--sync", offer)
         xdo("key", "Return")
-        end = time.time() + 120
-        while time.time() < end and text.count("# job-end") == n_before:
-            text = gui.wait_log(log, "# job-end", 0)
-            time.sleep(0.3)
+        text = gui.wait_new_line(log, "# job-end", n_before, 120)
         check("# job-end 2 ok" in text, "Return pre-labelled the 2 images without labels")
         rows = db(project, "SELECT i.name FROM predictions p JOIN images i ON i.id = p.image_id "
                   "WHERE p.model_id = 2 AND i.status = 0 ORDER BY i.name")
         check(len(rows) == 2, "their predictions by version 2 are stored (%s)" % rows)
+        check(gui.wait_for(lambda: offer not in gui.search_windows("New Model Ready"), bool, 30),
+              "the offer closed")
     # the next image (unlabelled, pre-labelled by version 2): its prediction is drawn
     xdo("windowfocus", "--sync", wid)
+    shown = png(gui.screenshot("indoor-5b-before-next.png"))
     xdo("key", "--window", wid, "d")
-    time.sleep(2)
-    plain = png(gui.screenshot("indoor-6a-next-image.png"))
+    plain = shot_until("indoor-6a-next-image.png",
+                       lambda i: canvas_change(i, shown, canvas) > 0.1)
+    check(canvas_change(plain, shown, canvas) > 0.1, "D shows the next image")
     xdo("key", "--window", wid, "v", "v")
-    time.sleep(1.5)
-    pred = png(gui.screenshot("indoor-6-new-model-prelabel.png"))
-    changed = np.any(pred[canvas] != plain[canvas], axis=2).mean()
+    pred = shot_until("indoor-6-new-model-prelabel.png",
+                      lambda i: canvas_change(i, plain, canvas) > 0.3)
+    changed = canvas_change(pred, plain, canvas)
     check(changed > 0.3, "version 2's prediction is drawn: %.0f %% of the canvas changed"
           % (100 * changed))
     xdo("key", "--window", wid, "v", "v", "v")
@@ -238,11 +240,12 @@ def run(tmp):
     xdo("mousemove", "--window", wid, w - 100, int(ys.mean()), "click", "1")
     time.sleep(0.3)
     xdo("type", "cha")
-    time.sleep(1.0)
-    shot = png(gui.screenshot("indoor-7-palette-search.png"))
-    pal = shot[top - 5:, w - 190:]
-    check(has_colour(pal, CHAIR) and not has_colour(pal, WALL) and not has_colour(pal, FLOOR),
-          "searching \"cha\" shows chair's swatch, not wall's or floor's")
+
+    def searched(img):
+        pal = img[top - 5:, w - 190:]
+        return has_colour(pal, CHAIR) and not has_colour(pal, WALL) and not has_colour(pal, FLOOR)
+    shot = shot_until("indoor-7-palette-search.png", searched)
+    check(searched(shot), "searching \"cha\" shows chair's swatch, not wall's or floor's")
     xdo("key", "Escape")
     time.sleep(0.3)
     gui.stop_app(proc, tmp, wid)

@@ -69,24 +69,19 @@ def reference(tmp, ds, model, name):
     return ev["per_image"][0]["bf"], ev["per_image"][0]["miou"]
 
 
-def open_with_keys(wid, study):
+def open_with_keys(wid, study, log):
     """The user's path: Alt+2 (dashboard), Alt+D (Decoder Study…), the folder typed into the
     file chooser's location (Ctrl+L), Enter to accept."""
     gui.xdo("windowfocus", "--sync", wid)
+    n = gui.count_lines(log, "# page dashboard")
     gui.xdo("key", "alt+2")
-    time.sleep(1.5)
+    gui.wait_new_line(log, "# page dashboard", n, 30)
+    check(gui.count_lines(log, "# page dashboard") > n, "Alt+2 shows the dashboard")
     gui.xdo("key", "alt+d")
-    end = time.time() + 30
-    chooser = ""
-    while not chooser and time.time() < end:
-        chooser = subprocess.run(["xdotool", "search", "--onlyvisible", "--name",
-                                  "Open a Decoder Study"], capture_output=True,
-                                 text=True).stdout.strip()
-        time.sleep(0.3)
-    check(chooser != "", "Alt+D on the dashboard opens the study folder chooser")
-    if not chooser:
+    chooser = gui.wait_window("Open a Decoder Study", 30)
+    check(chooser is not None, "Alt+D on the dashboard opens the study folder chooser")
+    if chooser is None:
         return
-    chooser = chooser.split()[0]
     gui.xdo("windowfocus", "--sync", chooser)
     time.sleep(1)
     gui.xdo("key", "ctrl+l")
@@ -114,7 +109,7 @@ def run_view(tmp, ds, study, style):
     if wid is None:
         return
     if style == "light":
-        open_with_keys(wid, study)
+        open_with_keys(wid, study, log)
     text = gui.wait_log(log, "# study-compare", 180)
     check("# study-table 2 2" in text, "%s: the table shows 2 of 2 finished runs" % style)
     line = next((l for l in text.splitlines() if l.startswith("# study-compare")), None)
@@ -133,13 +128,12 @@ def run_view(tmp, ds, study, style):
                   % (style, arch, name, f["bf"], f["miou"], bf, miou))
             check(int(f["missed"]) + int(f["spurious"]) > 0,
                   "%s: %s's view marks boundary errors" % (style, arch))
-    r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Decoder Study"],
-                       capture_output=True, text=True)
-    check(r.stdout.strip() != "", "%s: a window titled Decoder Study is shown" % style)
-    if r.stdout.strip():
+    view = gui.wait_window("^Decoder Study", 30)
+    check(view is not None, "%s: a window titled Decoder Study is shown" % style)
+    if view is not None:
         # Xvfb has no window manager to keep the transient window above the main one
-        gui.xdo("windowraise", r.stdout.split()[0])
-        gui.xdo("windowmove", r.stdout.split()[0], 0, 0)
+        gui.xdo("windowraise", view)
+        gui.xdo("windowmove", view, 0, 0)
         time.sleep(1)
     gui.screenshot("gui-study-view%s.png" % ("" if style == "light" else "-dark"))
     gui.stop_app(proc, tmp, wid)

@@ -38,13 +38,8 @@ def dump(project, image, path):
     return np.fromfile(path, dtype=np.uint8).reshape(int(out[1]), int(out[0]))
 
 
-def dump_until(project, image, path, done, timeout=20):
-    end = time.time() + timeout
-    while True:
-        m = dump(project, image, path)
-        if done(m) or time.time() > end:
-            return m
-        time.sleep(0.3)
+def dump_until(project, image, path, done, timeout=30):
+    return gui.wait_for(lambda: dump(project, image, path), done, timeout, 0.3)
 
 
 def queue(project):
@@ -76,15 +71,26 @@ def stored_confidence(project, image):
     return planes[0], conf
 
 
+STATUS = re.compile(r"status: (\S+)   x (\d+)  y (\d+)   \S+ \(\d+\)   predicted"
+                    r" (\S+) \((\d+)\), (\d+) % sure")
+
+
 def check_pointer(tmp, wid, P):
-    """Hovers two points of the canvas; the logged status must match the stored prediction."""
+    """Hovers two points of the canvas; the logged status must match the stored prediction.
+    The window logs the status line on each motion event: a line that came after the move (more
+    matching lines than before it) is waited for; while none comes the pointer moves by a pixel
+    again (a motion before the prediction was loaded logs no "predicted")."""
+    stderr = os.path.join(tmp, "app.stderr")
     seen = []
     for (x, y) in ((700, 420), (560, 300)):
-        xdo("mousemove", "--window", wid, x, y)
-        time.sleep(0.8)
-        with open(os.path.join(tmp, "app.stderr")) as f:
-            lines = re.findall(r"status: (\S+)   x (\d+)  y (\d+)   \S+ \(\d+\)   predicted"
-                               r" (\S+) \((\d+)\), (\d+) % sure", f.read())
+        before = len(STATUS.findall(gui.read_text(stderr)))
+        step = [0]
+
+        def status_lines():
+            xdo("mousemove", "--window", wid, x + step[0] % 2, y)
+            step[0] += 1
+            return STATUS.findall(gui.read_text(stderr))[before:]
+        lines = gui.wait_for(status_lines, bool, 30, 0.5)
         if lines:
             seen.append(lines[-1])
     check(len(seen) == 2, "the status bar shows the predicted class and its confidence under the"
@@ -139,13 +145,9 @@ def run(tmp):
     if wid is None:
         return
     # the panel's first page (logged when the list arrives)
-    first_ms = None
-    end = time.time() + 15
-    while first_ms is None and time.time() < end:
-        with open(os.path.join(tmp, "app.stderr")) as f:
-            m = re.search(r"first page of the suspects queue \(\d+ rows\) ([0-9.]+) ms", f.read())
-        first_ms = float(m.group(1)) if m else None
-        time.sleep(0.2)
+    m = gui.wait_for(lambda: re.search(r"first page of the suspects queue \(\d+ rows\) ([0-9.]+) ms",
+                                       gui.read_text(os.path.join(tmp, "app.stderr"))), bool, 30)
+    first_ms = float(m.group(1)) if m else None
     check(first_ms is not None, "the panel listed the queue (first page %s ms after the project"
           " opened)" % first_ms)
     time.sleep(1.0)
@@ -180,10 +182,8 @@ def run(tmp):
     check(last == ("accept-suggestion", pixels),
           "the project recorded one 'accept-suggestion' edit of %d pixels (%s)" % (pixels, last))
     db.close()
-    end = time.time() + 10
-    while time.time() < end and any(r[0] == sid for r in queue(P)):
-        time.sleep(0.3)
-    check(all(r[0] != sid for r in queue(P)), "the accepted region left the stored queue")
+    check(gui.wait_for(lambda: all(r[0] != sid for r in queue(P)), bool, 30, 0.3),
+          "the accepted region left the stored queue")
 
     xdo("key", "--window", wid, "ctrl+z")
     undone = dump_until(P, image, os.path.join(tmp, "undone.raw"),
@@ -192,13 +192,13 @@ def run(tmp):
     time.sleep(1.5)
 
     xdo("key", "--window", wid, "shift+d")
-    n_dis = 0
-    end = time.time() + 10
-    while time.time() < end and n_dis == 0:
+    def dismissals():
         db = sqlite3.connect(P)
-        n_dis = db.execute("SELECT count(*) FROM suspect_dismissals").fetchone()[0]
-        db.close()
-        time.sleep(0.3)
+        try:
+            return db.execute("SELECT count(*) FROM suspect_dismissals").fetchone()[0]
+        finally:
+            db.close()
+    n_dis = gui.wait_for(dismissals, lambda n: n > 0, 30, 0.3)
     check(n_dis == 1, "Not an Error (Shift+D) is remembered in the project (%d dismissal)" % n_dis)
     gui.screenshot("gui-suspects-after.png")
     gui.stop_app(proc, tmp, wid)

@@ -185,10 +185,15 @@ assert c['heldout']['after_in_sample'] is False, c" \
 
 # 6. Cancel (SIGINT mid-training): exit 1, no new model or metrics, no temp files.
 before=$(q 'select count(*) from models')
+# The signal goes once the run has caught signals and started (its first progress line), not
+# after a fixed pause: a loaded machine may not have got that far in 3 s.
 "$RELABEL_BIN" finetune --project "$P" --out "$tmp/c.safetensors" --iters 100000 --scale 0.125 \
-  --threads 1 -q 2>"$tmp/err" &
+  --threads 1 2>"$tmp/err" &
 pid=$!
-sleep 3
+i=0
+while [ $i -lt 240 ] && ! grep -q "^labels written for" "$tmp/err"; do sleep 0.25; i=$((i + 1)); done
+grep -q "^labels written for" "$tmp/err" \
+  || { kill $pid; fail "cancel: no progress line within 60 s: $(cat "$tmp/err")"; }
 kill -INT $pid
 wait $pid; rc=$?
 [ $rc -eq 1 ] || fail "cancelled finetune exited $rc"
