@@ -137,13 +137,11 @@ def test_tools(tmp):
     # once the tool is chosen; a stroke before they are ready is dropped with a notice ("the
     # superpixels are still being computed"). So the drag is repeated (the same superpixels,
     # the same class: a repeat that lands changes nothing more) until the mask changes.
-    end = time.time() + 60
-    while True:
+    def stroke():
         gui.drag(wid, [to_window(x + 0.5, y + 0.5) for x, y in pts])
-        after = dump_until(project, os.path.join(tmp, "sp.raw"),
-                           lambda m: not np.array_equal(m, before), 10)
-        if not np.array_equal(after, before) or time.time() > end:
-            break
+        return dump_until(project, os.path.join(tmp, "sp.raw"),
+                          lambda m: not np.array_equal(m, before), 10)
+    after = gui.wait_for(stroke, lambda m: not np.array_equal(m, before), 60, 0)
     changed = after != before
     probe("slic", project, IMAGE, 16, os.path.join(tmp, "slic.raw"))
     labels = np.fromfile(os.path.join(tmp, "slic.raw"), dtype=np.int32).reshape(h, w)
