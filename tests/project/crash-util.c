@@ -74,8 +74,10 @@ crash_run_and_kill (const char *const *argv, int deadline_ms, int round)
                                            G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL,
                                            &out_fd, NULL, &error));
   g_assert_no_error (error);
-  /* Read reports until the deadline, then kill mid-whatever. */
-  gint64 deadline = g_get_monotonic_time () + (gint64) deadline_ms * 1000;
+  /* The deadline counts from the child's ready line, so a slow start (a loaded machine, a
+   * sanitizer build) cannot use it up before the child has edited anything. */
+  gint64 deadline = g_get_monotonic_time () + CRASH_READY_TIMEOUT_S * G_USEC_PER_SEC;
+  gboolean ready = FALSE;
   GString *buf = g_string_new (NULL);
   for (;;)
     {
@@ -90,7 +92,20 @@ crash_run_and_kill (const char *const *argv, int deadline_ms, int round)
           if (got <= 0)
             break;   /* the child exited on its own: an error, checked below */
           g_string_append_len (buf, chunk, got);
+          if (!ready && strchr (buf->str, '\n') != NULL)
+            {
+              if (!g_str_has_prefix (buf->str, "R\n"))
+                g_error ("round %d: the child's first line is not its ready line", round);
+              g_string_erase (buf, 0, 2);
+              ready = TRUE;
+              deadline = g_get_monotonic_time () + (gint64) deadline_ms * 1000;
+            }
         }
+    }
+  if (!ready)
+    {
+      kill (pid, SIGKILL);
+      g_error ("round %d: the child was not ready within %d s", round, CRASH_READY_TIMEOUT_S);
     }
   kill (pid, SIGKILL);
   /* Whatever the child wrote before dying. */

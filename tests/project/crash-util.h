@@ -19,6 +19,9 @@ gboolean crash_same_stack (const GArray *a, const GArray *b);
  * nothing). */
 void crash_integrity_ok (const char *path, gboolean foreign_keys);
 
-/* Spawns ARGV, reads what it prints until DEADLINE_MS from now, SIGKILLs it, reads the rest and
- * reaps it; fails the test (naming ROUND) when the child ended on its own. Returns its output. */
+/* Spawns ARGV, waits (at most CRASH_READY_TIMEOUT_S) for its first line, "R" (the child prints it
+ * once it is ready to edit), reads what it prints until DEADLINE_MS after that, SIGKILLs it, reads
+ * the rest and reaps it; fails the test (naming ROUND) when the child ended on its own or never
+ * got ready. Returns its output after the ready line. */
+#define CRASH_READY_TIMEOUT_S 120
 char *crash_run_and_kill (const char *const *argv, int deadline_ms, int round);

@@ -62,6 +62,8 @@ child_main (const char *path, const char *name, guint32 seed)
   GRand *rand = g_rand_new_with_seed (seed);
   int width = info->width, height = info->height;
   g_autofree guint8 *mask = NULL;
+  printf ("R\n");   /* ready: the parent's kill deadline counts from here */
+  fflush (stdout);
   for (;;)
     {
       gboolean done = FALSE;

@@ -84,6 +84,7 @@ child_main (const char *path, guint32 seed)
   }
   setvbuf (stdout, NULL, _IOLBF, 0);   /* every line reaches the pipe as it is printed */
   GRand *rand = g_rand_new_with_seed (seed);
+  printf ("R\n");   /* ready: the parent's kill deadline counts from here */
   for (;;)
     {
       /* a burst of queued operations, then a flush: the writer has run them all */
