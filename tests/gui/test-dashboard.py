@@ -2,8 +2,8 @@
 # The metrics dashboard under Xvfb with real input (xdotool), on the bundled demo:
 # - Alt+2 shows the dashboard (the window's frame log says which page is visible); the demo has
 #   no stored result yet, so Compute (Alt+C) scores the current version on val in the background
-#   while the frame clock keeps every gap under 100 ms (unless a timer probe stalled at the same
-#   time: then the machine did not run a CPU, see test-gui.py's own_gaps);
+#   while the frame clock keeps every gap under 100 ms (beyond what a timer probe stalling at
+#   the same time explains: the machine did not run that CPU, see test-gui.py's own_gaps);
 # - the stored run is the one `relabel eval --project` prints for the same version, split and
 #   labels (its confusion matrix);
 # - a click on the largest off-diagonal confusion cell (located from the chart's debug line)
