@@ -12,6 +12,7 @@
 
 #include "rl-image-io.h"
 #include "rl-image-metrics.h"
+#include "rl-job-post.h"
 #include "rl-model.h"
 #include "rl-project.h"
 #include "rl-project-suspects.h"
@@ -36,7 +37,6 @@ typedef struct
 
 typedef struct
 {
-  GTask *task;   /* keeps the source object (owner of progress_data) alive */
   guint done, total;
   gint64 image_id;
 } ProgressMsg;
@@ -49,34 +49,20 @@ prelabel_data_free (PrelabelData *d)
   g_free (d);
 }
 
-static gboolean
-deliver_progress (gpointer user_data)
+static void
+deliver_progress (GTask *task, gconstpointer value)
 {
-  ProgressMsg *m = user_data;
-  JobHead *head = g_task_get_task_data (m->task);
+  const ProgressMsg *m = value;
+  JobHead *head = g_task_get_task_data (task);
   if (head->progress != NULL)
     head->progress (m->done, m->total, m->image_id, head->progress_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-progress_msg_free (gpointer user_data)
-{
-  ProgressMsg *m = user_data;
-  g_object_unref (m->task);
-  g_free (m);
 }
 
 static void
 post_progress (GTask *task, guint done, guint total, gint64 image_id)
 {
-  ProgressMsg *m = g_new0 (ProgressMsg, 1);
-  m->task = g_object_ref (task);
-  m->done = done;
-  m->total = total;
-  m->image_id = image_id;
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, deliver_progress, m,
-                              progress_msg_free);
+  ProgressMsg m = { done, total, image_id };
+  rl_job_post (task, G_PRIORITY_DEFAULT, deliver_progress, &m, sizeof m, NULL);
 }
 
 static int
@@ -179,14 +165,6 @@ rl_prelabel_finish (GAsyncResult *result, guint *n_done, GError **error)
 
 typedef struct
 {
-  GTask *task;
-  RlRetrainProgress progress;
-  gpointer progress_data;
-  RlFinetuneProgress p;
-} RetrainMsg;
-
-typedef struct
-{
   RlRetrainProgress progress;
   gpointer progress_data;
   char *project_path;
@@ -210,20 +188,11 @@ retrain_data_free (RetrainData *d)
   g_free (d);
 }
 
-static gboolean
-deliver_retrain_progress (gpointer user_data)
-{
-  RetrainMsg *m = user_data;
-  m->progress (&m->p, m->progress_data);
-  return G_SOURCE_REMOVE;
-}
-
 static void
-retrain_msg_free (gpointer user_data)
+deliver_retrain_progress (GTask *task, gconstpointer value)
 {
-  RetrainMsg *m = user_data;
-  g_object_unref (m->task);
-  g_free (m);
+  RetrainData *d = g_task_get_task_data (task);
+  d->progress (value, d->progress_data);
 }
 
 /* Runs on the worker: marshal a copy to the caller's main context. */
@@ -232,15 +201,8 @@ retrain_progress (const RlFinetuneProgress *p, gpointer data)
 {
   GTask *task = data;
   RetrainData *d = g_task_get_task_data (task);
-  if (d->progress == NULL)
-    return;
-  RetrainMsg *m = g_new0 (RetrainMsg, 1);
-  m->task = g_object_ref (task);
-  m->progress = d->progress;
-  m->progress_data = d->progress_data;
-  m->p = *p;
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
-                              deliver_retrain_progress, m, retrain_msg_free);
+  if (d->progress != NULL)
+    rl_job_post (task, G_PRIORITY_DEFAULT, deliver_retrain_progress, p, sizeof *p, NULL);
 }
 
 static gboolean
@@ -462,7 +424,6 @@ typedef struct
 
 typedef struct
 {
-  GTask *task;
   gint64 id;
   int width, height;
   GBytes *rgb;
@@ -476,23 +437,20 @@ thumb_data_free (ThumbData *d)
   g_free (d);
 }
 
-static gboolean
-deliver_thumb (gpointer user_data)
+static void
+deliver_thumb (GTask *task, gconstpointer value)
 {
-  ThumbMsg *m = user_data;
-  ThumbData *d = g_task_get_task_data (m->task);
-  if (!g_cancellable_is_cancelled (g_task_get_cancellable (m->task)))
+  const ThumbMsg *m = value;
+  ThumbData *d = g_task_get_task_data (task);
+  if (!g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     d->func (m->id, m->width, m->height, m->rgb, d->func_data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
-thumb_msg_free (gpointer user_data)
+thumb_msg_clear (gpointer value)
 {
-  ThumbMsg *m = user_data;
-  g_object_unref (m->task);
+  ThumbMsg *m = value;
   g_bytes_unref (m->rgb);
-  g_free (m);
 }
 
 /* Box-filter downscale of (h, w, 3) to (th, tw, 3). */
@@ -535,14 +493,9 @@ thumbnails_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
         continue;
       double s = MIN (1.0, (double) d->max_size / MAX (w, h));
       int tw = MAX (1, (int) (w * s)), th = MAX (1, (int) (h * s));
-      ThumbMsg *m = g_new0 (ThumbMsg, 1);
-      m->task = g_object_ref (task);
-      m->id = d->ids[i];
-      m->width = tw;
-      m->height = th;
-      m->rgb = g_bytes_new_take (downscale (rgb, w, h, tw, th), (gsize) tw * th * 3);
-      g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT_IDLE,
-                                  deliver_thumb, m, thumb_msg_free);
+      ThumbMsg m = { d->ids[i], tw, th,
+                     g_bytes_new_take (downscale (rgb, w, h, tw, th), (gsize) tw * th * 3) };
+      rl_job_post (task, G_PRIORITY_DEFAULT_IDLE, deliver_thumb, &m, sizeof m, thumb_msg_clear);
     }
   g_task_return_boolean (task, TRUE);
 }

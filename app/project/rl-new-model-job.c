@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "rl-job-post.h"
+
 typedef struct
 {
   RlNewModelProgress progress;
@@ -13,14 +15,6 @@ typedef struct
   RlNewModelResult result;
   GCancellable *cancellable;
 } JobData;
-
-typedef struct
-{
-  GTask *task;
-  RlNewModelProgress progress;
-  gpointer progress_data;
-  RlTrainProgress p;
-} Msg;
 
 static void
 job_data_free (JobData *d)
@@ -35,36 +29,21 @@ job_data_free (JobData *d)
   g_free (d);
 }
 
-static gboolean
-deliver (gpointer user_data)
-{
-  Msg *m = user_data;
-  m->progress (&m->p, m->progress_data);
-  return G_SOURCE_REMOVE;
-}
-
 static void
-msg_free (gpointer user_data)
+deliver (GTask *task, gconstpointer value)
 {
-  Msg *m = user_data;
-  g_object_unref (m->task);
-  g_free (m);
+  JobData *d = g_task_get_task_data (task);
+  d->progress (value, d->progress_data);
 }
 
+/* Runs on the worker: marshal a copy to the caller's main context. */
 static void
 on_progress (const RlTrainProgress *p, gpointer data)
 {
   GTask *task = data;
   JobData *d = g_task_get_task_data (task);
-  if (d->progress == NULL)
-    return;
-  Msg *m = g_new0 (Msg, 1);
-  m->task = g_object_ref (task);
-  m->progress = d->progress;
-  m->progress_data = d->progress_data;
-  m->p = *p;
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, deliver, m,
-                              msg_free);
+  if (d->progress != NULL)
+    rl_job_post (task, G_PRIORITY_DEFAULT, deliver, p, sizeof *p, NULL);
 }
 
 static gboolean
