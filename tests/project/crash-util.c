@@ -105,7 +105,8 @@ crash_run_and_kill (const char *const *argv, int deadline_ms, int round)
   if (!ready)
     {
       kill (pid, SIGKILL);
-      g_error ("round %d: the child was not ready within %d s", round, CRASH_READY_TIMEOUT_S);
+      g_error ("round %d: the child ended or took over %d s before its ready line", round,
+               CRASH_READY_TIMEOUT_S);
     }
   kill (pid, SIGKILL);
   /* Whatever the child wrote before dying. */
