@@ -13,6 +13,7 @@
 #   full-weights  the median-frequency weights themselves (power 1, not 0.5)
 #   no-weights    no class weights (power 0)
 # Validation cadence and what is held out are the caller's.
+RECIPE_VARIANTS="recipe, no-augment, full-weights, no-weights"   # for messages
 recipe_flags() {
   _aug="--random-scale 0.75,1.25 --brightness 0.25 --contrast 0.25 --saturation 0.25 --gamma 0.25"
   _power=0.5
