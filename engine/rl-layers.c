@@ -46,6 +46,23 @@ rl_engine_path_from_name (const char *name, RlEnginePath *out)
   return 1;
 }
 
+const char *
+rl_engine_path_name (RlEnginePath path)
+{
+  switch (path)
+    {
+    case RL_ENGINE_PATH_REFERENCE:
+      return "reference";
+    case RL_ENGINE_PATH_FP32:
+      return "fp32";
+    case RL_ENGINE_PATH_BF16:
+      return "bf16";
+    case RL_ENGINE_PATH_DEFAULT:
+    default:
+      return "auto";
+    }
+}
+
 /* The automatic choice; the engine reads no environment: callers pass a path (the app takes
  * it from --engine or RELABEL_ENGINE_PATH, in one place). */
 static RlEnginePath

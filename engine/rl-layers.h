@@ -28,6 +28,8 @@ typedef struct RlWorkspace RlWorkspace;
 
 /* "auto" (or NULL, ""), "reference", "fp32", "bf16" -> *out; 0 for any other name. */
 int rl_engine_path_from_name (const char *name, RlEnginePath *out);
+/* "reference", "fp32", "bf16" or "auto" (RL_ENGINE_PATH_DEFAULT): the names from_name takes. */
+const char *rl_engine_path_name (RlEnginePath path);
 /* What RL_ENGINE_PATH_DEFAULT resolves to for inference on this build and CPU. */
 RlEnginePath rl_engine_path_default (void);
 /* The automatic path for training (fp32); with prefer_bf16, bf16 where the CPU runs it

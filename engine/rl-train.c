@@ -184,6 +184,12 @@ rl_trainer_num_classes (const RlTrainer *t)
   return t->net.num_classes;
 }
 
+RlEnginePath
+rl_trainer_path (const RlTrainer *t)
+{
+  return rl_workspace_path (t->ws);
+}
+
 int
 rl_trainer_ignore_index (const RlTrainer *t)
 {

@@ -45,6 +45,8 @@ const char *rl_trainer_loss (const RlTrainer *t);
 const float *rl_trainer_class_weights (const RlTrainer *t);
 double rl_trainer_class_weight_power (const RlTrainer *t);
 int rl_trainer_num_classes (const RlTrainer *t);
+/* The path its convolutions run on (the automatic choice resolved). */
+RlEnginePath rl_trainer_path (const RlTrainer *t);
 int rl_trainer_ignore_index (const RlTrainer *t);
 const float *rl_trainer_input_mean (const RlTrainer *t);  /* 3 floats, borrowed */
 const float *rl_trainer_input_std (const RlTrainer *t);

@@ -7,7 +7,8 @@
 #   recipe        SGD momentum 0.9, lr 0.02 with poly decay (power 0.9), weight decay 5e-4,
 #                 square-rooted median-frequency weights, batch 4 of 192x256 crops of the full
 #                 480x360 images scaled by 0.75-1.25, flips, brightness/contrast/saturation/gamma
-#                 jitter 0.25, bf16, seed 1
+#                 jitter 0.25, bf16 (RELABEL_TRAIN_ENGINE=fp32 on a CPU without native bf16:
+#                 the engine of each leg is in the log's "start" records), seed 1
 #   no-augment    the same without random scale and photometric jitter (crops and flips only,
 #                 as the first shipped model trained)
 #   full-weights  the median-frequency weights themselves (power 1, not 0.5)
@@ -25,6 +26,6 @@ recipe_flags() {
     *) return 1 ;;
   esac
   echo "--epochs $2 --batch 4 --crop 192x256 $_aug --lr 0.02 --lr-poly 0.9 --momentum 0.9" \
-    "--weight-decay 5e-4 --class-weight-power $_power --threads 2 --engine bf16" \
+    "--weight-decay 5e-4 --class-weight-power $_power --threads 2 --engine ${RELABEL_TRAIN_ENGINE:-bf16}" \
     "--val-images 25 --checkpoint-minutes 5 --seed 1"
 }

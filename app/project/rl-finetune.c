@@ -700,10 +700,7 @@ config_json (Job *job, const RlTrainOptions *t, int k, double train_s)
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, t->threads);
   json_builder_set_member_name (b, "engine");
-  json_builder_add_string_value (b, t->path == RL_ENGINE_PATH_FP32 ? "fp32"
-                                    : t->path == RL_ENGINE_PATH_BF16 ? "bf16"
-                                    : t->path == RL_ENGINE_PATH_REFERENCE ? "reference"
-                                    : "default");
+  json_builder_add_string_value (b, rl_engine_path_name (t->path));
   rl_json_add_number (b, "train_seconds", train_s);
   add_scores (b, "heldout", &job->res.heldout);
   add_scores (b, "corrected", &job->res.corrected);

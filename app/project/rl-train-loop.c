@@ -626,11 +626,12 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
                             "\"crop\": [%d, %d], \"scale\": %g, \"flip\": %s, "
                             "\"random_scale\": [%g, %g], \"brightness\": %g, \"contrast\": %g, "
                             "\"saturation\": %g, \"gamma\": %g, \"train_images\": %d, "
-                            "\"select\": \"%s\", \"holdout_images\": %d}",
+                            "\"select\": \"%s\", \"holdout_images\": %d, \"engine\": \"%s\"}",
                             opt->lr_poly, opt->weight_decay, opt->batch, crop_h, crop_w,
                             opt->scale, opt->flip ? "true" : "false", opt->scale_min,
                             opt->scale_max, opt->brightness, opt->contrast, opt->saturation,
-                            opt->gamma, train->n, select, hold ? hold->n : 0);
+                            opt->gamma, train->n, select, hold ? hold->n : 0,
+                            rl_engine_path_name (rl_trainer_path (t)));
     log_line (log, line->str);
   }
 
