@@ -47,7 +47,7 @@ rl_cmd_train (int argc, char **argv)
   g_autofree char *dataset = NULL, *arch = NULL, *out = NULL, *init = NULL, *resume = NULL;
   g_autofree char *crop = NULL, *val_split = NULL, *engine = NULL, *log = NULL;
   g_autofree char *checkpoint = NULL, *holdout = NULL, *random_scale = NULL;
-  g_autofree char *convention = NULL, *init_encoder = NULL;
+  g_autofree char *convention = NULL, *init_encoder = NULL, *input_norm = NULL;
   int epochs = 0, iters = 0, batch = opt.batch, threads = 0, val_every = 1, val_images = 0;
   double lr = opt.lr, scale = 1.0, ckpt_minutes = opt.checkpoint_minutes;
   double cw_power = opt.class_weight_power;
@@ -109,6 +109,10 @@ rl_cmd_train (int argc, char **argv)
       "Random saturation factor in [1-S, 1+S]", "S" },
     { "gamma", 0, 0, G_OPTION_ARG_DOUBLE, &gamma,
       "Random gamma (1+G)^u, u uniform in [-1, 1]", "G" },
+    { "input-norm", 0, 0, G_OPTION_ARG_STRING, &input_norm,
+      "Input normalisation stored in the model: dataset (the training images' mean and std, "
+      "the default) or image (each image's channels standardised: robust to lighting)",
+      "dataset|image" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Scale images by S first (default 1)", "S" },
     { "no-flip", 0, 0, G_OPTION_ARG_NONE, &no_flip, "No random horizontal flips", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default: all cores)", "T" },
@@ -192,6 +196,12 @@ rl_cmd_train (int argc, char **argv)
     }
   if (!rl_cli_engine_path ("train", engine, &opt.path))
     return 2;
+  if (input_norm != NULL && !rl_input_norm_from_name (input_norm, &opt.input_norm))
+    {
+      fprintf (stderr, "relabel train: --input-norm wants dataset or image, not '%s'\n",
+               input_norm);
+      return 2;
+    }
   if (arch != NULL && !rl_net_arch_known (arch))
     {
       g_autofree char *names = g_strjoinv (", ", (char **) rl_net_arch_names ());

@@ -141,6 +141,18 @@ rl_model_input_std (const RlModel *model)
   return model->meta.std;
 }
 
+int
+rl_model_input_norm (const RlModel *model)
+{
+  return model->meta.input_norm;
+}
+
+void
+rl_model_normalize_input (const RlModel *model, const uint8_t *rgb, int h, int w, float *x)
+{
+  rl_net_normalize_input (&model->meta, rgb, h, w, x);
+}
+
 void
 rl_model_release_cache (const RlModel *model)
 {
@@ -428,7 +440,7 @@ rl_model_predict_confidence_rgb8 (const RlModel *model, const uint8_t *rgb, int 
       free (logits);
       return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
     }
-  rl_normalize_rgb8 (rgb, height, width, model->meta.mean, model->meta.std, x);
+  rl_net_normalize_input (&model->meta, rgb, height, width, x);
   RlStatus st = model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits,
                                n_threads, abort, abort_data, NULL, err);
   if (st == RL_OK)
@@ -521,7 +533,7 @@ rl_model_predict_rgb8 (const RlModel *model, const uint8_t *rgb, int height, int
       free (logits);
       return rl_error_set (err, RL_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
     }
-  rl_normalize_rgb8 (rgb, height, width, model->meta.mean, model->meta.std, x);
+  rl_net_normalize_input (&model->meta, rgb, height, width, x);
   RlStatus st = model_forward (model, RL_ENGINE_PATH_DEFAULT, x, height, width, logits,
                                n_threads, abort, abort_data, NULL, err);
   if (st == RL_OK)

@@ -52,6 +52,9 @@ void rl_confidence_from_logits (const float *logits, int n_classes, size_t hw,
 /* Mean and std (3 floats, borrowed) the model normalises RGB / 255 with. */
 const float *rl_model_input_mean (const RlModel *model);
 const float *rl_model_input_std (const RlModel *model);
+int rl_model_input_norm (const RlModel *model);  /* RL_INPUT_NORM_* (rl-net.h) */
+/* rgb (H, W, 3) -> x (3, H, W) as the model's input wants it (rl_net_normalize_input). */
+void rl_model_normalize_input (const RlModel *model, const uint8_t *rgb, int h, int w, float *x);
 
 /* x (1, 3, H, W) normalised -> logits (1, C, H, W), eval mode with batch norm folded into the
  * convs. Any H, W >= 1: ceil-mode pooling and unpooling to the remembered size run odd sizes as

@@ -366,6 +366,7 @@ rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError
   dst->ignore_index = src->ignore_index;
   memcpy (dst->mean, src->mean, sizeof dst->mean);
   memcpy (dst->std, src->std, sizeof dst->std);
+  dst->input_norm = src->input_norm;
   dst->bn_eps = src->bn_eps;
   memcpy (dst->loss, src->loss, sizeof dst->loss);
   dst->class_weight_power = src->class_weight_power;
@@ -551,6 +552,53 @@ rl_normalize_rgb8 (const uint8_t *rgb, int h, int w, const float mean[3], const 
     }
 }
 
+void
+rl_standardize_planes (float *x, size_t n, size_t hw)
+{
+  if (hw == 0)
+    return;
+  for (size_t p = 0; p < n; p++)
+    {
+      float *v = x + p * hw;
+      double sum = 0;
+      for (size_t i = 0; i < hw; i++)
+        sum += v[i];
+      double m = sum / (double) hw, ss = 0;
+      for (size_t i = 0; i < hw; i++)
+        ss += ((double) v[i] - m) * ((double) v[i] - m);
+      float inv = (float) (1.0 / sqrt (ss / (double) hw + RL_STANDARDIZE_EPS));
+      float fm = (float) m;
+      for (size_t i = 0; i < hw; i++)
+        v[i] = (v[i] - fm) * inv;
+    }
+}
+
+void
+rl_net_normalize_input (const RlNetMeta *meta, const uint8_t *rgb, int h, int w, float *x)
+{
+  rl_normalize_rgb8 (rgb, h, w, meta->mean, meta->std, x);
+  if (meta->input_norm == RL_INPUT_NORM_IMAGE)
+    rl_standardize_planes (x, 3, (size_t) h * w);
+}
+
+int
+rl_input_norm_from_name (const char *name, int *out)
+{
+  if (name != NULL && strcmp (name, "dataset") == 0)
+    *out = RL_INPUT_NORM_DATASET;
+  else if (name != NULL && strcmp (name, "image") == 0)
+    *out = RL_INPUT_NORM_IMAGE;
+  else
+    return 0;
+  return 1;
+}
+
+const char *
+rl_input_norm_name (int input_norm)
+{
+  return input_norm == RL_INPUT_NORM_IMAGE ? "image" : "dataset";
+}
+
 /* Parses "[a, b, c]" of numbers. */
 static int
 parse_float3 (const char *s, float out[3])
@@ -581,8 +629,8 @@ parse_int (const char *s, long lo, long hi, int *out)
   return 1;
 }
 
-/* The optional loss keys: loss (a short identifier), class_weights (a JSON list of num_classes
- * finite numbers >= 0) and class_weight_power (a finite number). A key that is present must be
+/* The optional keys: input_norm ("dataset" or "image"), loss (a short identifier), class_weights
+ * (a JSON list of num_classes finite numbers >= 0) and class_weight_power (a finite number). A key that is present must be
  * well formed: a fine-tune that silently fell back to other weights would train another loss. */
 static RlStatus
 read_loss_meta (const char *path, const RlSafetensors *st, int num_classes, RlNetMeta *meta,
@@ -591,6 +639,12 @@ read_loss_meta (const char *path, const RlSafetensors *st, int num_classes, RlNe
   const char *loss = rl_safetensors_meta (st, "loss");
   const char *weights = rl_safetensors_meta (st, "class_weights");
   const char *power = rl_safetensors_meta (st, "class_weight_power");
+  const char *norm = rl_safetensors_meta (st, "input_norm");
+  /* An unknown normalisation is refused: predicting with another one gives wrong labels. */
+  if (norm != NULL && !rl_input_norm_from_name (norm, &meta->input_norm))
+    return rl_error_set (err, RL_ERR_FORMAT,
+                         "%s: input_norm '%.40s' is not one this version knows (dataset, image)",
+                         path, norm);
   if (loss != NULL)
     {
       size_t n = strlen (loss);
@@ -824,7 +878,7 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
   snprintf (mean, sizeof mean, "[%.9g, %.9g, %.9g]", meta->mean[0], meta->mean[1], meta->mean[2]);
   snprintf (std, sizeof std, "[%.9g, %.9g, %.9g]", meta->std[0], meta->std[1], meta->std[2]);
   snprintf (eps, sizeof eps, "%.9g", meta->bn_eps);
-  const char *kv[20] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
+  const char *kv[22] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
                          "ignore_index", ign, "input_mean", mean, "input_std", std,
                          "bn_eps", eps };
   int n_kv = 7;
@@ -858,6 +912,13 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
       snprintf (power, sizeof power, "%.9g", meta->class_weight_power);
       kv[2 * n_kv] = "class_weight_power";
       kv[2 * n_kv++ + 1] = power;
+    }
+  /* Written only when not the default, so the files of dataset-normalised models stay as they
+   * were (and readable by versions before the key). */
+  if (meta->input_norm != RL_INPUT_NORM_DATASET)
+    {
+      kv[2 * n_kv] = "input_norm";
+      kv[2 * n_kv++ + 1] = rl_input_norm_name (meta->input_norm);
     }
   for (int i = 0; i < net->n_params; i++)
     {

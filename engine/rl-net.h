@@ -71,12 +71,23 @@ typedef struct
   size_t total;            /* floats in the parameter arena */
 } RlNet;
 
+/* The input normalisation after (v / 255 - mean) / std: none ("dataset", the default, and what
+ * a file without the key means), or each image's channels standardised to mean 0 and variance 1
+ * over the image the network sees ("image"; rl_standardize_planes), which removes a change of
+ * brightness or contrast of a channel, such as dusk against daylight. */
+enum
+{
+  RL_INPUT_NORM_DATASET = 0,
+  RL_INPUT_NORM_IMAGE = 1,
+};
+
 /* What the file's __metadata__ says besides arch and num_classes. */
 typedef struct
 {
   char **class_names;      /* num_classes strings, owned */
   int ignore_index;
   float mean[3], std[3];   /* per RGB channel, on values scaled to 0..1 */
+  int input_norm;          /* RL_INPUT_NORM_*: what follows mean/std (key input_norm, optional) */
   float bn_eps;
   /* The loss the weights were trained with, so a fine-tune can continue with the same one.
    * Optional in files (models before this key have none): "" / NULL / NAN when not recorded. */
@@ -147,6 +158,17 @@ RlStatus rl_net_plan (const RlNet *net, int h, int w, int *out_c, int *out_h, in
 /* rgb (H, W, 3) 8-bit -> x (3, H, W) float: (v / 255 - mean[c]) / std[c]. */
 void rl_normalize_rgb8 (const uint8_t *rgb, int h, int w, const float mean[3],
                         const float std[3], float *x);
+/* Each of n planes of hw floats, in place: x = (x - m) / sqrt (v + RL_STANDARDIZE_EPS), m and v
+ * the plane's mean and (biased) variance, summed in double. On (v / 255 - mean) / std values the
+ * result does not depend on mean and std except through the epsilon's scale. */
+#define RL_STANDARDIZE_EPS 1e-5
+void rl_standardize_planes (float *x, size_t n, size_t hw);
+/* rgb -> x as meta says: rl_normalize_rgb8, then with input_norm "image" the 3 planes
+ * standardised. */
+void rl_net_normalize_input (const RlNetMeta *meta, const uint8_t *rgb, int h, int w, float *x);
+/* "dataset" / "image" <-> RL_INPUT_NORM_*; from_name returns 0 for any other name. */
+int rl_input_norm_from_name (const char *name, int *out);
+const char *rl_input_norm_name (int input_norm);
 
 /* A small deterministic RNG (xoshiro256**); one per use, no global state. */
 typedef struct

@@ -138,6 +138,18 @@ rl_trainer_set_input_stats (RlTrainer *t, const float mean[3], const float std[3
   memcpy (t->meta.std, std, sizeof t->meta.std);
 }
 
+void
+rl_trainer_set_input_norm (RlTrainer *t, int input_norm)
+{
+  t->meta.input_norm = input_norm;
+}
+
+int
+rl_trainer_input_norm (const RlTrainer *t)
+{
+  return t->meta.input_norm;
+}
+
 RlStatus
 rl_trainer_set_loss (RlTrainer *t, const char *loss, const float *class_weights,
                      double class_weight_power, RlError *err)

@@ -35,6 +35,10 @@ void rl_trainer_free (RlTrainer *t);  /* accepts NULL */
 RlStatus rl_trainer_set_classes (RlTrainer *t, const char *const *names, int ignore_index,
                                  RlError *err);
 void rl_trainer_set_input_stats (RlTrainer *t, const float mean[3], const float std[3]);
+/* RL_INPUT_NORM_* (rl-net.h): what the saved model's input_norm says; the caller prepares the
+ * batches that way (rl_standardize_planes after the mean/std normalisation for "image"). */
+void rl_trainer_set_input_norm (RlTrainer *t, int input_norm);
+int rl_trainer_input_norm (const RlTrainer *t);
 /* The loss saved in the model's metadata (keys loss, class_weights, class_weight_power) so that
  * a fine-tune can train with the same one: loss e.g. "cross_entropy" (< 32 characters),
  * class_weights num_classes floats (copied) or NULL, power NAN when not known. */

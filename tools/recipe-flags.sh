@@ -11,16 +11,19 @@
 #                 the engine of each leg is in the log's "start" records), seed 1
 #   no-augment    the same without random scale and photometric jitter (crops and flips only,
 #                 as the first shipped model trained)
+#   image-norm    no-augment with each image's channels standardised at the input (the model's
+#                 input_norm "image"), for lighting the training images lack (dusk)
 #   full-weights  the median-frequency weights themselves (power 1, not 0.5)
 #   no-weights    no class weights (power 0)
 # Validation cadence and what is held out are the caller's.
-RECIPE_VARIANTS="recipe, no-augment, full-weights, no-weights"   # for messages
+RECIPE_VARIANTS="recipe, no-augment, image-norm, full-weights, no-weights"   # for messages
 recipe_flags() {
   _aug="--random-scale 0.75,1.25 --brightness 0.25 --contrast 0.25 --saturation 0.25 --gamma 0.25"
   _power=0.5
   case $1 in
     recipe) ;;
     no-augment) _aug="" ;;
+    image-norm) _aug="--input-norm image" ;;
     full-weights) _power=1 ;;
     no-weights) _power=0 ;;
     *) return 1 ;;

@@ -11,6 +11,7 @@
 
 #include "rl-app-engine.h"
 #include "rl-metrics.h"
+#include "rl-net.h"
 #include "rl-train.h"
 #include "rl-train-data.h"
 
@@ -30,6 +31,7 @@ rl_train_options_init (RlTrainOptions *opt)
   opt->weight_decay = 5e-4;
   opt->class_weight_power = 1.0;
   opt->scale = 1.0;
+  opt->input_norm = -1;
   opt->flip = TRUE;
   opt->scale_min = opt->scale_max = 1.0;
   opt->seed = 1;
@@ -273,6 +275,8 @@ validate (RlTrainer *t, const RlTrainSet *val, int max_images, ValScores *out, G
       rl_rand_seed (&unused, 0);
       guint8 *labels = g_malloc (plane);
       rl_train_set_make_batch (val, &idx, 1, h, w, FALSE, &unused, mean, std, x, labels);
+      if (rl_trainer_input_norm (t) == RL_INPUT_NORM_IMAGE)
+        rl_standardize_planes (x, 3, plane);
       RlStatus s = rl_trainer_forward (t, x, 1, h, w, 0, &err);
       if (s != RL_OK)
         {
@@ -410,6 +414,8 @@ copy_matching_tensors (RlTrainer *t, const char *file, const RlTrainOptions *opt
       return FALSE;
     }
   rl_trainer_set_input_stats (t, rl_trainer_input_mean (src), rl_trainer_input_std (src));
+  rl_trainer_set_input_norm (t, opt->input_norm >= 0 ? opt->input_norm
+                                                     : rl_trainer_input_norm (src));
   rl_trainer_free (src);
   if (!opt->quiet)
     g_printerr ("started from %s: %d tensors copied, %d initialised afresh\n", file, copied,
@@ -545,11 +551,22 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       float mean[3], std[3];
       rl_train_set_input_stats (train, mean, std);
       rl_trainer_set_input_stats (t, mean, std);
+      rl_trainer_set_input_norm (t, MAX (opt->input_norm, RL_INPUT_NORM_DATASET));
       if (opt->init_encoder != NULL && !copy_matching_tensors (t, opt->init_encoder, opt, error))
         {
           rl_trainer_free (t);
           return FALSE;
         }
+    }
+  if (opt->input_norm >= 0 && rl_trainer_input_norm (t) != opt->input_norm)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s: the model's input normalisation is '%s', not '%s' (it stays the "
+                   "model's)", opt->resume ? opt->resume : opt->init,
+                   rl_input_norm_name (rl_trainer_input_norm (t)),
+                   rl_input_norm_name (opt->input_norm));
+      rl_trainer_free (t);
+      return FALSE;
     }
   if (rl_trainer_num_classes (t) != k)
     {
@@ -626,12 +643,14 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
                             "\"crop\": [%d, %d], \"scale\": %g, \"flip\": %s, "
                             "\"random_scale\": [%g, %g], \"brightness\": %g, \"contrast\": %g, "
                             "\"saturation\": %g, \"gamma\": %g, \"train_images\": %d, "
-                            "\"select\": \"%s\", \"holdout_images\": %d, \"engine\": \"%s\"}",
+                            "\"select\": \"%s\", \"holdout_images\": %d, \"engine\": \"%s\", "
+                            "\"input_norm\": \"%s\"}",
                             opt->lr_poly, opt->weight_decay, opt->batch, crop_h, crop_w,
                             opt->scale, opt->flip ? "true" : "false", opt->scale_min,
                             opt->scale_max, opt->brightness, opt->contrast, opt->saturation,
                             opt->gamma, train->n, select, hold ? hold->n : 0,
-                            rl_engine_path_name (rl_trainer_path (t)));
+                            rl_engine_path_name (rl_trainer_path (t)),
+                            rl_input_norm_name (rl_trainer_input_norm (t)));
     log_line (log, line->str);
   }
 
@@ -673,6 +692,8 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
         idx[b] = perm[st.pos + b];
       rl_train_set_make_batch_aug (train, idx, opt->batch, crop_h, crop_w, &aug, &rng, mean,
                                    std, x, y);
+      if (rl_trainer_input_norm (t) == RL_INPUT_NORM_IMAGE)
+        rl_standardize_planes (x, (gsize) opt->batch * 3, (gsize) crop_h * crop_w);
       st.pos += opt->batch;
       double loss = 0;
       s = rl_trainer_forward (t, x, opt->batch, crop_h, crop_w, 1, &err);

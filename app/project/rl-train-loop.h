@@ -30,6 +30,9 @@ typedef struct
   gboolean freeze_bn;         /* batch norm uses and keeps the running statistics (fine-tune) */
   int crop_h, crop_w;         /* random crops of the (scaled) images; 0 = whole image */
   double scale;               /* images scaled by this before cropping, (0, 1] */
+  int input_norm;             /* RL_INPUT_NORM_* (rl-net.h) of a new model; -1 (default): the
+                               * source model's with init_encoder, else dataset. A resumed or
+                               * init model keeps its own (another value is refused). */
   gboolean flip;              /* random horizontal flips */
   double scale_min, scale_max;  /* random scale of each crop, uniform in [min, max]; 1, 1 none */
   double brightness, contrast, saturation, gamma;  /* photometric jitter (RlAugment); 0 none */

@@ -539,8 +539,7 @@ main (int argc, char **argv)
           size_t hw = (size_t) im->w * im->h;
           g_autofree float *x = g_new (float, 3 * hw);
           g_autofree float *logits = g_new (float, K * hw);
-          rl_normalize_rgb8 (rgb, im->h, im->w, rl_model_input_mean (model),
-                             rl_model_input_std (model), x);
+          rl_model_normalize_input (model, rgb, im->h, im->w, x);
           if (rl_model_forward (model, x, im->h, im->w, logits, 0, NULL, NULL, &err) != RL_OK)
             {
               fprintf (stderr, "bench-suspects-noise: %s: %s\n", s->image_path, err.text);

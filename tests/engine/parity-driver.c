@@ -279,7 +279,7 @@ main (int argc, char **argv)
       if (rl_model_load (model0, &m, &err) != RL_OK)
         die (model0, err.text);
       rl_model_set_engine_path (m, path);
-      rl_normalize_rgb8 (full_rgb, fh, fw, rl_model_input_mean (m), rl_model_input_std (m), fx);
+      rl_model_normalize_input (m, full_rgb, fh, fw, fx);
       dither (fx, 3 * fhw);
       if (rl_model_forward_with_indices (m, fx, fh, fw, fl, 2, pidx, &err) != RL_OK)
         die ("full forward", err.text);

@@ -190,7 +190,7 @@ test_variant_models (void)
       g_autofree float *logits = g_malloc (11 * hw * sizeof (float));
       g_autofree uint8_t *labels = g_malloc (hw);
       random_rgb (rgb, 3 * hw, 5);
-      rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (m), rl_model_input_std (m), x);
+      rl_model_normalize_input (m, rgb, h, w, x);
       g_assert_cmpint (rl_model_forward (m, x, h, w, logits, 1, NULL, NULL, &err), ==, RL_OK);
       g_assert_cmpint (rl_trainer_forward (t, x, 1, h, w, 0, &err), ==, RL_OK);
       const float *ref = rl_trainer_logits (t);
@@ -249,7 +249,7 @@ test_roundtrip_and_fold (void)
   g_autofree float *x = g_malloc (3 * hw * sizeof (float));
   g_autofree float *logits = g_malloc (11 * hw * sizeof (float));
   random_rgb (rgb, 3 * hw, 3);
-  rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (m), rl_model_input_std (m), x);
+  rl_model_normalize_input (m, rgb, h, w, x);
   /* Folding is checked in f32: on the bf16 path rounding alone is 1e-2. */
   int fold_path = rl_engine_path_default () == RL_ENGINE_PATH_BF16 ? RL_ENGINE_PATH_FP32
                                                                    : RL_ENGINE_PATH_DEFAULT;
@@ -280,6 +280,86 @@ test_roundtrip_and_fold (void)
   rl_trainer_free (t2);
   rl_trainer_free (t);
   rl_model_free (m);
+}
+
+/* Per-image input standardisation ("input_norm": "image"): by hand on two planes; stored and
+ * read back (and absent from a dataset-normalised model's file); and a model with it gives the
+ * same logits for an image and the same image at half brightness, where a dataset-normalised
+ * one does not. */
+static void
+test_input_norm (void)
+{
+  /* mean 2.5, variance 1.25: (v - 2.5) / sqrt (1.25 + 1e-5); a constant plane becomes 0. */
+  float planes[8] = { 1, 2, 3, 4, 5, 5, 5, 5 };
+  static const float want[8] = { -1.3416354f, -0.4472118f, 0.4472118f, 1.3416354f, 0, 0, 0, 0 };
+  rl_standardize_planes (planes, 2, 4);
+  for (int i = 0; i < 8; i++)
+    g_assert_cmpfloat_with_epsilon (planes[i], want[i], 1e-6);
+
+  g_autofree char *dpath = tmp_path ("norm-dataset.safetensors");
+  g_autofree char *ipath = tmp_path ("norm-image.safetensors");
+  RlTrainer *t = make_model (dpath, 11);
+  RlError err = { { 0 } };
+  rl_trainer_set_input_norm (t, RL_INPUT_NORM_IMAGE);
+  g_assert_cmpint (rl_trainer_save (t, ipath, &err), ==, RL_OK);
+  rl_trainer_free (t);
+  g_autofree char *dfile = NULL, *ifile = NULL;
+  gsize dlen, ilen;
+  g_assert_true (g_file_get_contents (dpath, &dfile, &dlen, NULL));
+  g_assert_true (g_file_get_contents (ipath, &ifile, &ilen, NULL));
+  /* the JSON header starts after its 8-byte length */
+  g_assert_true (dlen > 8 && ilen > 8);
+  g_assert_null (g_strstr_len (dfile + 8, (gssize) MIN (dlen - 8, 4096), "input_norm"));
+  g_assert_nonnull (g_strstr_len (ifile + 8, (gssize) MIN (ilen - 8, 4096),
+                                  "\"input_norm\":\"image\""));
+  RlTrainer *back = NULL;
+  g_assert_cmpint (rl_trainer_load (ipath, RL_ENGINE_PATH_REFERENCE, &back, &err), ==, RL_OK);
+  g_assert_cmpint (rl_trainer_input_norm (back), ==, RL_INPUT_NORM_IMAGE);
+  rl_trainer_free (back);
+
+  int h = 37, w = 45;
+  size_t hw = (size_t) h * w;
+  g_autofree uint8_t *rgb = g_malloc (3 * hw);
+  g_autofree uint8_t *dark = g_malloc (3 * hw);
+  random_rgb (rgb, 3 * hw, 5);
+  for (size_t i = 0; i < 3 * hw; i++)
+    {
+      rgb[i] &= 0xfe;   /* even, so that half of it is exact */
+      dark[i] = rgb[i] / 2;
+    }
+  g_autofree float *x = g_malloc (3 * hw * sizeof (float));
+  g_autofree float *a = g_malloc (11 * hw * sizeof (float));
+  g_autofree float *b = g_malloc (11 * hw * sizeof (float));
+  const char *paths[2] = { ipath, dpath };
+  for (int k = 0; k < 2; k++)
+    {
+      RlModel *m = NULL;
+      g_assert_cmpint (rl_model_load (paths[k], &m, &err), ==, RL_OK);
+      g_assert_cmpint (rl_model_input_norm (m), ==, k == 0 ? RL_INPUT_NORM_IMAGE
+                                                           : RL_INPUT_NORM_DATASET);
+      rl_model_normalize_input (m, rgb, h, w, x);
+      g_assert_cmpint (rl_model_forward_on (m, RL_ENGINE_PATH_REFERENCE, x, h, w, a, 1, NULL,
+                                            NULL, &err), ==, RL_OK);
+      rl_model_normalize_input (m, dark, h, w, x);
+      g_assert_cmpint (rl_model_forward_on (m, RL_ENGINE_PATH_REFERENCE, x, h, w, b, 1, NULL,
+                                            NULL, &err), ==, RL_OK);
+      double scale = 0, diff = 0;
+      for (size_t i = 0; i < 11 * hw; i++)
+        {
+          scale = fmax (scale, fabs (a[i]));
+          diff = fmax (diff, fabs (a[i] - b[i]));
+        }
+      g_test_message ("%s: half brightness changes logits by %g (scale %g)",
+                      k == 0 ? "image" : "dataset", diff, scale);
+      g_assert_cmpfloat (scale, >, 0.1);
+      /* The standardised inputs differ by float rounding of the normalisation (~1e-7
+       * relative), which the network carries through as fp32 rounding does. */
+      if (k == 0)
+        g_assert_cmpfloat (diff / scale, <, 1e-4);
+      else
+        g_assert_cmpfloat (diff / scale, >, 1e-2);
+      rl_model_free (m);
+    }
 }
 
 static void
@@ -490,6 +570,7 @@ test_corrupt (void)
     { "\"arch\":\"segnet-basic\"", "\"arch\":\"resnet\"", "unknown architecture" },
     { "\"bn_eps\":", "\"bn_epz\":", "lacks 'bn_eps'" },
     { "\"input_std\":\"[", "\"input_std\":\"[-1,", "input_std" },
+    { "\"bn_eps\":", "\"input_norm\":\"lcn\",\"bn_eps\":", "input_norm 'lcn'" },
     { "\"ignore_index\":\"11\"", "\"ignore_index\":11", "is not a string" },
     { "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[",
       "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[4,",
@@ -586,6 +667,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/variants/models", test_variant_models);
   g_test_add_func ("/engine/safetensors", test_safetensors_write_read);
   g_test_add_func ("/engine/roundtrip-fold", test_roundtrip_and_fold);
+  g_test_add_func ("/engine/input-norm", test_input_norm);
   g_test_add_func ("/engine/same-seed", test_same_seed);
   g_test_add_func ("/engine/two-threads", test_two_threads);
   g_test_add_func ("/engine/abort-and-sizes", test_abort);

@@ -599,7 +599,7 @@ test_session_confidence (void)
   int nc = rl_model_num_classes (model);
   g_autofree float *x = g_new (float, 3 * hw);
   g_autofree float *logits = g_new (float, (gsize) nc * hw);
-  rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (model), rl_model_input_std (model), x);
+  rl_model_normalize_input (model, rgb, h, w, x);
   g_assert_cmpint (rl_model_forward (model, x, h, w, logits, 0, NULL, NULL, &err), ==, RL_OK);
 
   g_autoptr (RlSession) s = rl_session_new ();

@@ -85,7 +85,7 @@ main (int argc, char **argv)
       float *x = malloc (3 * hw * sizeof (float)), *logits = malloc (nc * hw * sizeof (float));
       uint8_t *pred[2] = { malloc (hw), malloc (hw) };
       int64_t a = 0;
-      rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (m), rl_model_input_std (m), x);
+      rl_model_normalize_input (m, rgb, h, w, x);
       for (int p = 0; p < 2; p++)
         {
           if (rl_model_forward_on (m, p == 0 ? RL_ENGINE_PATH_FP32 : RL_ENGINE_PATH_BF16, x, h, w,

@@ -254,7 +254,7 @@ check_inference (const char *model_path, RlDataset *ds)
       float *x = malloc (3 * hw * sizeof (float));
       float *ref = malloc (nc * hw * sizeof (float)), *got = malloc (nc * hw * sizeof (float));
       float *refq = malloc (nc * hw * sizeof (float));
-      rl_normalize_rgb8 (rgb, h, w, rl_model_input_mean (m), rl_model_input_std (m), x);
+      rl_model_normalize_input (m, rgb, h, w, x);
       if (rl_model_forward_on (m, RL_ENGINE_PATH_REFERENCE, x, h, w, ref, 2, NULL, NULL, &err)
           != RL_OK)
         check (0, "%s reference inference: %s", s->name, err.text);

@@ -3,7 +3,8 @@
 # accuracy (validated on the same images) rises far above chance; a run stopped after k steps and
 # resumed for N-k more ends with the same weights as N steps straight, also with the recipe's
 # augmentation (random scale, photometric jitter, poly decay) and a held-out sequence choosing the
-# model; the held-out images are not trained on and choose --out; --split trains on several
+# model, and with per-image input standardisation; the held-out images are not trained on and
+# choose --out; --split trains on several
 # splits and refuses to validate one of them; the loss is in the model's metadata; bad input is
 # refused.
 set -u
@@ -69,6 +70,58 @@ if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
   "$tmp/a.safetensors" "$tmp/ra.safetensors" 1e-5 >/dev/null; then
   fail "the augmented run ends with the same weights as the plain one"
 fi
+
+# 2d. Per-image input standardisation (--input-norm image): it learns as the default does, is
+# stored in the model and in each leg's log, resumes exactly, changes the weights, and a model
+# keeps its own (continuing it with another is refused).
+"$RELABEL_BIN" train $common --input-norm image --out "$tmp/in.safetensors" --iters 40 --no-flip \
+  --val-every 100 || fail "--input-norm image run exited $?"
+"$RELABEL_BIN" train $common $aug --input-norm image --out "$tmp/ia.safetensors" --iters 6 \
+  || fail "input-norm run a"
+"$RELABEL_BIN" train $common $aug --input-norm image --out "$tmp/ib.safetensors" --iters 6 \
+  --stop-after 3 || fail "input-norm run b"
+"$RELABEL_BIN" train $common $aug --input-norm image --out "$tmp/ib.safetensors" --iters 6 \
+  --resume "$tmp/ib.safetensors.ckpt" || fail "input-norm run b resumed"
+/usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+  "$tmp/ia.safetensors" "$tmp/ib.safetensors" 1e-5 || fail "resumed input-norm weights differ"
+if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+  "$tmp/a.safetensors" "$tmp/ia.safetensors" 1e-5 >/dev/null; then
+  fail "the per-image normalised run ends with the same weights as the plain one"
+fi
+/usr/bin/python3 - "$tmp" <<'PY' || exit 1
+import json, struct, sys
+tmp = sys.argv[1]
+def meta(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return json.loads(f.read(n))["__metadata__"]
+assert meta(tmp + "/in.safetensors")["input_norm"] == "image"
+assert meta(tmp + "/ib.safetensors")["input_norm"] == "image"
+assert "input_norm" not in meta(tmp + "/a.safetensors"), "a dataset-normalised model wrote the key"
+log = [json.loads(l) for l in open(tmp + "/in.safetensors.log.jsonl")]
+loss = [s["loss"] for s in log if s["type"] == "step"]
+val = [s for s in log if s["type"] == "val"]
+first, last = sum(loss[:3]) / 3, sum(loss[-3:]) / 3
+print(f"input-norm image: loss {first:.3f} -> {last:.3f}; training-set G "
+      f"{val[-1]['global_accuracy']:.3f}")
+assert last < 0.5 * first and val[-1]["global_accuracy"] > 0.6
+legs = [json.loads(l) for l in open(tmp + "/ib.safetensors.log.jsonl") if '"start"' in l]
+assert len(legs) == 2 and all(l["input_norm"] == "image" for l in legs), legs
+assert all(l["engine"] == "reference" for l in legs), legs
+PY
+"$RELABEL_BIN" train $common $aug --out "$tmp/x.safetensors" --iters 1 \
+  --init "$tmp/ia.safetensors" || fail "continuing an image-normalised model exited $?"
+/usr/bin/python3 -c "
+import json, struct, sys
+f = open(sys.argv[1], 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+assert json.loads(f.read(n))['__metadata__']['input_norm'] == 'image'" "$tmp/x.safetensors" \
+  || fail "--init did not keep the model's input normalisation"
+"$RELABEL_BIN" train $common $aug --input-norm dataset --out "$tmp/x.safetensors" --iters 1 \
+  --init "$tmp/ia.safetensors" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "input normalisation is 'image'" "$tmp/err" \
+  || fail "--input-norm dataset on an image model: exit $rc, $(cat "$tmp/err")"
+"$RELABEL_BIN" train $common --input-norm lcn --out "$tmp/x.safetensors" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "lcn" "$tmp/err" || fail "--input-norm lcn exited $rc"
 
 # 2c. A held-out sequence: 6 images of 0001TP trained on, 3 of 0006R0 held out and scored each
 # epoch; --out is the epoch with the best held-out (G + mIoU) / 2, the same after a resume.
@@ -181,4 +234,4 @@ echo "/SegNet/CamVid/train/$first /SegNet/CamVid/trainannot/$first" > "$tmp/bad/
   2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] || fail "label value 200 exited $rc"
 grep -q "200" "$tmp/err" || fail "label value 200: $(cat "$tmp/err")"
-echo "ok: learning, resume equivalence (plain, recipe, held-out), held-out choice, loss metadata, bad input"
+echo "ok: learning, resume equivalence (plain, recipe, input-norm, held-out), held-out choice, loss metadata, bad input"
