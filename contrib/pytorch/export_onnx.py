@@ -4,12 +4,13 @@
   export_onnx.py MODEL.safetensors OUT.onnx [--height 360 --width 480] [--dynamic] [--opset 13]
 
 The graph takes "image": float32 (N, 3, H, W) RGB values 0..255 (the model's input_mean /
-input_std normalisation is inside the graph) and gives "logits" (N, C, H, W) and "labels"
-(N, H, W) int64, the argmax. Max-pooling keeps its argmax (ONNX MaxPool's Indices output, ceil
-mode) and max-unpooling is a ScatterElements of each plane into those indices (PyTorch 1.13 has no
-ONNX export of max_unpool2d; the values are the same). The model's __metadata__ is copied into
-the ONNX file's metadata_props. With --dynamic, N, H and W are free (the file is checked at the
-given size only).
+input_std normalisation is inside the graph, and for a model with input_norm "image" each
+image's channel standardisation too: ReduceMean over H and W, in float32) and gives "logits"
+(N, C, H, W) and "labels" (N, H, W) int64, the argmax. Max-pooling keeps its argmax (ONNX
+MaxPool's Indices output, ceil mode) and max-unpooling is a ScatterElements of each plane into
+those indices (PyTorch 1.13 has no ONNX export of max_unpool2d; the values are the same). The
+model's __metadata__ is copied into the ONNX file's metadata_props. With --dynamic, N, H and W
+are free (the file is checked at the given size only).
 """
 import argparse
 import os
@@ -31,19 +32,27 @@ except ImportError as e:
     fail("needs PyTorch: %s" % e)
 
 from relabel_torch import models  # noqa: E402
+from relabel_torch.data import STANDARDIZE_EPS  # noqa: E402
 from relabel_torch.safetensors_io import SafetensorsError  # noqa: E402
 
 
 class Exported(torch.nn.Module):
-    def __init__(self, net, mean, std):
+    def __init__(self, net, mean, std, input_norm="dataset"):
         super().__init__()
         self.net = net
+        self.standardize = input_norm == "image"
         self.register_buffer("scale", (1.0 / (255.0 * torch.tensor(std, dtype=torch.float32))).view(1, 3, 1, 1))
         self.register_buffer("shift", (-torch.tensor(mean, dtype=torch.float32)
                                        / torch.tensor(std, dtype=torch.float32)).view(1, 3, 1, 1))
 
     def forward(self, image):
-        logits = self.net(image * self.scale + self.shift)
+        x = image * self.scale + self.shift
+        if self.standardize:
+            # rl_standardize_planes: population variance, eps 1e-5 (the engine sums in double)
+            m = x.mean(dim=(2, 3), keepdim=True)
+            d = x - m
+            x = d / torch.sqrt((d * d).mean(dim=(2, 3), keepdim=True) + STANDARDIZE_EPS)
+        logits = self.net(x)
         return logits, logits.argmax(1)
 
 
@@ -51,7 +60,7 @@ def exportable(path):
     """(module ready for torch.onnx.export, parsed metadata, raw metadata)."""
     net, info, meta = models.load_model(path)
     net.unpool = "scatter"
-    m = Exported(net, info["input_mean"], info["input_std"]).eval()
+    m = Exported(net, info["input_mean"], info["input_std"], info["input_norm"]).eval()
     return m, info, meta
 
 

@@ -75,6 +75,9 @@ def parse_args(argv):
     a("--contrast", type=float, default=0.0)
     a("--saturation", type=float, default=0.0)
     a("--gamma", type=float, default=0.0)
+    a("--input-norm", choices=models.INPUT_NORMS, help="input normalisation stored in a new model: "
+      "dataset (the training images' mean and std, the default) or image (each image's channels "
+      "standardised); --init/--resume keep the model's own")
     a("--scale", type=float, default=1.0)
     a("--no-flip", action="store_true")
     a("--val-split", default="val")
@@ -167,13 +170,13 @@ class Run:
         return t
 
 
-def validate(run, model, ts, max_images, mean, std):
+def validate(run, model, ts, max_images, mean, std, input_norm):
     n = min(ts.n, max_images) if max_images > 0 else ts.n
     m = Metrics(ts.n_classes, ts.ignore_index)
     model.eval()
     with torch.no_grad():
         for i in range(run.rank, n, run.world):
-            x, y = full_image(ts, i, mean, std)
+            x, y = full_image(ts, i, mean, std, input_norm)
             logits = model(torch.from_numpy(x)[None].to(run.device))
             m.add(y, logits[0].argmax(0).to(torch.uint8).cpu().numpy())
     model.train()
@@ -227,12 +230,14 @@ def train(run, args):
         model.load_state_dict(ckpt["model"])
         mean, std, bn_eps = ckpt["input_mean"], ckpt["input_std"], models.BN_EPS
         arch = ckpt["arch"]
+        input_norm = ckpt.get("input_norm", "dataset")   # checkpoints from before the option
     elif args.init:
         model, info, _ = models.load_model(args.init)
         if info["num_classes"] != k:
             raise DatasetError("%s: the model has %d classes but the dataset %s has %d"
                                % (args.init, info["num_classes"], args.dataset, k))
         mean, std, bn_eps, arch = info["input_mean"], info["input_std"], info["bn_eps"], info["arch"]
+        input_norm = info["input_norm"]
     else:
         arch = args.arch
         model = models.build_model(arch, k)
@@ -240,9 +245,13 @@ def train(run, args):
         models.he_init_(model, g)
         mean, std = (v.tolist() for v in tr.input_stats())
         bn_eps = models.BN_EPS
+        input_norm = args.input_norm or "dataset"
+    if args.input_norm and args.input_norm != input_norm:
+        fail("%s: the model's input normalisation is '%s', not '%s' (it stays the model's)"
+             % (args.resume or args.init, input_norm, args.input_norm), 2)
     mean32, std32 = np.asarray(mean, np.float32), np.asarray(std, np.float32)
     meta = models.make_metadata(arch, ds.class_names, ds.ignore_index, mean32, std32, bn_eps,
-                                "cross_entropy", weights, args.class_weight_power)
+                                "cross_entropy", weights, args.class_weight_power, input_norm)
     model.train()
     model.to(run.device)
     if args.sync_bn:
@@ -287,7 +296,8 @@ def train(run, args):
         tmp = ckpt_path + ".tmp"
         torch.save({"format": "relabel-torch-ckpt-1", "arch": arch, "seed": seed,
                     "model": model.state_dict(), "optimizer": opt.state_dict(), "state": st,
-                    "input_mean": list(map(float, mean32)), "input_std": list(map(float, std32))}, tmp)
+                    "input_mean": list(map(float, mean32)), "input_std": list(map(float, std32)),
+                    "input_norm": input_norm}, tmp)
         os.replace(tmp, ckpt_path)
 
     log_line({"type": "start", "iter": st["iter"], "lr": args.lr, "processes": run.world,
@@ -298,7 +308,7 @@ def train(run, args):
               "scale": args.scale, "flip": not args.no_flip, "random_scale": list(args.scale_range),
               "brightness": args.brightness, "contrast": args.contrast,
               "saturation": args.saturation, "gamma": args.gamma, "train_images": tr.n,
-              "select": select, "holdout_images": hold.n if hold else 0})
+              "select": select, "holdout_images": hold.n if hold else 0, "input_norm": input_norm})
     run.say("training %s on %d images of %dx%d (crops %dx%d), %d classes, batch %d over %d "
             "processes (%s), %d iterations (%d per epoch)"
             % (arch, tr.n, tr.width, tr.height, crop_w, crop_h, k, args.batch, run.world,
@@ -312,8 +322,8 @@ def train(run, args):
         idx = perm[st["pos"]:st["pos"] + args.batch]
         # Every rank draws the whole global batch's augmentation, and renders its own share.
         params = [draw_params(aug, rng, crop_h, crop_w, tr.height, tr.width) for _ in idx]
-        xs, ys = zip(*(render(tr, idx[b], params[b], crop_h, crop_w, mean32, std32, aug)
-                       for b in range(lo, lo + share)))
+        xs, ys = zip(*(render(tr, idx[b], params[b], crop_h, crop_w, mean32, std32, aug,
+                              input_norm) for b in range(lo, lo + share)))
         x = torch.from_numpy(np.stack(xs)).to(run.device)
         y = torch.from_numpy(np.stack(ys).astype(np.int64)).to(run.device)
         st["pos"] += args.batch
@@ -357,8 +367,9 @@ def train(run, args):
             st["pos"] = 0
             perm = epoch_permutation(seed, st["epoch"], tr.n)
         if (val or hold) and ((epoch_end and st["epoch"] % args.val_every == 0) or last):
-            vs = validate(run, model, val, args.val_images, mean32, std32) if val else None
-            hs = validate(run, model, hold, 0, mean32, std32) if hold else None
+            vs = validate(run, model, val, args.val_images, mean32, std32,
+                          input_norm) if val else None
+            hs = validate(run, model, hold, 0, mean32, std32, input_norm) if hold else None
             for kind, s in (("val", vs), ("holdout", hs)):
                 if s is None:
                     continue

@@ -2,11 +2,13 @@
 """Issue 22: contrib/pytorch/export_onnx.py writes Relabel models (SegNet-Basic, the shipped one;
 a VGG SegNet) as ONNX that PyTorch's ONNX checker accepts, with max-pool indices and the
 unpooling in the graph; the exported module computes what the model computes; where ONNX Runtime
-is installed, its labels agree with `relabel predict` on >= 99.9 % of CamVid val pixels."""
+is installed, its labels agree with `relabel predict` on >= 99.9 % of CamVid val pixels. A model
+with input_norm "image" is exported with the per-image standardisation in the graph."""
 import os
 import subprocess
 import sys
 import tempfile
+import types
 
 from contrib_common import BIN, CAMVID, CONTRIB, PY, SRC, check, finish, np, read_png, run
 import torch
@@ -17,8 +19,8 @@ except ImportError as e:
     print("SKIP: the onnx package is not installed (Debian: python3-onnx):", e)
     sys.exit(77)
 
-from relabel_torch import load_model, save_model
-from relabel_torch.data import read_rgb
+from relabel_torch import load_model, read_safetensors, save_model, write_safetensors
+from relabel_torch.data import full_image, read_rgb, resize_rgb
 from relabel_torch.models import build_model, he_init_, make_metadata
 sys.path.insert(0, CONTRIB)
 import export_onnx  # noqa: E402
@@ -79,6 +81,38 @@ with tempfile.TemporaryDirectory() as tmp:
     # near-tied max-pool choices: labels, not logits, are compared.
     agree = float((labels[0] == ref[0].argmax(0)).double().mean())
     check(agree > 0.999, "exported module (0..255 input) vs model: labels %.4f %% equal" % (100 * agree))
+
+    # input_norm "image": the shipped weights with the key (what matters is that the exported
+    # module standardises as the package does, not what the weights were trained on).
+    t, meta = read_safetensors(shipped)
+    im_st = os.path.join(tmp, "image-norm.safetensors")
+    write_safetensors(im_st, list(t.items()), dict(meta, input_norm="image"))
+    im_onnx = os.path.join(tmp, "image-norm.onnx")
+    run([PY, os.path.join(CONTRIB, "export_onnx.py"), im_st, im_onnx, "--height", "90",
+         "--width", "120"])
+    g = graph_checks(im_onnx, 4, "segnet-basic, input_norm image, 90x120")
+    props = {p.key: p.value for p in g.metadata_props}
+    n_means = sum(1 for n in g.graph.node if n.op_type == "ReduceMean")
+    check(props.get("input_norm") == "image" and n_means == 2,
+          "input_norm image: in metadata_props, and the standardisation in the graph (%d ReduceMean)"
+          % n_means)
+    im, im_info, _ = load_model(im_st)
+    ex, _, _ = export_onnx.exportable(im_st)
+    small = resize_rgb(rgb, 90, 120)
+    ts = types.SimpleNamespace(rgb=small[None], labels=np.zeros((1, 90, 120), np.uint8))
+    with torch.no_grad():
+        logits, labels = ex(torch.from_numpy(small.astype(np.float32).transpose(2, 0, 1).copy())[None])
+        agree = {}
+        for norm in ("image", "dataset"):
+            x, _ = full_image(ts, 0, im_info["input_mean"], im_info["input_std"], norm)
+            ref = im(torch.from_numpy(x)[None])
+            agree[norm] = float((labels[0] == ref[0].argmax(0)).double().mean())
+            if norm == "image":
+                rel = float((logits - ref).abs().max() / ref.abs().max())
+    check(agree["image"] > 0.999 and agree["dataset"] < 0.999,
+          "exported image-norm module (0..255 input) vs the package's standardised input: labels "
+          "%.4f %% equal, logits rel. error %.1e (input read as 'dataset': %.2f %%)"
+          % (100 * agree["image"], rel, 100 * agree["dataset"]))
 
     try:
         import onnxruntime as ort

@@ -333,8 +333,37 @@ def _photometric(p, x):
         x[...] = np.where(x > 0, np.power(np.maximum(x, 0), y), 0)
 
 
-def render(ts, idx, p, crop_h, crop_w, mean, std, aug):
-    """One augmented crop: x (3, crop_h, crop_w) float32 normalised, y (crop_h, crop_w) uint8."""
+STANDARDIZE_EPS = 1e-5   # rl-net.h RL_STANDARDIZE_EPS
+
+
+def standardize_planes(x):
+    """rl_standardize_planes: each (h, w) plane of x (..., h, w) float32 becomes
+    (x - m) / sqrt(v + 1e-5), m and v its mean and population variance summed in double, the
+    last step in float32 as the engine does it."""
+    x64 = x.astype(np.float64)
+    m = x64.mean(axis=(-2, -1), keepdims=True)
+    v = np.square(x64 - m).mean(axis=(-2, -1), keepdims=True)
+    inv = (1.0 / np.sqrt(v + STANDARDIZE_EPS)).astype(np.float32)
+    return (x - m.astype(np.float32)) * inv
+
+
+def normalize(x, mean, std, input_norm="dataset"):
+    """x (3, h, w) float32 RGB / 255 -> the network's input as the model's metadata says
+    (rl_net_normalize_input): (x - mean) / std per channel, then with input_norm "image" each
+    channel standardised over x."""
+    mean = np.asarray(mean, np.float32)[:, None, None]
+    std = np.asarray(std, np.float32)[:, None, None]
+    x = (x - mean) / std
+    if input_norm == "image":
+        x = standardize_planes(x)
+    elif input_norm != "dataset":
+        raise ValueError("input_norm '%s' is not dataset or image" % input_norm)
+    return x
+
+
+def render(ts, idx, p, crop_h, crop_w, mean, std, aug, input_norm="dataset"):
+    """One augmented crop: x (3, crop_h, crop_w) float32 normalised (input_norm "image": over
+    the crop, after the augmentation), y (crop_h, crop_w) uint8."""
     rgb, lab = ts.rgb[idx], ts.labels[idx]
     H, W = ts.height, ts.width
     q = np.arange(crop_w)
@@ -364,14 +393,11 @@ def render(ts, idx, p, crop_h, crop_w, mean, std, aug):
         y = lab[oy:oy + crop_h, ox + qq]
     if aug.photometric:
         _photometric(p, x)
-    mean = np.asarray(mean, np.float32)[:, None, None]
-    std = np.asarray(std, np.float32)[:, None, None]
-    return (x - mean) / std, np.ascontiguousarray(y)
+    return normalize(x, mean, std, input_norm), np.ascontiguousarray(y)
 
 
-def full_image(ts, idx, mean, std):
-    """A whole stored image, normalised, for validation: x (3, H, W), y (H, W)."""
+def full_image(ts, idx, mean, std, input_norm="dataset"):
+    """A whole stored image, normalised (input_norm "image": over the whole image), for
+    validation: x (3, H, W), y (H, W)."""
     x = ts.rgb[idx].astype(np.float32).transpose(2, 0, 1) * np.float32(1.0 / 255.0)
-    mean = np.asarray(mean, np.float32)[:, None, None]
-    std = np.asarray(std, np.float32)[:, None, None]
-    return (x - mean) / std, ts.labels[idx]
+    return normalize(x, mean, std, input_norm), ts.labels[idx]

@@ -22,6 +22,10 @@ ARCHS = ("segnet-basic", "segnet")
 BN_EPS = 1e-5
 REQUIRED_META = ("arch", "num_classes", "class_names", "ignore_index", "input_mean", "input_std",
                  "bn_eps")
+# What follows (rgb / 255 - mean) / std (rl-net.h RL_INPUT_NORM_*): nothing ("dataset", the default
+# and what a file without the key means), or each image's channels standardised over the image
+# the network sees ("image"; data.standardize_planes).
+INPUT_NORMS = ("dataset", "image")
 
 
 class ConvBN(nn.Module):
@@ -150,8 +154,12 @@ def _g9(v):
 
 
 def make_metadata(arch, class_names, ignore_index, input_mean, input_std, bn_eps=BN_EPS,
-                  loss=None, class_weights=None, class_weight_power=None):
-    """__metadata__ in the engine's order and number format (rl_net_save)."""
+                  loss=None, class_weights=None, class_weight_power=None, input_norm="dataset"):
+    """__metadata__ in the engine's order and number format (rl_net_save). input_norm is written
+    only when it is not the default "dataset", as the engine does (so such files stay as they
+    were, and readable by versions before the key)."""
+    if input_norm not in INPUT_NORMS:
+        raise ValueError("input_norm '%s' is not one of %s" % (input_norm, ", ".join(INPUT_NORMS)))
     names = "[" + ",".join(_escape(n) for n in class_names) + "]"
     meta = OrderedDict()
     meta["arch"] = arch
@@ -167,14 +175,23 @@ def make_metadata(arch, class_names, ignore_index, input_mean, input_std, bn_eps
         meta["class_weights"] = "[%s]" % ", ".join(_g9(v) for v in class_weights)
     if class_weight_power is not None and math.isfinite(class_weight_power):
         meta["class_weight_power"] = _g9(class_weight_power)
+    if input_norm != "dataset":
+        meta["input_norm"] = input_norm
     return meta
 
 
 def parse_metadata(path, meta):
-    """Checks the required keys as the engine's loader does; returns a dict of parsed values."""
+    """Checks the required keys as the engine's loader does; returns a dict of parsed values
+    (input_norm "dataset" when the file has no such key)."""
     for k in REQUIRED_META:
         if k not in meta:
             raise SafetensorsError("%s: metadata lacks '%s'" % (path, k))
+    norm = meta.get("input_norm", "dataset")
+    if norm not in INPUT_NORMS:
+        # the engine's message (rl-net.c read_loss_meta), kept to one line
+        shown = "".join(c if c.isprintable() else "?" for c in norm[:40])
+        raise SafetensorsError("%s: input_norm '%s' is not one this version knows (%s)"
+                               % (path, shown, ", ".join(INPUT_NORMS)))
     try:
         n = int(meta["num_classes"])
         names = json.loads(meta["class_names"])
@@ -182,7 +199,7 @@ def parse_metadata(path, meta):
         std = [float(v) for v in json.loads(meta["input_std"])]
         out = {"arch": meta["arch"], "num_classes": n, "class_names": names,
                "ignore_index": int(meta["ignore_index"]), "input_mean": mean, "input_std": std,
-               "bn_eps": float(meta["bn_eps"])}
+               "bn_eps": float(meta["bn_eps"]), "input_norm": norm}
         if "class_weights" in meta:
             out["class_weights"] = [float(v) for v in json.loads(meta["class_weights"])]
         if "class_weight_power" in meta:
