@@ -629,12 +629,13 @@ parse_int (const char *s, long lo, long hi, int *out)
   return 1;
 }
 
-/* The optional keys: input_norm ("dataset" or "image"), loss (a short identifier), class_weights
- * (a JSON list of num_classes finite numbers >= 0) and class_weight_power (a finite number). A key that is present must be
- * well formed: a fine-tune that silently fell back to other weights would train another loss. */
+/* The optional keys: input_norm ("dataset" or "image"), loss (a short identifier),
+ * class_weights (a JSON list of num_classes finite numbers >= 0) and class_weight_power (a
+ * finite number). A key that is present must be well formed: a fine-tune that silently fell
+ * back to other weights would train another loss. */
 static RlStatus
-read_loss_meta (const char *path, const RlSafetensors *st, int num_classes, RlNetMeta *meta,
-                RlError *err)
+read_optional_meta (const char *path, const RlSafetensors *st, int num_classes,
+                    RlNetMeta *meta, RlError *err)
 {
   const char *loss = rl_safetensors_meta (st, "loss");
   const char *weights = rl_safetensors_meta (st, "class_weights");
@@ -754,7 +755,7 @@ read_meta (const char *path, const RlSafetensors *st, RlNet *net, RlNetMeta *met
       meta->bn_eps = (float) e;
     }
   if (status == RL_OK)
-    status = read_loss_meta (path, st, num_classes, meta, err);
+    status = read_optional_meta (path, st, num_classes, meta, err);
   if (status != RL_OK)
     rl_net_meta_clear (meta);
   return status;
