@@ -58,36 +58,30 @@ fi
 # the SIGTERM path: checkpoint, then exit).
 recipe="$aug --random-scale 0.75,1.25 --brightness 0.3 --contrast 0.3 --saturation 0.3 \
   --gamma 0.3 --lr-poly 0.9"
-"$RELABEL_BIN" train $common $recipe --out "$tmp/ra.safetensors" --iters 6 || fail "recipe run a"
-"$RELABEL_BIN" train $common $recipe --out "$tmp/rb.safetensors" --iters 6 --stop-after 3 \
-  || fail "recipe run b"
-grep -q '"iter": 3,' "$tmp/rb.safetensors.ckpt/state.json" || fail "recipe run b: not stopped at 3"
-"$RELABEL_BIN" train $common $recipe --out "$tmp/rb.safetensors" --iters 6 \
-  --resume "$tmp/rb.safetensors.ckpt" || fail "recipe run b resumed"
-/usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
-  "$tmp/ra.safetensors" "$tmp/rb.safetensors" 1e-5 || fail "resumed recipe weights differ"
-if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
-  "$tmp/a.safetensors" "$tmp/ra.safetensors" 1e-5 >/dev/null; then
-  fail "the augmented run ends with the same weights as the plain one"
-fi
+# resume_equal P FLAGS WHAT: P"a" trains 6 steps straight, P"b" is the same run stopped at step 3
+# and resumed; both end with the same weights, which differ from the plain run's (a).
+resume_equal() {
+  "$RELABEL_BIN" train $common $2 --out "$tmp/$1a.safetensors" --iters 6 || fail "$3 run a"
+  "$RELABEL_BIN" train $common $2 --out "$tmp/$1b.safetensors" --iters 6 --stop-after 3 \
+    || fail "$3 run b"
+  grep -q '"iter": 3,' "$tmp/$1b.safetensors.ckpt/state.json" || fail "$3 run b: not stopped at 3"
+  "$RELABEL_BIN" train $common $2 --out "$tmp/$1b.safetensors" --iters 6 \
+    --resume "$tmp/$1b.safetensors.ckpt" || fail "$3 run b resumed"
+  /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+    "$tmp/$1a.safetensors" "$tmp/$1b.safetensors" 1e-5 || fail "resumed $3 weights differ"
+  if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
+    "$tmp/a.safetensors" "$tmp/$1a.safetensors" 1e-5 >/dev/null; then
+    fail "the $3 run ends with the same weights as the plain one"
+  fi
+}
+resume_equal r "$recipe" recipe
 
 # 2d. Per-image input standardisation (--input-norm image): it learns as the default does, is
 # stored in the model and in each leg's log, resumes exactly, changes the weights, and a model
 # keeps its own (continuing it with another is refused).
 "$RELABEL_BIN" train $common --input-norm image --out "$tmp/in.safetensors" --iters 40 --no-flip \
   --val-every 100 || fail "--input-norm image run exited $?"
-"$RELABEL_BIN" train $common $aug --input-norm image --out "$tmp/ia.safetensors" --iters 6 \
-  || fail "input-norm run a"
-"$RELABEL_BIN" train $common $aug --input-norm image --out "$tmp/ib.safetensors" --iters 6 \
-  --stop-after 3 || fail "input-norm run b"
-"$RELABEL_BIN" train $common $aug --input-norm image --out "$tmp/ib.safetensors" --iters 6 \
-  --resume "$tmp/ib.safetensors.ckpt" || fail "input-norm run b resumed"
-/usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
-  "$tmp/ia.safetensors" "$tmp/ib.safetensors" 1e-5 || fail "resumed input-norm weights differ"
-if /usr/bin/python3 "$RELABEL_SOURCE_ROOT/tests/train/compare_models.py" \
-  "$tmp/a.safetensors" "$tmp/ia.safetensors" 1e-5 >/dev/null; then
-  fail "the per-image normalised run ends with the same weights as the plain one"
-fi
+resume_equal i "$aug --input-norm image" input-norm
 /usr/bin/python3 - "$tmp" <<'PY' || exit 1
 import json, struct, sys
 tmp = sys.argv[1]
