@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rl-image-io.h"
+#include "rl-net.h"
 
 void
 rl_rand_seed (RlRand *rng, guint64 seed)
@@ -335,10 +336,11 @@ rl_photometric_apply (const RlPhotometric *p, float *rgb, gsize n)
 void
 rl_train_set_make_batch (const RlTrainSet *set, const int *indices, int n, int crop_h,
                          int crop_w, gboolean flip, RlRand *rng, const float mean[3],
-                         const float std[3], float *x, guint8 *y)
+                         const float std[3], int input_norm, float *x, guint8 *y)
 {
   RlAugment aug = { .flip = flip, .scale_min = 1.0, .scale_max = 1.0 };
-  rl_train_set_make_batch_aug (set, indices, n, crop_h, crop_w, &aug, rng, mean, std, x, y);
+  rl_train_set_make_batch_aug (set, indices, n, crop_h, crop_w, &aug, rng, mean, std,
+                               input_norm, x, y);
 }
 
 /* One crop through a scale factor f: output pixel (r, q) samples the source at
@@ -383,7 +385,7 @@ scaled_crop (const RlTrainSet *set, const guint8 *rgb, const guint8 *lab, double
 void
 rl_train_set_make_batch_aug (const RlTrainSet *set, const int *indices, int n, int crop_h,
                              int crop_w, const RlAugment *aug, RlRand *rng, const float mean[3],
-                             const float std[3], float *x, guint8 *y)
+                             const float std[3], int input_norm, float *x, guint8 *y)
 {
   g_return_if_fail (crop_h >= 1 && crop_h <= set->height && crop_w >= 1
                     && crop_w <= set->width);
@@ -436,21 +438,26 @@ rl_train_set_make_batch_aug (const RlTrainSet *set, const int *indices, int n, i
                                              : rgb[s * 3 + c] * scale[c] + shift[c];
                 yb[d] = lab[s];
               }
-          if (!photo)
-            continue;   /* normalised in one step, as before there was more augmentation */
         }
-      if (photo)
+      /* Unless the copy above normalised in one step (as before there was more
+       * augmentation): the photometric jitter, then (v - mean) / std on the 0..1 values. */
+      if (scaled || photo)
         {
-          RlPhotometric p;
-          rl_photometric_draw (aug, rng, &p);
-          rl_photometric_apply (&p, xb, cplane);
+          if (photo)
+            {
+              RlPhotometric p;
+              rl_photometric_draw (aug, rng, &p);
+              rl_photometric_apply (&p, xb, cplane);
+            }
+          for (int c = 0; c < 3; c++)
+            {
+              float sc = 255.0f * scale[c];
+              for (gsize d = 0; d < cplane; d++)
+                xb[cplane * c + d] = xb[cplane * c + d] * sc + shift[c];
+            }
         }
-      /* (v - mean) / std on the 0..1 values */
-      for (int c = 0; c < 3; c++)
-        {
-          float sc = 255.0f * scale[c];
-          for (gsize d = 0; d < cplane; d++)
-            xb[cplane * c + d] = xb[cplane * c + d] * sc + shift[c];
-        }
+      /* The model's input normalisation (rl_net_normalize_input), on the crop it sees. */
+      if (input_norm == RL_INPUT_NORM_IMAGE)
+        rl_standardize_planes (xb, 3, cplane);
     }
 }

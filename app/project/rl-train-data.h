@@ -62,11 +62,12 @@ void rl_train_set_input_stats (const RlTrainSet *set, float mean[3], float std[3
 
 /* Fills one batch. indices[0..n) pick images; each is cropped at a random position to
  * crop_h x crop_w (<= the set's size; equal means no crop) and flipped left-right with
- * probability 1/2 when flip. x (n, 3, crop_h, crop_w) gets (rgb/255 - mean) / std; y
- * (n, crop_h, crop_w) the labels. */
+ * probability 1/2 when flip. x (n, 3, crop_h, crop_w) gets (rgb/255 - mean) / std, then with
+ * input_norm RL_INPUT_NORM_IMAGE (rl-net.h) each crop's 3 planes standardised
+ * (rl_standardize_planes), as the model will see its input; y (n, crop_h, crop_w) the labels. */
 void rl_train_set_make_batch (const RlTrainSet *set, const int *indices, int n, int crop_h,
                               int crop_w, gboolean flip, RlRand *rng, const float mean[3],
-                              const float std[3], float *x, guint8 *y);
+                              const float std[3], int input_norm, float *x, guint8 *y);
 
 /* Augmentation of a training batch beyond crop and flip. Everything is drawn from the batch's
  * RlRand, so a checkpoint that stores its state resumes the same augmented batches. */
@@ -104,6 +105,7 @@ void rl_photometric_apply (const RlPhotometric *p, float *rgb, gsize n);
  * off (flip only) gives exactly rl_train_set_make_batch's batches. */
 void rl_train_set_make_batch_aug (const RlTrainSet *set, const int *indices, int n, int crop_h,
                                   int crop_w, const RlAugment *aug, RlRand *rng,
-                                  const float mean[3], const float std[3], float *x, guint8 *y);
+                                  const float mean[3], const float std[3], int input_norm,
+                                  float *x, guint8 *y);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlTrainSet, rl_train_set_free)

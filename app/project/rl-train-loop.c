@@ -274,9 +274,8 @@ validate (RlTrainer *t, const RlTrainSet *val, int max_images, ValScores *out, G
       RlRand unused;
       rl_rand_seed (&unused, 0);
       guint8 *labels = g_malloc (plane);
-      rl_train_set_make_batch (val, &idx, 1, h, w, FALSE, &unused, mean, std, x, labels);
-      if (rl_trainer_input_norm (t) == RL_INPUT_NORM_IMAGE)
-        rl_standardize_planes (x, 3, plane);
+      rl_train_set_make_batch (val, &idx, 1, h, w, FALSE, &unused, mean, std,
+                               rl_trainer_input_norm (t), x, labels);
       RlStatus s = rl_trainer_forward (t, x, 1, h, w, 0, &err);
       if (s != RL_OK)
         {
@@ -691,9 +690,7 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       for (int b = 0; b < opt->batch; b++)
         idx[b] = perm[st.pos + b];
       rl_train_set_make_batch_aug (train, idx, opt->batch, crop_h, crop_w, &aug, &rng, mean,
-                                   std, x, y);
-      if (rl_trainer_input_norm (t) == RL_INPUT_NORM_IMAGE)
-        rl_standardize_planes (x, (gsize) opt->batch * 3, (gsize) crop_h * crop_w);
+                                   std, rl_trainer_input_norm (t), x, y);
       st.pos += opt->batch;
       double loss = 0;
       s = rl_trainer_forward (t, x, opt->batch, crop_h, crop_w, 1, &err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rl-dataset.h"
+#include "rl-net.h"
 #include "rl-train-data.h"
 
 static void
@@ -102,7 +103,7 @@ test_batch_crop_flip (void)
 
   /* No crop, no flip: x = rgb / 255 in planar layout, y = labels. */
   rl_rand_seed (&rng, 1);
-  rl_train_set_make_batch (set, &idx, 1, 2, 4, FALSE, &rng, mean, std, x, y);
+  rl_train_set_make_batch (set, &idx, 1, 2, 4, FALSE, &rng, mean, std, RL_INPUT_NORM_DATASET, x, y);
   for (int p = 0; p < 8; p++)
     {
       g_assert_cmpfloat_with_epsilon (x[p], p * 10 / 255.0f, 1e-6);
@@ -115,7 +116,8 @@ test_batch_crop_flip (void)
   int flipped = 0;
   for (int t = 0; t < 200; t++)
     {
-      rl_train_set_make_batch (set, &idx, 1, 2, 4, TRUE, &rng, mean, std, x, y);
+      rl_train_set_make_batch (set, &idx, 1, 2, 4, TRUE, &rng, mean, std,
+                               RL_INPUT_NORM_DATASET, x, y);
       gboolean is_flipped = y[0] == 3;
       if (is_flipped)
         {
@@ -133,7 +135,8 @@ test_batch_crop_flip (void)
   gboolean seen[2][3] = { { FALSE } };
   for (int t = 0; t < 200; t++)
     {
-      rl_train_set_make_batch (set, &idx, 1, 1, 2, FALSE, &rng, mean, std, x, y);
+      rl_train_set_make_batch (set, &idx, 1, 1, 2, FALSE, &rng, mean, std,
+                               RL_INPUT_NORM_DATASET, x, y);
       int p = (int) lroundf (x[0] * 255.0f / 10.0f); /* source pixel index */
       int r = p / 4, q = p % 4;
       g_assert_cmpint (q, <=, 2);
@@ -161,7 +164,7 @@ test_normalisation_and_stats (void)
   int idx = 0;
   RlRand rng;
   rl_rand_seed (&rng, 7);
-  rl_train_set_make_batch (set, &idx, 1, 2, 4, FALSE, &rng, mean, std, x, y);
+  rl_train_set_make_batch (set, &idx, 1, 2, 4, FALSE, &rng, mean, std, RL_INPUT_NORM_DATASET, x, y);
   double s = 0, sq = 0;
   for (int p = 0; p < 8; p++)
     {
@@ -338,7 +341,8 @@ test_random_scale_alignment (void)
       gboolean seen[4] = { FALSE };
       for (int t = 0; t < 300; t++)
         {
-          rl_train_set_make_batch_aug (set, &idx, 1, 16, 24, &aug, &rng, mean, std, x, y);
+          rl_train_set_make_batch_aug (set, &idx, 1, 16, 24, &aug, &rng, mean, std,
+                                       RL_INPUT_NORM_DATASET, x, y);
           for (int d = 0; d < 16 * 24; d++)
             {
               /* The label is the source pixel nearest the sampled point; bilinear mixes at
@@ -368,9 +372,11 @@ test_random_scale_alignment (void)
       RlAugment big = { FALSE, 2.0, 2.0, 0, 0, 0, 0 }, small = { FALSE, 0.5, 0.5, 0, 0, 0, 0 };
       for (int t = 0; t < 50; t++)
         {
-          rl_train_set_make_batch_aug (set, &idx, 1, 16, 24, &big, &rng, mean, std, x, y);
+          rl_train_set_make_batch_aug (set, &idx, 1, 16, 24, &big, &rng, mean, std,
+                                       RL_INPUT_NORM_DATASET, x, y);
           g_assert_cmpint (label_changes (y, rows), <=, rows ? 2 : 3);
-          rl_train_set_make_batch_aug (set, &idx, 1, 16, 24, &small, &rng, mean, std, x, y);
+          rl_train_set_make_batch_aug (set, &idx, 1, 16, 24, &small, &rng, mean, std,
+                                       RL_INPUT_NORM_DATASET, x, y);
           g_assert_cmpint (label_changes (y, rows), >=, rows ? 5 : 8);
         }
     }
@@ -402,6 +408,71 @@ noise_set (void)
   return set;
 }
 
+/* input_norm "image": each crop's planes come out standardised, whatever mean/std and the
+ * jitter did to them. By hand on the tiny set's image 0: channel c holds (10 p + c) / 255 for
+ * pixel p = 0..7, so after any affine map every plane is (p - 3.5) * 10 / 255 over
+ * sqrt (var + eps) with var = 525 / 255^2 (once the dataset mean/std of 1 leave it as is). */
+static void
+test_batch_image_norm (void)
+{
+  g_autoptr (RlTrainSet) set = tiny_set ();
+  const float mean[3] = { 0, 0, 0 }, std[3] = { 1, 1, 1 };
+  float x[24];
+  guint8 y[8];
+  int idx = 0;
+  RlRand rng;
+  rl_rand_seed (&rng, 1);
+  rl_train_set_make_batch (set, &idx, 1, 2, 4, FALSE, &rng, mean, std, RL_INPUT_NORM_IMAGE, x,
+                           y);
+  double var = 525.0 / (255.0 * 255.0);
+  for (int c = 0; c < 3; c++)
+    for (int p = 0; p < 8; p++)
+      g_assert_cmpfloat_with_epsilon (x[8 * c + p],
+                                      (p - 3.5) * 10.0 / 255.0 / sqrt (var + RL_STANDARDIZE_EPS),
+                                      1e-5);
+
+  /* With scale and jitter on, every crop's planes have mean 0 and variance v / (v + eps), v
+   * the variance of the same crop normalised by the dataset's mean/std. */
+  g_autoptr (RlTrainSet) noise = noise_set ();
+  const float m2[3] = { 0.5f, 0.4f, 0.3f }, s2[3] = { 0.2f, 0.25f, 0.3f };
+  RlAugment aug = { TRUE, 0.75, 1.25, 0.25, 0.25, 0.25, 0.25 };
+  int two[2] = { 1, 0 };
+  float xa[2 * 3 * 12 * 16], xd[2 * 3 * 12 * 16];
+  guint8 ya[2 * 12 * 16], yd[2 * 12 * 16];
+  RlRand a, d;
+  rl_rand_seed (&a, 3);
+  rl_rand_seed (&d, 3);
+  rl_train_set_make_batch_aug (noise, two, 2, 12, 16, &aug, &a, m2, s2, RL_INPUT_NORM_IMAGE, xa,
+                               ya);
+  rl_train_set_make_batch_aug (noise, two, 2, 12, 16, &aug, &d, m2, s2, RL_INPUT_NORM_DATASET,
+                               xd, yd);
+  g_assert_cmpmem (ya, sizeof ya, yd, sizeof yd);   /* the same draws, the same geometry */
+  g_assert_cmpuint (a.state, ==, d.state);
+  for (int pl = 0; pl < 6; pl++)
+    {
+      const float *v = xa + pl * 12 * 16, *u = xd + pl * 12 * 16;
+      double sv = 0, su = 0, qv = 0, qu = 0;
+      for (int i = 0; i < 12 * 16; i++)
+        {
+          sv += v[i];
+          su += u[i];
+        }
+      for (int i = 0; i < 12 * 16; i++)
+        {
+          qv += (v[i] - sv / 192) * (v[i] - sv / 192);
+          qu += (u[i] - su / 192) * (u[i] - su / 192);
+        }
+      double vd = qu / 192;   /* the dataset-normalised plane's variance */
+      g_assert_cmpfloat (vd, >, 0.01);
+      g_assert_cmpfloat_with_epsilon (sv / 192, 0.0, 1e-5);
+      g_assert_cmpfloat_with_epsilon (qv / 192, vd / (vd + RL_STANDARDIZE_EPS), 1e-4);
+      /* and it is the dataset-normalised crop standardised */
+      for (int i = 0; i < 12 * 16; i++)
+        g_assert_cmpfloat_with_epsilon (v[i], (u[i] - su / 192)
+                                                  / sqrt (qu / 192 + RL_STANDARDIZE_EPS), 1e-4);
+    }
+}
+
 static void
 test_augment_seeded (void)
 {
@@ -418,9 +489,11 @@ test_augment_seeded (void)
   rl_rand_seed (&b, 5);
   for (int t = 0; t < 3; t++)
     {
-      rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &aug, &a, mean, std, xa, ya);
+      rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &aug, &a, mean, std,
+                                   RL_INPUT_NORM_DATASET, xa, ya);
       RlRand saved = b;
-      rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &aug, &saved, mean, std, xb, yb);
+      rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &aug, &saved, mean, std,
+                                   RL_INPUT_NORM_DATASET, xb, yb);
       b = saved;
       g_assert_cmpmem (xa, sizeof xa, xb, sizeof xb);
       g_assert_cmpmem (ya, sizeof ya, yb, sizeof yb);
@@ -428,7 +501,8 @@ test_augment_seeded (void)
     }
   /* another seed another batch */
   rl_rand_seed (&b, 6);
-  rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &aug, &b, mean, std, xb, yb);
+  rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &aug, &b, mean, std,
+                               RL_INPUT_NORM_DATASET, xb, yb);
   g_assert_true (memcmp (xa, xb, sizeof xa) != 0);
 
   /* with only flips on, the batches (and the RNG after them) are rl_train_set_make_batch's */
@@ -437,8 +511,10 @@ test_augment_seeded (void)
   rl_rand_seed (&b, 8);
   for (int t = 0; t < 5; t++)
     {
-      rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &flip, &a, mean, std, xa, ya);
-      rl_train_set_make_batch (set, idx, 2, 12, 16, TRUE, &b, mean, std, xb, yb);
+      rl_train_set_make_batch_aug (set, idx, 2, 12, 16, &flip, &a, mean, std,
+                                   RL_INPUT_NORM_DATASET, xa, ya);
+      rl_train_set_make_batch (set, idx, 2, 12, 16, TRUE, &b, mean, std,
+                               RL_INPUT_NORM_DATASET, xb, yb);
       g_assert_cmpmem (xa, sizeof xa, xb, sizeof xb);
       g_assert_cmpmem (ya, sizeof ya, yb, sizeof yb);
     }
@@ -449,8 +525,9 @@ test_augment_seeded (void)
   RlAugment photo = { TRUE, 1.0, 1.0, 0.25, 0.25, 0.25, 0.25 };
   rl_rand_seed (&a, 8);
   rl_rand_seed (&b, 8);
-  rl_train_set_make_batch_aug (set, idx, 1, 12, 16, &photo, &a, mean, std, xa, ya);
-  rl_train_set_make_batch (set, idx, 1, 12, 16, TRUE, &b, mean, std, xb, yb);
+  rl_train_set_make_batch_aug (set, idx, 1, 12, 16, &photo, &a, mean, std,
+                               RL_INPUT_NORM_DATASET, xa, ya);
+  rl_train_set_make_batch (set, idx, 1, 12, 16, TRUE, &b, mean, std, RL_INPUT_NORM_DATASET, xb, yb);
   g_assert_cmpmem (ya, 12 * 16, yb, 12 * 16);
   g_assert_true (memcmp (xa, xb, 3 * 12 * 16 * sizeof (float)) != 0);
 }
@@ -466,6 +543,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train-data/photometric-draw", test_photometric_draw);
   g_test_add_func ("/train-data/random-scale-alignment", test_random_scale_alignment);
   g_test_add_func ("/train-data/augment-seeded", test_augment_seeded);
+  g_test_add_func ("/train-data/batch-image-norm", test_batch_image_norm);
   g_test_add_func ("/train-data/camvid-class-weights", test_camvid_class_weights);
   return g_test_run ();
 }
