@@ -14,7 +14,7 @@ struct _RelabelNewModelDialog
 
   GtkDropDown *arch, *init;
   GtkSpinButton *epochs;
-  GtkCheckButton *current;
+  GtkCheckButton *current, *image_norm;
   GtkLabel *steps, *status;
   GtkButton *train_button;
 };
@@ -75,6 +75,8 @@ on_train (RelabelNewModelDialog *self)
   if (gtk_drop_down_get_selected (self->init) == 1 && self->camvid_model != NULL)
     opt.train.init_encoder = self->camvid_model;
   opt.make_current = gtk_check_button_get_active (self->current);
+  opt.train.input_norm = gtk_check_button_get_active (self->image_norm) ? RL_INPUT_NORM_IMAGE
+                                                                        : RL_INPUT_NORM_DATASET;
   RelabelNewModelStart start = self->start;
   gpointer data = self->start_data;
   gtk_window_destroy (GTK_WINDOW (self));
@@ -186,6 +188,17 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
     gtk_check_button_new_with_mnemonic ("Make it the project's c_urrent model"));
   gtk_check_button_set_active (self->current, TRUE);
   gtk_grid_attach (grid, GTK_WIDGET (self->current), 1, 5, 1, 1);
+  /* input_norm "image" (resources/models/README.md, "Dusk: per-image input standardisation"):
+   * the model standardises each image's colours before it looks, so a darker or brighter scene
+   * than the training images' is less foreign to it */
+  self->image_norm = GTK_CHECK_BUTTON (gtk_check_button_new_with_mnemonic (
+    "Standardise each _image's colours (steadier under other lighting)"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->image_norm),
+                               "The model sees every image rescaled to the same mean and "
+                               "contrast per colour channel, in training and when it "
+                               "pre-labels. Off: one normalisation from the training images, as "
+                               "the CamVid model uses.");
+  gtk_grid_attach (grid, GTK_WIDGET (self->image_norm), 1, 6, 1, 1);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (grid));
 
   self->status = GTK_LABEL (wrapped ("Random crops, flips and colour jitter; the last weights "

@@ -55,9 +55,11 @@ start (const RlNewModelOptions *opt, gpointer data)
   gtk_info_bar_set_revealed (self->info_bar, FALSE);
   gtk_info_bar_set_revealed (self->retrain_bar, FALSE);
   set_job_visible (self, TRUE, "New model: starting…");
-  g_autofree char *line = g_strdup_printf ("# new-model-start %s %d steps%s", opt->train.arch,
-                                           opt->train.iters,
-                                           opt->train.init_encoder ? " from-camvid" : "");
+  g_autofree char *line = g_strdup_printf ("# new-model-start %s %d steps%s%s",
+                                           opt->train.arch, opt->train.iters,
+                                           opt->train.init_encoder ? " from-camvid" : "",
+                                           opt->train.input_norm == RL_INPUT_NORM_IMAGE
+                                             ? " image-norm" : "");
   frame_log (self, line);
   update_actions (self);
 }

@@ -11,6 +11,7 @@
 
 #include "rl-dataset.h"
 #include "rl-finetune.h"
+#include "rl-model.h"
 #include "rl-project.h"
 
 void
@@ -79,7 +80,8 @@ mean_of (GArray *a, guint from, guint to)
 }
 
 static char *
-config_json (const RlTrainOptions *t, guint n_images, double seconds, double first, double last)
+config_json (const RlTrainOptions *t, int input_norm, guint n_images, double seconds,
+             double first, double last)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -96,6 +98,8 @@ config_json (const RlTrainOptions *t, guint n_images, double seconds, double fir
       STR ("init_encoder", base);
     }
   STR ("arch", t->arch);
+  if (input_norm >= 0)
+    STR ("input_norm", rl_input_norm_name (input_norm));
   INT ("train_images", n_images);
   INT ("iters", t->iters);
   INT ("batch", t->batch);
@@ -225,8 +229,17 @@ run (Job *job, RlNewModelResult *res, GError **error)
     }
   gint64 current = rl_project_current_model (job->project);
   gboolean make_current = current <= 0 || opt->make_current;
-  g_autofree char *config = config_json (&t, job->ds->samples->len, train_s, res->first_loss,
-                                         res->last_loss);
+  /* what the model file says (an unset option follows init_encoder's model) */
+  int input_norm = -1;
+  RlModel *trained = NULL;
+  RlError err = { { 0 } };
+  if (rl_model_load (out, &trained, &err) == RL_OK)
+    {
+      input_norm = rl_model_input_norm (trained);
+      rl_model_free (trained);
+    }
+  g_autofree char *config = config_json (&t, input_norm, job->ds->samples->len, train_s,
+                                         res->first_loss, res->last_loss);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *date = g_date_time_format (now, "%Y-%m-%d %H:%M");
   g_autofree char *name = opt->name ? g_strdup (opt->name)

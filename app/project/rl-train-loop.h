@@ -7,6 +7,7 @@
 #include <glib.h>
 #include "rl-dataset.h"
 #include "rl-layers.h"
+#include "rl-net.h"   /* RL_INPUT_NORM_* */
 
 typedef struct
 {

@@ -6,8 +6,9 @@
 #  - the class palette lists 37 classes and draws their swatches in the spec's colours;
 #  - Ctrl+L pre-labels the shown image: the canvas changes where the prediction is drawn;
 #  - two images are labelled by flood fill (wall, floor), then Ctrl+Shift+R opens Train New
-#    Model…, 3 epochs are typed and Return trains; the job ends with a new model version (no
-#    parent, made current, trained on the 2 labelled images, "new-model" settings), and the offer
+#    Model…, 3 epochs are typed, Alt+I ticks "Standardise each image's colours" and Return
+#    trains; the job ends with a new model version (no parent, made current, trained on the 2
+#    labelled images, "new-model" settings with input_norm "image"), and the offer
 #    to pre-label the 2 images without labels, accepted with Return, stores their predictions by
 #    the new version, drawn in the Prediction view;
 #  - typing "cha" in the palette's search leaves chair's swatch and hides wall's.
@@ -173,13 +174,14 @@ def run(tmp):
     xdo("windowfocus", "--sync", dialog)
     xdo("key", "ctrl+a")
     xdo("type", "3")
+    xdo("key", "alt+i")
     time.sleep(0.5)
     gui.screenshot("indoor-3-new-model-dialog.png")
     xdo("key", "Return")
     text = gui.wait_log(log, "# new-model-start", 30)
-    check("# new-model-start segnet-basic 3 steps" in text,
-          "Return trains 3 epochs of the 2 labelled images = 3 steps (%s)"
-          % [l for l in text.splitlines() if "new-model-start" in l])
+    check("# new-model-start segnet-basic 3 steps image-norm" in text,
+          "Return trains 3 epochs of the 2 labelled images = 3 steps, each image standardised "
+          "(%s)" % [l for l in text.splitlines() if "new-model-start" in l])
     time.sleep(2)
     gui.screenshot("indoor-4-training.png")
     text = gui.wait_log(log, "# new-model-end", 240)
@@ -193,8 +195,9 @@ def run(tmp):
     new = [m for m in models if m["version"] == 2]
     check(len(models) == 2 and new and new[0]["parent"] is None and new[0]["current"]
           and new[0]["trained_on"] == 2 and new[0]["settings"]["kind"] == "new-model"
-          and new[0]["settings"]["iters"] == 3,
-          "version 2: no parent, current, trained on 2 images, 3 steps (%s)" % new)
+          and new[0]["settings"]["iters"] == 3 and new[0]["settings"]["input_norm"] == "image",
+          "version 2: no parent, current, trained on 2 images, 3 steps, input_norm image (%s)"
+          % new)
 
     # the offer: pre-label the 2 images without labels with it
     offer = gui.wait_window("New Model Ready", 30)

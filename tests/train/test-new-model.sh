@@ -56,6 +56,7 @@ assert m["version"] == 1 and m["parent"] is None and m["current"] is True, m
 assert m["trained_on"] == 4 and m["settings"]["kind"] == "new-model", m
 s = m["settings"]
 assert (s["lr"], s["lr_poly"], s["class_weight_power"]) == (0.02, 0.9, 0.5), s
+assert s["input_norm"] == "dataset", s   # the default, read back from the model file
 imgs = subprocess.check_output([b, "models", "--project", p, "--images", "1"], text=True)
 assert sorted(l.split()[0] for l in imgs.splitlines() if l.strip()) == \
     ["nyu0001", "nyu0300", "nyu0388", "nyu0433"], imgs
