@@ -5,14 +5,19 @@
  *
  *   bench-suspects-noise [--camvid DIR] [--model M] [--cache FILE] [--seeds 11,12,13]
  *                        [--kinds confusable,missed,mixed] [--errors N] [--images K]
- *                        [--min-object PX] [--dump FILE]
+ *                        [--min-object PX] [--dump FILE] [--sequence SEQ]
+ *
+ * --sequence SEQ takes the images of every split whose name starts with SEQ (e.g. 0006R0)
+ * instead of val: with a model of the scene-held-out protocol that never trained on SEQ
+ * (resources/models/README.md, "Recipe comparison"), the same measurement on a stronger model.
  *
  * The ranking was designed on seeds 1-5 (--dump writes every ranked region's features and the
  * error it finds, for trying scores offline) and is reported on seeds 11-15.
  *
  * The model runs once per image; its softmax (round(255 p) per class, the same function the
- * project stores confidences with) is cached in FILE (default /tmp/relabel-suspects-val.cache)
- * so each seed and kind costs only the ranking.
+ * project stores confidences with) is cached in FILE (default /tmp/relabel-suspects-val.cache,
+ * or -SEQ.cache) so each seed and kind costs only the ranking; the cache does not know which
+ * model made it: give another model another FILE.
  *
  * Noise (made here, per seed, on copies of the labels):
  *  - confusable: a connected region (8-connected, >= 300 px) of a class with a confusable
@@ -467,7 +472,7 @@ main (int argc, char **argv)
 {
   const char *camvid = g_getenv ("RELABEL_CAMVID");
   g_autofree char *camvid_opt = NULL, *model_path = NULL, *cache = NULL, *seeds_s = NULL,
-                  *kinds_s = NULL;
+                  *kinds_s = NULL, *sequence = NULL;
   int n_errors = 50, max_images = 0, min_object = 150;
   g_autofree char *dump_path = NULL;
   GOptionEntry entries[] = {
@@ -482,6 +487,8 @@ main (int argc, char **argv)
     { "images", 0, 0, G_OPTION_ARG_INT, &max_images, "Use the first K val images", "K" },
     { "min-object", 0, 0, G_OPTION_ARG_INT, &min_object,
       "Smallest missed object in pixels (default 150)", "PX" },
+    { "sequence", 0, 0, G_OPTION_ARG_STRING, &sequence,
+      "Use the images whose name starts with SEQ (any split) instead of val", "SEQ" },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_path,
       "Write every ranked region's features and whether it finds an error (CSV)", "FILE" },
     { NULL }
@@ -503,7 +510,7 @@ main (int argc, char **argv)
                                    : ".", "resources/models/segnet-basic-camvid.safetensors",
                                    NULL);
   if (cache == NULL)
-    cache = g_strdup ("/tmp/relabel-suspects-val.cache");
+    cache = g_strdup_printf ("/tmp/relabel-suspects-%s.cache", sequence ? sequence : "val");
 
   g_autoptr (GPtrArray) imgs = g_ptr_array_new ();
   if (!load_cache (cache, imgs))
@@ -522,7 +529,17 @@ main (int argc, char **argv)
           fprintf (stderr, "bench-suspects-noise: %s\n", err.text);
           return 1;
         }
-      g_autoptr (GPtrArray) val = rl_dataset_split (ds, "val");
+      g_autoptr (GPtrArray) val = sequence == NULL ? rl_dataset_split (ds, "val")
+                                                   : g_ptr_array_new ();
+      for (guint i = 0; sequence != NULL && i < ds->samples->len; i++)
+        if (g_str_has_prefix (((RlSample *) ds->samples->pdata[i])->name, sequence))
+          g_ptr_array_add (val, ds->samples->pdata[i]);
+      if (val->len == 0)
+        {
+          fprintf (stderr, "bench-suspects-noise: no image's name starts with '%s'\n",
+                   sequence);
+          return 1;
+        }
       gint64 t0 = g_get_monotonic_time ();
       for (guint i = 0; i < val->len; i++)
         {
@@ -581,8 +598,9 @@ main (int argc, char **argv)
                      "inside_band,thr_l,thr_s,isolated\n");
   g_auto (GStrv) seeds = g_strsplit (seeds_s ? seeds_s : "11,12,13,14,15", ",", -1);
   g_auto (GStrv) kinds = g_strsplit (kinds_s ? kinds_s : "confusable,missed,mixed", ",", -1);
-  printf ("%d CamVid val images, %d errors per draw, missed objects >= %d px; recall R,"
-          " precision P, suggestion right S at N, 2N, 5N\n", n_img, n_errors, min_object);
+  printf ("%d CamVid %s images, %d errors per draw, missed objects >= %d px; recall R,"
+          " precision P, suggestion right S at N, 2N, 5N\n", n_img, sequence ? sequence : "val",
+          n_errors, min_object);
   for (int ki = 0; kinds[ki]; ki++)
     {
       int kind = strcmp (kinds[ki], "confusable") == 0 ? 0 : strcmp (kinds[ki], "missed") == 0
