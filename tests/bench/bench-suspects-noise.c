@@ -16,8 +16,8 @@
  *
  * The model runs once per image; its softmax (round(255 p) per class, the same function the
  * project stores confidences with) is cached in FILE (default /tmp/relabel-suspects-val.cache,
- * or -SEQ.cache) so each seed and kind costs only the ranking; the cache does not know which
- * model made it: give another model another FILE.
+ * or -SEQ.cache) so each seed and kind costs only the ranking; a cache made by another model
+ * (path, size, time) or of other images is predicted again.
  *
  * Noise (made here, per seed, on copies of the labels):
  *  - confusable: a connected region (8-connected, >= 300 px) of a class with a confusable
@@ -36,6 +36,7 @@
  * an error; the suggestion is right when the best-ranked region finding an error suggests the
  * error's true class. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,13 +409,29 @@ dump_regions (FILE *f, const char *noise, guint32 seed, GPtrArray *ranked, Err *
 }
 
 static gboolean
-load_cache (const char *path, GPtrArray *imgs)
+load_cache (const char *path, const char *key, GPtrArray *imgs)
 {
   FILE *f = fopen (path, "rb");
   if (f == NULL)
     return FALSE;
+  /* the key first: which model (path, size, time) and which images made the cache */
+  guint32 klen = 0;
+  g_autofree char *k = NULL;
+  gboolean ok = fread (&klen, 4, 1, f) == 1 && klen < 4096;
+  if (ok)
+    {
+      k = g_malloc0 (klen + 1);
+      ok = fread (k, 1, klen, f) == klen && strcmp (k, key) == 0;
+    }
+  if (!ok)
+    {
+      fprintf (stderr, "bench-suspects-noise: %s was made by another model or of other images: "
+                       "predicting again\n", path);
+      fclose (f);
+      return FALSE;
+    }
   guint32 n = 0;
-  gboolean ok = fread (&n, 4, 1, f) == 1;
+  ok = fread (&n, 4, 1, f) == 1;
   for (guint32 i = 0; ok && i < n; i++)
     {
       Img *im = g_new0 (Img, 1);
@@ -443,14 +460,15 @@ load_cache (const char *path, GPtrArray *imgs)
 }
 
 static void
-save_cache (const char *path, GPtrArray *imgs)
+save_cache (const char *path, const char *key, GPtrArray *imgs)
 {
   g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
   FILE *f = fopen (tmp, "wb");
   if (f == NULL)
     return;
-  guint32 n = imgs->len;
-  gboolean ok = fwrite (&n, 4, 1, f) == 1;
+  guint32 n = imgs->len, klen = (guint32) strlen (key);
+  gboolean ok = fwrite (&klen, 4, 1, f) == 1 && fwrite (key, 1, klen, f) == klen
+                && fwrite (&n, 4, 1, f) == 1;
   for (guint i = 0; ok && i < imgs->len; i++)
     {
       Img *im = imgs->pdata[i];
@@ -512,8 +530,18 @@ main (int argc, char **argv)
   if (cache == NULL)
     cache = g_strdup_printf ("/tmp/relabel-suspects-%s.cache", sequence ? sequence : "val");
 
+  GStatBuf st;
+  if (g_stat (model_path, &st) != 0)
+    {
+      fprintf (stderr, "bench-suspects-noise: %s: no such model\n", model_path);
+      return 1;
+    }
+  g_autofree char *model_abs = g_canonicalize_filename (model_path, NULL);
+  g_autofree char *key = g_strdup_printf ("%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s %s",
+                                          model_abs, (gint64) st.st_size, (gint64) st.st_mtime,
+                                          camvid, sequence ? sequence : "val");
   g_autoptr (GPtrArray) imgs = g_ptr_array_new ();
-  if (!load_cache (cache, imgs))
+  if (!load_cache (cache, key, imgs))
     {
       g_ptr_array_set_size (imgs, 0);
       g_autoptr (RlDataset) ds = rl_dataset_load ("camvid", camvid, &error);
@@ -576,7 +604,7 @@ main (int argc, char **argv)
         }
       fprintf (stderr, " in %.1f s\n", (g_get_monotonic_time () - t0) / 1e6);
       rl_model_free (model);
-      save_cache (cache, imgs);
+      save_cache (cache, key, imgs);
     }
   if (max_images > 0 && (guint) max_images < imgs->len)
     g_ptr_array_set_size (imgs, max_images);
