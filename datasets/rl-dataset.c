@@ -1016,6 +1016,14 @@ rl_dataset_split (RlDataset *ds, const char *split)
   return out;
 }
 
+gboolean
+rl_sample_in_sequence (const char *name, const char *seq)
+{
+  const char *us = strchr (name, '_');
+  return us != NULL && strlen (seq) == (gsize) (us - name)
+         && strncmp (name, seq, us - name) == 0;
+}
+
 RlSample *
 rl_dataset_find (RlDataset *ds, const char *name)
 {

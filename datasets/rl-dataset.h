@@ -93,6 +93,10 @@ GPtrArray *rl_dataset_split (RlDataset *ds, const char *split);
 /* The sample called name, or NULL (borrowed). */
 RlSample *rl_dataset_find (RlDataset *ds, const char *name);
 
+/* Whether a sample called name belongs to the sequence seq: CamVid names are SEQUENCE_FRAME,
+ * and the part before the first '_' must equal seq (a name without '_' is in no sequence). */
+gboolean rl_sample_in_sequence (const char *name, const char *seq);
+
 void rl_dataset_free (RlDataset *ds);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RlDataset, rl_dataset_free)

@@ -326,11 +326,9 @@ split_holdout (GPtrArray **train, const char *sequences, int max_images, GError 
   for (guint i = 0; i < (*train)->len; i++)
     {
       RlSample *smp = g_ptr_array_index (*train, i);
-      const char *us = strchr (smp->name, '_');
       gboolean hold = FALSE;
-      for (int k = 0; !hold && us != NULL && seqs[k] != NULL; k++)
-        if (strlen (seqs[k]) == (gsize) (us - smp->name)
-            && strncmp (smp->name, seqs[k], us - smp->name) == 0)
+      for (int k = 0; !hold && seqs[k] != NULL; k++)
+        if (rl_sample_in_sequence (smp->name, seqs[k]))
           {
             hold = TRUE;
             found[k]++;

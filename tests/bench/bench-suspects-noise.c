@@ -7,9 +7,10 @@
  *                        [--kinds confusable,missed,mixed] [--errors N] [--images K]
  *                        [--min-object PX] [--dump FILE] [--sequence SEQ]
  *
- * --sequence SEQ takes the images of every split whose name starts with SEQ (e.g. 0006R0)
- * instead of val: with a model of the scene-held-out protocol that never trained on SEQ
- * (resources/models/README.md, "Recipe comparison"), the same measurement on a stronger model.
+ * --sequence SEQ takes the images of sequence SEQ (e.g. 0006R0) from every split instead of
+ * val, chosen as --holdout-sequences chooses them (rl_sample_in_sequence): with a model of the
+ * scene-held-out protocol that never trained on SEQ (resources/models/README.md, "Recipe
+ * comparison"), the same measurement on a stronger model.
  *
  * The ranking was designed on seeds 1-5 (--dump writes every ranked region's features and the
  * error it finds, for trying scores offline) and is reported on seeds 11-15.
@@ -506,7 +507,7 @@ main (int argc, char **argv)
     { "min-object", 0, 0, G_OPTION_ARG_INT, &min_object,
       "Smallest missed object in pixels (default 150)", "PX" },
     { "sequence", 0, 0, G_OPTION_ARG_STRING, &sequence,
-      "Use the images whose name starts with SEQ (any split) instead of val", "SEQ" },
+      "Use the images of sequence SEQ (any split) instead of val", "SEQ" },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_path,
       "Write every ranked region's features and whether it finds an error (CSV)", "FILE" },
     { NULL }
@@ -560,12 +561,12 @@ main (int argc, char **argv)
       g_autoptr (GPtrArray) val = sequence == NULL ? rl_dataset_split (ds, "val")
                                                    : g_ptr_array_new ();
       for (guint i = 0; sequence != NULL && i < ds->samples->len; i++)
-        if (g_str_has_prefix (((RlSample *) ds->samples->pdata[i])->name, sequence))
+        if (rl_sample_in_sequence (((RlSample *) ds->samples->pdata[i])->name, sequence))
           g_ptr_array_add (val, ds->samples->pdata[i]);
       if (val->len == 0)
         {
-          fprintf (stderr, "bench-suspects-noise: no image's name starts with '%s'\n",
-                   sequence);
+          fprintf (stderr, "bench-suspects-noise: sequence '%s' has no image (names are "
+                           "SEQUENCE_FRAME)\n", sequence);
           return 1;
         }
       gint64 t0 = g_get_monotonic_time ();
