@@ -11,7 +11,6 @@
 
 #include "rl-dataset.h"
 #include "rl-finetune.h"
-#include "rl-model.h"
 #include "rl-project.h"
 
 void
@@ -47,6 +46,7 @@ typedef struct
   GArray *trained;          /* RlTrainedImage */
   GArray *losses;           /* double, one per step */
   int last_iter;
+  int input_norm;           /* the trained model's RL_INPUT_NORM_*, from progress; -1 none yet */
 } Job;
 
 static void
@@ -59,6 +59,7 @@ progress (const RlTrainProgress *p, gpointer data)
       g_array_append_val (job->losses, loss);
       job->last_iter = p->iter;
     }
+  job->input_norm = p->input_norm;
   if (job->cb != NULL && job->cb->progress != NULL)
     job->cb->progress (p, job->cb->data);
 }
@@ -229,16 +230,7 @@ run (Job *job, RlNewModelResult *res, GError **error)
     }
   gint64 current = rl_project_current_model (job->project);
   gboolean make_current = current <= 0 || opt->make_current;
-  /* what the model file says (an unset option follows init_encoder's model) */
-  int input_norm = -1;
-  RlModel *trained = NULL;
-  RlError err = { { 0 } };
-  if (rl_model_load (out, &trained, &err) == RL_OK)
-    {
-      input_norm = rl_model_input_norm (trained);
-      rl_model_free (trained);
-    }
-  g_autofree char *config = config_json (&t, input_norm, job->ds->samples->len, train_s,
+  g_autofree char *config = config_json (&t, job->input_norm, job->ds->samples->len, train_s,
                                          res->first_loss, res->last_loss);
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *date = g_date_time_format (now, "%Y-%m-%d %H:%M");
@@ -272,6 +264,7 @@ rl_new_model_run (const char *project_path, const RlNewModelOptions *opt,
   Job job = { 0 };
   job.opt = opt;
   job.cb = cb;
+  job.input_norm = -1;
   job.trained = g_array_new (FALSE, FALSE, sizeof (RlTrainedImage));
   job.losses = g_array_new (FALSE, FALSE, sizeof (double));
   job.project = rl_project_open (project_path, FALSE, error);

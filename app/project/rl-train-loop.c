@@ -729,7 +729,8 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       if (cb != NULL && cb->progress != NULL)
         {
           RlTrainProgress p = { st.iter, total, st.epoch + 1, loss, ips, eta,
-                                vs.g, vs.c, vs.miou, vs.bf, hs.g, hs.c, hs.miou, hs.bf };
+                                vs.g, vs.c, vs.miou, vs.bf, hs.g, hs.c, hs.miou, hs.bf,
+                                rl_trainer_input_norm (t) };
           cb->progress (&p, cb->data);
         }
 

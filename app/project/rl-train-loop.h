@@ -67,6 +67,8 @@ typedef struct
   /* latest validation (NaN until one ran) */
   double val_g, val_c, val_miou, val_bf;
   double holdout_g, holdout_c, holdout_miou, holdout_bf;  /* NaN without a holdout */
+  int input_norm;             /* RL_INPUT_NORM_* of the model being trained (what its file
+                               * will say: an unset option follows init_encoder's model) */
 } RlTrainProgress;
 
 typedef struct
