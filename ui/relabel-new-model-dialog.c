@@ -47,6 +47,20 @@ update (RelabelNewModelDialog *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->init), basic && self->camvid_model != NULL);
   if (!basic)
     gtk_drop_down_set_selected (self->init, 0);
+  /* layers trained on the CamVid model's input keep its normalisation (the trainer takes the
+   * source model's): the box cannot choose another */
+  gboolean from_camvid = gtk_drop_down_get_selected (self->init) == 1;
+  if (from_camvid)
+    gtk_check_button_set_active (self->image_norm, FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->image_norm), !from_camvid);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->image_norm),
+                               from_camvid ? "Starting from the CamVid model's layers keeps the "
+                                             "CamVid model's colour normalisation."
+                                           : "The model sees every image rescaled to the same "
+                                             "mean and contrast per colour channel, in training "
+                                             "and when it pre-labels. Off: one normalisation "
+                                             "from the training images, as the CamVid model "
+                                             "uses.");
   gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), self->n_labelled > 0);
 }
 
@@ -75,8 +89,12 @@ on_train (RelabelNewModelDialog *self)
   if (gtk_drop_down_get_selected (self->init) == 1 && self->camvid_model != NULL)
     opt.train.init_encoder = self->camvid_model;
   opt.make_current = gtk_check_button_get_active (self->current);
-  opt.train.input_norm = gtk_check_button_get_active (self->image_norm) ? RL_INPUT_NORM_IMAGE
-                                                                        : RL_INPUT_NORM_DATASET;
+  /* from the CamVid model's layers: its own normalisation (-1), whatever it is */
+  if (opt.train.init_encoder != NULL)
+    opt.train.input_norm = -1;
+  else
+    opt.train.input_norm = gtk_check_button_get_active (self->image_norm) ? RL_INPUT_NORM_IMAGE
+                                                                          : RL_INPUT_NORM_DATASET;
   RelabelNewModelStart start = self->start;
   gpointer data = self->start_data;
   gtk_window_destroy (GTK_WINDOW (self));
@@ -193,11 +211,6 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
    * than the training images' is less foreign to it */
   self->image_norm = GTK_CHECK_BUTTON (gtk_check_button_new_with_mnemonic (
     "Standardise each _image's colours (steadier under other lighting)"));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->image_norm),
-                               "The model sees every image rescaled to the same mean and "
-                               "contrast per colour channel, in training and when it "
-                               "pre-labels. Off: one normalisation from the training images, as "
-                               "the CamVid model uses.");
   gtk_grid_attach (grid, GTK_WIDGET (self->image_norm), 1, 6, 1, 1);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (grid));
 
@@ -224,6 +237,7 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
   /* typed digits count before Enter: the steps follow the text */
   g_signal_connect_swapped (self->epochs, "changed", G_CALLBACK (update_from_text), self);
   g_signal_connect_swapped (self->arch, "notify::selected", G_CALLBACK (update), self);
+  g_signal_connect_swapped (self->init, "notify::selected", G_CALLBACK (update), self);
   /* Return anywhere trains (the spin button activates the default) */
   GtkEditable *text = gtk_editable_get_delegate (GTK_EDITABLE (self->epochs));
   if (GTK_IS_TEXT (text))

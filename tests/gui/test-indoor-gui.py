@@ -6,9 +6,11 @@
 #  - the class palette lists 37 classes and draws their swatches in the spec's colours;
 #  - Ctrl+L pre-labels the shown image: the canvas changes where the prediction is drawn;
 #  - two images are labelled by flood fill (wall, floor), then Ctrl+Shift+R opens Train New
-#    Model…, 3 epochs are typed, Alt+I ticks "Standardise each image's colours" and Return
-#    trains; the job ends with a new model version (no parent, made current, trained on the 2
-#    labelled images, "new-model" settings with input_norm "image"), and the offer
+#    Model…, 3 epochs are typed; starting from the CamVid model's layers leaves "Standardise
+#    each image's colours" off and insensitive (Alt+I does nothing: that model's normalisation
+#    is kept); back on random weights Alt+I ticks it and Return trains; the job ends with a
+#    new model version (no parent, made current, trained on the 2 labelled images, "new-model"
+#    settings with input_norm "image"), and the offer
 #    to pre-label the 2 images without labels, accepted with Return, stores their predictions by
 #    the new version, drawn in the Prediction view;
 #  - typing "cha" in the palette's search leaves chair's swatch and hides wall's.
@@ -90,6 +92,17 @@ def main():
     if gui.failures:
         print("%d check(s) failed" % len(gui.failures))
         sys.exit(1)
+
+
+def choose_start(index):
+    """Alt+S focuses the "Start from" drop-down; Space opens its list, Home and Down move to
+    entry index, Return chooses it."""
+    xdo("key", "alt+s")
+    time.sleep(0.3)
+    xdo("key", "space")
+    time.sleep(0.5)
+    xdo("key", "Home", *(["Down"] * index), "Return")
+    time.sleep(0.5)
 
 
 def run(tmp):
@@ -174,7 +187,16 @@ def run(tmp):
     xdo("windowfocus", "--sync", dialog)
     xdo("key", "ctrl+a")
     xdo("type", "3")
+    # Start from the CamVid model's layers: they keep that model's colour normalisation, so the
+    # box is off and insensitive and Alt+I does nothing; back to random weights it ticks. (A box
+    # that stayed live would tick now and untick below: the run would not be image-norm.)
+    choose_start(1)
+    gui.screenshot("indoor-3a-from-camvid.png")
     xdo("key", "alt+i")
+    time.sleep(0.3)
+    choose_start(0)
+    xdo("key", "alt+i")
+    xdo("key", "alt+e")   # back in Epochs, where Return trains (on the drop-down it opens it)
     time.sleep(0.5)
     gui.screenshot("indoor-3-new-model-dialog.png")
     xdo("key", "Return")
