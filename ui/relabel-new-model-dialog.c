@@ -47,8 +47,14 @@ update (RelabelNewModelDialog *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->init), basic && self->camvid_model != NULL);
   if (!basic)
     gtk_drop_down_set_selected (self->init, 0);
-  /* layers trained on the CamVid model's input keep its normalisation (the trainer takes the
-   * source model's): the box cannot choose another */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), self->n_labelled > 0);
+}
+
+/* Layers trained on the CamVid model's input keep its normalisation (the trainer takes the
+ * source model's): with that start the box cannot choose another. */
+static void
+on_start_changed (RelabelNewModelDialog *self)
+{
   gboolean from_camvid = gtk_drop_down_get_selected (self->init) == 1;
   if (from_camvid)
     gtk_check_button_set_active (self->image_norm, FALSE);
@@ -61,7 +67,6 @@ update (RelabelNewModelDialog *self)
                                              "and when it pre-labels. Off: one normalisation "
                                              "from the training images, as the CamVid model "
                                              "uses.");
-  gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), self->n_labelled > 0);
 }
 
 static void
@@ -237,12 +242,14 @@ relabel_new_model_dialog_new (GtkWindow *parent, RlSession *session, guint n_lab
   /* typed digits count before Enter: the steps follow the text */
   g_signal_connect_swapped (self->epochs, "changed", G_CALLBACK (update_from_text), self);
   g_signal_connect_swapped (self->arch, "notify::selected", G_CALLBACK (update), self);
-  g_signal_connect_swapped (self->init, "notify::selected", G_CALLBACK (update), self);
+  /* (the architecture's change resets the start, which notifies too) */
+  g_signal_connect_swapped (self->init, "notify::selected", G_CALLBACK (on_start_changed), self);
   /* Return anywhere trains (the spin button activates the default) */
   GtkEditable *text = gtk_editable_get_delegate (GTK_EDITABLE (self->epochs));
   if (GTK_IS_TEXT (text))
     gtk_text_set_activates_default (GTK_TEXT (text), TRUE);
   update (self);
+  on_start_changed (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->epochs));
   return self;
 }
