@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,17 @@ prelabel_missing (RlProject *project, gint64 model_id, int threads, GError **err
   fprintf (stderr, "\n");
   rl_model_free (model);
   return ok;
+}
+
+/* " x2.5 from the answers" when the annotator's answers on the region's class pair moved it */
+static const char *
+weight_note (double weight)
+{
+  static char buf[48];
+  if (fabs (weight - 1.0) < 0.005)
+    return "";
+  g_snprintf (buf, sizeof buf, " x%.2g from the answers", weight);
+  return buf;
 }
 
 static const char *
@@ -176,6 +188,8 @@ rl_cmd_suspects (int argc, char **argv)
           json_builder_add_int_value (b, r->pixels);
           json_builder_set_member_name (b, "score");
           json_builder_add_double_value (b, r->score);
+          json_builder_set_member_name (b, "weight");
+          json_builder_add_double_value (b, r->weight);
           json_builder_set_member_name (b, "bbox");
           json_builder_begin_array (b);
           json_builder_add_int_value (b, r->x);
@@ -202,10 +216,11 @@ rl_cmd_suspects (int argc, char **argv)
     {
       RlSuspectRegion *r = regions->pdata[i];
       printf ("%3u  %-16s %s labelled %s, suggested %s: %" G_GINT64_FORMAT " px at %d,%d %dx%d,"
-              " score %.3g%s\n", i + 1, r->image,
+              " score %.3g%s%s\n", i + 1, r->image,
               r->kind == RL_SUSPECT_BOUNDARY ? "boundary" : "region  ",
               class_name (spec, r->labelled), class_name (spec, r->suggested), r->pixels, r->x,
-              r->y, r->w, r->h, r->score, r->in_sample ? " (in-sample)" : "");
+              r->y, r->w, r->h, r->score, weight_note (r->weight),
+              r->in_sample ? " (in-sample)" : "");
     }
   if (n_in_sample > 0)
     printf ("%u of these are on images the model trained on (in-sample: its confidence there"

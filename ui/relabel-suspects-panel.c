@@ -112,13 +112,18 @@ describe (RelabelSuspectsPanel *self, const RlSuspectRegion *r)
       gtk_label_set_text (self->region_label, "");
       return;
     }
+  /* the class pair's answers so far moved it (rl_suspects_list's weight) */
+  g_autofree char *answers =
+    r->weight > 1.005   ? g_strdup_printf ("\nRanked up ×%.1f by your answers", r->weight)
+    : r->weight < 0.995 ? g_strdup_printf ("\nRanked down ×%.2f by your answers", r->weight)
+                        : g_strdup ("");
   g_autofree char *text =
     g_markup_printf_escaped ("<b>%s</b> labelled as <b>%s</b>\n%s · %" G_GINT64_FORMAT
-                             " px%s%s", class_name (self, r->suggested),
+                             " px%s%s%s", class_name (self, r->suggested),
                              class_name (self, r->labelled), r->image, r->pixels,
                              r->in_sample ? " · in-sample (the model trained on this image)"
                                           : "",
-                             r->stale ? " · labels changed since" : "");
+                             r->stale ? " · labels changed since" : "", answers);
   gtk_label_set_markup (self->region_label, text);
 }
 
@@ -268,8 +273,10 @@ rebuild_pairs (RelabelSuspectsPanel *self)
                                all->len > PAGE ? " · first " G_STRINGIFY (PAGE) " listed" : "");
   gtk_label_set_text (self->summary_label, summary);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->summary_label),
-                               "In-sample: regions on images the current model trained on; its"
-                               " confidence there is biased");
+                               "Worst first. Accepting or dismissing a suggestion raises or"
+                               " lowers the other regions of its class pair.\nIn-sample: regions"
+                               " on images the current model trained on; its confidence there"
+                               " is biased");
 }
 
 static void
@@ -311,8 +318,8 @@ on_suspects_changed (RlSession *session, RelabelSuspectsPanel *self)
           clear_highlight (self);
           self->position = i;
           self->wanted_id = 0;
-          describe (self, r);
         }
+      describe (self, r);   /* its weight may have changed with an answer */
     }
   update_actions (self);
 }

@@ -54,12 +54,14 @@ typedef struct
   RlSuspectKind kind;
   gint64 pixels;
   int x, y, w, h;         /* bounding box */
-  double score;
+  double score;           /* the model's evidence (rl-suspects.h) */
+  double weight;          /* from the annotator's answers on its class pair; 1 without any */
   gboolean in_sample;     /* the model trained on this image: its confidence is biased */
   gboolean stale;         /* the image's labels changed since: update it before acting */
 } RlSuspectRegion;
 
 void rl_suspect_region_free (RlSuspectRegion *region);
+RlSuspectRegion *rl_suspect_region_copy (const RlSuspectRegion *region);
 
 /* What rl_suspects_list returns: labelled / suggested / kind -1 for any; limit 0 for all. */
 typedef struct
@@ -71,7 +73,8 @@ typedef struct
 
 void rl_suspect_filter_init (RlSuspectFilter *filter);   /* everything */
 
-/* The stored queue, worst first ("region" kinds by score, then "boundary" ones), filtered
+/* The stored queue, worst first ("region" kinds by score x weight, then "boundary" ones; the
+ * weight learnt from the accepted and dismissed suggestions of each class pair), filtered
  * (filter NULL: everything). RlSuspectRegion*, owned by the array. Reads only the stored queue,
  * so a panel's first page costs one query. */
 GPtrArray *rl_suspects_list (RlProject *project, const RlSuspectFilter *filter, GError **error);
@@ -99,12 +102,19 @@ gboolean rl_suspects_region_mask (RlProject *project, gint64 suspect_id,
 
 /* Relabels region suspect_id (only its pixels still labelled its labelled class) to its
  * suggested class as one undoable edit ("accept-suggestion", rl_project_commit_mask), then
- * updates that image's queue. NOT_FOUND when the entry is gone; INVALID when the image changed
- * since the queue was computed and the region is no longer there. */
+ * records the answer (rl_suspects_record_accept) and updates that image's queue. NOT_FOUND when
+ * the entry is gone; INVALID when the image changed since the queue was computed and the
+ * region is no longer there. */
 gboolean rl_suspects_accept (RlProject *project, gint64 suspect_id, guint *n_changed,
                              GError **error);
-/* Marks region suspect_id "not an error": removed from the queue and not listed again while a
- * region of the same class pair with a bounding box overlapping it by IoU >= 0.5 is found. */
+/* Records that region's suggestion as accepted (an answer about its class pair, which weighs
+ * the pair's regions in rl_suspects_list). rl_suspects_accept does it; the GUI, which accepts
+ * through the session's edit path, calls it after the edit. */
+gboolean rl_suspects_record_accept (RlProject *project, const RlSuspectRegion *region,
+                                    GError **error);
+/* Marks region suspect_id "not an error" (an answer about its class pair, as above): removed
+ * from the queue and not listed again while a region of the same class pair with a bounding box
+ * overlapping it by IoU >= 0.5 is found. */
 gboolean rl_suspects_dismiss (RlProject *project, gint64 suspect_id, GError **error);
 /* Forgets every dismissal on image_id (undoes "not an error"); the image's queue is updated. */
 gboolean rl_suspects_undismiss_image (RlProject *project, gint64 image_id, GError **error);

@@ -127,6 +127,16 @@ static const char *const migrations[] = {
   "  pixels INTEGER NOT NULL,"
   "  created TEXT NOT NULL);"
   "CREATE INDEX suspect_dismissals_image ON suspect_dismissals (image_id);",
+  /* 3 -> 4: accepted suggestions, by class pair: with the dismissals they are the annotator's
+   * answers, from which the queue learns which class pairs hold this project's errors
+   * (rl-project-suspects.c, "The queue learns from the answers"). */
+  "CREATE TABLE suspect_accepts ("
+  "  id INTEGER PRIMARY KEY,"
+  "  image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+  "  labelled INTEGER NOT NULL,"
+  "  suggested INTEGER NOT NULL,"
+  "  pixels INTEGER NOT NULL,"
+  "  created TEXT NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -398,6 +398,8 @@ run_op (RlProject **project, Op *op)
         return;
       if ((op->kind == OP_SUSPECTS_UPDATE
            && !rl_suspects_update (p, 0, NULL, NULL, NULL, NULL, &op->error))
+          || (op->kind == OP_SUSPECTS_IMAGE && op->region != NULL
+              && !rl_suspects_record_accept (p, op->region, &op->error))
           || (op->kind == OP_SUSPECTS_IMAGE
               && !rl_suspects_update_image (p, op->image_id, &op->error))
           || (op->kind == OP_SUSPECT_DISMISS
@@ -1116,10 +1118,11 @@ rl_session_has_job (RlSession *self)
 
 static void
 queue_suspects_op (RlSession *self, OpKind kind, gint64 image_id, gint64 arg,
-                   const RlSuspectFilter *filter)
+                   const RlSuspectFilter *filter, RlSuspectRegion *accepted)
 {
   Op *op = op_new (self, kind, image_id);
   op->model = arg;
+  op->region = accepted;   /* taken: an accepted suggestion to record first */
   if (filter != NULL)
     op->filter = *filter;
   else if (self->suspects_wanted)
@@ -1134,14 +1137,14 @@ void
 rl_session_list_suspects (RlSession *self, const RlSuspectFilter *filter)
 {
   g_return_if_fail (RL_IS_SESSION (self));
-  queue_suspects_op (self, OP_SUSPECTS_LIST, 0, 0, filter);
+  queue_suspects_op (self, OP_SUSPECTS_LIST, 0, 0, filter, NULL);
 }
 
 void
 rl_session_update_suspects (RlSession *self)
 {
   g_return_if_fail (RL_IS_SESSION (self));
-  queue_suspects_op (self, OP_SUSPECTS_UPDATE, 0, 0, NULL);
+  queue_suspects_op (self, OP_SUSPECTS_UPDATE, 0, 0, NULL, NULL);
 }
 
 GPtrArray *
@@ -1237,11 +1240,15 @@ rl_session_accept_suspect (RlSession *self, gint64 suspect_id, guint *n_changed,
         edit->region[(gsize) (y - y0) * edit->region_w + (x - x0)] =
           m[i] && self->current[i] == r->labelled;
       }
-  gint64 image_id = r->image_id;
+  RlSuspectRegion *accepted = rl_suspect_region_copy (r);
   if (!rl_session_apply_edit (self, edit, n_changed, error))
-    return FALSE;
-  /* after the edit on the writer: that image's queue again, then the list */
-  queue_suspects_op (self, OP_SUSPECTS_IMAGE, image_id, 0, NULL);
+    {
+      rl_suspect_region_free (accepted);
+      return FALSE;
+    }
+  /* after the edit on the writer: the answer (which weighs its class pair in the queue), that
+   * image's queue again, then the list */
+  queue_suspects_op (self, OP_SUSPECTS_IMAGE, accepted->image_id, 0, NULL, accepted);
   return TRUE;
 }
 
@@ -1249,7 +1256,7 @@ void
 rl_session_dismiss_suspect (RlSession *self, gint64 suspect_id)
 {
   g_return_if_fail (RL_IS_SESSION (self));
-  queue_suspects_op (self, OP_SUSPECT_DISMISS, 0, suspect_id, NULL);
+  queue_suspects_op (self, OP_SUSPECT_DISMISS, 0, suspect_id, NULL, NULL);
 }
 
 /* ---- jobs */

@@ -5,7 +5,8 @@
 # Shift+N walk it (screenshot with the region highlighted and centred), Shift+A accepts the
 # first region: the project's mask must change exactly on that region's pixels (all in its
 # bounding box, all from its labelled to its suggested class, as many as the queue says) as one
-# undoable edit recorded as "accept-suggestion"; Ctrl+Z restores every pixel; Shift+D dismisses
+# undoable edit recorded as "accept-suggestion", and an answer about its class pair (which
+# weighs the queue); Ctrl+Z restores every pixel; Shift+D dismisses
 # the region then selected ("not an error" remembered in the project). The status bar under the
 # pointer names the label and the predicted class with its confidence, which must be the value
 # stored in the project at that pixel (the blob decoded here independently). GTK warnings fail it.
@@ -43,7 +44,8 @@ def dump_until(project, image, path, done, timeout=30):
 
 
 def queue(project):
-    """The stored queue in the panel's order (rl_suspects_list: kind, score desc, id)."""
+    """The stored queue in the panel's order before any answer (rl_suspects_list: kind, score x
+    weight desc, id; every weight is 1 until a suggestion is accepted or dismissed)."""
     db = sqlite3.connect(project)
     try:
         return db.execute("SELECT s.id, i.name, s.labelled, s.suggested, s.pixels, s.x, s.y, s.w,"
@@ -182,6 +184,15 @@ def run(tmp):
     check(last == ("accept-suggestion", pixels),
           "the project recorded one 'accept-suggestion' edit of %d pixels (%s)" % (pixels, last))
     db.close()
+    def accepts():
+        db = sqlite3.connect(P)
+        try:
+            return db.execute("SELECT labelled, suggested, pixels FROM suspect_accepts").fetchall()
+        finally:
+            db.close()
+    answers = gui.wait_for(accepts, bool, 30, 0.3)
+    check(answers == [(labelled, suggested, pixels)],
+          "the accept is recorded as an answer about its class pair (%s)" % answers)
     check(gui.wait_for(lambda: all(r[0] != sid for r in queue(P)), bool, 30, 0.3),
           "the accepted region left the stored queue")
 

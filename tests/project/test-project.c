@@ -1071,6 +1071,7 @@ test_model_versions (void)
   rl_project_close (p);
   g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "DROP TABLE suspects; DROP TABLE suspect_dismissals;"
+                                     "DROP TABLE suspect_accepts;"
                                      "ALTER TABLE predictions DROP COLUMN conf;"
                                      "ALTER TABLE predictions DROP COLUMN conf_stats;"
                                      "DROP TABLE model_train_images; DROP INDEX models_one_current;"
@@ -1105,7 +1106,7 @@ test_schema (void)
   g_assert_cmpint (sqlite3_open (proj, &db), ==, SQLITE_OK);
   sqlite3_stmt *stmt = NULL;
   const char *checks[][2] = {
-    { "PRAGMA user_version", "3" },
+    { "PRAGMA user_version", "4" },
     { "PRAGMA application_id", "1380729420" },
     { "PRAGMA journal_mode", "wal" },
   };

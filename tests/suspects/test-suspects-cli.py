@@ -52,8 +52,8 @@ with tempfile.TemporaryDirectory() as tmp:
     assert db.execute("select count(*) from predictions where conf is not null").fetchone()[0] == 2
     kinds = []
     for r in regions:
-        assert set(r) == {"image", "labelled_class", "suggested_class", "pixels", "score", "bbox",
-                          "kind"}, r
+        assert set(r) == {"image", "labelled_class", "suggested_class", "pixels", "score",
+                          "weight", "bbox", "kind"}, r
         assert r["image"] in names, r
         w, h = names[r["image"]]
         assert r["kind"] in ("region", "boundary"), r
@@ -63,6 +63,7 @@ with tempfile.TemporaryDirectory() as tmp:
         assert 0 <= x and 0 <= y and bw >= 1 and bh >= 1 and x + bw <= w and y + bh <= h, r
         assert 1 <= r["pixels"] <= bw * bh, r
         assert isinstance(r["score"], (int, float)), r
+        assert r["weight"] == 1, r      # no answers yet
         kinds.append((0 if r["kind"] == "region" else 1, -r["score"]))
     assert kinds == sorted(kinds), "not best first: %s" % kinds
     # The same ranking on a second run (nothing left to pre-label), and --top 0 lists all.

@@ -1,8 +1,10 @@
 /* Suspected label errors: the engine's confidences and thresholds on hand-computed cases, the
  * ranking on a synthetic image with a known answer, and in a project of 2 CamVid val images
- * with the shipped model: accept as one undoable edit, dismiss remembered, both persistent. */
+ * with the shipped model: accept as one undoable edit, dismiss remembered, both persistent, and
+ * both answers weighing their class pair's regions in the queue. */
 #include <glib/gstdio.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,6 +190,21 @@ find_same (GPtrArray *list, const RlSuspectRegion *r)
   return NULL;
 }
 
+/* How many rows sql (one count) finds in the project file at path. */
+static gint64
+count_rows (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  gint64 n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
 /* ---- the session's suspects calls (what the window's panel uses) */
 
 typedef struct
@@ -270,6 +287,11 @@ check_session (const char *path)
       }
   g_assert_cmpint (n_mask, ==, r.pixels);
 
+  g_autofree char *q = g_strdup_printf ("SELECT count(*) FROM suspect_accepts WHERE image_id ="
+                                        " %" G_GINT64_FORMAT " AND labelled = %d AND suggested"
+                                        " = %d AND pixels = %" G_GINT64_FORMAT, r.image_id,
+                                        r.labelled, r.suggested, r.pixels);
+  gint64 n_answers = count_rows (path, q);
   guint changed = 0;
   g_assert_true (rl_session_accept_suspect (session, r.id, &changed, &error));
   g_assert_no_error (error);
@@ -284,6 +306,8 @@ check_session (const char *path)
   g_assert_cmpstr (((RlEditInfo *) edits->pdata[edits->len - 1])->tool, ==,
                    "accept-suggestion");
   g_assert_null (find_same (rl_session_get_suspects (session), &r));
+  /* the accept is an answer about its class pair, one more row */
+  g_assert_cmpint (count_rows (path, q), ==, n_answers + 1);
 
   /* undo: the labels and the region come back (the image's queue is recomputed) */
   seen.listed = FALSE;
@@ -305,6 +329,95 @@ check_session (const char *path)
   g_assert_null (find_same (stored, &r));
   rl_session_shutdown (session);
   rl_session_flush (session);
+}
+
+
+/* The queue is worst first by kind, then score x weight, and every region's weight is the one
+ * its class pair's answers give: pair a (labelled a[0], suggested a[1]) weight wa, pair b wb,
+ * every other pair 1. */
+static void
+check_weights (GPtrArray *list, const int a[2], double wa, const int b[2], double wb)
+{
+  g_assert_cmpuint (list->len, >=, 2);
+  for (guint i = 0; i < list->len; i++)
+    {
+      RlSuspectRegion *r = list->pdata[i];
+      double want = r->labelled == a[0] && r->suggested == a[1]   ? wa
+                    : r->labelled == b[0] && r->suggested == b[1] ? wb
+                                                                  : 1.0;
+      g_assert_cmpfloat_with_epsilon (r->weight, want, 1e-9);
+      if (i > 0)
+        {
+          RlSuspectRegion *q = list->pdata[i - 1];
+          g_assert_true (q->kind < r->kind
+                         || (q->kind == r->kind && q->score * q->weight >= r->score * r->weight));
+        }
+    }
+}
+
+/* The answers weigh the queue (rl-project-suspects.c, "The queue learns from the answers").
+ * From no answers: a "not an error" on pair A gives g = (0 + 1) / (1 + 10) = 1/11, A's
+ * p = (0 + 2/11) / (1 + 2) = 2/33, weight (p / g)^2 = (2/3)^2 = 4/9; then an accepted
+ * suggestion of pair B: g = (1 + 1) / (2 + 10) = 1/6, B's p = (1 + 2/6) / 3 = 4/9, weight
+ * (8/3)^2 = 64/9, A's p = (2/6) / 3 = 1/9, weight (2/3)^2 = 4/9. Kept across a reopen. */
+static void
+check_answers (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM suspect_accepts; DELETE FROM"
+                                     " suspect_dismissals", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  RlProject *p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (rl_suspects_update (p, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  const int none[2] = { -1, -1 };
+  g_autoptr (GPtrArray) l0 = rl_suspects_list (p, NULL, &error);
+  g_assert_no_error (error);
+  check_weights (l0, none, 1.0, none, 1.0);
+
+  RlSuspectRegion *worst = l0->pdata[0];
+  g_assert_cmpint (worst->kind, ==, RL_SUSPECT_REGION);
+  const int a[2] = { worst->labelled, worst->suggested };
+  g_assert_true (rl_suspects_dismiss (p, worst->id, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) l1 = rl_suspects_list (p, NULL, &error);
+  check_weights (l1, a, 4.0 / 9, none, 1.0);
+
+  RlSuspectRegion *other = NULL;
+  for (guint i = 0; i < l1->len && other == NULL; i++)
+    {
+      RlSuspectRegion *r = l1->pdata[i];
+      if (r->kind == RL_SUSPECT_REGION && (r->labelled != a[0] || r->suggested != a[1]))
+        other = r;
+    }
+  g_assert_nonnull (other);
+  const int b[2] = { other->labelled, other->suggested };
+  g_assert_true (rl_suspects_accept (p, other->id, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) l2 = rl_suspects_list (p, NULL, &error);
+  check_weights (l2, a, 4.0 / 9, b, 64.0 / 9);
+  /* a filtered page is ordered the same way */
+  RlSuspectFilter f;
+  rl_suspect_filter_init (&f);
+  f.kind = RL_SUSPECT_REGION;
+  g_autoptr (GPtrArray) regions = rl_suspects_list (p, &f, &error);
+  guint k = 0;
+  for (guint i = 0; i < l2->len; i++)
+    if (((RlSuspectRegion *) l2->pdata[i])->kind == RL_SUSPECT_REGION)
+      g_assert_cmpint (((RlSuspectRegion *) regions->pdata[k++])->id, ==,
+                       ((RlSuspectRegion *) l2->pdata[i])->id);
+  g_assert_cmpuint (k, ==, regions->len);
+  rl_project_close (p);
+
+  p = rl_project_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) l3 = rl_suspects_list (p, NULL, &error);
+  g_assert_no_error (error);
+  check_weights (l3, a, 4.0 / 9, b, 64.0 / 9);
+  rl_project_close (p);
 }
 
 static void
@@ -498,6 +611,7 @@ test_project (void)
   g_clear_error (&error);
 
   check_session (path);
+  check_answers (path);
 
   /* A prediction stored again without confidences drops them: the image is missing again. */
   g_autofree guint8 *pred = NULL;
