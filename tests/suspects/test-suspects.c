@@ -331,7 +331,6 @@ check_session (const char *path)
   rl_session_flush (session);
 }
 
-
 /* The queue is worst first by kind, then score x weight, and every region's weight is the one
  * its class pair's answers give: pair a (labelled a[0], suggested a[1]) weight wa, pair b wb,
  * every other pair 1. */
