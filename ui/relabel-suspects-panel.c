@@ -283,6 +283,7 @@ static void
 on_suspects_changed (RlSession *session, RelabelSuspectsPanel *self)
 {
   GPtrArray *all = rl_session_get_suspects (session);
+  g_debug ("suspects queue listed: %u regions", all != NULL ? all->len : 0);
   rebuild_pairs (self);
   self->rebuilding = TRUE;
   GtkWidget *child;

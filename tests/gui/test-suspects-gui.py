@@ -202,6 +202,9 @@ def run(tmp):
     check(bool(np.array_equal(undone, before)), "Ctrl+Z restores every pixel")
     time.sleep(1.5)
 
+    stderr = os.path.join(tmp, "app.stderr")
+    listed = re.compile(r"suspects queue listed: (\d+) regions")
+    shown = [int(n) for n in listed.findall(gui.read_text(stderr))]
     xdo("key", "--window", wid, "shift+d")
     def dismissals():
         db = sqlite3.connect(P)
@@ -211,6 +214,13 @@ def run(tmp):
             db.close()
     n_dis = gui.wait_for(dismissals, lambda n: n > 0, 30, 0.3)
     check(n_dis == 1, "Not an Error (Shift+D) is remembered in the project (%d dismissal)" % n_dis)
+    # the panel lists the queue again without the dismissed region before the screenshot
+    later = gui.wait_for(lambda: [int(n) for n in listed.findall(gui.read_text(stderr))],
+                         lambda ns: len(ns) > len(shown) and ns[-1] < shown[-1], 30, 0.3)
+    check(bool(shown) and len(later) > len(shown) and later[-1] == shown[-1] - 1,
+          "the panel lists the queue again, one region fewer (%s -> %s)"
+          % (shown[-1:], later[len(shown):]))
+    time.sleep(1.0)   # the rows are built; the next frame draws them
     gui.screenshot("gui-suspects-after.png")
     gui.stop_app(proc, tmp, wid)
 
