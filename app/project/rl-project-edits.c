@@ -254,8 +254,8 @@ edit_step_body (RlProject *p, gint64 image_id, const char *tool, StepKind kind, 
   }
   {
     g_autoptr (sqlite3_stmt) ins =
-      db_prepare (p, "INSERT INTO edits (image_id, seq, tool, n_changed, diff, created)"
-                     " VALUES (?, ?, ?, ?, ?, ?)", error);
+      db_prepare (p, "INSERT INTO edits (image_id, seq, tool, n_changed, diff, created, human)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)", error);
     if (ins == NULL)
       return FALSE;
     g_autofree char *now = now_iso ();
@@ -267,6 +267,7 @@ edit_step_body (RlProject *p, gint64 image_id, const char *tool, StepKind kind, 
     sqlite3_bind_int (ins, 4, (int) changed);
     sqlite3_bind_blob64 (ins, 5, blob, len, SQLITE_STATIC);
     sqlite3_bind_text (ins, 6, now, -1, SQLITE_STATIC);
+    sqlite3_bind_int (ins, 7, kind == STEP_HUMAN);
     if (!db_step_done (p, ins, error, "cannot record an edit"))
       return FALSE;
   }
@@ -428,6 +429,30 @@ rl_project_accept_prediction (RlProject *project, gint64 image_id, gboolean only
 }
 
 /* Undo (forward = FALSE) or redo of one step. */
+/* The status of an image whose history is applied up to step pos (undo and redo; a reviewed
+ * image stays reviewed, the caller's choice): corrected while a step a person made is applied,
+ * else as the steps that took the prediction and the import left it (labelled when the dataset
+ * gave labels or a prediction was taken). */
+static gboolean
+status_at (RlProject *p, gint64 image_id, gint64 pos, int *status, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT EXISTS (SELECT 1 FROM edits WHERE image_id = ?1 AND seq <= ?2"
+                   " AND human = 1), i.has_original FROM images i WHERE i.id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  sqlite3_bind_int64 (stmt, 2, pos);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return db_fail (p, error, "cannot read the edit history");
+  if (sqlite3_column_int (stmt, 0))
+    *status = RL_IMAGE_CORRECTED;
+  else
+    *status = pos > 0 || sqlite3_column_int (stmt, 1) ? RL_IMAGE_PRELABELLED
+                                                      : RL_IMAGE_UNLABELLED;
+  return TRUE;
+}
+
 static gboolean
 history_body (RlProject *p, gint64 image_id, gboolean forward, gboolean *done, guint8 **out_mask,
               gint64 *out_rev, GError **error)
@@ -473,13 +498,18 @@ history_body (RlProject *p, gint64 image_id, gboolean forward, gboolean *done, g
     }
   if (!store_current (p, &row, mask, error))
     return FALSE;
+  gint64 pos = forward ? seq : seq - 1;
+  int status = row.status;
+  if (status != RL_IMAGE_REVIEWED && !status_at (p, image_id, pos, &status, error))
+    return FALSE;
   g_autoptr (sqlite3_stmt) upd =
-    db_prepare (p, "UPDATE images SET edit_pos = ?, rev = ? WHERE id = ?", error);
+    db_prepare (p, "UPDATE images SET edit_pos = ?, rev = ?, status = ? WHERE id = ?", error);
   if (upd == NULL)
     return FALSE;
-  sqlite3_bind_int64 (upd, 1, forward ? seq : seq - 1);
+  sqlite3_bind_int64 (upd, 1, pos);
   sqlite3_bind_int64 (upd, 2, row.rev + 1);
-  sqlite3_bind_int64 (upd, 3, image_id);
+  sqlite3_bind_int (upd, 3, status);
+  sqlite3_bind_int64 (upd, 4, image_id);
   if (!db_step_done (p, upd, error, "cannot update an image"))
     return FALSE;
   *done = TRUE;

@@ -137,6 +137,11 @@ static const char *const migrations[] = {
   "  suggested INTEGER NOT NULL,"
   "  pixels INTEGER NOT NULL,"
   "  created TEXT NOT NULL);",
+  /* 4 -> 5: which steps of an image's history a person made (human = 1) and which took the
+   * model's prediction (0): the image's status follows undo and redo (corrected while a human
+   * step is applied; rl-project-edits.c). Steps from before: by their tool's name. */
+  "ALTER TABLE edits ADD COLUMN human INTEGER NOT NULL DEFAULT 1;"
+  "UPDATE edits SET human = 0 WHERE tool IN ('accept-prediction', 'accept-prediction-region');",
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -30,7 +30,8 @@ typedef enum
 {
   RL_IMAGE_UNLABELLED = 0,   /* no label mask at all */
   RL_IMAGE_PRELABELLED,      /* labels come from the dataset or an accepted prediction */
-  RL_IMAGE_CORRECTED,        /* a human edited the mask */
+  RL_IMAGE_CORRECTED,        /* a human edited the mask (while such an edit is applied:
+                              * undoing every one gives the status back) */
   RL_IMAGE_REVIEWED,         /* a human marked it done */
 } RlImageStatus;
 

@@ -6,7 +6,7 @@
 # first region: the project's mask must change exactly on that region's pixels (all in its
 # bounding box, all from its labelled to its suggested class, as many as the queue says) as one
 # undoable edit recorded as "accept-suggestion", and an answer about its class pair (which
-# weighs the queue); Ctrl+Z restores every pixel; Shift+D dismisses
+# weighs the queue); Ctrl+Z restores every pixel (and the image's status); Shift+D dismisses
 # the region then selected ("not an error" remembered in the project). The status bar under the
 # pointer names the label and the predicted class with its confidence, which must be the value
 # stored in the project at that pixel (the blob decoded here independently). GTK warnings fail it.
@@ -200,6 +200,14 @@ def run(tmp):
     undone = dump_until(P, image, os.path.join(tmp, "undone.raw"),
                         lambda m: np.array_equal(m, before))
     check(bool(np.array_equal(undone, before)), "Ctrl+Z restores every pixel")
+    def status():
+        db = sqlite3.connect(P)
+        try:
+            return db.execute("SELECT status FROM images WHERE name = ?", (image,)).fetchone()[0]
+        finally:
+            db.close()
+    check(gui.wait_for(status, lambda s: s == 1, 30, 0.3) == 1,
+          "with the accept undone the image is no longer corrected (status pre-labelled)")
     time.sleep(1.5)
 
     stderr = os.path.join(tmp, "app.stderr")

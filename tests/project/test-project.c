@@ -563,7 +563,7 @@ test_roundtrip (void)
     g_assert_cmpmem (m, n, orig_a, n);
     g_assert_cmpint (info->n_edits, ==, 0);
     g_assert_cmpint (rl_project_count_redo (p, info->id), ==, 1);
-    g_assert_cmpint (info->status, ==, RL_IMAGE_CORRECTED);
+    g_assert_cmpint (info->status, ==, RL_IMAGE_PRELABELLED);   /* the edit undone */
   }
   {
     g_auto (Run) r = { 0 };
@@ -579,6 +579,7 @@ test_roundtrip (void)
     g_autoptr (RlImageInfo) info = rl_project_find_image (p, name_a, &error);
     g_autofree guint8 *m = mask_of (p, info->id, RL_MASK_CURRENT);
     g_assert_cmpmem (m, n, want_a, n);
+    g_assert_cmpint (info->status, ==, RL_IMAGE_CORRECTED);
     g_autofree guint8 *o = mask_of (p, info->id, RL_MASK_ORIGINAL);
     g_assert_cmpmem (o, n, orig_a, n);
   }
@@ -611,6 +612,15 @@ test_roundtrip (void)
 
 /* ---------------------------------------------------------------------------------------- */
 /* API: history semantics, statuses, missing files, models, predictions, metrics. */
+
+static int
+image_status (RlProject *p, gint64 id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RlImageInfo) info = rl_project_get_image (p, id, &error);
+  g_assert_no_error (error);
+  return info->status;
+}
 
 static void
 test_history (void)
@@ -689,8 +699,11 @@ test_history (void)
   g_clear_pointer (&cur, g_free);
   cur = mask_of (p, id, RL_MASK_CURRENT);
   g_assert_cmpmem (cur, n, m0, n);
+  /* every edit undone: the dataset's labels again, no longer corrected */
+  g_assert_cmpint (image_status (p, id), ==, RL_IMAGE_PRELABELLED);
   g_assert_cmpint (rl_project_count_redo (p, id), ==, 2);
   g_assert_true (rl_project_redo (p, id, &done, &error) && done);
+  g_assert_cmpint (image_status (p, id), ==, RL_IMAGE_CORRECTED);
   g_clear_pointer (&cur, g_free);
   cur = mask_of (p, id, RL_MASK_CURRENT);
   g_assert_cmpmem (cur, n, m1, n);
@@ -803,6 +816,27 @@ test_history (void)
     g_assert_true (rl_project_rescore_prediction (p, other_id, &m, &b, &stored, &error));
     g_assert_false (stored);
     g_assert_true (isnan (m));
+
+    /* The status follows undo and redo: corrected while a step a person made is applied;
+     * taking the prediction is not a correction; reviewed stays reviewed. */
+    g_assert_true (rl_project_set_prediction (p, other_id, child, pred, 480, 360, &error));
+    g_assert_true (rl_project_accept_prediction (p, other_id, FALSE, &changed, &error));
+    g_assert_cmpuint (changed, >, 0);
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_PRELABELLED);
+    g_assert_true (rl_project_paint (p, other_id, 2, 6, xy, 1, FALSE, &changed, &error));
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_CORRECTED);
+    g_assert_true (rl_project_undo (p, other_id, &done, &error) && done);
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_PRELABELLED);
+    g_assert_true (rl_project_undo (p, other_id, &done, &error) && done);
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_PRELABELLED);
+    g_assert_true (rl_project_redo (p, other_id, &done, &error) && done);
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_PRELABELLED);
+    g_assert_true (rl_project_redo (p, other_id, &done, &error) && done);
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_CORRECTED);
+    g_assert_true (rl_project_set_status (p, other_id, RL_IMAGE_REVIEWED, &error));
+    g_assert_true (rl_project_undo (p, other_id, &done, &error) && done);
+    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_REVIEWED);
+    g_assert_true (rl_project_redo (p, other_id, &done, &error) && done);
   }
 
   g_assert_true (rl_project_add_metrics (p, child, "val", "{\"miou\": 0.5}", &error));
@@ -1076,8 +1110,13 @@ test_model_versions (void)
                                      "ALTER TABLE predictions DROP COLUMN conf_stats;"
                                      "DROP TABLE model_train_images; DROP INDEX models_one_current;"
                                      "ALTER TABLE models DROP COLUMN current;"
+                                     "ALTER TABLE edits DROP COLUMN human;"
                                      "INSERT INTO models (name, weights, created) VALUES"
                                      " ('a', x'00', 'now'), ('b', x'00', 'now');"
+                                     "INSERT INTO edits (image_id, seq, tool, n_changed, diff,"
+                                     " created) VALUES (1, 1, 'accept-prediction', 1, x'00', 'now'),"
+                                     " (1, 2, 'brush', 1, x'00', 'now'),"
+                                     " (1, 3, 'accept-prediction-region', 1, x'00', 'now');"
                                      "PRAGMA user_version = 1;", NULL, NULL, NULL),
                    ==, SQLITE_OK);
   sqlite3_close (db);
@@ -1085,6 +1124,16 @@ test_model_versions (void)
   g_assert_no_error (error);
   g_assert_cmpint (rl_project_current_model (p), ==, 2);
   rl_project_close (p);
+  /* format 5: the steps written before it are told apart by their tool */
+  g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (human, ',') FROM"
+                                           " (SELECT human FROM edits ORDER BY seq)", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "0,1,0");
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
   rm_rf (tmp);
 }
 
@@ -1106,7 +1155,7 @@ test_schema (void)
   g_assert_cmpint (sqlite3_open (proj, &db), ==, SQLITE_OK);
   sqlite3_stmt *stmt = NULL;
   const char *checks[][2] = {
-    { "PRAGMA user_version", "4" },
+    { "PRAGMA user_version", "5" },
     { "PRAGMA application_id", "1380729420" },
     { "PRAGMA journal_mode", "wal" },
   };
