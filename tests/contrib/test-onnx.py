@@ -67,18 +67,21 @@ with tempfile.TemporaryDirectory() as tmp:
     ex, _, _ = export_onnx.exportable(shipped)
     rgb = read_rgb(img_paths[0])
     x255 = torch.from_numpy(rgb.astype(np.float32).transpose(2, 0, 1).copy())[None]
-    mean = torch.tensor(info["input_mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(info["input_std"]).view(1, 3, 1, 1)
+    # the model's input as the package prepares it (input_norm "image": each image standardised)
+    whole = types.SimpleNamespace(rgb=rgb[None], labels=np.zeros(rgb.shape[:2], np.uint8)[None])
+    x, _ = full_image(whole, 0, info["input_mean"], info["input_std"],
+                      info.get("input_norm", "dataset"))
     with torch.no_grad():
-        xn = (x255 / 255.0 - mean) / std
+        xn = torch.from_numpy(x)[None]
         ref = m(xn)
         scat = ex.net(xn)
         logits, labels = ex(x255)
     rel = float((scat - ref).abs().max() / ref.abs().max())
     check(rel < 1e-5, "scatter unpooling vs max_unpool2d on %s: logits rel. error %.1e"
           % (os.path.basename(img_paths[0]), rel))
-    # Normalising inside the graph (x * 1/(255 std) - mean/std) rounds differently, which can flip
-    # near-tied max-pool choices: labels, not logits, are compared.
+    # Normalising inside the graph (x * 1/(255 std) - mean/std, or the image's own statistics)
+    # rounds differently, which can flip near-tied max-pool choices: labels, not logits, are
+    # compared.
     agree = float((labels[0] == ref[0].argmax(0)).double().mean())
     check(agree > 0.999, "exported module (0..255 input) vs model: labels %.4f %% equal" % (100 * agree))
 

@@ -529,6 +529,8 @@ make_bad_models (const char *tmp, char **truncated, char **five)
   for (int i = 0; i < st->n_meta && n_meta < 63; i++)
     {
       const char *k = st->meta_keys[i], *v = st->meta_values[i];
+      if (strcmp (k, "class_weights") == 0)
+        continue;   /* optional; with 11 entries it would be refused first */
       if (strcmp (k, "num_classes") == 0)
         v = "5";
       else if (strcmp (k, "class_names") == 0)
