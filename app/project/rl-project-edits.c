@@ -428,7 +428,6 @@ rl_project_accept_prediction (RlProject *project, gint64 image_id, gboolean only
   return rl_project_apply_edit (project, image_id, edit, n_changed, error);
 }
 
-/* Undo (forward = FALSE) or redo of one step. */
 /* The status of an image whose history is applied up to step pos (undo and redo; a reviewed
  * image stays reviewed, the caller's choice): corrected while a step a person made is applied,
  * else as the steps that took the prediction and the import left it (labelled when the dataset
@@ -453,6 +452,7 @@ status_at (RlProject *p, gint64 image_id, gint64 pos, int *status, GError **erro
   return TRUE;
 }
 
+/* Undo (forward = FALSE) or redo of one step. */
 static gboolean
 history_body (RlProject *p, gint64 image_id, gboolean forward, gboolean *done, guint8 **out_mask,
               gint64 *out_rev, GError **error)
