@@ -208,11 +208,16 @@ def run(tmp):
             db.close()
     check(gui.wait_for(status, lambda s: s == 1, 30, 0.3) == 1,
           "with the accept undone the image is no longer corrected (status pre-labelled)")
-    time.sleep(1.5)
-
+    # the queue recomputed after the undo, in the project and in the panel
     stderr = os.path.join(tmp, "app.stderr")
     listed = re.compile(r"suspects queue listed: (\d+) regions")
-    shown = [int(n) for n in listed.findall(gui.read_text(stderr))]
+    def lists():
+        return [int(n) for n in listed.findall(gui.read_text(stderr))], len(queue(P))
+    shown, stored = gui.wait_for(lists, lambda v: bool(v[0]) and v[0][-1] == v[1], 30, 0.3)
+    check(bool(shown) and shown[-1] == stored,
+          "the panel lists the stored queue again after the undo (%s of %d regions)"
+          % (shown[-1:], stored))
+    time.sleep(1.0)
     xdo("key", "--window", wid, "shift+d")
     def dismissals():
         db = sqlite3.connect(P)
@@ -223,7 +228,7 @@ def run(tmp):
     n_dis = gui.wait_for(dismissals, lambda n: n > 0, 30, 0.3)
     check(n_dis == 1, "Not an Error (Shift+D) is remembered in the project (%d dismissal)" % n_dis)
     # the panel lists the queue again without the dismissed region before the screenshot
-    later = gui.wait_for(lambda: [int(n) for n in listed.findall(gui.read_text(stderr))],
+    later = gui.wait_for(lambda: lists()[0],
                          lambda ns: len(ns) > len(shown) and ns[-1] < shown[-1], 30, 0.3)
     check(bool(shown) and len(later) > len(shown) and later[-1] == shown[-1] - 1,
           "the panel lists the queue again, one region fewer (%s -> %s)"
