@@ -43,16 +43,21 @@ def dump_until(project, image, path, done, timeout=30):
     return gui.wait_for(lambda: dump(project, image, path), done, timeout, 0.3)
 
 
+def rows(project, sql, args=()):
+    """The rows of one query on the project, on a connection of its own."""
+    db = sqlite3.connect(project)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
 def queue(project):
     """The stored queue in the panel's order before any answer (rl_suspects_list: kind, score x
     weight desc, id; every weight is 1 until a suggestion is accepted or dismissed)."""
-    db = sqlite3.connect(project)
-    try:
-        return db.execute("SELECT s.id, i.name, s.labelled, s.suggested, s.pixels, s.x, s.y, s.w,"
-                          " s.h FROM suspects s JOIN images i ON i.id = s.image_id"
-                          " ORDER BY s.kind, s.score DESC, s.id").fetchall()
-    finally:
-        db.close()
+    return rows(project, "SELECT s.id, i.name, s.labelled, s.suggested, s.pixels, s.x, s.y, s.w,"
+                         " s.h FROM suspects s JOIN images i ON i.id = s.image_id"
+                         " ORDER BY s.kind, s.score DESC, s.id")
 
 
 def stored_confidence(project, image):
@@ -60,12 +65,8 @@ def stored_confidence(project, image):
     "RLC1", width, height, label revision, then zlib of four (H, W) planes: predicted class,
     round(255 p) of it, of the labelled class, the labels; planes 2 and 3 are row-wise
     differences from the left neighbour mod 256."""
-    db = sqlite3.connect(project)
-    try:
-        blob = db.execute("SELECT p.conf FROM predictions p JOIN images i ON i.id = p.image_id"
-                          " WHERE i.name = ? AND p.conf IS NOT NULL", (image,)).fetchone()[0]
-    finally:
-        db.close()
+    blob = rows(project, "SELECT p.conf FROM predictions p JOIN images i ON i.id = p.image_id"
+                         " WHERE i.name = ? AND p.conf IS NOT NULL", (image,))[0][0]
     assert blob[:4] == b"RLC1"
     w, h = int.from_bytes(blob[4:8], "little"), int.from_bytes(blob[8:12], "little")
     planes = np.frombuffer(zlib.decompress(blob[20:]), dtype=np.uint8).reshape(4, h, w)
@@ -167,9 +168,12 @@ def run(tmp):
     stderr = os.path.join(tmp, "app.stderr")
     listed = re.compile(r"suspects queue listed: (\d+) regions")
 
+    def panel_lists():
+        return [int(n) for n in listed.findall(gui.read_text(stderr))]
+
     def lists():
-        return [int(n) for n in listed.findall(gui.read_text(stderr))], len(queue(P))
-    seen, _ = lists()
+        return panel_lists(), len(queue(P))
+    seen = panel_lists()
     n0 = seen[-1:]   # the panel's list before the accept
     xdo("key", "--window", wid, "shift+a")
     after = dump_until(P, image, os.path.join(tmp, "after.raw"),
@@ -186,18 +190,11 @@ def run(tmp):
                                                                           suggested)),
               "every changed pixel went from class %d to the suggested %d" % (labelled,
                                                                               suggested))
-    db = sqlite3.connect(P)
-    last = db.execute("SELECT tool, n_changed FROM edits ORDER BY id DESC LIMIT 1").fetchone()
+    last = (rows(P, "SELECT tool, n_changed FROM edits ORDER BY id DESC LIMIT 1") or [None])[0]
     check(last == ("accept-suggestion", pixels),
           "the project recorded one 'accept-suggestion' edit of %d pixels (%s)" % (pixels, last))
-    db.close()
-    def accepts():
-        db = sqlite3.connect(P)
-        try:
-            return db.execute("SELECT labelled, suggested, pixels FROM suspect_accepts").fetchall()
-        finally:
-            db.close()
-    answers = gui.wait_for(accepts, bool, 30, 0.3)
+    answers = gui.wait_for(
+        lambda: rows(P, "SELECT labelled, suggested, pixels FROM suspect_accepts"), bool, 30, 0.3)
     check(answers == [(labelled, suggested, pixels)],
           "the accept is recorded as an answer about its class pair (%s)" % answers)
     check(gui.wait_for(lambda: all(r[0] != sid for r in queue(P)), bool, 30, 0.3),
@@ -207,13 +204,9 @@ def run(tmp):
     undone = dump_until(P, image, os.path.join(tmp, "undone.raw"),
                         lambda m: np.array_equal(m, before))
     check(bool(np.array_equal(undone, before)), "Ctrl+Z restores every pixel")
-    def status():
-        db = sqlite3.connect(P)
-        try:
-            return db.execute("SELECT status FROM images WHERE name = ?", (image,)).fetchone()[0]
-        finally:
-            db.close()
-    check(gui.wait_for(status, lambda s: s == 1, 30, 0.3) == 1,
+    status = gui.wait_for(lambda: rows(P, "SELECT status FROM images WHERE name = ?", (image,)),
+                          lambda r: r == [(1,)], 30, 0.3)
+    check(status == [(1,)],
           "with the accept undone the image is no longer corrected (status pre-labelled)")
     # the image's queue recomputed after the undo, in the project and in the panel (a list
     # after the accept's and one after the undo's): as before the accept
@@ -225,16 +218,11 @@ def run(tmp):
           " %s)" % (shown[-1:], stored, n0))
     time.sleep(1.0)
     xdo("key", "--window", wid, "shift+d")
-    def dismissals():
-        db = sqlite3.connect(P)
-        try:
-            return db.execute("SELECT count(*) FROM suspect_dismissals").fetchone()[0]
-        finally:
-            db.close()
-    n_dis = gui.wait_for(dismissals, lambda n: n > 0, 30, 0.3)
+    n_dis = gui.wait_for(lambda: rows(P, "SELECT count(*) FROM suspect_dismissals")[0][0],
+                         lambda n: n > 0, 30, 0.3)
     check(n_dis == 1, "Not an Error (Shift+D) is remembered in the project (%d dismissal)" % n_dis)
     # the panel lists the queue again without the dismissed region before the screenshot
-    later = gui.wait_for(lambda: lists()[0],
+    later = gui.wait_for(panel_lists,
                          lambda ns: len(ns) > len(shown) and ns[-1] < shown[-1], 30, 0.3)
     check(bool(shown) and len(later) > len(shown) and later[-1] == shown[-1] - 1,
           "the panel lists the queue again, one region fewer (%s -> %s)"
