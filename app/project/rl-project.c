@@ -139,9 +139,15 @@ static const char *const migrations[] = {
   "  created TEXT NOT NULL);",
   /* 4 -> 5: which steps of an image's history a person made (human = 1) and which took the
    * model's prediction (0): the image's status follows undo and redo (corrected while a human
-   * step is applied; rl-project-edits.c). Steps from before: by their tool's name. */
+   * step is applied; rl-project-edits.c). Steps from before: by their tool's name. Undo used
+   * to leave an image corrected; such an image with no person's step applied gets the status
+   * the history gives it (status_at): pre-labelled with a step applied or the dataset's labels,
+   * else unlabelled. */
   "ALTER TABLE edits ADD COLUMN human INTEGER NOT NULL DEFAULT 1;"
-  "UPDATE edits SET human = 0 WHERE tool IN ('accept-prediction', 'accept-prediction-region');",
+  "UPDATE edits SET human = 0 WHERE tool IN ('accept-prediction', 'accept-prediction-region');"
+  "UPDATE images SET status = CASE WHEN edit_pos > 0 OR has_original THEN 1 ELSE 0 END"
+  "  WHERE status = 2 AND NOT EXISTS (SELECT 1 FROM edits e WHERE e.image_id = images.id"
+  "                                   AND e.seq <= images.edit_pos AND e.human = 1);",
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -1116,7 +1116,20 @@ test_model_versions (void)
                                      "INSERT INTO edits (image_id, seq, tool, n_changed, diff,"
                                      " created) VALUES (1, 1, 'accept-prediction', 1, x'00', 'now'),"
                                      " (1, 2, 'brush', 1, x'00', 'now'),"
-                                     " (1, 3, 'accept-prediction-region', 1, x'00', 'now');"
+                                     " (1, 3, 'accept-prediction-region', 1, x'00', 'now'),"
+                                     " (2, 1, 'brush', 1, x'00', 'now'),"
+                                     " (3, 1, 'brush', 1, x'00', 'now'),"
+                                     " (4, 1, 'brush', 1, x'00', 'now');"
+                                     /* statuses left by undo before format 5: 1 has its
+                                      * person's step undone (a prediction step applied), 2
+                                      * every step undone and no dataset labels; 3 has its
+                                      * step applied, 4 was reviewed */
+                                     "INSERT INTO images (id, name, split, rel_path, width,"
+                                     " height, sha1, has_original, status, edit_pos, added) VALUES"
+                                     " (1, 'i1', 'train', 'i1.png', 1, 1, '', 0, 2, 1, 'now'),"
+                                     " (2, 'i2', 'train', 'i2.png', 1, 1, '', 0, 2, 0, 'now'),"
+                                     " (3, 'i3', 'train', 'i3.png', 1, 1, '', 1, 2, 1, 'now'),"
+                                     " (4, 'i4', 'train', 'i4.png', 1, 1, '', 1, 3, 0, 'now');"
                                      "PRAGMA user_version = 1;", NULL, NULL, NULL),
                    ==, SQLITE_OK);
   sqlite3_close (db);
@@ -1128,10 +1141,17 @@ test_model_versions (void)
   g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
   sqlite3_stmt *stmt = NULL;
   g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (human, ',') FROM"
-                                           " (SELECT human FROM edits ORDER BY seq)", -1, &stmt,
-                                       NULL), ==, SQLITE_OK);
+                                           " (SELECT human FROM edits WHERE image_id = 1"
+                                           "  ORDER BY seq)", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "0,1,0");
+  sqlite3_finalize (stmt);
+  /* and each image's status is the one its history gives (undo used to leave "corrected") */
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (status, ',') FROM"
+                                           " (SELECT status FROM images ORDER BY id)", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "1,0,2,3");
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   rm_rf (tmp);
