@@ -94,6 +94,7 @@ rl_cmd_finetune (int argc, char **argv)
     g_strdup_printf ("At most N held-out images (default %d; 0: none, and the new version is "
                      "not made current)", opt.heldout_max);
   int iters = opt.iters, batch = opt.batch, threads = 0, heldout = opt.heldout_max;
+  int train_last = opt.train_last;
   double lr = opt.lr, scale = opt.scale, share = opt.corrected_share;
   gint64 seed = 1;
   gboolean corrected_only = FALSE, quiet = FALSE, train_bn = FALSE;
@@ -112,6 +113,8 @@ rl_cmd_finetune (int argc, char **argv)
     { "train-bn", 0, 0, G_OPTION_ARG_NONE, &train_bn,
       "Update the batch-norm statistics from the fine-tuning batches (default: keep the "
       "model's)", NULL },
+    { "train-last", 0, 0, G_OPTION_ARG_INT, &train_last,
+      "Only the last K convolutions learn, the others stay the model's (default 0: all)", "K" },
     { "crop", 0, 0, G_OPTION_ARG_STRING, &crop,
       "Random crops of HxW pixels after --scale (default 192x256; 0x0: none)", "HxW" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "Train at this scale (default 1)", "S" },
@@ -141,7 +144,7 @@ rl_cmd_finetune (int argc, char **argv)
       return 2;
     }
   if (iters < 1 || batch < 1 || batch > 256 || !(lr > 0) || !(scale > 0) || scale > 1
-      || threads < 0 || !(share >= 0 && share < 1) || heldout < 0)
+      || threads < 0 || !(share >= 0 && share < 1) || heldout < 0 || train_last < 0)
     {
       fprintf (stderr, "relabel finetune: an option is out of range (see --help)\n");
       return 2;
@@ -174,6 +177,7 @@ rl_cmd_finetune (int argc, char **argv)
   opt.corrected_share = share;
   opt.heldout_max = heldout;
   opt.freeze_bn = !train_bn;
+  opt.train_last = train_last;
 
   rl_cli_catch_stop_signals ();
   RlFinetuneCallbacks cb = { progress, rl_cli_should_stop, &quiet };

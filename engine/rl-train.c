@@ -33,6 +33,8 @@ struct RlTrainer
                                        * (not only by the next op); NULL otherwise */
   float *bn_mean, *bn_invstd;         /* per conv at bn_off[j] */
   int bn_frozen;                      /* train-mode steps use and keep the running statistics */
+  int n_frozen;                       /* convs 0..n_frozen - 1 neither learn nor update their
+                                       * statistics; backward stops at conv n_frozen */
   size_t bn_off[RL_NET_MAX_CONVS];
 };
 
@@ -357,7 +359,7 @@ rl_trainer_forward (RlTrainer *t, const float *x, int n, int h, int w, int train
           if (st != RL_OK || !cv->bn)
             continue;
           int hw = t->oh[i] * t->ow[i];
-          if (train && !t->bn_frozen)
+          if (train && !t->bn_frozen && op->index >= t->n_frozen)
             st = rl_batchnorm_forward_train (n, cv->c_out, hw, z, P (t, cv->p_gamma),
                                              P (t, cv->p_beta), t->meta.bn_eps, 0.1f,
                                              P (t, cv->p_mean), P (t, cv->p_var), out,
@@ -456,7 +458,14 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
     if (t->accum[i] != NULL)
       memset (t->accum[i], 0, (size_t) n * t->oc[i] * t->oh[i] * t->ow[i] * sizeof (float));
   int direct = 1;   /* g holds the gradient the next op passed back to this op's output */
-  for (int i = last; i >= 0 && st == RL_OK; i--)
+  int stop = 0;     /* the first op with anything to learn: nothing before it needs a gradient */
+  for (int i = 0; i < net->n_ops; i++)
+    if (RL_OP_HAS_CONV (net->op[i].kind) && net->op[i].index == t->n_frozen)
+      {
+        stop = i;
+        break;
+      }
+  for (int i = last; i >= stop && st == RL_OK; i--)
     {
       const RlOp *op = &net->op[i];
       int src = op->src;
@@ -469,14 +478,14 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
         memcpy (g, t->accum[i], out_sz * sizeof (float));
       else if (t->accum[i] != NULL)
         rl_add_forward (out_sz, g, t->accum[i], g);
-      float *dx = src >= 0 ? other : NULL;
+      float *dx = src >= 0 && i > stop ? other : NULL;
       if (RL_OP_HAS_CONV (op->kind))
         {
           const RlConvSpec *cv = &net->conv[op->index];
           size_t sz = (size_t) n * cv->c_out * hw;
           if (cv->relu)
             rl_relu_backward (sz, t->act[i + 1], g, g);
-          if (cv->bn && t->bn_frozen)
+          if (cv->bn && (t->bn_frozen || op->index < t->n_frozen))
             rl_batchnorm_backward_eval (n, cv->c_out, hw, t->z[op->index], g,
                                         P (t, cv->p_gamma), P (t, cv->p_mean), P (t, cv->p_var),
                                         t->meta.bn_eps, g, G (t, cv->p_gamma),
@@ -529,13 +538,52 @@ rl_trainer_set_bn_frozen (RlTrainer *t, int frozen)
   t->bn_frozen = frozen != 0;
 }
 
+/* Whether parameter i belongs to a frozen conv (its weights, bias or batch norm). */
+static int
+param_frozen (const RlTrainer *t, int i)
+{
+  for (int j = 0; j < t->n_frozen; j++)
+    {
+      const RlConvSpec *cv = &t->net.conv[j];   /* indices, -1 where absent */
+      if (i == cv->p_w || i == cv->p_b || i == cv->p_gamma || i == cv->p_beta
+          || i == cv->p_mean || i == cv->p_var)
+        return 1;
+    }
+  return 0;
+}
+
+RlStatus
+rl_trainer_set_frozen_convs (RlTrainer *t, int n, RlError *err)
+{
+  if (n < 0 || n >= t->net.n_convs)
+    return rl_error_set (err, RL_ERR_INVALID, "cannot freeze %d of the %d convolutions"
+                         " (0 to %d: at least the last one learns)", n, t->net.n_convs,
+                         t->net.n_convs - 1);
+  t->n_frozen = n;
+  t->n = 0;   /* the last forward's statistics no longer match; forward again */
+  for (int i = 0; i < t->net.n_params; i++)
+    if (param_frozen (t, i))
+      {
+        const RlParamInfo *p = &t->net.param[i];
+        memset (t->grads + p->offset, 0, p->count * sizeof (float));
+        memset (t->momentum + p->offset, 0, p->count * sizeof (float));
+      }
+  return RL_OK;
+}
+
+int
+rl_trainer_frozen_convs (const RlTrainer *t)
+{
+  return t->n_frozen;
+}
+
 void
 rl_trainer_sgd_step (RlTrainer *t, float lr, float momentum, float weight_decay)
 {
   for (int i = 0; i < t->net.n_params; i++)
     {
       const RlParamInfo *p = &t->net.param[i];
-      if (p->trainable)
+      if (p->trainable && (t->n_frozen == 0 || !param_frozen (t, i)))
         rl_sgd_update (p->count, t->params + p->offset, t->grads + p->offset,
                        t->momentum + p->offset, lr, momentum, weight_decay);
     }

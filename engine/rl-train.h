@@ -78,6 +78,13 @@ RlStatus rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *
  * for fine-tuning, where a few small batches of similar images would otherwise overwrite
  * statistics gathered over a whole dataset. Default 0. */
 void rl_trainer_set_bn_frozen (RlTrainer *t, int frozen);
+/* Freezes the first n convolutions (forward order; 0 <= n < rl_trainer_num_convs, 0 by
+ * default): their weights, biases and batch norms neither learn nor update their running
+ * statistics (training forwards normalise with them), and backward stops at the first conv that
+ * learns, so a step costs the forward plus the backward of the layers that learn (fine-tuning
+ * the last layers only). Their gradients read 0. */
+RlStatus rl_trainer_set_frozen_convs (RlTrainer *t, int n, RlError *err);
+int rl_trainer_frozen_convs (const RlTrainer *t);
 /* PyTorch's SGD with momentum and weight decay on every trainable parameter. */
 void rl_trainer_sgd_step (RlTrainer *t, float lr, float momentum, float weight_decay);
 

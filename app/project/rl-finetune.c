@@ -679,6 +679,8 @@ config_json (Job *job, const RlTrainOptions *t, int k, double train_s)
   rl_json_add_number (b, "class_weight_power", job->class_weight_power);
   json_builder_set_member_name (b, "freeze_bn");
   json_builder_add_boolean_value (b, t->freeze_bn);
+  json_builder_set_member_name (b, "train_last");
+  json_builder_add_int_value (b, t->train_last);
   rl_json_add_number (b, "corrected_share", opt->corrected_share);
   json_builder_set_member_name (b, "iters");
   json_builder_add_int_value (b, t->iters);
@@ -832,6 +834,7 @@ run (Job *job, GError **error)
   t.class_weights = job->class_weights;
   t.class_weight_power = job->class_weight_power;
   t.freeze_bn = opt->freeze_bn;
+  t.train_last = opt->train_last;
   t.crop_h = opt->crop_h;
   t.crop_w = opt->crop_w;
   t.scale = opt->scale;

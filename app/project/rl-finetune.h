@@ -29,6 +29,7 @@ typedef struct
   int crop_h, crop_w;       /* random crops of the scaled images; 0 = whole image */
   double scale;             /* training resolution, (0, 1]; scoring is always full resolution */
   gboolean freeze_bn;       /* batch norm keeps the parent's running statistics */
+  int train_last;           /* only the last this many convolutions learn; 0 = all */
   /* Oversampling: the corrected images are repeated so that they make about this share of the
    * training samples (never fewer than once each). */
   double corrected_share;

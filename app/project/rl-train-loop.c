@@ -586,6 +586,13 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
       }
   }
   rl_trainer_set_bn_frozen (t, opt->freeze_bn);
+  if (opt->train_last > 0 && opt->train_last < rl_trainer_num_convs (t)
+      && (s = rl_trainer_set_frozen_convs (t, rl_trainer_num_convs (t) - opt->train_last,
+                                           &err)) != RL_OK)
+    {
+      rl_trainer_free (t);
+      return engine_error (error, "frozen layers", s, &err);
+    }
   /* The loss goes into the model's metadata, so a fine-tune can train with the same one. */
   s = rl_trainer_set_loss (t, "cross_entropy", weights, opt->class_weight_power, &err);
   if (s != RL_OK)

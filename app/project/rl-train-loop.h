@@ -29,6 +29,8 @@ typedef struct
   const float *class_weights; /* num_classes loss weights used as given (a fine-tune continues
                                * with its model's); NULL: computed as class_weight_power says */
   gboolean freeze_bn;         /* batch norm uses and keeps the running statistics (fine-tune) */
+  int train_last;             /* only the last this many convolutions learn (fine-tune; the
+                               * others frozen, rl_trainer_set_frozen_convs); 0: all */
   int crop_h, crop_w;         /* random crops of the (scaled) images; 0 = whole image */
   double scale;               /* images scaled by this before cropping, (0, 1] */
   int input_norm;             /* RL_INPUT_NORM_* (rl-net.h) of a new model; -1 (default): the

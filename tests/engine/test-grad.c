@@ -1,6 +1,7 @@
 /* Central-difference gradient checks for every engine layer: conv (3x3, 7x7 larger than the
  * image, 1x1, tiled), batch norm (train and eval), ReLU, max-pool, max-unpool and softmax
- * cross-entropy; and a whole SegNet-Basic trainer with frozen batch norm (fine-tuning). */
+ * cross-entropy; and a whole SegNet-Basic trainer with frozen batch norm and with its first
+ * convolutions frozen (fine-tuning). */
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -368,6 +369,155 @@ test_trainer_bn_frozen (void)
   g_free (x);
   g_free (y);
   rl_trainer_free (t);
+}
+
+/* ---- a trainer with its first convolutions frozen (fine-tuning the last layers) ---- */
+
+static RlTrainer *
+frozen_convs_trainer (RlEnginePath path)
+{
+  RlError err = { { 0 } };
+  RlTrainer *t = NULL;
+  g_assert_cmpint (rl_trainer_new ("segnet-basic", 3, 7, path, &t, &err), ==, RL_OK);
+  /* running statistics unlike any batch's, the same in every trainer made here */
+  for (int i = 0; i < rl_trainer_num_params (t); i++)
+    {
+      size_t count;
+      float *p = rl_trainer_param (t, i, &count);
+      if (g_str_has_suffix (rl_trainer_param_name (t, i), "running_mean"))
+        for (size_t k = 0; k < count; k++)
+          p[k] = 0.1f * (float) (k % 7) - 0.3f;
+      else if (g_str_has_suffix (rl_trainer_param_name (t, i), "running_var"))
+        for (size_t k = 0; k < count; k++)
+          p[k] = 0.5f + (float) (k % 5) * 0.3f;
+    }
+  return t;
+}
+
+/* Whether parameter i belongs to the layers that learn when the first 7 of SegNet-Basic's 9
+ * convolutions are frozen (enc1-4, dec4-2 frozen; dec1 and the classifier learn). */
+static gboolean
+learns (const char *name)
+{
+  return g_str_has_prefix (name, "dec1.") || g_str_has_prefix (name, "classifier.");
+}
+
+static void
+test_trainer_frozen_convs (void)
+{
+  const RlEnginePath paths[] = { RL_ENGINE_PATH_REFERENCE, RL_ENGINE_PATH_DEFAULT };
+  for (guint pi = 0; pi < G_N_ELEMENTS (paths); pi++)
+    {
+      RlError err = { { 0 } };
+      RlTrainer *all = frozen_convs_trainer (paths[pi]);
+      RlTrainer *t = frozen_convs_trainer (paths[pi]);
+      g_assert_cmpint (rl_trainer_num_convs (t), ==, 9);
+      g_assert_cmpint (rl_trainer_set_frozen_convs (t, -1, &err), ==, RL_ERR_INVALID);
+      g_assert_cmpint (rl_trainer_set_frozen_convs (t, 9, &err), ==, RL_ERR_INVALID);
+      g_assert_cmpint (rl_trainer_frozen_convs (t), ==, 0);
+      g_assert_cmpint (rl_trainer_set_frozen_convs (t, 7, &err), ==, RL_OK);
+      g_assert_cmpint (rl_trainer_frozen_convs (t), ==, 7);
+      int n = 2, h = 16, w = 16, np = rl_trainer_num_params (t);
+      size_t nx = (size_t) n * 3 * h * w;
+      rl_rng_seed (&rng, 11);
+      float *x = g_malloc (nx * 4);
+      guint8 *y = g_malloc ((size_t) n * h * w);
+      fill (x, nx, 1);
+      for (size_t i = 0; i < (size_t) n * h * w; i++)
+        y[i] = (guint8) (rl_rng_normal (&rng) > 0 ? 1 : (i % 3));
+
+      /* With every batch norm on its running statistics, the frozen net computes what the
+       * whole one does: the same loss and logits, the same gradients of the layers that learn
+       * (the whole net's are checked against central differences above), none of the others
+       * (they read 0), and an SGD step changes the layers that learn only. */
+      rl_trainer_set_bn_frozen (all, 1);
+      rl_trainer_set_bn_frozen (t, 1);
+      Frozen fa = { all, x, y, n, h, w }, ft = { t, x, y, n, h, w };
+      double la = frozen_loss (&fa), lt = frozen_loss (&ft);
+      g_assert_cmpfloat (la, ==, lt);
+      size_t nl = (size_t) n * 3 * h * w;
+      g_assert_cmpmem (rl_trainer_logits (all), nl * 4, rl_trainer_logits (t), nl * 4);
+      int n_learn = 0, n_frozen = 0;
+      float **before = g_new0 (float *, np);
+      for (int i = 0; i < np; i++)
+        {
+          const char *name = rl_trainer_param_name (t, i);
+          size_t count;
+          float *p = rl_trainer_param (t, i, &count);
+          before[i] = g_memdup2 (p, count * 4);
+          const float *ga = rl_trainer_grad (all, i), *gt = rl_trainer_grad (t, i);
+          if (ga == NULL)   /* running statistics */
+            continue;
+          if (learns (name))
+            {
+              g_assert_cmpmem (ga, count * 4, gt, count * 4);
+              n_learn++;
+            }
+          else
+            {
+              float *zero = g_malloc0 (count * 4);
+              g_assert_cmpmem (gt, count * 4, zero, count * 4);
+              g_free (zero);
+              n_frozen++;
+            }
+        }
+      /* weight and bias of dec1 and the classifier, dec1's batch norm's two */
+      g_assert_cmpint (n_learn, ==, 6);
+      g_assert_cmpint (n_frozen, ==, 4 * 4 + 3 * 4);
+      rl_trainer_sgd_step (t, 0.1f, 0.9f, 5e-4f);
+      for (int i = 0; i < np; i++)
+        {
+          size_t count;
+          const char *name = rl_trainer_param_name (t, i);
+          float *p = rl_trainer_param (t, i, &count);
+          if (learns (name) && rl_trainer_grad (t, i) != NULL)
+            g_assert_true (memcmp (p, before[i], count * 4) != 0);
+          else
+            g_assert_cmpmem (p, count * 4, before[i], count * 4);
+        }
+
+      /* With batch statistics in training forwards, the frozen layers keep normalising with
+       * their running statistics and keep them; the layers that learn update theirs, and their
+       * gradients in this mixed net match central differences (reference path: the float
+       * arithmetic of the check is the same on both). */
+      rl_trainer_set_bn_frozen (t, 0);
+      frozen_loss (&ft);
+      for (int i = 0; i < np; i++)
+        {
+          size_t count;
+          const char *name = rl_trainer_param_name (t, i);
+          float *p = rl_trainer_param (t, i, &count);
+          if (!g_str_has_suffix (name, "running_mean"))
+            continue;
+          if (learns (name))
+            g_assert_true (memcmp (p, before[i], count * 4) != 0);
+          else
+            g_assert_cmpmem (p, count * 4, before[i], count * 4);
+        }
+      if (paths[pi] == RL_ENGINE_PATH_REFERENCE)
+        {
+          const char *names[] = { "dec1.conv.weight", "dec1.bn.weight", "classifier.weight" };
+          for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+            for (int i = 0; i < np; i++)
+              if (strcmp (rl_trainer_param_name (t, i), names[k]) == 0)
+                {
+                  frozen_loss (&ft);
+                  size_t count;
+                  float *p = rl_trainer_param (t, i, &count);
+                  float *grad = g_memdup2 (rl_trainer_grad (t, i), count * 4);
+                  g_autofree char *what = g_strdup_printf ("frozen-convs net %s", names[k]);
+                  check (what, p, MIN (count, 12), grad, frozen_loss, &ft, 3e-4f, 0.1);
+                  g_free (grad);
+                }
+        }
+      for (int i = 0; i < np; i++)
+        g_free (before[i]);
+      g_free (before);
+      g_free (x);
+      g_free (y);
+      rl_trainer_free (all);
+      rl_trainer_free (t);
+    }
 }
 
 /* ---- ReLU ---- */
@@ -812,6 +962,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/grad/batchnorm", test_batchnorm);
   g_test_add_func ("/engine/grad/batchnorm-eval", test_batchnorm_eval);
   g_test_add_func ("/engine/grad/trainer-bn-frozen", test_trainer_bn_frozen);
+  g_test_add_func ("/engine/grad/trainer-frozen-convs", test_trainer_frozen_convs);
   g_test_add_func ("/engine/grad/relu", test_relu);
   g_test_add_func ("/engine/grad/pool-unpool", test_pool);
   g_test_add_func ("/engine/grad/softmax-xent", test_xent);

@@ -38,32 +38,37 @@ def write(path, tensors, meta):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-if sys.argv[1] == "--retag":
-    tensors, meta = read(sys.argv[2])
-    k = int(sys.argv[4])
-    tensors["classifier.weight"] = tensors["classifier.weight"][:k]
-    tensors["classifier.bias"] = tensors["classifier.bias"][:k]
-    meta["num_classes"] = str(k)
-    meta["class_names"] = json.dumps(json.loads(meta["class_names"])[:k])
-    if "class_weights" in meta:  # the loss weights are per class too
-        meta["class_weights"] = json.dumps(json.loads(meta["class_weights"])[:k])
-    write(sys.argv[3], tensors, meta)
-    sys.exit(0)
+def main():
+    if sys.argv[1] == "--retag":
+        tensors, meta = read(sys.argv[2])
+        k = int(sys.argv[4])
+        tensors["classifier.weight"] = tensors["classifier.weight"][:k]
+        tensors["classifier.bias"] = tensors["classifier.bias"][:k]
+        meta["num_classes"] = str(k)
+        meta["class_names"] = json.dumps(json.loads(meta["class_names"])[:k])
+        if "class_weights" in meta:  # the loss weights are per class too
+            meta["class_weights"] = json.dumps(json.loads(meta["class_weights"])[:k])
+        write(sys.argv[3], tensors, meta)
+        sys.exit(0)
 
-if sys.argv[1] == "--meta":
-    tensors, meta = read(sys.argv[2])
-    key, value = sys.argv[4], sys.argv[5]
-    if value == "-":
-        meta.pop(key, None)
-    else:
-        meta[key] = value
-    write(sys.argv[3], tensors, meta)
-    sys.exit(0)
+    if sys.argv[1] == "--meta":
+        tensors, meta = read(sys.argv[2])
+        key, value = sys.argv[4], sys.argv[5]
+        if value == "-":
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+        write(sys.argv[3], tensors, meta)
+        sys.exit(0)
 
-a, _ = read(sys.argv[1])
-b, _ = read(sys.argv[2])
-tol = float(sys.argv[3])
-assert a.keys() == b.keys(), "different tensor names"
-worst = max(float(np.max(np.abs(a[k] - b[k]))) for k in a)
-print(f"max abs difference over {len(a)} tensors: {worst:.3g}")
-sys.exit(0 if worst <= tol else 1)
+    a, _ = read(sys.argv[1])
+    b, _ = read(sys.argv[2])
+    tol = float(sys.argv[3])
+    assert a.keys() == b.keys(), "different tensor names"
+    worst = max(float(np.max(np.abs(a[k] - b[k]))) for k in a)
+    print(f"max abs difference over {len(a)} tensors: {worst:.3g}")
+    sys.exit(0 if worst <= tol else 1)
+
+
+if __name__ == "__main__":
+    main()

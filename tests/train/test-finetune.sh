@@ -183,6 +183,28 @@ assert (c['train_split'], c['train_images'], c['heldout_images']) == ('*', 1, 1)
 assert c['heldout']['after_in_sample'] is False, c" \
   "$tmp/v.relabel" || fail "val-only config"
 
+# 5b. --train-last 1: only the classifier learns; every other tensor of the new version, running
+# statistics included, is the base's bit for bit; the option is recorded with the version.
+"$RELABEL_BIN" finetune --project "$tmp/v.relabel" --model "$tmp/base.safetensors" \
+  --out "$tmp/last1.safetensors" --train-last 1 --iters 2 --scale 0.125 --threads 1 -q \
+  > /dev/null 2>"$tmp/err" || fail "--train-last 1 exited $?: $(cat "$tmp/err")"
+/usr/bin/python3 - "$RELABEL_SOURCE_ROOT/tests/train" "$tmp/base.safetensors" \
+  "$tmp/last1.safetensors" "$tmp/v.relabel" <<'PY' || exit 1
+import json, sqlite3, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from compare_models import read
+base, _ = read(sys.argv[2])
+new, _ = read(sys.argv[3])
+assert sorted(base) == sorted(new), (sorted(base), sorted(new))
+learnt = sorted(n for n in base if not np.array_equal(base[n], new[n]))
+assert learnt == ["classifier.bias", "classifier.weight"], learnt
+c = json.loads(sqlite3.connect(sys.argv[4]).execute(
+    "select config from models order by id desc limit 1").fetchone()[0])
+assert c["train_last"] == 1, c
+print("--train-last 1: %d tensors kept, %s learnt" % (len(base) - len(learnt), learnt))
+PY
+
 # 6. Cancel (SIGINT mid-training): exit 1, no new model or metrics, no temp files.
 before=$(q 'select count(*) from models')
 # The signal goes once the run has caught signals and started (its first progress line), not
@@ -228,6 +250,8 @@ grep -q "nothere.safetensors" "$tmp/err" || fail "missing model file: $(cat "$tm
 [ $rc -eq 2 ] || fail "missing --out exited $rc"
 "$RELABEL_BIN" finetune --project "$P" --out "$tmp/x.safetensors" --crop 3x3 2>/dev/null; rc=$?
 [ $rc -eq 2 ] || fail "bad --crop exited $rc"
+"$RELABEL_BIN" finetune --project "$P" --out "$tmp/x.safetensors" --train-last -1 2>/dev/null
+rc=$?; [ $rc -eq 2 ] || fail "--train-last -1 exited $rc"
 [ "$(state)" = "$state_before" ] || fail "a refused run changed the project"
 [ ! -e "$tmp/x.safetensors" ] || fail "a refused run wrote a model file"
 no_temp "bad input"
