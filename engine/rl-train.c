@@ -485,7 +485,7 @@ rl_trainer_backward (RlTrainer *t, const uint8_t *labels, const float *class_wei
           size_t sz = (size_t) n * cv->c_out * hw;
           if (cv->relu)
             rl_relu_backward (sz, t->act[i + 1], g, g);
-          if (cv->bn && (t->bn_frozen || op->index < t->n_frozen))
+          if (cv->bn && t->bn_frozen)
             rl_batchnorm_backward_eval (n, cv->c_out, hw, t->z[op->index], g,
                                         P (t, cv->p_gamma), P (t, cv->p_mean), P (t, cv->p_var),
                                         t->meta.bn_eps, g, G (t, cv->p_gamma),
