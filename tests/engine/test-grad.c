@@ -282,6 +282,20 @@ frozen_loss (void *data)
   return loss;
 }
 
+/* A batch of 3-class training data of its own, whatever ran before (seed 11): input (n, 3, h, w)
+ * and labels (n, h, w), g_free both. */
+static void
+trainer_batch (int n, int h, int w, float **x, guint8 **y)
+{
+  size_t nx = (size_t) n * 3 * h * w;
+  rl_rng_seed (&rng, 11);
+  *x = g_malloc (nx * 4);
+  *y = g_malloc ((size_t) n * h * w);
+  fill (*x, nx, 1);
+  for (size_t i = 0; i < (size_t) n * h * w; i++)
+    (*y)[i] = (guint8) (rl_rng_normal (&rng) > 0 ? 1 : (i % 3));
+}
+
 static void
 test_trainer_bn_frozen (void)
 {
@@ -290,16 +304,12 @@ test_trainer_bn_frozen (void)
   g_assert_cmpint (rl_trainer_new ("segnet-basic", 3, 7, RL_ENGINE_PATH_REFERENCE, &t, &err),
                    ==, RL_OK);
   int n = 2, h = 16, w = 16;
-  size_t nx = (size_t) n * 3 * h * w;
   /* Its own data, whatever ran before: with some draws a ReLU or pooling switch lies within the
    * finite-difference step of an early weight and spoils the difference, not the gradient
    * (seeds 11-16: four agree to 2.4e-5, two miss by 0.07 and 0.17 on one entry). */
-  rl_rng_seed (&rng, 11);
-  float *x = g_malloc (nx * 4);
-  guint8 *y = g_malloc ((size_t) n * h * w);
-  fill (x, nx, 1);
-  for (size_t i = 0; i < (size_t) n * h * w; i++)
-    y[i] = (guint8) (rl_rng_normal (&rng) > 0 ? 1 : (i % 3));
+  float *x;
+  guint8 *y;
+  trainer_batch (n, h, w, &x, &y);
   /* Running statistics that differ from any batch's, so using them is visible. */
   int np = rl_trainer_num_params (t);
   for (int i = 0; i < np; i++)
@@ -418,13 +428,9 @@ test_trainer_frozen_convs (void)
       g_assert_cmpint (rl_trainer_set_frozen_convs (t, 7, &err), ==, RL_OK);
       g_assert_cmpint (rl_trainer_frozen_convs (t), ==, 7);
       int n = 2, h = 16, w = 16, np = rl_trainer_num_params (t);
-      size_t nx = (size_t) n * 3 * h * w;
-      rl_rng_seed (&rng, 11);
-      float *x = g_malloc (nx * 4);
-      guint8 *y = g_malloc ((size_t) n * h * w);
-      fill (x, nx, 1);
-      for (size_t i = 0; i < (size_t) n * h * w; i++)
-        y[i] = (guint8) (rl_rng_normal (&rng) > 0 ? 1 : (i % 3));
+      float *x;
+      guint8 *y;
+      trainer_batch (n, h, w, &x, &y);
 
       /* With every batch norm on its running statistics, the frozen net computes what the
        * whole one does: the same loss and logits, the same gradients of the layers that learn
@@ -862,13 +868,9 @@ test_trainer_variants (void)
       g_assert_cmpint (rl_trainer_new (archs[a], 3, 7, RL_ENGINE_PATH_REFERENCE, &t, &err), ==,
                        RL_OK);
       int n = 2, h = 13, w = 11;
-      size_t nx = (size_t) n * 3 * h * w;
-      rl_rng_seed (&rng, 11);
-      float *x = g_malloc (nx * 4);
-      guint8 *y = g_malloc ((size_t) n * h * w);
-      fill (x, nx, 1);
-      for (size_t i = 0; i < (size_t) n * h * w; i++)
-        y[i] = (guint8) (rl_rng_normal (&rng) > 0 ? 1 : (i % 3));
+      float *x;
+      guint8 *y;
+      trainer_batch (n, h, w, &x, &y);
       int np = rl_trainer_num_params (t);
       /* random (not bilinear) transposed-conv weights and biases, so each entry matters */
       for (int i = 0; i < np; i++)
