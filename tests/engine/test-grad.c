@@ -282,6 +282,28 @@ frozen_loss (void *data)
   return loss;
 }
 
+/* Central differences of f's loss against the gradients of the named parameters (NULL-ended),
+ * the first 12 entries of each. */
+static void
+check_trainer_params (Frozen *f, const char *label, const char *const *names)
+{
+  int np = rl_trainer_num_params (f->t);
+  for (guint k = 0; names[k] != NULL; k++)
+    for (int i = 0; i < np; i++)
+      if (strcmp (rl_trainer_param_name (f->t, i), names[k]) == 0)
+        {
+          frozen_loss (f);
+          size_t count;
+          float *p = rl_trainer_param (f->t, i, &count);
+          float *grad = g_memdup2 (rl_trainer_grad (f->t, i), count * 4);
+          g_autofree char *what = g_strdup_printf ("%s %s", label, names[k]);
+          /* a small step: a ReLU or pooling switch within a 1e-3 step of an early weight
+           * spoils the difference (measured 4e-5 absolute error at 3e-4, 2e-3 at 1e-3) */
+          check (what, p, MIN (count, 12), grad, frozen_loss, f, 3e-4f, 0.1);
+          g_free (grad);
+        }
+}
+
 /* A batch of 3-class training data of its own, whatever ran before (seed 11): input (n, 3, h, w)
  * and labels (n, h, w), g_free both. */
 static void
@@ -347,22 +369,9 @@ test_trainer_bn_frozen (void)
   g_assert_cmpint (rl_trainer_forward (t, x, n, h, w, 0, &err), ==, RL_OK);
   g_assert_cmpmem (train_logits, nl * 4, rl_trainer_logits (t), nl * 4);
   /* Gradients of the first conv, a BN gamma and beta deep in the net, the classifier. */
-  frozen_loss (&f);
-  const char *names[] = { "enc1.conv.weight", "enc3.bn.weight", "dec2.bn.bias",
-                          "classifier.weight" };
-  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
-    for (int i = 0; i < np; i++)
-      if (strcmp (rl_trainer_param_name (t, i), names[k]) == 0)
-        {
-          size_t count;
-          float *p = rl_trainer_param (t, i, &count);
-          float *grad = g_memdup2 (rl_trainer_grad (t, i), count * 4);
-          g_autofree char *what = g_strdup_printf ("frozen-BN net %s", names[k]);
-          /* a small step: a ReLU or pooling switch within a 1e-3 step of an early weight
-           * spoils the difference (measured 4e-5 absolute error at 3e-4, 2e-3 at 1e-3) */
-          check (what, p, MIN (count, 12), grad, frozen_loss, &f, 3e-4f, 0.1);
-          g_free (grad);
-        }
+  const char *const names[] = { "enc1.conv.weight", "enc3.bn.weight", "dec2.bn.bias",
+                                "classifier.weight", NULL };
+  check_trainer_params (&f, "frozen-BN net", names);
   /* An SGD step leaves the running statistics exactly as they were. */
   frozen_loss (&f);
   rl_trainer_sgd_step (t, 0.1f, 0.9f, 5e-4f);
@@ -502,19 +511,9 @@ test_trainer_frozen_convs (void)
         }
       if (paths[pi] == RL_ENGINE_PATH_REFERENCE)
         {
-          const char *names[] = { "dec1.conv.weight", "dec1.bn.weight", "classifier.weight" };
-          for (guint k = 0; k < G_N_ELEMENTS (names); k++)
-            for (int i = 0; i < np; i++)
-              if (strcmp (rl_trainer_param_name (t, i), names[k]) == 0)
-                {
-                  frozen_loss (&ft);
-                  size_t count;
-                  float *p = rl_trainer_param (t, i, &count);
-                  float *grad = g_memdup2 (rl_trainer_grad (t, i), count * 4);
-                  g_autofree char *what = g_strdup_printf ("frozen-convs net %s", names[k]);
-                  check (what, p, MIN (count, 12), grad, frozen_loss, &ft, 3e-4f, 0.1);
-                  g_free (grad);
-                }
+          const char *const names[] = { "dec1.conv.weight", "dec1.bn.weight",
+                                        "classifier.weight", NULL };
+          check_trainer_params (&ft, "frozen-convs net", names);
         }
       for (int i = 0; i < np; i++)
         g_free (before[i]);
