@@ -4,7 +4,8 @@
 # their label versions, the current flag following the held-out check), `relabel models` (text and
 # JSON, in-sample marking), a val metrics run equal to `relabel predict` + `relabel eval` of the
 # written model and whose confusion counts every non-void val pixel (counted here from the PNGs),
-# --corrected-only, cancel, bad input, no temp files left.
+# --corrected-only, --train-last (only the last layers change), cancel, bad input, no temp files
+# left.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 [ -d "$RELABEL_CAMVID/train" ] || fail "no CamVid at $RELABEL_CAMVID"
