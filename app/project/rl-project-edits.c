@@ -212,6 +212,33 @@ store_current (RlProject *p, const ImageRow *row, const guint8 *mask, GError **e
   return TRUE;
 }
 
+/* The status of an image whose history is applied up to step pos: reviewed at the point where
+ * a person marked it reviewed, else corrected while a step a person made is applied, else as
+ * the steps that took the prediction and the import left it (labelled when the dataset gave
+ * labels or a prediction was taken). */
+static gboolean
+status_at (RlProject *p, gint64 image_id, gint64 pos, int *status, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT EXISTS (SELECT 1 FROM edits WHERE image_id = ?1 AND seq <= ?2"
+                   " AND human = 1), i.has_original, i.reviewed_pos IS ?2"
+                   " FROM images i WHERE i.id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, image_id);
+  sqlite3_bind_int64 (stmt, 2, pos);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return db_fail (p, error, "cannot read the edit history");
+  if (sqlite3_column_int (stmt, 2))
+    *status = RL_IMAGE_REVIEWED;
+  else if (sqlite3_column_int (stmt, 0))
+    *status = RL_IMAGE_CORRECTED;
+  else
+    *status = pos > 0 || sqlite3_column_int (stmt, 1) ? RL_IMAGE_PRELABELLED
+                                                      : RL_IMAGE_UNLABELLED;
+  return TRUE;
+}
+
 /* The body of one step, inside the transaction. On success *out_mask is the new current mask
  * and *out_rev its revision (NULL when nothing changed). */
 static gboolean
@@ -274,13 +301,23 @@ edit_step_body (RlProject *p, gint64 image_id, const char *tool, StepKind kind, 
   if (!store_current (p, &row, new, error))
     return FALSE;
   {
+    /* A reviewed mask that changes is no longer the one a person reviewed: a taken prediction
+     * leaves the status the history gives. The reviewed point stays reachable by undo unless
+     * it was in the redo tail just dropped. */
     int status = row.status;
     if (kind == STEP_HUMAN)
       status = RL_IMAGE_CORRECTED;
+    else if (status == RL_IMAGE_REVIEWED)
+      {
+        if (!status_at (p, image_id, row.edit_pos + 1, &status, error))
+          return FALSE;
+      }
     else if (status == RL_IMAGE_UNLABELLED)
       status = RL_IMAGE_PRELABELLED;
     g_autoptr (sqlite3_stmt) upd =
-      db_prepare (p, "UPDATE images SET edit_pos = ?, rev = ?, status = ? WHERE id = ?", error);
+      db_prepare (p, "UPDATE images SET edit_pos = ?1, rev = ?, status = ?,"
+                     " reviewed_pos = CASE WHEN reviewed_pos < ?1 THEN reviewed_pos END"
+                     " WHERE id = ?", error);
     if (upd == NULL)
       return FALSE;
     sqlite3_bind_int64 (upd, 1, row.edit_pos + 1);
@@ -428,30 +465,6 @@ rl_project_accept_prediction (RlProject *project, gint64 image_id, gboolean only
   return rl_project_apply_edit (project, image_id, edit, n_changed, error);
 }
 
-/* The status of an image whose history is applied up to step pos (undo and redo; a reviewed
- * image stays reviewed, the caller's choice): corrected while a step a person made is applied,
- * else as the steps that took the prediction and the import left it (labelled when the dataset
- * gave labels or a prediction was taken). */
-static gboolean
-status_at (RlProject *p, gint64 image_id, gint64 pos, int *status, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt =
-    db_prepare (p, "SELECT EXISTS (SELECT 1 FROM edits WHERE image_id = ?1 AND seq <= ?2"
-                   " AND human = 1), i.has_original FROM images i WHERE i.id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, image_id);
-  sqlite3_bind_int64 (stmt, 2, pos);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return db_fail (p, error, "cannot read the edit history");
-  if (sqlite3_column_int (stmt, 0))
-    *status = RL_IMAGE_CORRECTED;
-  else
-    *status = pos > 0 || sqlite3_column_int (stmt, 1) ? RL_IMAGE_PRELABELLED
-                                                      : RL_IMAGE_UNLABELLED;
-  return TRUE;
-}
-
 /* Undo (forward = FALSE) or redo of one step. */
 static gboolean
 history_body (RlProject *p, gint64 image_id, gboolean forward, gboolean *done, guint8 **out_mask,
@@ -499,8 +512,8 @@ history_body (RlProject *p, gint64 image_id, gboolean forward, gboolean *done, g
   if (!store_current (p, &row, mask, error))
     return FALSE;
   gint64 pos = forward ? seq : seq - 1;
-  int status = row.status;
-  if (status != RL_IMAGE_REVIEWED && !status_at (p, image_id, pos, &status, error))
+  int status;
+  if (!status_at (p, image_id, pos, &status, error))
     return FALSE;
   g_autoptr (sqlite3_stmt) upd =
     db_prepare (p, "UPDATE images SET edit_pos = ?, rev = ?, status = ? WHERE id = ?", error);
@@ -616,12 +629,14 @@ rl_project_set_status (RlProject *project, gint64 image_id, RlImageStatus status
   if (!tx_begin (p, error))
     return FALSE;
   g_autoptr (sqlite3_stmt) stmt =
-    db_prepare (p, "UPDATE images SET status = ? WHERE id = ?", error);
+    db_prepare (p, "UPDATE images SET status = ?1,"
+                   " reviewed_pos = CASE WHEN ?1 = ?3 THEN edit_pos END WHERE id = ?2", error);
   gboolean ok = stmt != NULL;
   if (ok)
     {
       sqlite3_bind_int (stmt, 1, status);
       sqlite3_bind_int64 (stmt, 2, image_id);
+      sqlite3_bind_int (stmt, 3, RL_IMAGE_REVIEWED);
       ok = db_step_done (p, stmt, error, "cannot set the status");
     }
   if (ok && sqlite3_changes (p->db) == 0)

@@ -26,6 +26,14 @@ G_DEFINE_QUARK (rl-project-error-quark, rl_project_error)
 /* ------------------------------------------------------------------------------------------ */
 /* Schema: migrations[i] takes user_version i to i + 1, each in its own transaction. */
 
+/* An image left "corrected" (status 2) with none of a person's steps applied gets the status its
+ * history gives (status_at in rl-project-edits.c): pre-labelled with a step applied or the
+ * dataset's labels, else unlabelled. Undo used to leave such images behind. */
+#define STALE_CORRECTED_TO_HISTORY \
+  "UPDATE images SET status = CASE WHEN edit_pos > 0 OR has_original THEN 1 ELSE 0 END" \
+  "  WHERE status = 2 AND NOT EXISTS (SELECT 1 FROM edits e WHERE e.image_id = images.id" \
+  "                                   AND e.seq <= images.edit_pos AND e.human = 1);"
+
 static const char *const migrations[] = {
   /* 0 -> 1 */
   "CREATE TABLE project ("
@@ -139,15 +147,19 @@ static const char *const migrations[] = {
   "  created TEXT NOT NULL);",
   /* 4 -> 5: which steps of an image's history a person made (human = 1) and which took the
    * model's prediction (0): the image's status follows undo and redo (corrected while a human
-   * step is applied; rl-project-edits.c). Steps from before: by their tool's name. Undo used
-   * to leave an image corrected; such an image with no person's step applied gets the status
-   * the history gives it (status_at): pre-labelled with a step applied or the dataset's labels,
-   * else unlabelled. */
+   * step is applied; rl-project-edits.c). Steps from before: by their tool's name. */
   "ALTER TABLE edits ADD COLUMN human INTEGER NOT NULL DEFAULT 1;"
   "UPDATE edits SET human = 0 WHERE tool IN ('accept-prediction', 'accept-prediction-region');"
-  "UPDATE images SET status = CASE WHEN edit_pos > 0 OR has_original THEN 1 ELSE 0 END"
-  "  WHERE status = 2 AND NOT EXISTS (SELECT 1 FROM edits e WHERE e.image_id = images.id"
-  "                                   AND e.seq <= images.edit_pos AND e.human = 1);",
+  STALE_CORRECTED_TO_HISTORY,
+  /* 5 -> 6: "reviewed" belongs to a point of the image's history: reviewed_pos is the edit_pos
+   * at which a person marked the image reviewed (NULL: not marked, or that point was dropped
+   * with a redo tail). Undo or redo back to it makes the image reviewed again; elsewhere the
+   * history gives the status (status_at). Images reviewed before: at their present position.
+   * The release that introduced format 5 upgraded without recomputing stale statuses, so its
+   * projects get that here. */
+  "ALTER TABLE images ADD COLUMN reviewed_pos INTEGER;"
+  "UPDATE images SET reviewed_pos = edit_pos WHERE status = 3;"
+  STALE_CORRECTED_TO_HISTORY,
 };
 
 #define SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -818,7 +818,7 @@ test_history (void)
     g_assert_true (isnan (m));
 
     /* The status follows undo and redo: corrected while a step a person made is applied;
-     * taking the prediction is not a correction; reviewed stays reviewed. */
+     * taking the prediction is not a correction. */
     g_assert_true (rl_project_set_prediction (p, other_id, child, pred, 480, 360, &error));
     g_assert_true (rl_project_accept_prediction (p, other_id, FALSE, &changed, &error));
     g_assert_cmpuint (changed, >, 0);
@@ -833,10 +833,40 @@ test_history (void)
     g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_PRELABELLED);
     g_assert_true (rl_project_redo (p, other_id, &done, &error) && done);
     g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_CORRECTED);
+    /* Reviewed belongs to the point of the history where a person marked it (step 2 here):
+     * undo and redo leave it and come back to it, a new step leaves it (a person's: corrected;
+     * a taken prediction: as the history gives), and a new step that drops it from the redo
+     * tail loses it. */
     g_assert_true (rl_project_set_status (p, other_id, RL_IMAGE_REVIEWED, &error));
-    g_assert_true (rl_project_undo (p, other_id, &done, &error) && done);
-    g_assert_cmpint (image_status (p, other_id), ==, RL_IMAGE_REVIEWED);
-    g_assert_true (rl_project_redo (p, other_id, &done, &error) && done);
+    static const struct
+    {
+      char op;   /* u: undo, r: redo, b: a brush stroke of class 5, a: take the prediction */
+      RlImageStatus then;
+    } walk[] = {
+      { 'u', RL_IMAGE_PRELABELLED }, { 'r', RL_IMAGE_REVIEWED },
+      { 'b', RL_IMAGE_CORRECTED },   { 'u', RL_IMAGE_REVIEWED },
+      { 'u', RL_IMAGE_PRELABELLED }, { 'r', RL_IMAGE_REVIEWED },
+      { 'a', RL_IMAGE_CORRECTED },   { 'u', RL_IMAGE_REVIEWED },
+      { 'u', RL_IMAGE_PRELABELLED }, { 'b', RL_IMAGE_CORRECTED },
+      { 'u', RL_IMAGE_PRELABELLED }, { 'r', RL_IMAGE_CORRECTED },
+    };
+    for (guint k = 0; k < G_N_ELEMENTS (walk); k++)
+      {
+        gboolean ok;
+        switch (walk[k].op)
+          {
+          case 'u': ok = rl_project_undo (p, other_id, &done, &error) && done; break;
+          case 'r': ok = rl_project_redo (p, other_id, &done, &error) && done; break;
+          case 'b': ok = rl_project_paint (p, other_id, 5, 6, xy, 1, FALSE, &changed, &error)
+                         && changed > 0; break;
+          default: ok = rl_project_accept_prediction (p, other_id, FALSE, &changed, &error)
+                        && changed > 0; break;
+          }
+        g_assert_no_error (error);
+        g_assert_true (ok);
+        g_test_message ("step %u ('%c'): status %d", k, walk[k].op, image_status (p, other_id));
+        g_assert_cmpint (image_status (p, other_id), ==, walk[k].then);
+      }
   }
 
   g_assert_true (rl_project_add_metrics (p, child, "val", "{\"miou\": 0.5}", &error));
@@ -1111,6 +1141,7 @@ test_model_versions (void)
                                      "DROP TABLE model_train_images; DROP INDEX models_one_current;"
                                      "ALTER TABLE models DROP COLUMN current;"
                                      "ALTER TABLE edits DROP COLUMN human;"
+                                     "ALTER TABLE images DROP COLUMN reviewed_pos;"
                                      "INSERT INTO models (name, weights, created) VALUES"
                                      " ('a', x'00', 'now'), ('b', x'00', 'now');"
                                      "INSERT INTO edits (image_id, seq, tool, n_changed, diff,"
@@ -1153,6 +1184,48 @@ test_model_versions (void)
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "1,0,2,3");
   sqlite3_finalize (stmt);
+  /* format 6: the reviewed image is reviewed at its present point of the history */
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (ifnull (reviewed_pos, '-'), ',')"
+                                           " FROM (SELECT reviewed_pos FROM images ORDER BY id)",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "-,-,-,0");
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  /* A format-5 project from the release that upgraded without recomputing statuses: its stale
+   * "corrected" image (a person's step undone) is recomputed, its reviewed one (at step 1 of
+   * 2) gets that point. */
+  g_autofree char *five = g_build_filename (tmp, "five.relabel", NULL);
+  p = rl_project_open (five, TRUE, &error);
+  g_assert_no_error (error);
+  rl_project_close (p);
+  g_assert_cmpint (sqlite3_open (five, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "ALTER TABLE images DROP COLUMN reviewed_pos;"
+                                     "INSERT INTO images (id, name, split, rel_path, width,"
+                                     " height, sha1, has_original, status, edit_pos, added) VALUES"
+                                     " (1, 'i1', 'train', 'i1.png', 1, 1, '', 0, 2, 1, 'now'),"
+                                     " (2, 'i2', 'train', 'i2.png', 1, 1, '', 1, 3, 1, 'now');"
+                                     "INSERT INTO edits (image_id, seq, tool, n_changed, diff,"
+                                     " created, human) VALUES"
+                                     " (1, 1, 'accept-prediction', 1, x'00', 'now', 0),"
+                                     " (1, 2, 'brush', 1, x'00', 'now', 1),"
+                                     " (2, 1, 'brush', 1, x'00', 'now', 1),"
+                                     " (2, 2, 'brush', 1, x'00', 'now', 1);"
+                                     "PRAGMA user_version = 5;", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+  p = rl_project_open (five, FALSE, &error);
+  g_assert_no_error (error);
+  rl_project_close (p);
+  g_assert_cmpint (sqlite3_open (five, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (status || ':'"
+                                           " || ifnull (reviewed_pos, '-'), ',') FROM"
+                                           " (SELECT * FROM images ORDER BY id)", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "1:-,3:1");
+  sqlite3_finalize (stmt);
   sqlite3_close (db);
   rm_rf (tmp);
 }
@@ -1175,7 +1248,7 @@ test_schema (void)
   g_assert_cmpint (sqlite3_open (proj, &db), ==, SQLITE_OK);
   sqlite3_stmt *stmt = NULL;
   const char *checks[][2] = {
-    { "PRAGMA user_version", "5" },
+    { "PRAGMA user_version", "6" },
     { "PRAGMA application_id", "1380729420" },
     { "PRAGMA journal_mode", "wal" },
   };
