@@ -189,6 +189,16 @@ def dump(project, path):
     return np.fromfile(path, dtype=np.uint8).reshape(h, w)
 
 
+def image_status(project):
+    """The demo image's status in the project (0 unlabelled ... 3 reviewed), on a connection of
+    its own."""
+    db = sqlite3.connect(project)
+    try:
+        return db.execute("SELECT status FROM images WHERE name = ?", (IMAGE,)).fetchone()[0]
+    finally:
+        db.close()
+
+
 def dump_until(project, path, done, timeout=30):
     """Reads the mask until done(mask) holds (the app commits when the stroke ends, which may
     take a moment on a loaded machine) or the timeout passes; returns the last mask read."""
@@ -304,6 +314,16 @@ def test_paint(tmp):
     redone = dump_until(project, os.path.join(tmp, "redone.raw"),
                         lambda m: np.array_equal(m, after))
     check(bool(np.array_equal(redone, after)), "Ctrl+Shift+Z repeats the stroke")
+
+    # Mark Image Reviewed (Ctrl+Enter) marks this point of the image's history: Ctrl+Z leaves it
+    # (the stroke undone, the demo image has its dataset labels: pre-labelled), Ctrl+Shift+Z
+    # comes back to it
+    for key, want, what in (("ctrl+Return", 3, "Ctrl+Enter marks the image reviewed"),
+                            ("ctrl+z", 1, "Ctrl+Z leaves the reviewed point: pre-labelled"),
+                            ("ctrl+shift+z", 3, "Ctrl+Shift+Z comes back to it: reviewed")):
+        xdo("key", "--window", wid, key)
+        got = wait_for(lambda: image_status(project), lambda s: s == want, 30, 0.3)
+        check(got == want, "%s (status %s)" % (what, got))
 
     # views and tools must not crash: cycle views, flood fill, toggle overlay
     for _ in range(5):
