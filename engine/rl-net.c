@@ -629,6 +629,49 @@ parse_int (const char *s, long lo, long hi, int *out)
   return 1;
 }
 
+/* The features a reader must know to use a model as its writer meant (the "requires" key, a JSON
+ * list of their names): a version that ignored one would predict or train wrongly without a
+ * word, so a file that requires a feature this version does not know is refused. Every key a
+ * feature adds is listed here when this version reads it. */
+static const char *const known_features[] = { "input_norm" };
+
+static RlStatus
+check_requires (const char *path, const char *requires, RlError *err)
+{
+  RlJson *j = NULL;
+  if (rl_json_parse (requires, strlen (requires), &j, NULL) != RL_OK || j->type != RL_JSON_ARRAY)
+    {
+      rl_json_free (j);
+      return rl_error_set (err, RL_ERR_FORMAT, "%s: requires is not a JSON list of names", path);
+    }
+  RlStatus st = RL_OK;
+  for (int i = 0; st == RL_OK && i < j->n; i++)
+    {
+      const RlJson *it = &j->items[i];
+      int known = 0;
+      if (it->type != RL_JSON_STRING)
+        {
+          st = rl_error_set (err, RL_ERR_FORMAT, "%s: requires is not a JSON list of names", path);
+          break;
+        }
+      for (size_t k = 0; k < sizeof known_features / sizeof *known_features; k++)
+        known = known || strcmp (it->string, known_features[k]) == 0;
+      if (!known)
+        {
+          char shown[41];   /* on one line, whatever the file holds */
+          size_t n = 0;
+          for (; n < sizeof shown - 1 && it->string[n] != '\0'; n++)
+            shown[n] = it->string[n] >= ' ' && it->string[n] <= '~' ? it->string[n] : '?';
+          shown[n] = '\0';
+          st = rl_error_set (err, RL_ERR_FORMAT,
+                             "%s: made for a newer Relabel (it requires '%s', which this version "
+                             "does not know)", path, shown);
+        }
+    }
+  rl_json_free (j);
+  return st;
+}
+
 /* The optional keys: input_norm ("dataset" or "image"), loss (a short identifier),
  * class_weights (a JSON list of num_classes finite numbers >= 0) and class_weight_power (a
  * finite number). A key that is present must be well formed: a fine-tune that silently fell
@@ -641,6 +684,13 @@ read_optional_meta (const char *path, const RlSafetensors *st, int num_classes,
   const char *weights = rl_safetensors_meta (st, "class_weights");
   const char *power = rl_safetensors_meta (st, "class_weight_power");
   const char *norm = rl_safetensors_meta (st, "input_norm");
+  const char *requires = rl_safetensors_meta (st, "requires");
+  if (requires != NULL)
+    {
+      RlStatus rs = check_requires (path, requires, err);
+      if (rs != RL_OK)
+        return rs;
+    }
   /* An unknown normalisation is refused: predicting with another one gives wrong labels. */
   if (norm != NULL && !rl_input_norm_from_name (norm, &meta->input_norm))
     return rl_error_set (err, RL_ERR_FORMAT,
@@ -879,7 +929,7 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
   snprintf (mean, sizeof mean, "[%.9g, %.9g, %.9g]", meta->mean[0], meta->mean[1], meta->mean[2]);
   snprintf (std, sizeof std, "[%.9g, %.9g, %.9g]", meta->std[0], meta->std[1], meta->std[2]);
   snprintf (eps, sizeof eps, "%.9g", meta->bn_eps);
-  const char *kv[22] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
+  const char *kv[24] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
                          "ignore_index", ign, "input_mean", mean, "input_std", std,
                          "bn_eps", eps };
   int n_kv = 7;
@@ -920,6 +970,10 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
     {
       kv[2 * n_kv] = "input_norm";
       kv[2 * n_kv++ + 1] = rl_input_norm_name (meta->input_norm);
+      /* versions from this one on refuse the file if they do not know the feature (earlier
+       * ones ignore both keys) */
+      kv[2 * n_kv] = "requires";
+      kv[2 * n_kv++ + 1] = "[\"input_norm\"]";
     }
   for (int i = 0; i < net->n_params; i++)
     {

@@ -2,8 +2,8 @@
 """input_norm "image" (each image's channels standardised after the mean/std normalisation,
 rl_standardize_planes) in contrib/pytorch, checked against the engine: a model written by
 `relabel train --input-norm image` reads as such and is rewritten byte for byte by make_metadata;
-an unknown value is refused by the package and by the engine; `relabel predict` labels agree with
-the package's on val images; `relabel train` and train.py, from that model with the same seed and
+an unknown value, or a file that requires a feature this version does not know, is refused by
+the package and by the engine; `relabel predict` labels agree with the package's on val images; `relabel train` and train.py, from that model with the same seed and
 recipe (augmentation on), see the same first loss and score validation alike, and write the same
 metadata; train.py --input-norm makes image models and refuses another value for a continued
 one. Each comparison is also made with the same weights read as "dataset", which must fail it."""
@@ -73,6 +73,24 @@ with tempfile.TemporaryDirectory() as tmp:
     except SafetensorsError as e:
         check(str(e) == expect, "the package refuses it: %s" % e)
     r = subprocess.run([BIN, "predict", "--model", bad, "--out", os.path.join(tmp, "p"),
+                        os.path.join(exp, "val", os.listdir(os.path.join(exp, "val"))[0])],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and expect in r.stderr and r.stderr.count("\n") == 1,
+          "relabel predict refuses it the same way: %s" % r.stderr.strip())
+    # The image-norm file says that its reader must know input_norm; a file that requires a
+    # feature this version does not know is refused by both, with the same line.
+    check(raw.get("requires") == '["input_norm"]',
+          "the engine's image-norm model requires input_norm (%s)" % raw.get("requires"))
+    newer = os.path.join(tmp, "newer.safetensors")
+    write_safetensors(newer, list(t.items()), dict(m, requires='["input_norm", "input_lrn"]'))
+    expect = ("%s: made for a newer Relabel (it requires 'input_lrn', which this version does not"
+              " know)" % newer)
+    try:
+        load_model(newer)
+        check(False, "a model that requires 'input_lrn' was loaded")
+    except SafetensorsError as e:
+        check(str(e) == expect, "the package refuses it: %s" % e)
+    r = subprocess.run([BIN, "predict", "--model", newer, "--out", os.path.join(tmp, "p"),
                         os.path.join(exp, "val", os.listdir(os.path.join(exp, "val"))[0])],
                        capture_output=True, text=True)
     check(r.returncode == 1 and expect in r.stderr and r.stderr.count("\n") == 1,

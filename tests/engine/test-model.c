@@ -310,8 +310,12 @@ test_input_norm (void)
   /* the JSON header starts after its 8-byte length */
   g_assert_true (dlen > 8 && ilen > 8);
   g_assert_null (g_strstr_len (dfile + 8, (gssize) MIN (dlen - 8, 4096), "input_norm"));
+  g_assert_null (g_strstr_len (dfile + 8, (gssize) MIN (dlen - 8, 4096), "requires"));
   g_assert_nonnull (g_strstr_len (ifile + 8, (gssize) MIN (ilen - 8, 4096),
                                   "\"input_norm\":\"image\""));
+  /* and says that a reader must know the feature */
+  g_assert_nonnull (g_strstr_len (ifile + 8, (gssize) MIN (ilen - 8, 4096),
+                                  "\"requires\":\"[\\\"input_norm\\\"]\""));
   RlTrainer *back = NULL;
   g_assert_cmpint (rl_trainer_load (ipath, RL_ENGINE_PATH_REFERENCE, &back, &err), ==, RL_OK);
   g_assert_cmpint (rl_trainer_input_norm (back), ==, RL_INPUT_NORM_IMAGE);
@@ -571,6 +575,12 @@ test_corrupt (void)
     { "\"bn_eps\":", "\"bn_epz\":", "lacks 'bn_eps'" },
     { "\"input_std\":\"[", "\"input_std\":\"[-1,", "input_std" },
     { "\"bn_eps\":", "\"input_norm\":\"lcn\",\"bn_eps\":", "input_norm 'lcn'" },
+    /* a feature a newer version wrote and this one does not know; a malformed list */
+    { "\"bn_eps\":", "\"requires\":\"[\\\"input_norm\\\", \\\"input_lrn\\\"]\",\"bn_eps\":",
+      "made for a newer Relabel (it requires 'input_lrn', which this version does not know)" },
+    { "\"bn_eps\":", "\"requires\":\"[\\\"input\\\\n\\\"]\",\"bn_eps\":", "requires 'input?'" },
+    { "\"bn_eps\":", "\"requires\":\"[1]\",\"bn_eps\":", "requires is not a JSON list of names" },
+    { "\"bn_eps\":", "\"requires\":\"input_norm\",\"bn_eps\":", "requires is not a JSON list" },
     { "\"ignore_index\":\"11\"", "\"ignore_index\":11", "is not a string" },
     { "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[",
       "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[4,",

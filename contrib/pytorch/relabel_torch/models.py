@@ -26,6 +26,9 @@ REQUIRED_META = ("arch", "num_classes", "class_names", "ignore_index", "input_me
 # and what a file without the key means), or each image's channels standardised over the image
 # the network sees ("image"; data.standardize_planes).
 INPUT_NORMS = ("dataset", "image")
+# The features a reader must know to use a model as its writer meant (the "requires" key, a JSON
+# list of names; rl-net.c known_features): a file that requires another one is refused.
+KNOWN_FEATURES = ("input_norm",)
 
 
 class ConvBN(nn.Module):
@@ -177,6 +180,7 @@ def make_metadata(arch, class_names, ignore_index, input_mean, input_std, bn_eps
         meta["class_weight_power"] = _g9(class_weight_power)
     if input_norm != "dataset":
         meta["input_norm"] = input_norm
+        meta["requires"] = '["input_norm"]'
     return meta
 
 
@@ -186,6 +190,18 @@ def parse_metadata(path, meta):
     for k in REQUIRED_META:
         if k not in meta:
             raise SafetensorsError("%s: metadata lacks '%s'" % (path, k))
+    if "requires" in meta:
+        try:
+            req = json.loads(meta["requires"])
+        except ValueError:
+            req = None
+        if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
+            raise SafetensorsError("%s: requires is not a JSON list of names" % path)
+        for r in req:
+            if r not in KNOWN_FEATURES:
+                shown = "".join(c if " " <= c <= "~" else "?" for c in r[:40])
+                raise SafetensorsError("%s: made for a newer Relabel (it requires '%s', which this"
+                                       " version does not know)" % (path, shown))
     norm = meta.get("input_norm", "dataset")
     if norm not in INPUT_NORMS:
         # the engine's message (rl-net.c read_loss_meta), kept to one line
