@@ -631,8 +631,9 @@ parse_int (const char *s, long lo, long hi, int *out)
 
 /* The features a reader must know to use a model as its writer meant (the "requires" key, a JSON
  * list of their names): a version that ignored one would predict or train wrongly without a
- * word, so a file that requires a feature this version does not know is refused. Every key a
- * feature adds is listed here when this version reads it. */
+ * word, so a file that requires a feature this version does not know is refused. A feature's
+ * name goes here in the version that first reads its keys (and in the PyTorch package's
+ * KNOWN_FEATURES). */
 static const char *const known_features[] = { "input_norm" };
 
 static RlStatus
