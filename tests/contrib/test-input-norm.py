@@ -35,6 +35,23 @@ def metadata_of(info, raw, input_norm):
                          info.get("class_weights"), info.get("class_weight_power"), input_norm)
 
 
+def refused_alike(tmp, image, name, tensors, meta, why):
+    """A model file of these tensors and metadata is refused by the package and by `relabel
+    predict` with the same one line, "PATH: why"."""
+    path = os.path.join(tmp, name)
+    write_safetensors(path, list(tensors.items()), meta)
+    expect = "%s: %s" % (path, why)
+    try:
+        load_model(path)
+        check(False, "%s was loaded" % name)
+    except SafetensorsError as e:
+        check(str(e) == expect, "the package refuses it: %s" % e)
+    r = subprocess.run([BIN, "predict", "--model", path, "--out", os.path.join(tmp, "p"), image],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and expect in r.stderr and r.stderr.count("\n") == 1,
+          "relabel predict refuses it the same way: %s" % r.stderr.strip())
+
+
 def log_of(path):
     """The run's JSON-lines log as (steps, validations, starts)."""
     log = [json.loads(l) for l in open(path + ".log.jsonl")]
@@ -64,37 +81,17 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # An unknown value: refused by the package and by the engine, with the same one line.
     t, m = read_safetensors(a)
-    bad = os.path.join(tmp, "bad.safetensors")
-    write_safetensors(bad, list(t.items()), dict(m, input_norm="channel"))
-    expect = "%s: input_norm 'channel' is not one this version knows (dataset, image)" % bad
-    try:
-        load_model(bad)
-        check(False, "a model with input_norm 'channel' was loaded")
-    except SafetensorsError as e:
-        check(str(e) == expect, "the package refuses it: %s" % e)
-    r = subprocess.run([BIN, "predict", "--model", bad, "--out", os.path.join(tmp, "p"),
-                        os.path.join(exp, "val", os.listdir(os.path.join(exp, "val"))[0])],
-                       capture_output=True, text=True)
-    check(r.returncode == 1 and expect in r.stderr and r.stderr.count("\n") == 1,
-          "relabel predict refuses it the same way: %s" % r.stderr.strip())
+    image = os.path.join(exp, "val", os.listdir(os.path.join(exp, "val"))[0])
+    refused_alike(tmp, image, "bad.safetensors", t, dict(m, input_norm="channel"),
+                  "input_norm 'channel' is not one this version knows (dataset, image)")
     # The image-norm file says that its reader must know input_norm; a file that requires a
     # feature this version does not know is refused by both, with the same line.
     check(raw.get("requires") == '["input_norm"]',
           "the engine's image-norm model requires input_norm (%s)" % raw.get("requires"))
-    newer = os.path.join(tmp, "newer.safetensors")
-    write_safetensors(newer, list(t.items()), dict(m, requires='["input_norm", "input_lrn"]'))
-    expect = ("%s: made for a newer Relabel (it requires 'input_lrn', which this version does not"
-              " know)" % newer)
-    try:
-        load_model(newer)
-        check(False, "a model that requires 'input_lrn' was loaded")
-    except SafetensorsError as e:
-        check(str(e) == expect, "the package refuses it: %s" % e)
-    r = subprocess.run([BIN, "predict", "--model", newer, "--out", os.path.join(tmp, "p"),
-                        os.path.join(exp, "val", os.listdir(os.path.join(exp, "val"))[0])],
-                       capture_output=True, text=True)
-    check(r.returncode == 1 and expect in r.stderr and r.stderr.count("\n") == 1,
-          "relabel predict refuses it the same way: %s" % r.stderr.strip())
+    refused_alike(tmp, image, "newer.safetensors", t,
+                  dict(m, requires='["input_norm", "input_lrn"]'),
+                  "made for a newer Relabel (it requires 'input_lrn', which this version does not"
+                  " know)")
     try:
         make_metadata("segnet-basic", ["a"], 1, [0.5] * 3, [0.2] * 3, input_norm="channel")
         check(False, "make_metadata took input_norm 'channel'")
