@@ -1052,6 +1052,17 @@ test_missing_files (void)
   rm_rf (tmp);
 }
 
+/* The first column of the first row of one query, as text, is want. */
+static void
+assert_query (sqlite3 *db, const char *sql, const char *want)
+{
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, want);
+  sqlite3_finalize (stmt);
+}
+
 /* Model versions: the explicit current model (migration from "the newest is current"), the
  * training images a version records, and the in-sample flag on the prediction shown. */
 static void
@@ -1170,27 +1181,14 @@ test_model_versions (void)
   rl_project_close (p);
   /* format 5: the steps written before it are told apart by their tool */
   g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
-  sqlite3_stmt *stmt = NULL;
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (human, ',') FROM"
-                                           " (SELECT human FROM edits WHERE image_id = 1"
-                                           "  ORDER BY seq)", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "0,1,0");
-  sqlite3_finalize (stmt);
+  assert_query (db, "SELECT group_concat (human, ',') FROM (SELECT human FROM edits"
+                    " WHERE image_id = 1 ORDER BY seq)", "0,1,0");
   /* and each image's status is the one its history gives (undo used to leave "corrected") */
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (status, ',') FROM"
-                                           " (SELECT status FROM images ORDER BY id)", -1, &stmt,
-                                       NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "1,0,2,3");
-  sqlite3_finalize (stmt);
+  assert_query (db, "SELECT group_concat (status, ',') FROM (SELECT status FROM images"
+                    " ORDER BY id)", "1,0,2,3");
   /* format 6: the reviewed image is reviewed at its present point of the history */
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (ifnull (reviewed_pos, '-'), ',')"
-                                           " FROM (SELECT reviewed_pos FROM images ORDER BY id)",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "-,-,-,0");
-  sqlite3_finalize (stmt);
+  assert_query (db, "SELECT group_concat (ifnull (reviewed_pos, '-'), ',')"
+                    " FROM (SELECT reviewed_pos FROM images ORDER BY id)", "-,-,-,0");
   sqlite3_close (db);
 
   /* A format-5 project from the release that upgraded without recomputing statuses: its stale
@@ -1219,13 +1217,8 @@ test_model_versions (void)
   g_assert_no_error (error);
   rl_project_close (p);
   g_assert_cmpint (sqlite3_open (five, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (status || ':'"
-                                           " || ifnull (reviewed_pos, '-'), ',') FROM"
-                                           " (SELECT * FROM images ORDER BY id)", -1, &stmt,
-                                       NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "1:-,3:1");
-  sqlite3_finalize (stmt);
+  assert_query (db, "SELECT group_concat (status || ':' || ifnull (reviewed_pos, '-'), ',')"
+                    " FROM (SELECT * FROM images ORDER BY id)", "1:-,3:1");
   sqlite3_close (db);
   rm_rf (tmp);
 }
