@@ -268,7 +268,7 @@ edit_step_body (RlProject *p, gint64 image_id, const char *tool, StepKind kind, 
       return FALSE;
     }
 
-  /* A new step after undo drops the redo tail. */
+  /* A new step after undo drops the redo tail, and a reviewed point in it. */
   {
     g_autoptr (sqlite3_stmt) del =
       db_prepare (p, "DELETE FROM edits WHERE image_id = ? AND seq > ?", error);
@@ -277,6 +277,15 @@ edit_step_body (RlProject *p, gint64 image_id, const char *tool, StepKind kind, 
     sqlite3_bind_int64 (del, 1, image_id);
     sqlite3_bind_int64 (del, 2, row.edit_pos);
     if (!db_step_done (p, del, error, "cannot drop the redo steps"))
+      return FALSE;
+    g_autoptr (sqlite3_stmt) unmark =
+      db_prepare (p, "UPDATE images SET reviewed_pos = NULL WHERE id = ? AND reviewed_pos > ?",
+                  error);
+    if (unmark == NULL)
+      return FALSE;
+    sqlite3_bind_int64 (unmark, 1, image_id);
+    sqlite3_bind_int64 (unmark, 2, row.edit_pos);
+    if (!db_step_done (p, unmark, error, "cannot drop the redo steps"))
       return FALSE;
   }
   {
@@ -301,23 +310,14 @@ edit_step_body (RlProject *p, gint64 image_id, const char *tool, StepKind kind, 
   if (!store_current (p, &row, new, error))
     return FALSE;
   {
-    /* A reviewed mask that changes is no longer the one a person reviewed: a taken prediction
-     * leaves the status the history gives. The reviewed point stays reachable by undo unless
-     * it was in the redo tail just dropped. */
-    int status = row.status;
-    if (kind == STEP_HUMAN)
-      status = RL_IMAGE_CORRECTED;
-    else if (status == RL_IMAGE_REVIEWED)
-      {
-        if (!status_at (p, image_id, row.edit_pos + 1, &status, error))
-          return FALSE;
-      }
-    else if (status == RL_IMAGE_UNLABELLED)
-      status = RL_IMAGE_PRELABELLED;
+    /* As after undo and redo: a person's step makes the image corrected, a taken prediction
+     * pre-labelled unless a person's step is applied; a reviewed mask that changes is no longer
+     * the one a person reviewed (its point stays reachable by undo). */
+    int status;
+    if (!status_at (p, image_id, row.edit_pos + 1, &status, error))
+      return FALSE;
     g_autoptr (sqlite3_stmt) upd =
-      db_prepare (p, "UPDATE images SET edit_pos = ?1, rev = ?, status = ?,"
-                     " reviewed_pos = CASE WHEN reviewed_pos < ?1 THEN reviewed_pos END"
-                     " WHERE id = ?", error);
+      db_prepare (p, "UPDATE images SET edit_pos = ?, rev = ?, status = ? WHERE id = ?", error);
     if (upd == NULL)
       return FALSE;
     sqlite3_bind_int64 (upd, 1, row.edit_pos + 1);

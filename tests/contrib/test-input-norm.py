@@ -3,10 +3,11 @@
 rl_standardize_planes) in contrib/pytorch, checked against the engine: a model written by
 `relabel train --input-norm image` reads as such and is rewritten byte for byte by make_metadata;
 an unknown value, or a file that requires a feature this version does not know, is refused by
-the package and by the engine; `relabel predict` labels agree with the package's on val images; `relabel train` and train.py, from that model with the same seed and
-recipe (augmentation on), see the same first loss and score validation alike, and write the same
-metadata; train.py --input-norm makes image models and refuses another value for a continued
-one. Each comparison is also made with the same weights read as "dataset", which must fail it."""
+the package and by the engine; `relabel predict` labels agree with the package's on val images;
+`relabel train` and train.py, from that model with the same seed and recipe (augmentation on),
+see the same first loss and score validation alike, and write the same metadata; train.py
+--input-norm makes image models and refuses another value for a continued one. Each comparison
+is also made with the same weights read as "dataset", which must fail it."""
 import json
 import os
 import subprocess
