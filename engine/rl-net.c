@@ -640,7 +640,11 @@ static RlStatus
 check_requires (const char *path, const char *requires, RlError *err)
 {
   RlJson *j = NULL;
-  if (rl_json_parse (requires, strlen (requires), &j, NULL) != RL_OK || j->type != RL_JSON_ARRAY)
+  int ok = rl_json_parse (requires, strlen (requires), &j, NULL) == RL_OK
+           && j->type == RL_JSON_ARRAY;
+  for (int i = 0; ok && i < j->n; i++)
+    ok = j->items[i].type == RL_JSON_STRING;
+  if (!ok)
     {
       rl_json_free (j);
       return rl_error_set (err, RL_ERR_FORMAT, "%s: requires is not a JSON list of names", path);
@@ -648,21 +652,16 @@ check_requires (const char *path, const char *requires, RlError *err)
   RlStatus st = RL_OK;
   for (int i = 0; st == RL_OK && i < j->n; i++)
     {
-      const RlJson *it = &j->items[i];
+      const char *name = j->items[i].string;
       int known = 0;
-      if (it->type != RL_JSON_STRING)
-        {
-          st = rl_error_set (err, RL_ERR_FORMAT, "%s: requires is not a JSON list of names", path);
-          break;
-        }
       for (size_t k = 0; k < sizeof known_features / sizeof *known_features; k++)
-        known = known || strcmp (it->string, known_features[k]) == 0;
+        known = known || strcmp (name, known_features[k]) == 0;
       if (!known)
         {
           char shown[41];   /* on one line, whatever the file holds */
           size_t n = 0;
-          for (; n < sizeof shown - 1 && it->string[n] != '\0'; n++)
-            shown[n] = it->string[n] >= ' ' && it->string[n] <= '~' ? it->string[n] : '?';
+          for (; n < sizeof shown - 1 && name[n] != '\0'; n++)
+            shown[n] = name[n] >= ' ' && name[n] <= '~' ? name[n] : '?';
           shown[n] = '\0';
           st = rl_error_set (err, RL_ERR_FORMAT,
                              "%s: made for a newer Relabel (it requires '%s', which this version "
