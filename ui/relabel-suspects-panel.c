@@ -101,6 +101,7 @@ apply_highlight (RelabelSuspectsPanel *self)
   relabel_canvas_set_highlight (self->canvas, mask, w, h);
   relabel_canvas_show_rect (self->canvas, r->x, r->y, r->w, r->h);
   self->highlighted = TRUE;
+  g_debug ("suspect region %" G_GINT64_FORMAT " shown (row %d)", r->id, self->position);
   update_actions (self);
 }
 

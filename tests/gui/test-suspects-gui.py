@@ -2,7 +2,8 @@
 # The suspects queue in the window (issue 19) under Xvfb with real keys (xdotool): a project of 3
 # CamVid val images pre-labelled with confidences and ranked by `relabel suspects`; the app opens
 # it, the panel lists the stored queue (first-page time from the panel's debug line), N / N /
-# Shift+N walk it (screenshot with the region highlighted and centred), Shift+A accepts the
+# Shift+N walk it (each key must highlight the stored queue's region of its row; screenshot
+# with the region highlighted and centred), Shift+A accepts the
 # first region: the project's mask must change exactly on that region's pixels (all in its
 # bounding box, all from its labelled to its suggested class, as many as the queue says) as one
 # undoable edit recorded as "accept-suggestion", and an answer about its class pair (which
@@ -153,19 +154,25 @@ def run(tmp):
     first_ms = float(m.group(1)) if m else None
     check(first_ms is not None, "the panel listed the queue (first page %s ms after the project"
           " opened)" % first_ms)
-    time.sleep(1.0)
     check_pointer(tmp, wid, P)
     before = dump(P, image, os.path.join(tmp, "before.raw"))
 
     xdo("windowfocus", "--sync", wid)
-    for key in ("n", "n", "shift+n"):   # region 1, region 2, back to region 1
+    stderr = os.path.join(tmp, "app.stderr")
+    shown_line = re.compile(r"suspect region (\d+) shown \(row (-?\d+)\)")
+    # region 1, region 2, back to region 1: each key's region highlighted (its image loaded)
+    for key, row in (("n", 0), ("n", 1), ("shift+n", 0)):
+        before_key = len(shown_line.findall(gui.read_text(stderr)))
         xdo("key", "--window", wid, key)
-        time.sleep(1.0)
-    time.sleep(1.5)
+        want = (str(q[row][0]), str(row))
+        got = gui.wait_for(lambda: shown_line.findall(gui.read_text(stderr))[before_key:],
+                           lambda g: g[-1:] == [want], 30, 0.2)
+        check(got[-1:] == [want], "%s highlights the queue's region at row %d (id %s; shown: %s)"
+              % (key, row, want[0], got))
+    time.sleep(0.5)   # the highlight is set; the next frame draws it
     shot = gui.screenshot("gui-suspects.png")
     print("screenshot:", shot)
 
-    stderr = os.path.join(tmp, "app.stderr")
     listed = re.compile(r"suspects queue listed: (\d+) regions")
 
     def panel_lists():
@@ -216,7 +223,6 @@ def run(tmp):
     check(bool(n0) and settled((shown, stored)),
           "after the undo the panel lists the queue as before the accept (%s, stored %d; before"
           " %s)" % (shown[-1:], stored, n0))
-    time.sleep(1.0)
     xdo("key", "--window", wid, "shift+d")
     n_dis = gui.wait_for(lambda: rows(P, "SELECT count(*) FROM suspect_dismissals")[0][0],
                          lambda n: n > 0, 30, 0.3)
@@ -227,7 +233,7 @@ def run(tmp):
     check(bool(shown) and len(later) > len(shown) and later[-1] == shown[-1] - 1,
           "the panel lists the queue again, one region fewer (%s -> %s)"
           % (shown[-1:], later[len(shown):]))
-    time.sleep(1.0)   # the rows are built; the next frame draws them
+    time.sleep(0.5)   # the rows are built; the next frame draws them
     gui.screenshot("gui-suspects-after.png")
     gui.stop_app(proc, tmp, wid)
 
