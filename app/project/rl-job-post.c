@@ -1,6 +1,13 @@
 /* Marshalling a job's values to its main context (rl-job-post.h). */
 #include "rl-job-post.h"
 
+#ifdef __linux__
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 typedef struct
 {
   GTask *task;
@@ -38,4 +45,17 @@ rl_job_post (GTask *task, int priority, RlJobDeliver deliver, gconstpointer valu
   p->clear = clear;
   p->value = g_memdup2 (value, size);
   g_main_context_invoke_full (g_task_get_context (task), priority, post_run, p, post_free);
+}
+
+void
+rl_job_lower_priority (void)
+{
+#ifdef __linux__
+  id_t tid = (id_t) syscall (SYS_gettid);
+  errno = 0;
+  int nice = getpriority (PRIO_PROCESS, tid);
+  if (nice == -1 && errno != 0)
+    nice = 0;
+  setpriority (PRIO_PROCESS, tid, MIN (nice + 10, 19));
+#endif
 }

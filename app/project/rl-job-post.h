@@ -1,6 +1,7 @@
-/* Hands a value from a background job's worker thread to the main context its GTask was created
- * in (the caller's thread-default one): the job's progress, a finished thumbnail. Shared by the
- * jobs of rl-jobs.c and rl-new-model-job.c. GLib only. */
+/* What every background job's worker thread does alike: hands a value to the main context its
+ * GTask was created in (the caller's thread-default one: the job's progress, a finished
+ * thumbnail), and yields the CPU to the interface. Shared by the jobs of rl-jobs.c,
+ * rl-new-model-job.c and rl-session-dash.c. GLib only. */
 #pragma once
 
 #include <gio/gio.h>
@@ -14,3 +15,9 @@ typedef void (*RlJobDeliver) (GTask *task, gconstpointer value);
  * owns (it also runs when the context is destroyed before delivery). Callable from any thread. */
 void rl_job_post (GTask *task, int priority, RlJobDeliver deliver, gconstpointer value,
                   gsize size, GDestroyNotify clear);
+
+/* Lowers the calling thread's priority to 10 nice steps below what it was (at most 19), so that
+ * long background work yields to the interface; called first by a job's worker thread. On Linux
+ * nice is per thread and inherited by the threads created from this one (the engine's); a no-op
+ * elsewhere. */
+void rl_job_lower_priority (void);

@@ -4,11 +4,6 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "rl-image-io.h"
 #include "rl-image-metrics.h"
@@ -71,22 +66,12 @@ abort_if_cancelled (void *data)
   return g_cancellable_is_cancelled (data) ? 1 : 0;
 }
 
-/* Background work yields to the interface: lower this thread's priority (on Linux, nice is per
- * thread and inherited by the engine's worker threads created from it). */
-static void
-lower_thread_priority (void)
-{
-#ifdef __linux__
-  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
-#endif
-}
-
 static void
 prelabel_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   PrelabelData *d = task_data;
   g_autoptr (GError) error = NULL;
-  lower_thread_priority ();
+  rl_job_lower_priority ();
 
   /* this thread's own connection: an RlProject is used from one thread only */
   RlProject *project = rl_project_open (d->project_path, FALSE, &error);
@@ -218,7 +203,7 @@ retrain_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   RetrainData *d = task_data;
   g_autoptr (GError) error = NULL;
   RlFinetuneCallbacks cb = { retrain_progress, retrain_should_stop, task };
-  lower_thread_priority ();
+  rl_job_lower_priority ();
   if (!rl_finetune_run (d->project_path, &d->opt, &cb, &d->result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -351,7 +336,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   ImportData *d = task_data;
   g_autoptr (GError) error = NULL;
-  lower_thread_priority ();
+  rl_job_lower_priority ();
   g_autoptr (RlProject) project = rl_project_open (d->project_path, TRUE, &error);
   if (project == NULL
       || !rl_project_import (project, d->kind, d->dataset_path, import_progress, task,
@@ -482,7 +467,7 @@ static void
 thumbnails_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ThumbData *d = task_data;
-  lower_thread_priority ();
+  rl_job_lower_priority ();
   for (guint i = 0; i < d->n; i++)
     {
       int w = 0, h = 0;

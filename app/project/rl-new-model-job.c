@@ -59,6 +59,7 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   JobData *d = task_data;
   g_autoptr (GError) error = NULL;
   RlTrainCallbacks cb = { on_progress, should_stop, task };
+  rl_job_lower_priority ();
   if (!rl_new_model_run (d->project_path, &d->opt, &cb, &d->result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -7,11 +7,8 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+
+#include "rl-job-post.h"
 
 /* ---- stored runs */
 
@@ -394,11 +391,7 @@ static void
 eval_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   EvalJob *job = data;
-#ifdef __linux__
-  /* background work yields to the interface, as rl-jobs.c's jobs do (nice is per thread on
-   * Linux and inherited by the engine threads created from this one) */
-  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
-#endif
+  rl_job_lower_priority ();
   GError *error = NULL;
   RlEvalResult *r = rl_project_evaluate (job->path, &job->opt, eval_progress, eval_should_stop,
                                          job, &error);
@@ -696,9 +689,7 @@ export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
 {
   ExportJob *job = data;
   GError *error = NULL;
-#ifdef __linux__
-  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
-#endif
+  rl_job_lower_priority ();
   RlProject *project = rl_project_open (job->path, FALSE, &error);
   gboolean ok = project != NULL
                 && rl_project_export (project, job->format, job->out_dir, job->split,

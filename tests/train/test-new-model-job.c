@@ -1,10 +1,17 @@
 /* The new-model job (rl-new-model-job.h) on a project of 2 real indoor images with no model:
- * progress arrives in the caller's thread, the result is version 1 with no parent and made
- * current; a second run cancelled at its first step fails with G_IO_ERROR_CANCELLED and adds
- * nothing. Small: 1/4 scale, 96x128 crops, a few steps. */
+ * progress arrives in the caller's thread, the training runs on a thread 10 nice steps below
+ * the caller (on Linux: the interface keeps the CPU), the result is version 1 with no parent
+ * and made current; a second run cancelled at its first step fails with G_IO_ERROR_CANCELLED
+ * and adds nothing. Small: 1/4 scale, 96x128 crops, a few steps. */
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "new-model-util.h"
 #include "rl-new-model-job.h"
@@ -16,17 +23,49 @@ typedef struct
   GThread *main_thread;
   GCancellable *cancel_on_first;
   int progress_calls;
+  int worker_nice;   /* the highest nice among the other threads while progress came */
   gboolean wrong_thread;
   gboolean ok;
   RlNewModelResult res;
   GError *error;
 } Run;
 
+/* The highest nice value among this process's threads other than the caller's, read from
+ * /proc/self/task/TID/stat (the 19th field; the 2nd, the name in parentheses, may hold spaces);
+ * -100 where there is no such thread or no /proc. */
+static int
+others_max_nice (void)
+{
+  int best = -100;
+#ifdef __linux__
+  long self = (long) syscall (SYS_gettid);
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      if (atol (name) == self)
+        continue;
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/stat", name);
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        continue;   /* the thread ended meanwhile */
+      const char *rest = strrchr (text, ')');
+      g_auto (GStrv) fields = rest != NULL ? g_strsplit (rest + 2, " ", 0) : NULL;
+      if (fields != NULL && g_strv_length (fields) > 16)   /* field 3 is fields[0] */
+        best = MAX (best, atoi (fields[16]));
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+#endif
+  return best;
+}
+
 static void
 on_progress (const RlTrainProgress *p, gpointer data)
 {
   Run *r = data;
   r->progress_calls++;
+  r->worker_nice = MAX (r->worker_nice, others_max_nice ());
   r->wrong_thread |= g_thread_self () != r->main_thread;
   if (r->cancel_on_first != NULL)
     g_cancellable_cancel (r->cancel_on_first);
@@ -68,6 +107,7 @@ test_job (void)
   opt.train.quiet = TRUE;
 
   Run r = { 0 };
+  r.worker_nice = -100;
   r.loop = g_main_loop_new (NULL, FALSE);
   r.main_thread = g_thread_self ();
   rl_new_model_async (NULL, path, &opt, on_progress, &r, NULL, on_done, &r);
@@ -76,6 +116,12 @@ test_job (void)
   g_assert_true (r.ok);
   g_assert_cmpint (r.progress_calls, ==, 4);
   g_assert_false (r.wrong_thread);
+#ifdef __linux__
+  errno = 0;
+  int caller_nice = getpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid));
+  g_assert_true (caller_nice != -1 || errno == 0);
+  g_assert_cmpint (r.worker_nice, ==, MIN (caller_nice + 10, 19));
+#endif
   g_assert_cmpint (r.res.model_id, ==, 1);
   g_assert_true (r.res.made_current);
   g_assert_cmpint (r.res.train_images, ==, 2);
