@@ -222,9 +222,14 @@ print_trained_images (RlProject *project, gint64 model_id, gboolean json)
       gint64 *rev = g_hash_table_lookup (trained, &info->id);
       if (rev == NULL)
         continue;
+      /* revision -1: learnt before the model entered this project (its file's trained_on),
+       * from labels the project does not know */
       if (!json)
         {
-          printf ("%s\t%s\t%" G_GINT64_FORMAT "\n", info->name, info->split, *rev);
+          if (*rev >= 0)
+            printf ("%s\t%s\t%" G_GINT64_FORMAT "\n", info->name, info->split, *rev);
+          else
+            printf ("%s\t%s\t-\n", info->name, info->split);
           continue;
         }
       json_builder_begin_object (b);
@@ -233,7 +238,10 @@ print_trained_images (RlProject *project, gint64 model_id, gboolean json)
       json_builder_set_member_name (b, "split");
       json_builder_add_string_value (b, info->split);
       json_builder_set_member_name (b, "label_revision");
-      json_builder_add_int_value (b, *rev);
+      if (*rev >= 0)
+        json_builder_add_int_value (b, *rev);
+      else
+        json_builder_add_null_value (b);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -147,6 +147,12 @@ rl_model_input_norm (const RlModel *model)
   return model->meta.input_norm;
 }
 
+const char *
+rl_model_trained_on (const RlModel *model)
+{
+  return model->meta.trained_on;
+}
+
 void
 rl_model_normalize_input (const RlModel *model, const uint8_t *rgb, int h, int w, float *x)
 {

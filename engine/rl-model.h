@@ -53,6 +53,8 @@ void rl_confidence_from_logits (const float *logits, int n_classes, size_t hw,
 const float *rl_model_input_mean (const RlModel *model);
 const float *rl_model_input_std (const RlModel *model);
 int rl_model_input_norm (const RlModel *model);  /* RL_INPUT_NORM_* (rl-net.h) */
+/* The file's trained_on (rl-net.h RlNetMeta: JSON text of [name, SHA-1] pairs), or NULL. */
+const char *rl_model_trained_on (const RlModel *model);
 /* rgb (H, W, 3) -> x (3, H, W) as the model's input wants it (rl_net_normalize_input). */
 void rl_model_normalize_input (const RlModel *model, const uint8_t *rgb, int h, int w, float *x);
 

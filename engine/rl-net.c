@@ -317,6 +317,7 @@ rl_net_meta_clear (RlNetMeta *meta)
       free (meta->class_names[i]);
   free (meta->class_names);
   free (meta->class_weights);
+  free (meta->trained_on);
   memset (meta, 0, sizeof *meta);
 }
 
@@ -379,6 +380,11 @@ rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError
           return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
         }
       memcpy (dst->class_weights, src->class_weights, (size_t) num_classes * sizeof (float));
+    }
+  if (src->trained_on != NULL && (dst->trained_on = strdup (src->trained_on)) == NULL)
+    {
+      rl_net_meta_clear (dst);
+      return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
     }
   return RL_OK;
 }
@@ -672,10 +678,34 @@ check_requires (const char *path, const char *requires, RlError *err)
   return st;
 }
 
+RlStatus
+rl_trained_on_check (const char *what, const char *json, RlError *err)
+{
+  RlJson *j = NULL;
+  int ok = rl_json_parse (json, strlen (json), &j, NULL) == RL_OK && j->type == RL_JSON_ARRAY;
+  for (int i = 0; ok && i < j->n; i++)
+    {
+      const RlJson *pair = &j->items[i];
+      ok = pair->type == RL_JSON_ARRAY && pair->n == 2 && pair->items[0].type == RL_JSON_STRING
+           && pair->items[1].type == RL_JSON_STRING && strlen (pair->items[1].string) == 40;
+      for (int k = 0; ok && k < 40; k++)
+        {
+          char c = pair->items[1].string[k];
+          ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }
+    }
+  rl_json_free (j);
+  if (!ok)
+    return rl_error_set (err, RL_ERR_FORMAT,
+                         "%s: trained_on is not a JSON list of [name, SHA-1] pairs", what);
+  return RL_OK;
+}
+
 /* The optional keys: input_norm ("dataset" or "image"), loss (a short identifier),
- * class_weights (a JSON list of num_classes finite numbers >= 0) and class_weight_power (a
- * finite number). A key that is present must be well formed: a fine-tune that silently fell
- * back to other weights would train another loss. */
+ * class_weights (a JSON list of num_classes finite numbers >= 0), class_weight_power (a
+ * finite number) and trained_on (rl_trained_on_check). A key that is present must be well
+ * formed: a fine-tune that silently fell back to other weights would train another loss, and a
+ * damaged list of training images would hide in-sample scores. */
 static RlStatus
 read_optional_meta (const char *path, const RlSafetensors *st, int num_classes,
                     RlNetMeta *meta, RlError *err)
@@ -685,6 +715,7 @@ read_optional_meta (const char *path, const RlSafetensors *st, int num_classes,
   const char *power = rl_safetensors_meta (st, "class_weight_power");
   const char *norm = rl_safetensors_meta (st, "input_norm");
   const char *requires = rl_safetensors_meta (st, "requires");
+  const char *trained_on = rl_safetensors_meta (st, "trained_on");
   if (requires != NULL)
     {
       RlStatus rs = check_requires (path, requires, err);
@@ -739,6 +770,14 @@ read_optional_meta (const char *path, const RlSafetensors *st, int num_classes,
         return rl_error_set (err, RL_ERR_FORMAT, "%s: bad class_weight_power '%.40s'", path,
                              power);
       meta->class_weight_power = p;
+    }
+  if (trained_on != NULL)
+    {
+      RlStatus rs = rl_trained_on_check (path, trained_on, err);
+      if (rs != RL_OK)
+        return rs;
+      if ((meta->trained_on = strdup (trained_on)) == NULL)
+        return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
     }
   return RL_OK;
 }
@@ -929,7 +968,7 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
   snprintf (mean, sizeof mean, "[%.9g, %.9g, %.9g]", meta->mean[0], meta->mean[1], meta->mean[2]);
   snprintf (std, sizeof std, "[%.9g, %.9g, %.9g]", meta->std[0], meta->std[1], meta->std[2]);
   snprintf (eps, sizeof eps, "%.9g", meta->bn_eps);
-  const char *kv[24] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
+  const char *kv[32] = { "arch", net->arch, "num_classes", ncls, "class_names", names,
                          "ignore_index", ign, "input_mean", mean, "input_std", std,
                          "bn_eps", eps };
   int n_kv = 7;
@@ -974,6 +1013,11 @@ rl_net_save (const char *path, const RlNet *net, const RlNetMeta *meta, const fl
        * ones ignore both keys) */
       kv[2 * n_kv] = "requires";
       kv[2 * n_kv++ + 1] = "[\"input_norm\"]";
+    }
+  if (meta->trained_on != NULL)
+    {
+      kv[2 * n_kv] = "trained_on";
+      kv[2 * n_kv++ + 1] = meta->trained_on;
     }
   for (int i = 0; i < net->n_params; i++)
     {

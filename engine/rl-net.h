@@ -94,6 +94,10 @@ typedef struct
   char loss[32];           /* "cross_entropy": per-pixel class-weighted mean, void ignored */
   float *class_weights;    /* num_classes loss weights (malloc), or NULL */
   double class_weight_power;  /* median-frequency weights were raised to this, or NAN */
+  /* The images the weights were trained on (key trained_on, optional): JSON text of a list of
+   * [name, SHA-1 of the image file's bytes] pairs (rl_trained_on_check), so that a project can
+   * mark the model's scores on them in-sample; malloc'd, or NULL when not recorded. */
+  char *trained_on;
 } RlNetMeta;
 
 /* SegNet-Basic: 4 x (conv 7x7 64 + BN + ReLU + pool), 4 x (unpool + conv 7x7 64 + BN),
@@ -133,6 +137,9 @@ int rl_net_is_plain (const RlNet *net);
  * handle odd sizes exactly as PyTorch does, so nothing is padded or cropped. */
 
 void rl_net_meta_clear (RlNetMeta *meta);
+/* RL_OK when json is a trained_on list: a JSON list of [name, sha1] pairs of strings, sha1 40
+ * lowercase hexadecimal digits; otherwise RL_ERR_FORMAT "WHAT: trained_on is not ...". */
+RlStatus rl_trained_on_check (const char *what, const char *json, RlError *err);
 RlStatus rl_net_meta_default (RlNetMeta *meta, int num_classes, RlError *err);
 RlStatus rl_net_meta_copy (RlNetMeta *dst, const RlNetMeta *src, int num_classes, RlError *err);
 

@@ -174,6 +174,29 @@ rl_trainer_set_loss (RlTrainer *t, const char *loss, const float *class_weights,
   return RL_OK;
 }
 
+RlStatus
+rl_trainer_set_trained_on (RlTrainer *t, const char *json, RlError *err)
+{
+  char *copy = NULL;
+  if (json != NULL)
+    {
+      RlStatus st = rl_trained_on_check ("trained_on", json, err);
+      if (st != RL_OK)
+        return st;
+      if ((copy = strdup (json)) == NULL)
+        return rl_error_set (err, RL_ERR_NOMEM, "out of memory");
+    }
+  free (t->meta.trained_on);
+  t->meta.trained_on = copy;
+  return RL_OK;
+}
+
+const char *
+rl_trainer_trained_on (const RlTrainer *t)
+{
+  return t->meta.trained_on;
+}
+
 const char *
 rl_trainer_loss (const RlTrainer *t)
 {

@@ -48,6 +48,10 @@ RlStatus rl_trainer_set_loss (RlTrainer *t, const char *loss, const float *class
 const char *rl_trainer_loss (const RlTrainer *t);
 const float *rl_trainer_class_weights (const RlTrainer *t);
 double rl_trainer_class_weight_power (const RlTrainer *t);
+/* The images the saved model says it trained on (key trained_on, rl_trained_on_check's JSON
+ * text; copied), or NULL for none recorded. What the model file said, until set. */
+RlStatus rl_trainer_set_trained_on (RlTrainer *t, const char *json, RlError *err);
+const char *rl_trainer_trained_on (const RlTrainer *t);   /* borrowed; NULL when none */
 int rl_trainer_num_classes (const RlTrainer *t);
 /* The path its convolutions run on (the automatic choice resolved). */
 RlEnginePath rl_trainer_path (const RlTrainer *t);

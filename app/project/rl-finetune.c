@@ -240,12 +240,24 @@ load_base (Job *job, const RlClassSpec *spec, GError **error)
   return read_base_loss (job, spec->n_classes, error);
 }
 
-/* The image ids that the parent and every version it descends from were trained on. */
+/* The image ids that the base learnt from: those the parent and every version it descends
+ * from were trained on, and those its file's trained_on lists (a base given as a file). */
 static gboolean
 load_lineage (Job *job, GError **error)
 {
   job->lineage_trained = rl_project_lineage_trained_images (job->project, job->parent_id, error);
-  return job->lineage_trained != NULL;
+  g_autoptr (GHashTable) listed =
+    job->lineage_trained == NULL
+      ? NULL
+      : rl_project_images_in_trained_on (job->project, rl_model_trained_on (job->base), error);
+  if (listed == NULL)
+    return FALSE;
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, listed);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_hash_table_add (job->lineage_trained, g_memdup2 (key, sizeof (gint64)));
+  return TRUE;
 }
 
 static gboolean
@@ -383,15 +395,18 @@ prepare_data (Job *job, const RlClassSpec *spec, GError **error)
   const char *train_split = opt->train_split ? opt->train_split : "train";
   gboolean all_splits = g_strcmp0 (train_split, "*") == 0;
 
-  /* Held out: labelled, uncorrected, never trained on by this lineage; "val" first. */
+  /* Held out: labelled, uncorrected, never trained on by this lineage; "val" first. Where the
+   * lineage trained on every such image (a shipped model on a project of its own training
+   * images), those it trained on: still never trained on by this fine-tune, so they show what it
+   * forgets, but their scores are in-sample for both versions and say so. */
   g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
-  for (int pass = 0; pass < 2 && candidates->len == 0; pass++)
+  for (int pass = 0; pass < 3 && candidates->len == 0; pass++)
     for (guint i = 0; i < images->len; i++)
       {
         RlImageInfo *info = images->pdata[i];
         if (is_labelled (info, FALSE) && !is_corrected (info)
-            && !g_hash_table_contains (job->lineage_trained, &info->id)
-            && (pass == 1 || g_strcmp0 (info->split, "val") == 0))
+            && (pass == 2 || !g_hash_table_contains (job->lineage_trained, &info->id))
+            && (pass >= 1 || g_strcmp0 (info->split, "val") == 0))
           g_ptr_array_add (candidates, info);
       }
   g_autoptr (GPtrArray) heldout = pick_heldout (candidates, opt->heldout_max);
@@ -876,7 +891,9 @@ run (Job *job, GError **error)
   if (co->images > 0 && !evaluate (job, job->model, job->corrected, spec, sc, NULL, error))
     return FALSE;
   co->after_g = sc[0], co->after_c = sc[1], co->after_miou = sc[2], co->after_bf = sc[3];
-  ho->after_in_sample = FALSE;   /* held-out images are never trained on */
+  /* held-out images are never trained on by this fine-tune; in-sample only where the lineage
+   * trained on them (then for both versions) */
+  ho->after_in_sample = ho->before_in_sample;
   co->after_in_sample = co->images > 0;
   g_autofree char *val_metrics = NULL;
   if (job->val_images->len > 0

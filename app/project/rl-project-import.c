@@ -312,6 +312,9 @@ rl_project_import_with (RlProject *project, const char *kind, const char *path,
       if (total == 0)
         break;
     }
+  /* the models already in the project may have trained on images just added */
+  if (added > 0 && !rl_project_record_trained_on (p, error))
+    return FALSE;
   if (n_added)
     *n_added = added;
   if (problems)

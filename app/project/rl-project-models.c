@@ -26,8 +26,10 @@
 #include "rl-app-engine.h"
 #include "rl-model.h"
 
-gboolean
-rl_project_check_model_file (const char *path, const RlClassSpec *spec, GError **error)
+/* rl_project_check_model_file, also handing out a copy of the file's trained_on (NULL when it
+ * has none) where trained_on is not NULL. */
+static gboolean
+check_model_file (const char *path, const RlClassSpec *spec, char **trained_on, GError **error)
 {
   RlModel *model = NULL;
   RlError err = { { 0 } };
@@ -42,15 +44,167 @@ rl_project_check_model_file (const char *path, const RlClassSpec *spec, GError *
       return FALSE;
     }
   int n = rl_model_num_classes (model);
+  if (trained_on != NULL)
+    *trained_on = g_strdup (rl_model_trained_on (model));
   rl_model_free (model);
   if (spec != NULL && n != spec->n_classes)
     {
       g_set_error (error, RL_PROJECT_ERROR, RL_PROJECT_ERROR_INVALID,
                    "%s: the model has %d classes but the project's dataset (%s) has %d", path, n,
                    spec->id, spec->n_classes);
+      if (trained_on != NULL)
+        g_clear_pointer (trained_on, g_free);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+rl_project_check_model_file (const char *path, const RlClassSpec *spec, GError **error)
+{
+  return check_model_file (path, spec, NULL, error);
+}
+
+GHashTable *
+rl_project_images_in_trained_on (RlProject *project, const char *trained_on, GError **error)
+{
+  RlProject *p = project;
+  g_autoptr (GHashTable) ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  if (trained_on == NULL)
+    return g_steal_pointer (&ids);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, trained_on, -1, error))
+    return NULL;   /* checked by the engine when the file was read: not reached */
+  JsonArray *pairs = json_node_get_array (json_parser_get_root (parser));
+  g_autoptr (GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < json_array_get_length (pairs); i++)
+    g_hash_table_add (listed, (gpointer) json_array_get_string_element (
+                                json_array_get_array_element (pairs, i), 1));
+  g_autoptr (sqlite3_stmt) sel = db_prepare (p, "SELECT id, sha1 FROM images", error);
+  if (sel == NULL)
+    return NULL;
+  int rc;
+  while ((rc = sqlite3_step (sel)) == SQLITE_ROW)
+    {
+      const char *sha1 = (const char *) sqlite3_column_text (sel, 1);
+      if (sha1 != NULL && g_hash_table_contains (listed, sha1))
+        g_hash_table_add (ids, g_memdup2 (&(gint64) { sqlite3_column_int64 (sel, 0) },
+                                          sizeof (gint64)));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_fail (p, error, "cannot read images");
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
+}
+
+/* Records as trained on by model id the project's images that the model file's trained_on
+ * lists (rl_project_images_in_trained_on) and that are not recorded for it yet. A model trained
+ * outside this project saw labels the project does not know, so these rows say revision -1 and
+ * an empty label SHA-1. Within the caller's transaction. */
+static gboolean
+record_file_trained_on (RlProject *p, gint64 id, const char *trained_on, GError **error)
+{
+  g_autoptr (GHashTable) listed = rl_project_images_in_trained_on (p, trained_on, error);
+  g_autoptr (sqlite3_stmt) ins =
+    listed == NULL ? NULL
+                   : db_prepare (p, "INSERT INTO model_train_images (model_id, image_id, rev,"
+                                    " label_sha1) SELECT ?1, ?2, -1, '' WHERE NOT EXISTS"
+                                    " (SELECT 1 FROM model_train_images WHERE model_id = ?1"
+                                    "  AND image_id = ?2)", error);
+  if (ins == NULL)
+    return FALSE;
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, listed);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    {
+      sqlite3_reset (ins);
+      sqlite3_bind_int64 (ins, 1, id);
+      sqlite3_bind_int64 (ins, 2, *(gint64 *) key);
+      if (!db_step_done (p, ins, error, "cannot record the model's training images"))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The trained_on of stored version id, read from its weights' safetensors header alone (the
+ * file was checked completely when it was stored); NULL with no error when it has none. */
+static char *
+stored_trained_on (RlProject *p, gint64 id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    db_prepare (p, "SELECT substr(weights, 1, 8) FROM models WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (sqlite3_step (stmt) != SQLITE_ROW || sqlite3_column_bytes (stmt, 0) != 8)
+    {
+      db_fail (p, error, "cannot read a model's header");
+      return NULL;
+    }
+  const guint8 *b = sqlite3_column_blob (stmt, 0);
+  guint64 hlen = 0;
+  for (int i = 7; i >= 0; i--)
+    hlen = hlen << 8 | b[i];   /* little-endian, as the format says */
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  stmt = db_prepare (p, "SELECT substr(weights, 9, ?) FROM models WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) MIN (hlen, G_MAXINT32));
+  sqlite3_bind_int64 (stmt, 2, id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      db_fail (p, error, "cannot read a model's header");
+      return NULL;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, sqlite3_column_blob (stmt, 0),
+                                   sqlite3_column_bytes (stmt, 0), NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;   /* checked when stored: not reached */
+  JsonObject *meta = json_object_get_object_member (
+    json_node_get_object (json_parser_get_root (parser)), "__metadata__");
+  const char *list = meta != NULL && json_object_has_member (meta, "trained_on")
+                       ? json_object_get_string_member (meta, "trained_on") : NULL;
+  return g_strdup (list);
+}
+
+gboolean
+rl_project_record_trained_on (RlProject *project, GError **error)
+{
+  RlProject *p = project;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  {
+    g_autoptr (sqlite3_stmt) stmt = db_prepare (p, "SELECT id FROM models", error);
+    if (stmt == NULL)
+      return FALSE;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      g_array_append_val (ids, (gint64) { sqlite3_column_int64 (stmt, 0) });
+    if (rc != SQLITE_DONE)
+      return db_fail (p, error, "cannot list the models");
+  }
+  if (ids->len == 0)
+    return TRUE;
+  if (!tx_begin (p, error))
+    return FALSE;
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < ids->len; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autofree char *list = stored_trained_on (p, id, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          ok = FALSE;
+        }
+      else if (list != NULL)
+        ok = record_file_trained_on (p, id, list, error);
+    }
+  return tx_end (p, ok, error);
 }
 
 RlModel *
@@ -143,7 +297,8 @@ rl_project_add_model_version (RlProject *project, const char *name,
       return 0;
     }
   /* validated completely (rl-project-models.c) before it is stored */
-  if (!rl_project_check_model_file (safetensors_path, p->spec, error))
+  g_autofree char *trained_on = NULL;
+  if (!check_model_file (safetensors_path, p->spec, &trained_on, error))
     return 0;
   if (config_json != NULL)
     {
@@ -192,6 +347,8 @@ rl_project_add_model_version (RlProject *project, const char *name,
         }
       g_clear_pointer (&stmt, sqlite3_finalize);
     }
+  if (ok && trained_on != NULL)
+    ok = record_file_trained_on (p, id, trained_on, error);
   if (ok && make_current)
     ok = set_current (p, id, error);
   if (!tx_end (p, ok, error))

@@ -95,7 +95,9 @@ static const char *const migrations[] = {
    * held-out images is kept but not made current); until then the newest one was current.
    * model_train_images: exactly which images, and which label version of each (the mask
    * revision and a SHA-1 of its pixels), a version was trained on, so its scores on them can be
-   * marked in-sample. */
+   * marked in-sample. Rows with revision -1 and an empty SHA-1 (since 2026-12-07) are images its
+   * file's trained_on lists: learnt before the model entered the project, from labels it does
+   * not know. */
   "ALTER TABLE models ADD COLUMN current INTEGER NOT NULL DEFAULT 0;"
   "UPDATE models SET current = 1 WHERE id = (SELECT max(id) FROM models);"
   "CREATE UNIQUE INDEX models_one_current ON models (current) WHERE current = 1;"

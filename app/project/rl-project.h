@@ -174,8 +174,9 @@ gboolean rl_project_set_status (RlProject *project, gint64 image_id, RlImageStat
  * predictions shown use it) once there is any. */
 /* Registers a model file (copied into the project as a blob) and makes it the current model.
  * The file is validated completely first (rl_project_check_model_file): a broken model is
- * refused here, with one line naming the file and the cause, never later when it is used.
- * Returns its id, or 0. */
+ * refused here, with one line naming the file and the cause, never later when it is used. The
+ * project's images that its trained_on lists are recorded as its training images
+ * (rl_project_images_in_trained_on; revision -1). Returns its id, or 0. */
 gint64 rl_project_add_model (RlProject *project, const char *name, const char *safetensors_path,
                              gint64 parent_id, const char *config_json, GError **error);
 /* One image a version was trained on, with the label version it saw: the image's mask revision
@@ -227,6 +228,16 @@ GHashTable *rl_project_model_trained_images (RlProject *project, gint64 model_id
 /* The image's label version: the revision of its current mask. */
 gboolean rl_project_get_label_version (RlProject *project, gint64 image_id, gint64 *rev,
                                        GError **error);
+/* The ids (gint64 keys) of the project's images that a model file's trained_on lists (rl-net.h
+ * RlNetMeta: [name, SHA-1 of the image file] pairs), matched by the SHA-1 the import stored:
+ * the images that model learnt from. An empty set for NULL; NULL with error on a database
+ * failure. Every way a model enters the project records them (rl_project_add_model). */
+GHashTable *rl_project_images_in_trained_on (RlProject *project, const char *trained_on,
+                                             GError **error);
+/* Records for every stored version the images its file's trained_on lists that are not
+ * recorded yet (one transaction): what an import runs after adding images, so that images
+ * added after the model are matched too. */
+gboolean rl_project_record_trained_on (RlProject *project, GError **error);
 /* The one check of a model file, for every way a model enters a project: rl_model_load
  * (header, every tensor, shapes, metadata) and its class count against spec's (spec may be
  * NULL: no class check). FALSE with RL_PROJECT_ERROR_INVALID naming the file and the cause. */

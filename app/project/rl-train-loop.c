@@ -413,11 +413,69 @@ copy_matching_tensors (RlTrainer *t, const char *file, const RlTrainOptions *opt
   rl_trainer_set_input_stats (t, rl_trainer_input_mean (src), rl_trainer_input_std (src));
   rl_trainer_set_input_norm (t, opt->input_norm >= 0 ? opt->input_norm
                                                      : rl_trainer_input_norm (src));
+  /* the copied layers learnt from the file's images: the new model's scores on them are
+   * in-sample too */
+  s = rl_trainer_set_trained_on (t, rl_trainer_trained_on (src), &err);
   rl_trainer_free (src);
+  if (s != RL_OK)
+    return engine_error (error, file, s, &err);
   if (!opt->quiet)
     g_printerr ("started from %s: %d tensors copied, %d initialised afresh\n", file, copied,
                 kept);
   return TRUE;
+}
+
+/* Records in the trainer's metadata (trained_on) which images these weights learnt from: the
+ * list the model had (a resumed run's, or the file it started from), then each training
+ * sample's name and the SHA-1 of its image file's bytes (what a project stores when it imports
+ * the image), each image once. A project marks the model's scores on those images in-sample. */
+static gboolean
+record_trained_on (RlTrainer *t, GPtrArray *samples, GError **error)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  const char *had = rl_trainer_trained_on (t);
+  if (had != NULL)
+    {
+      /* checked by the engine when the file was read: a list of [name, sha1] string pairs */
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, had, -1, error))
+        return FALSE;
+      JsonArray *pairs = json_node_get_array (json_parser_get_root (parser));
+      for (guint i = 0; i < json_array_get_length (pairs); i++)
+        {
+          JsonArray *pair = json_array_get_array_element (pairs, i);
+          const char *sha1 = json_array_get_string_element (pair, 1);
+          if (!g_hash_table_add (seen, g_strdup (sha1)))
+            continue;
+          json_builder_begin_array (b);
+          json_builder_add_string_value (b, json_array_get_string_element (pair, 0));
+          json_builder_add_string_value (b, sha1);
+          json_builder_end_array (b);
+        }
+    }
+  for (guint i = 0; i < samples->len; i++)
+    {
+      const RlSample *s = samples->pdata[i];
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+      if (!g_file_get_contents (s->image_path, &bytes, &len, error))
+        return FALSE;
+      char *sha1 = g_compute_checksum_for_data (G_CHECKSUM_SHA1, (const guchar *) bytes, len);
+      if (!g_hash_table_add (seen, sha1))
+        continue;
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, s->name);
+      json_builder_add_string_value (b, sha1);
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *json = json_to_string (root, FALSE);
+  RlError err = { { 0 } };
+  RlStatus st = rl_trainer_set_trained_on (t, json, &err);
+  return st == RL_OK || engine_error (error, "trained_on", st, &err);
 }
 
 /* The samples of the comma-separated splits to train on, in the dataset's order. A split that
@@ -599,6 +657,11 @@ rl_train_run (RlDataset *ds, const RlTrainOptions *opt, const RlTrainCallbacks *
     {
       rl_trainer_free (t);
       return engine_error (error, "loss", s, &err);
+    }
+  if (!record_trained_on (t, train_samples, error))
+    {
+      rl_trainer_free (t);
+      return FALSE;
     }
   g_autofree char *select = holdout ? g_strconcat ("holdout:", opt->holdout_sequences, NULL)
                                     : g_strdup ("val");

@@ -231,6 +231,7 @@ def train(run, args):
         mean, std, bn_eps = ckpt["input_mean"], ckpt["input_std"], models.BN_EPS
         arch = ckpt["arch"]
         input_norm = ckpt.get("input_norm", "dataset")   # checkpoints from before the option
+        had = ckpt.get("trained_on", [])
     elif args.init:
         model, info, _ = models.load_model(args.init)
         if info["num_classes"] != k:
@@ -238,6 +239,7 @@ def train(run, args):
                                % (args.init, info["num_classes"], args.dataset, k))
         mean, std, bn_eps, arch = info["input_mean"], info["input_std"], info["bn_eps"], info["arch"]
         input_norm = info["input_norm"]
+        had = info.get("trained_on", [])
     else:
         arch = args.arch
         model = models.build_model(arch, k)
@@ -246,12 +248,16 @@ def train(run, args):
         mean, std = (v.tolist() for v in tr.input_stats())
         bn_eps = models.BN_EPS
         input_norm = args.input_norm or "dataset"
+        had = []
     if args.input_norm and args.input_norm != input_norm:
         fail("%s: the model's input normalisation is '%s', not '%s' (it stays the model's)"
              % (args.resume or args.init, input_norm, args.input_norm), 2)
     mean32, std32 = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+    # which images the weights learn from (the model's own list, then these), as relabel train
+    trained_on = models.trained_on_of(had, train_samples)
     meta = models.make_metadata(arch, ds.class_names, ds.ignore_index, mean32, std32, bn_eps,
-                                "cross_entropy", weights, args.class_weight_power, input_norm)
+                                "cross_entropy", weights, args.class_weight_power, input_norm,
+                                trained_on)
     model.train()
     model.to(run.device)
     if args.sync_bn:
@@ -297,7 +303,7 @@ def train(run, args):
         torch.save({"format": "relabel-torch-ckpt-1", "arch": arch, "seed": seed,
                     "model": model.state_dict(), "optimizer": opt.state_dict(), "state": st,
                     "input_mean": list(map(float, mean32)), "input_std": list(map(float, std32)),
-                    "input_norm": input_norm}, tmp)
+                    "input_norm": input_norm, "trained_on": trained_on}, tmp)
         os.replace(tmp, ckpt_path)
 
     log_line({"type": "start", "iter": st["iter"], "lr": args.lr, "processes": run.world,

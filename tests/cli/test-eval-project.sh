@@ -7,7 +7,8 @@
 #   one confusion cell, most pixels first.
 # - --labels original scores against the imported labels, --labels current against the edited
 #   ones; a paint stroke changes one and not the other, and the confusion counts follow it.
-# - A version fine-tuned on the train images marks exactly those in-sample.
+# - The shipped model's file says it trained on CamVid train: the project records those images as
+#   its training images, also when imported after the model. A version fine-tuned on the train images marks exactly those in-sample.
 # - Each run is stored as a metrics run under its key, and `relabel models` shows it with the
 #   version's settings; --images, --rename and --delete (never the current version).
 # - Bad input exits 1 or 2 with one line.
@@ -31,6 +32,11 @@ print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$P" "$1
 [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "no model to evaluate" "$tmp/err" \
   || fail "no model: $(cat "$tmp/err")"
 "$RELABEL_BIN" models --project "$P" --add "$model" >/dev/null || fail "models --add"
+# The shipped file lists the images it trained on (CamVid train: trained_on): the project's 2
+# train images are recorded as version 1's, from labels the project does not know ("-").
+"$RELABEL_BIN" models --project "$P" --images 1 | sort > "$tmp/imgs1" || fail "models --images 1"
+sed 's/ .*//; s/.*\///; s/\.png$/\ttrain\t-/' "$tmp/ds/train.txt" | sort > "$tmp/want1"
+cmp -s "$tmp/imgs1" "$tmp/want1" || fail "models --images 1: $(cat "$tmp/imgs1")"
 
 # 1. The project's figures equal the folder path's.
 "$RELABEL_BIN" eval --project "$P" --split val --labels original --json > "$tmp/proj.json" \
@@ -154,6 +160,15 @@ other=$((3 - cur))
 "$RELABEL_BIN" models --project "$P" --delete "$other" >/dev/null || fail "delete $other"
 [ "$(q "select count(*) from models")/$(q "select count(*) from metrics_runs where model_id = $other")/$(q "select count(*) from predictions where model_id = $other")" = "1/0/0" ] \
   || fail "version $other not deleted with its runs and predictions"
+
+# 5b. An image imported after the model entered the project is matched too: the remaining
+# version's file lists CamVid train (the shipped model's list, carried by a fine-tune).
+head -3 "$RELABEL_CAMVID/train.txt" > "$tmp/ds/train.txt"
+"$RELABEL_BIN" import --project "$P" --dataset camvid "$tmp/ds" >/dev/null || fail "import again"
+third=$(sed -n '3{s/ .*//; s/.*\///; s/\.png$//; p}' "$tmp/ds/train.txt")
+"$RELABEL_BIN" models --project "$P" --images "$cur" | grep -q "^$third	train	-$" \
+  || fail "the image imported later is not recorded: $("$RELABEL_BIN" models --project "$P" \
+  --images "$cur")"
 
 # 6. Bad input.
 "$RELABEL_BIN" eval --project "$P" --model 9 2> "$tmp/err"; st=$?

@@ -2,7 +2,8 @@
 """input_norm "image" (each image's channels standardised after the mean/std normalisation,
 rl_standardize_planes) in contrib/pytorch, checked against the engine: a model written by
 `relabel train --input-norm image` reads as such and is rewritten byte for byte by make_metadata;
-an unknown value, or a file that requires a feature this version does not know, is refused by
+an unknown value, a file that requires a feature this version does not know, or a damaged
+list of training images (trained_on, which the engine writes as train.py does), is refused by
 the package and by the engine; `relabel predict` labels agree with the package's on val images;
 `relabel train` and train.py, from that model with the same seed and recipe (augmentation on),
 see the same first loss and score validation alike, and write the same metadata; train.py
@@ -20,7 +21,7 @@ from PIL import Image
 from relabel_torch import (SafetensorsError, load_model, read_safetensors, save_model,
                            write_safetensors)
 from relabel_torch.data import Dataset, TrainSet, full_image, standardize_planes
-from relabel_torch.models import make_metadata
+from relabel_torch.models import make_metadata, trained_on_of
 
 torch.set_num_threads(1)
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
@@ -33,7 +34,8 @@ RECIPE = ["--crop", "64x96", "--batch", "2", "--lr", "0.01", "--random-scale", "
 def metadata_of(info, raw, input_norm):
     return make_metadata(info["arch"], info["class_names"], info["ignore_index"],
                          info["input_mean"], info["input_std"], info["bn_eps"], raw.get("loss"),
-                         info.get("class_weights"), info.get("class_weight_power"), input_norm)
+                         info.get("class_weights"), info.get("class_weight_power"), input_norm,
+                         info.get("trained_on"))
 
 
 def refused_alike(tmp, image, name, tensors, meta, why):
@@ -93,6 +95,13 @@ with tempfile.TemporaryDirectory() as tmp:
                   dict(m, requires='["input_norm", "input_lrn"]'),
                   "made for a newer Relabel (it requires 'input_lrn', which this version does not"
                   " know)")
+    # The engine's file lists the images it trained on (trained_on: names and SHA-1s of the image
+    # files, as train.py computes them); a damaged list is refused by both with the same line.
+    want = trained_on_of([], Dataset(exp).split("train"))
+    check(info.get("trained_on") == want and len(want) > 0,
+          "the engine's file lists its %d training images as train.py would" % len(want))
+    refused_alike(tmp, image, "trained-on.safetensors", t, dict(m, trained_on='[["a", "b"]]'),
+                  "trained_on is not a JSON list of [name, SHA-1] pairs")
     try:
         make_metadata("segnet-basic", ["a"], 1, [0.5] * 3, [0.2] * 3, input_norm="channel")
         check(False, "make_metadata took input_norm 'channel'")

@@ -282,6 +282,55 @@ test_roundtrip_and_fold (void)
   rl_model_free (m);
 }
 
+/* trained_on (the images the weights learnt from): absent unless set; set, saved, read back
+ * verbatim by the trainer and the model, and carried by a trainer loaded from the file; a
+ * malformed list is refused by the setter (and by the loader: test_corrupt). */
+static void
+test_trained_on (void)
+{
+  g_autofree char *path = tmp_path ("trained-on.safetensors");
+  g_autofree char *again = tmp_path ("trained-on-again.safetensors");
+  RlTrainer *t = make_model (path, 3);
+  RlError err = { { 0 } };
+  g_assert_null (rl_trainer_trained_on (t));
+  RlModel *m = NULL;
+  g_assert_cmpint (rl_model_load (path, &m, &err), ==, RL_OK);
+  g_assert_null (rl_model_trained_on (m));
+  rl_model_free (m);
+
+  static const char *list = "[[\"0001TP_006690\",\"0123456789abcdef0123456789abcdef01234567\"],"
+                            "[\"a \\\"b\\\"\",\"fedcba9876543210fedcba9876543210fedcba98\"]]";
+  g_assert_cmpint (rl_trainer_set_trained_on (t, list, &err), ==, RL_OK);
+  g_assert_cmpint (rl_trainer_save (t, path, &err), ==, RL_OK);
+  rl_trainer_free (t);
+  g_assert_cmpint (rl_model_load (path, &m, &err), ==, RL_OK);
+  g_assert_cmpstr (rl_model_trained_on (m), ==, list);
+  rl_model_free (m);
+  /* a trainer loaded from the file keeps it, and writes it again */
+  g_assert_cmpint (rl_trainer_load (path, RL_ENGINE_PATH_REFERENCE, &t, &err), ==, RL_OK);
+  g_assert_cmpstr (rl_trainer_trained_on (t), ==, list);
+  g_assert_cmpint (rl_trainer_save (t, again, &err), ==, RL_OK);
+  g_assert_cmpint (rl_model_load (again, &m, &err), ==, RL_OK);
+  g_assert_cmpstr (rl_model_trained_on (m), ==, list);
+  rl_model_free (m);
+
+  static const char *bad[] = {
+    "{}", "[1]", "[[\"a\"]]", "[[\"a\",\"b\",\"c\"]]",
+    "[[\"a\",\"0123456789abcdef0123456789abcdef0123456\"]]",        /* 39 digits */
+    "[[\"a\",\"0123456789ABCDEF0123456789abcdef01234567\"]]",       /* upper case */
+    "[[1,\"0123456789abcdef0123456789abcdef01234567\"]]", "[",
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_cmpint (rl_trainer_set_trained_on (t, bad[i], &err), ==, RL_ERR_FORMAT);
+      g_assert_nonnull (strstr (err.text, "trained_on is not a JSON list of [name, SHA-1] pairs"));
+    }
+  g_assert_cmpstr (rl_trainer_trained_on (t), ==, list);   /* a refused list changes nothing */
+  g_assert_cmpint (rl_trainer_set_trained_on (t, NULL, &err), ==, RL_OK);
+  g_assert_null (rl_trainer_trained_on (t));
+  rl_trainer_free (t);
+}
+
 /* Per-image input standardisation ("input_norm": "image"): by hand on two planes; stored and
  * read back (and absent from a dataset-normalised model's file); and a model with it gives the
  * same logits for an image and the same image at half brightness, where a dataset-normalised
@@ -581,6 +630,10 @@ test_corrupt (void)
     { "\"bn_eps\":", "\"requires\":\"[\\\"input\\\\n\\\"]\",\"bn_eps\":", "requires 'input?'" },
     { "\"bn_eps\":", "\"requires\":\"[1]\",\"bn_eps\":", "requires is not a JSON list of names" },
     { "\"bn_eps\":", "\"requires\":\"input_norm\",\"bn_eps\":", "requires is not a JSON list" },
+    /* a damaged list of training images would hide in-sample scores */
+    { "\"bn_eps\":", "\"trained_on\":\"[[\\\"a\\\",\\\"b\\\"]]\",\"bn_eps\":",
+      "trained_on is not a JSON list of [name, SHA-1] pairs" },
+    { "\"bn_eps\":", "\"trained_on\":\"0001TP\",\"bn_eps\":", "trained_on is not a JSON list" },
     { "\"ignore_index\":\"11\"", "\"ignore_index\":11", "is not a string" },
     { "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[",
       "\"enc1.bn.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[4,",
@@ -678,6 +731,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/safetensors", test_safetensors_write_read);
   g_test_add_func ("/engine/roundtrip-fold", test_roundtrip_and_fold);
   g_test_add_func ("/engine/input-norm", test_input_norm);
+  g_test_add_func ("/engine/trained-on", test_trained_on);
   g_test_add_func ("/engine/same-seed", test_same_seed);
   g_test_add_func ("/engine/two-threads", test_two_threads);
   g_test_add_func ("/engine/abort-and-sizes", test_abort);

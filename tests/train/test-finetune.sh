@@ -141,22 +141,35 @@ grep -q "^corrected    1 images  before: G .*  after: G .* (in-sample)$" "$tmp/o
   || fail "corrected scores not marked in-sample: $(cat "$tmp/out4")"
 "$RELABEL_BIN" models --project "$P" > "$tmp/models" || fail "relabel models exited $?"
 grep -q "^version 4" "$tmp/models" && grep -q "corrected .* (in-sample before and after)" "$tmp/models" \
-  && grep -q "parent version .*, trained on 1 images" "$tmp/models" \
+  && grep -q "parent version .*, trained on 6 images" "$tmp/models" \
+  && grep -q "^    trained on 6 images" "$tmp/models" \
   || fail "relabel models: $(cat "$tmp/models")"
 "$RELABEL_BIN" models --project "$P" --json > "$tmp/models.json" || fail "models --json"
-/usr/bin/python3 - "$P" "$tmp/models.json" <<'PY' || exit 1
+/usr/bin/python3 - "$P" "$tmp/models.json" "$tmp/ds/train.txt" "$first" <<'PY' || exit 1
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
+train_first = sys.argv[4]
 v = json.load(open(sys.argv[2]))
 assert [m["version"] for m in v] == [1, 2, 3, 4], v
 assert [m["current"] for m in v].count(True) == 1, v
 cur = db.execute("select id from models where current = 1").fetchone()[0]
 assert [m["version"] for m in v if m["current"]] == [cur], (v, cur)
 m4 = v[3]
-assert m4["trained_on"] == 1 and m4["corrected"]["images"] == 1, m4
+# trained_on counts the project's images the weights learnt from: version 4's own fine-tune (the
+# corrected image, at its label revision) and, through the trained_on of its file, those its
+# ancestors learnt from (the base's 6, recorded by relabel train; revision -1)
+assert m4["trained_on"] == 6 and m4["corrected"]["images"] == 1, m4
+assert m4["settings"]["train_images"] == 1, m4
 assert m4["corrected"]["after"]["in_sample"] is True, m4
 assert m4["heldout"]["after"]["in_sample"] is False, m4
-assert v[0]["trained_on"] == 0 and v[0]["heldout"] is None, v[0]
+assert v[0]["trained_on"] == 6 and v[0]["heldout"] is None, v[0]
+rows = db.execute("select i.name, t.rev, t.label_sha1 from model_train_images t join images i"
+                  " on i.id = t.image_id where t.model_id = ? order by i.name", (1,)).fetchall()
+train = sorted(l.split()[0].rsplit("/", 1)[1][:-4] for l in open(sys.argv[3]))
+assert [r[0] for r in rows] == train and all(r[1:] == (-1, "") for r in rows), (rows, train)
+rows = db.execute("select i.name, t.rev, t.label_sha1 from model_train_images t join images i"
+                  " on i.id = t.image_id where t.model_id = 4 and t.rev >= 0").fetchall()
+assert len(rows) == 1 and rows[0][0] == train_first and len(rows[0][2]) == 40, rows
 PY
 # --set-current picks any version; an unknown one is a one-line error.
 "$RELABEL_BIN" models --project "$P" --set-current 1 >/dev/null || fail "--set-current 1"
@@ -183,6 +196,31 @@ c = json.loads(sqlite3.connect(sys.argv[1]).execute('select config from models')
 assert (c['train_split'], c['train_images'], c['heldout_images']) == ('*', 1, 1), c
 assert c['heldout']['after_in_sample'] is False, c" \
   "$tmp/v.relabel" || fail "val-only config"
+
+# 5a. A project of the base's own training images only: every labelled image is one the model
+# learnt from (its file's trained_on), so those are held out, in-sample before and after.
+mkdir "$tmp/trainonly"
+for d in train trainannot; do ln -s "$RELABEL_CAMVID/$d" "$tmp/trainonly/$d"; done
+cp "$tmp/ds/train.txt" "$tmp/trainonly/train.txt"
+"$RELABEL_BIN" import --project "$tmp/t.relabel" --dataset camvid "$tmp/trainonly" >/dev/null \
+  || fail "import train only"
+"$RELABEL_BIN" finetune --project "$tmp/t.relabel" --model "$tmp/base.safetensors" \
+  --out "$tmp/t.safetensors" --iters 1 --scale 0.125 --threads 1 > "$tmp/out5a" 2>"$tmp/err" \
+  || fail "train-only project exited $?: $(cat "$tmp/err")"
+grep -q "^held-out     2 images  before: G .* (in-sample)  after: G .* (in-sample)$" "$tmp/out5a" \
+  || fail "held-out images the base trained on not marked in-sample: $(cat "$tmp/out5a")"
+/usr/bin/python3 -c "
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+# the new version (the base was given as a file, not stored) learnt from all 6: 4 in its own
+# fine-tune, the 2 held out through the base
+assert db.execute('select count(*) from model_train_images where model_id = 1').fetchone()[0] == 6
+assert db.execute('select count(*) from model_train_images where model_id = 1 and rev = -1'
+                  ).fetchone()[0] == 2
+c = json.loads(db.execute('select config from models where id = 1').fetchone()[0])
+assert (c['train_images'], c['heldout_images']) == (4, 2), c
+assert c['heldout']['before_in_sample'] is True and c['heldout']['after_in_sample'] is True, c" \
+  "$tmp/t.relabel" || fail "train-only config"
 
 # 5b. --train-last 1: only the classifier learns; every other tensor of the new version, running
 # statistics included, is the base's bit for bit; the option is recorded with the version.

@@ -87,7 +87,8 @@ n=$("$RELABEL_BIN" models --project "$P" --json | /usr/bin/python3 -c "import js
 
 # 4. --init-encoder: every layer but the 38-class classifier comes from the CamVid model (11
 # classes), with its input statistics; a tiny learning rate keeps the copied weights as they were
-# after 2 steps, so they must equal the CamVid model's; the classifier is new (38 outputs).
+# after 2 steps, so they must equal the CamVid model's; the classifier is new (38 outputs); the
+# new file lists the CamVid model's training images, then its own (trained_on).
 camvid="$RELABEL_SOURCE_ROOT/resources/models/segnet-basic-camvid.safetensors"
 "$RELABEL_BIN" train --project "$P" --init-encoder "$camvid" --init "$camvid" 2> "$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "excludes --init" "$tmp/err" || fail "--init-encoder with --init: $rc"
@@ -125,6 +126,11 @@ assert len(convs) == 8, convs
 for k in convs:
     d = float(np.abs(a[k] - b[k]).max())
     assert d < 1e-5, (k, d)
-print("init-encoder: 8 conv weights equal to the CamVid model's, classifier 38 outputs")
+# the copied layers learnt from CamVid's train images: those come first in its trained_on, then
+# the project's images it trained on here
+ta, tb = json.loads(ma["trained_on"]), json.loads(mb["trained_on"])
+assert len(ta) == 367 and tb[:367] == ta and len(tb) > 367, (len(ta), len(tb))
+print("init-encoder: 8 conv weights equal to the CamVid model's, classifier 38 outputs, its"
+      " %d training images listed before the %d of this run" % (len(ta), len(tb) - len(ta)))
 PY
 echo "PASS"

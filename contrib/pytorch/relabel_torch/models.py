@@ -7,8 +7,10 @@ classifier conv 1x1.  segnet: VGG-16's 13 conv 3x3 + BN + ReLU in 5 blocks (enc1
 the mirrored decoder (dec5.0 ... dec1.0, each conv + BN + ReLU after a max-unpool), classifier
 conv 3x3 64 -> C.
 """
+import hashlib
 import json
 import math
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -29,6 +31,36 @@ INPUT_NORMS = ("dataset", "image")
 # The features a reader must know to use a model as its writer meant (the "requires" key, a JSON
 # list of names; rl-net.c known_features): a file that requires another one is refused.
 KNOWN_FEATURES = ("input_norm",)
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def check_trained_on(path, pairs):
+    """The engine's check of trained_on (rl-net.c rl_trained_on_check): a list of [name, SHA-1]
+    pairs of strings, the SHA-1 40 lowercase hexadecimal digits; the pairs as lists."""
+    if not isinstance(pairs, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(s, str) for s in p)
+            and _SHA1.fullmatch(p[1]) for p in pairs):
+        raise SafetensorsError("%s: trained_on is not a JSON list of [name, SHA-1] pairs" % path)
+    return pairs
+
+
+def trained_on_of(had, samples):
+    """What a model trained on samples ((name, image path, label path) tuples) records in
+    trained_on, as relabel train does (rl-train-loop.c record_trained_on): the pairs it had (a
+    resumed or --init model's), then each sample's name and the SHA-1 of its image file's bytes,
+    each image once."""
+    out, seen = [], set()
+    for name, sha1 in had or []:
+        if sha1 not in seen:
+            seen.add(sha1)
+            out.append([name, sha1])
+    for name, image, _ in samples:
+        with open(image, "rb") as f:
+            sha1 = hashlib.sha1(f.read()).hexdigest()
+        if sha1 not in seen:
+            seen.add(sha1)
+            out.append([name, sha1])
+    return out
 
 
 class ConvBN(nn.Module):
@@ -157,10 +189,12 @@ def _g9(v):
 
 
 def make_metadata(arch, class_names, ignore_index, input_mean, input_std, bn_eps=BN_EPS,
-                  loss=None, class_weights=None, class_weight_power=None, input_norm="dataset"):
+                  loss=None, class_weights=None, class_weight_power=None, input_norm="dataset",
+                  trained_on=None):
     """__metadata__ in the engine's order and number format (rl_net_save). input_norm is written
     only when it is not the default "dataset", as the engine does (so such files stay as they
-    were, and readable by versions before the key)."""
+    were, and readable by versions before the key); trained_on (a list of [name, SHA-1] pairs,
+    trained_on_of) only when given, in the engine's compact JSON."""
     if input_norm not in INPUT_NORMS:
         raise ValueError("input_norm '%s' is not one of %s" % (input_norm, ", ".join(INPUT_NORMS)))
     names = "[" + ",".join(_escape(n) for n in class_names) + "]"
@@ -181,6 +215,9 @@ def make_metadata(arch, class_names, ignore_index, input_mean, input_std, bn_eps
     if input_norm != "dataset":
         meta["input_norm"] = input_norm
         meta["requires"] = '["input_norm"]'
+    if trained_on is not None:
+        meta["trained_on"] = json.dumps(check_trained_on("trained_on", trained_on),
+                                        separators=(",", ":"), ensure_ascii=False)
     return meta
 
 
@@ -222,6 +259,12 @@ def parse_metadata(path, meta):
             out["class_weight_power"] = float(meta["class_weight_power"])
     except (ValueError, TypeError) as e:
         raise SafetensorsError("%s: bad metadata: %s" % (path, e)) from None
+    if "trained_on" in meta:
+        try:
+            pairs = json.loads(meta["trained_on"])
+        except ValueError:
+            pairs = None
+        out["trained_on"] = check_trained_on(path, pairs)
     if not 1 <= n <= 256 or not isinstance(names, list) or len(names) != n:
         raise SafetensorsError("%s: class_names is not a JSON list of %d names" % (path, n))
     if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
