@@ -51,11 +51,12 @@ void
 rl_job_lower_priority (void)
 {
 #ifdef __linux__
-  id_t tid = (id_t) syscall (SYS_gettid);
+  /* relative to the main thread's (the interface's; its id is the process id), not to this
+   * thread's own: a pool thread that ran a job before is not lowered again */
   errno = 0;
-  int nice = getpriority (PRIO_PROCESS, tid);
+  int nice = getpriority (PRIO_PROCESS, (id_t) getpid ());
   if (nice == -1 && errno != 0)
     nice = 0;
-  setpriority (PRIO_PROCESS, tid, MIN (nice + 10, 19));
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), MIN (nice + 10, 19));
 #endif
 }

@@ -16,8 +16,8 @@ typedef void (*RlJobDeliver) (GTask *task, gconstpointer value);
 void rl_job_post (GTask *task, int priority, RlJobDeliver deliver, gconstpointer value,
                   gsize size, GDestroyNotify clear);
 
-/* Lowers the calling thread's priority to 10 nice steps below what it was (at most 19), so that
- * long background work yields to the interface; called first by a job's worker thread. On Linux
- * nice is per thread and inherited by the threads created from this one (the engine's); a no-op
- * elsewhere. */
+/* Sets the calling thread's priority 10 nice steps below the main thread's (at most 19), so that
+ * long background work yields to the interface; called first by a job's worker thread, again on
+ * a reused pool thread without lowering it further. On Linux nice is per thread and inherited by
+ * the threads created from this one (the engine's); a no-op elsewhere. */
 void rl_job_lower_priority (void);

@@ -130,6 +130,7 @@ test_job (void)
 
   /* Cancelled at its first step: nothing added. */
   Run c = { 0 };
+  c.worker_nice = -100;
   c.loop = g_main_loop_new (NULL, FALSE);
   c.main_thread = g_thread_self ();
   c.cancel_on_first = g_cancellable_new ();
@@ -139,6 +140,10 @@ test_job (void)
   g_assert_false (c.ok);
   g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (c.progress_calls, <, 500);
+#ifdef __linux__
+  /* a second job (on a reused pool thread or a new one) is not lowered further */
+  g_assert_cmpint (c.worker_nice, ==, MIN (caller_nice + 10, 19));
+#endif
   g_clear_error (&c.error);
   g_assert_cmpuint (n_models (path), ==, 1);
   g_object_unref (c.cancel_on_first);
